@@ -1,0 +1,97 @@
+"""Audit log benchmark: append throughput and full verification time.
+
+    .venv/bin/python benchmarks/audit_bench.py [--entries 1000000] [--database-url URL]
+
+Targets (issue 2): >= 5,000 appends/s; verify 1M entries in < 60 s, on SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from vigil.audit.log import AuditLog, Record
+from vigil.audit.signing import SigningKey
+from vigil.audit.verify import verify_log
+from vigil.store import migrate
+from vigil.store.db import Database
+
+APPEND_TARGET = 5_000.0
+VERIFY_TARGET_S = 60.0
+
+
+def _record(i: int) -> Record:
+    return Record(
+        actor=f"user{i % 97}",
+        action=("camera.view", "playback.view", "search.run", "auth.login")[i % 4],
+        target=f"camera:cam{i % 400}",
+        request_id=f"{i:032x}",
+        details={"client": "10.0.0.1", "from": "2026-11-23T10:00:00Z", "n": i},
+    )
+
+
+def _single(db: Database, log: AuditLog, count: int) -> float:
+    """One entry per transaction, as one API request writes one record."""
+    start = time.perf_counter()
+    for i in range(count):
+        with db.write() as session:
+            log.append(session, _record(i))
+    return count / (time.perf_counter() - start)
+
+
+def _batched(db: Database, log: AuditLog, count: int, batch: int) -> float:
+    start = time.perf_counter()
+    for first in range(0, count, batch):
+        with db.write() as session:
+            log.append_many(session, [_record(i) for i in range(first, min(first + batch, count))])
+    return count / (time.perf_counter() - start)
+
+
+def _open(url: str, key_dir: Path) -> tuple[Database, AuditLog]:
+    db = Database(url)
+    migrate.upgrade(db)
+    return db, AuditLog(SigningKey.create(key_dir), head_interval_s=1.0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--entries", type=int, default=1_000_000, help="log size to verify")
+    parser.add_argument("--single", type=int, default=5_000, help="single-entry transactions")
+    parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        url = args.database_url or f"sqlite:///{base / 'bench.db'}"
+        db, log = _open(url, base)
+        print(f"backend: {db.dialect} ({'temp file' if not args.database_url else url})")
+
+        single = _single(db, log, args.single)
+        print(
+            f"append, 1 entry/transaction:    {single:10,.0f} entries/s  "
+            f"({single / APPEND_TARGET:.2f}x the {APPEND_TARGET:,.0f}/s target)"
+        )
+        batched = _batched(db, log, 50_000, 100)
+        print(f"append, 100 entries/transaction: {batched:9,.0f} entries/s")
+
+        remaining = args.entries - args.single - 50_000
+        fill_start = time.perf_counter()
+        _batched(db, log, max(remaining, 0), 10_000)
+        print(f"filled to {args.entries:,} entries in {time.perf_counter() - fill_start:.1f} s")
+
+        start = time.perf_counter()
+        with db.engine.connect() as conn:
+            report = verify_log(conn, log.key.public_key)
+        elapsed = time.perf_counter() - start
+        print(
+            f"verify {report.entries:,} entries, {report.heads:,} signed heads: {elapsed:.1f} s "
+            f"({report.entries / elapsed:,.0f} entries/s; target < {VERIFY_TARGET_S:.0f} s, "
+            f"{VERIFY_TARGET_S / elapsed:.1f}x headroom); ok={report.ok}"
+        )
+        db.dispose()
+
+
+if __name__ == "__main__":
+    main()

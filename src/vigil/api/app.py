@@ -1,0 +1,40 @@
+"""The FastAPI application, built from injected services."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from vigil import __version__
+from vigil.api.context import authenticate
+from vigil.api.errors import ERROR_RESPONSES, install_error_handlers
+from vigil.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from vigil.api.routers import audit, auth, system, tokens, users
+from vigil.app import Services
+
+API_PREFIX = "/api/v1"
+
+
+def create_api(services: Services) -> FastAPI:
+    """Every route needs authentication unless it is on the public router (login, health)."""
+    app = FastAPI(
+        title="Vigil",
+        version=__version__,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    public = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    public.include_router(system.router)
+    public.include_router(auth.public)
+    protected = APIRouter(
+        prefix=API_PREFIX, dependencies=[Depends(authenticate)], responses=ERROR_RESPONSES
+    )
+    for router in (auth.router, users.router, tokens.router, audit.router):
+        protected.include_router(router)
+    app.include_router(public)
+    app.include_router(protected)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=services.config.api.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    return app

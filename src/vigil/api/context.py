@@ -1,0 +1,75 @@
+"""Who is calling: bearer token or session cookie (with CSRF), resolved once per request."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from vigil.app import Services
+from vigil.auth.roles import ANONYMOUS, RequestContext
+from vigil.errors import NotAuthenticated, VigilError
+
+SESSION_COOKIE = "vigil_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def request_id_of(request: Request) -> str:
+    rid: str = request.scope["state"]["request_id"]
+    return rid
+
+
+def anonymous_context(request: Request) -> RequestContext:
+    return RequestContext(ANONYMOUS, request_id_of(request), client_of(request))
+
+
+def authenticate(request: Request) -> RequestContext:
+    """The caller's context; refusals are audited as denied, with the method and path."""
+    services = services_of(request)
+    ctx = anonymous_context(request)
+    try:
+        ctx = _resolve(request, services, ctx)
+    except VigilError as exc:
+        target = f"{request.method} {request.url.path}"
+        raise services.access.deny(ctx, "api.request", target, exc) from None
+    request.state.ctx = ctx
+    return ctx
+
+
+def _resolve(request: Request, services: Services, ctx: RequestContext) -> RequestContext:
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise NotAuthenticated("the Authorization header must be 'Bearer <token>'")
+        principal = services.tokens.authenticate(secret.strip())
+        return RequestContext(principal, ctx.request_id, ctx.client)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie is None:
+        raise NotAuthenticated(
+            "authentication required: send 'Authorization: Bearer <token>' or log in"
+        )
+    active = services.sessions.resolve(cookie)
+    authed = RequestContext(active.principal, ctx.request_id, ctx.client)
+    request.state.session_id = active.id
+    if request.method not in SAFE_METHODS:
+        try:
+            active.check_csrf(request.headers.get(CSRF_HEADER))
+        except VigilError as exc:
+            target = f"{request.method} {request.url.path}"
+            raise services.access.deny(authed, "api.request", target, exc) from None
+    return authed
+
+
+Caller = Annotated[RequestContext, Depends(authenticate)]
+ServicesDep = Annotated[Services, Depends(services_of)]

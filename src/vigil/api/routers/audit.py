@@ -1,0 +1,104 @@
+"""The audit log for auditors: entries, signed heads, proofs and verification."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from vigil.api.context import Caller, ServicesDep
+from vigil.api.schemas import (
+    AuditEntryOut,
+    AuditPage,
+    ConsistencyProofOut,
+    InclusionProofOut,
+    PublicKey,
+    TreeHeadOut,
+    VerifyOut,
+)
+from vigil.audit.entry import Outcome
+from vigil.audit.log import MAX_PAGE, EntryFilter
+from vigil.audit.signing import public_key_pem
+from vigil.auth.roles import Permission
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+Seq = Annotated[int, Query(ge=0, le=2**62)]
+MAX_FILTER_CHARS = 512
+
+
+def _us(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp() * 1_000_000)
+
+
+@router.get("/entries", response_model=AuditPage)
+def list_entries(
+    ctx: Caller,
+    services: ServicesDep,
+    actor: Annotated[str | None, Query(max_length=MAX_FILTER_CHARS)] = None,
+    action: Annotated[str | None, Query(max_length=MAX_FILTER_CHARS)] = None,
+    outcome: Literal["allowed", "denied"] | None = None,
+    since: Annotated[datetime | None, Query(description="Entries at or after this time")] = None,
+    until: Annotated[datetime | None, Query(description="Entries before this time")] = None,
+    before: Annotated[
+        int | None, Query(ge=0, le=2**62, description="Entries before this seq")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> AuditPage:
+    """Newest first; page with ``before`` = the previous page's ``next_before``."""
+    flt = EntryFilter(
+        actor=actor,
+        action=action,
+        outcome=None if outcome is None else Outcome(outcome),
+        since_us=_us(since),
+        until_us=_us(until),
+        before_seq=before,
+        limit=limit,
+    )
+    entries = services.audit_service.entries(ctx, flt)
+    next_before = entries[-1].seq if len(entries) == limit and entries[-1].seq > 0 else None
+    return AuditPage(
+        entries=[AuditEntryOut.model_validate(e.to_dict()) for e in entries],
+        next_before=next_before,
+    )
+
+
+@router.get("/entries/{seq}", response_model=AuditEntryOut)
+def get_entry(
+    seq: Annotated[int, Path(ge=0, le=2**62)], ctx: Caller, services: ServicesDep
+) -> AuditEntryOut:
+    return AuditEntryOut.model_validate(services.audit_service.entry(ctx, seq).to_dict())
+
+
+@router.get("/head", response_model=TreeHeadOut)
+def head(ctx: Caller, services: ServicesDep) -> dict[str, Any]:
+    """The latest signed tree head, covering every entry so far; publish it elsewhere."""
+    return services.audit_service.head(ctx).to_dict()
+
+
+@router.get("/public-key", response_model=PublicKey)
+def public_key(ctx: Caller, services: ServicesDep) -> PublicKey:
+    """The key that verifies heads and proofs without access to Vigil."""
+    services.access.require(ctx, Permission.AUDIT_VERIFY, "audit.public_key", "audit")
+    return PublicKey(algorithm="Ed25519", pem=public_key_pem(services.audit.key.public_key))
+
+
+@router.get("/proofs/inclusion", response_model=InclusionProofOut)
+def inclusion_proof(
+    seq: Seq,
+    ctx: Caller,
+    services: ServicesDep,
+    size: Annotated[int | None, Query(ge=1, le=2**62, description="Default: latest")] = None,
+) -> dict[str, Any]:
+    return services.audit_service.inclusion(ctx, seq, size).to_dict()
+
+
+@router.get("/proofs/consistency", response_model=ConsistencyProofOut)
+def consistency_proof(old: Seq, new: Seq, ctx: Caller, services: ServicesDep) -> dict[str, Any]:
+    return services.audit_service.consistency(ctx, old, new).to_dict()
+
+
+@router.get("/verify", response_model=VerifyOut)
+def verify(ctx: Caller, services: ServicesDep) -> dict[str, Any]:
+    """Recompute the whole log against its signed heads (slow on large logs)."""
+    return services.audit_service.verify(ctx).to_dict()

@@ -1,0 +1,145 @@
+"""Request and response bodies of the API; requests forbid unknown fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from vigil.auth.names import NAME_PATTERN, TEXT_PATTERN
+from vigil.auth.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
+from vigil.auth.roles import Role
+from vigil.auth.tokens import MAX_LABEL_CHARS, MAX_TOKEN_DAYS
+
+
+class RequestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    problems: list[Problem] | None = None
+    retry_after_s: int | None = None
+    model_config = ConfigDict(extra="allow")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+    request_id: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+class LoginRequest(RequestBody):
+    username: str = Field(min_length=1, max_length=128, pattern=TEXT_PATTERN)
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+
+
+class LoginResponse(BaseModel):
+    user: str
+    role: Role
+    csrf_token: str = Field(description="Send back in the X-CSRF-Token header on unsafe requests")
+    expires_at: datetime
+
+
+class UserOut(BaseModel):
+    id: int
+    name: str
+    role: Role
+    created_at: datetime
+    disabled: bool
+
+
+class UserCreate(RequestBody):
+    name: str = Field(pattern=NAME_PATTERN, max_length=64)
+    role: Role
+    password: str = Field(min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS)
+
+
+class TokenOut(BaseModel):
+    id: int
+    user: str
+    label: str
+    created_at: datetime
+    expires_at: datetime
+    revoked: bool
+    last_used_at: datetime | None
+
+
+class TokenCreate(RequestBody):
+    user: str | None = Field(
+        default=None, pattern=NAME_PATTERN, max_length=64, description="Default: yourself"
+    )
+    expires_days: int | None = Field(default=None, ge=1, le=MAX_TOKEN_DAYS)
+    label: str = Field(default="", max_length=MAX_LABEL_CHARS, pattern=TEXT_PATTERN)
+
+
+class TokenCreated(BaseModel):
+    token: TokenOut
+    secret: str = Field(description="Shown once; send as 'Authorization: Bearer <secret>'")
+
+
+class AuditEntryOut(BaseModel):
+    seq: int
+    time: datetime
+    actor: str
+    action: str
+    target: str
+    outcome: Literal["allowed", "denied"]
+    request_id: str
+    details: Any
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditEntryOut]
+    next_before: int | None = Field(description="Pass as 'before' for the next, older page")
+
+
+class TreeHeadOut(BaseModel):
+    size: int
+    root: str
+    timestamp_us: int
+    time: datetime
+    signature: str
+
+
+class PublicKey(BaseModel):
+    algorithm: Literal["Ed25519"]
+    pem: str
+
+
+class InclusionProofOut(BaseModel):
+    type: Literal["inclusion"]
+    index: int
+    entry: AuditEntryOut
+    entry_bytes: str
+    leaf_hash: str
+    path: list[str]
+    head: TreeHeadOut
+
+
+class ConsistencyProofOut(BaseModel):
+    type: Literal["consistency"]
+    old: TreeHeadOut
+    new: TreeHeadOut
+    path: list[str]
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    entries: int
+    signed_heads: int
+    covered_by_signed_head: int
+    first_bad_entry: int | None
+    problems: list[str]
+    latest_head: TreeHeadOut | None

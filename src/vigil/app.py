@@ -1,0 +1,73 @@
+"""The composition root: builds every service from config and hands them out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from vigil.audit.log import AuditLog
+from vigil.audit.service import AuditService
+from vigil.audit.signing import SigningKey
+from vigil.auth.access import Access
+from vigil.auth.login import PasswordLogin
+from vigil.auth.passwords import Passwords
+from vigil.auth.sessions import SessionService
+from vigil.auth.tokens import TokenService
+from vigil.auth.users import UserService
+from vigil.config import Config, load_config
+from vigil.store import migrate
+from vigil.store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    data_dir: Path
+    config: Config
+    db: Database
+    audit: AuditLog
+    access: Access
+    audit_service: AuditService
+    users: UserService
+    tokens: TokenService
+    sessions: SessionService
+    login: PasswordLogin
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def open_database(config: Config, data_dir: Path) -> Database:
+    return Database(
+        config.database_url(data_dir),
+        echo=config.database.echo,
+        sqlite_synchronous=config.database.sqlite_synchronous,
+    )
+
+
+def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey) -> Services:
+    audit = AuditLog(key, head_interval_s=config.audit.head_interval_s)
+    access = Access(db, audit)
+    passwords = Passwords()
+    return Services(
+        data_dir=data_dir,
+        config=config,
+        db=db,
+        audit=audit,
+        access=access,
+        audit_service=AuditService(access, audit),
+        users=UserService(access, passwords),
+        tokens=TokenService(access, config.auth),
+        sessions=SessionService(access, config.auth),
+        login=PasswordLogin(access, passwords, config.auth),
+    )
+
+
+def open_services(data_dir: Path, *, migrate_schema: bool = False) -> Services:
+    """Services of an initialised data directory; the schema must be current unless migrated."""
+    config = load_config(data_dir)
+    db = open_database(config, data_dir)
+    if migrate_schema:
+        migrate.upgrade(db)
+    else:
+        migrate.check(db)
+    return build_services(data_dir, config, db, SigningKey.load(data_dir))

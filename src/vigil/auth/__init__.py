@@ -1,0 +1,1 @@
+"""Users, roles, tokens, browser sessions and permission checks."""

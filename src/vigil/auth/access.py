@@ -1,0 +1,92 @@
+"""Permission checks and the audit records that go with every access."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from vigil.audit.entry import Outcome
+from vigil.audit.log import AuditLog, Record
+from vigil.auth.roles import Permission, RequestContext
+from vigil.errors import Forbidden, VigilError
+from vigil.store.db import Database
+
+
+class Access:
+    """Every service goes through here to check a permission and to write its audit record.
+
+    An allowed action is recorded in the same transaction as the change it makes; a denied
+    one is recorded in a transaction of its own, since nothing else is written.
+    """
+
+    def __init__(self, db: Database, audit: AuditLog) -> None:
+        self.db = db
+        self.audit = audit
+
+    def record(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        action: str,
+        target: str,
+        details: Mapping[str, Any] | None = None,
+        outcome: Outcome = Outcome.ALLOWED,
+    ) -> None:
+        self.audit.append(
+            session,
+            Record(
+                actor=ctx.principal.name,
+                action=action,
+                target=target,
+                request_id=ctx.request_id,
+                outcome=outcome,
+                details={"client": ctx.client, **(details or {})},
+            ),
+        )
+
+    def deny(
+        self,
+        ctx: RequestContext,
+        action: str,
+        target: str,
+        error: VigilError,
+        details: Mapping[str, Any] | None = None,
+    ) -> VigilError:
+        """Record a refusal (once) and hand back the error for the caller to raise."""
+        if not error.audited:
+            with self.db.write() as session:
+                reason = {"reason": error.code, "message": error.message, **(details or {})}
+                self.record(session, ctx, action, target, reason, Outcome.DENIED)
+            error.audited = True
+        return error
+
+    def require(
+        self, ctx: RequestContext, permission: Permission, action: str, target: str
+    ) -> None:
+        if not ctx.principal.can(permission):
+            raise self.deny(
+                ctx,
+                action,
+                target,
+                Forbidden(f"{ctx.principal.name} may not {action} (needs {permission})"),
+            )
+
+    @contextmanager
+    def attempt(
+        self, ctx: RequestContext, permission: Permission | None, action: str, target: str
+    ) -> Iterator[None]:
+        """Check ``permission`` (if any), then record any refusal raised inside as denied.
+
+        The work inside records its own success in its own transaction; a bad name, a
+        missing record or a conflict rolls that back and leaves one denied entry instead.
+        """
+        if permission is not None:
+            self.require(ctx, permission, action, target)
+        try:
+            yield
+        except VigilError as exc:
+            self.deny(ctx, action, target, exc)
+            raise

@@ -1,0 +1,88 @@
+"""Roles of DESIGN.md, the permissions each holds, and who is acting (the principal)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    INVESTIGATOR = "investigator"
+    OPERATOR = "operator"
+    VIEWER = "viewer"
+    AUDITOR = "auditor"
+
+
+class Permission(StrEnum):
+    USERS_READ = "users.read"
+    USERS_MANAGE = "users.manage"
+    TOKENS_MANAGE_ANY = "tokens.manage_any"
+    AUDIT_READ = "audit.read"
+    # Heads, proofs and verification: integrity facts, no entry contents.
+    AUDIT_VERIFY = "audit.verify"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(
+        {
+            Permission.USERS_READ,
+            Permission.USERS_MANAGE,
+            Permission.TOKENS_MANAGE_ANY,
+            Permission.AUDIT_READ,
+            Permission.AUDIT_VERIFY,
+        }
+    ),
+    Role.AUDITOR: frozenset(
+        {Permission.USERS_READ, Permission.AUDIT_READ, Permission.AUDIT_VERIFY}
+    ),
+    Role.SUPERVISOR: frozenset({Permission.USERS_READ}),
+    Role.INVESTIGATOR: frozenset(),
+    Role.OPERATOR: frozenset(),
+    Role.VIEWER: frozenset(),
+}
+
+# The person who owns the data directory on this machine can set Vigil up without an
+# account (they could read the files anyway), but sees no protected content through Vigil.
+LOCAL_OPERATOR = "local-operator"
+LOCAL_OPERATOR_PERMISSIONS = frozenset(
+    {
+        Permission.USERS_READ,
+        Permission.USERS_MANAGE,
+        Permission.TOKENS_MANAGE_ANY,
+        Permission.AUDIT_VERIFY,
+    }
+)
+RESERVED_NAMES = frozenset({LOCAL_OPERATOR, "anonymous", "system"})
+
+PrincipalKind = Literal["user", "local", "anonymous"]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    name: str
+    kind: PrincipalKind
+    role: Role | None = None
+    user_id: int | None = None
+
+    def can(self, permission: Permission) -> bool:
+        if self.kind == "local":
+            return permission in LOCAL_OPERATOR_PERMISSIONS
+        if self.role is None:
+            return False
+        return permission in ROLE_PERMISSIONS[self.role]
+
+
+ANONYMOUS = Principal(name="anonymous", kind="anonymous")
+LOCAL = Principal(name=LOCAL_OPERATOR, kind="local")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Who is asking, and the id that ties their request to its audit entries."""
+
+    principal: Principal
+    request_id: str
+    client: str = "cli"

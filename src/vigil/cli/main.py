@@ -1,0 +1,51 @@
+"""Entry point of the ``vigil`` command: global options, sub-commands, one error handler."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from vigil.cli import audit, setup, tokens, users
+from vigil.cli.output import show_error
+from vigil.cli.state import CliState
+from vigil.errors import VigilError
+
+app = typer.Typer(
+    name="vigil",
+    help="Vigil: accountable video surveillance. Every access is audited.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    data_dir: Path = typer.Option(
+        Path("vigil-data"), "--data-dir", envvar="VIGIL_DATA_DIR", help="Vigil's data directory."
+    ),
+    user: str | None = typer.Option(
+        None, "--user", help="Act as this user (with --password-file)."
+    ),
+    password_file: Path | None = typer.Option(
+        None, "--password-file", help="File holding --user's password ('-' reads standard input)."
+    ),
+) -> None:
+    ctx.obj = CliState(data_dir=data_dir, user=user, password_file=password_file)
+
+
+setup.register(app)
+app.add_typer(users.app, name="user", help="User accounts.")
+app.add_typer(tokens.app, name="token", help="API tokens.")
+app.add_typer(audit.app, name="audit", help="The tamper-evident audit log.")
+
+
+def run() -> None:
+    """Console entry: a Vigil error becomes a clear message (or JSON) and its exit code."""
+    try:
+        app()
+    except VigilError as exc:
+        show_error(exc, "--json" in sys.argv[1:])
+        sys.exit(exc.exit_code)

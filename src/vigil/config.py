@@ -1,0 +1,92 @@
+"""Configuration: pydantic models per domain, read from ``vigil.toml`` in the data directory."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from vigil.errors import ConfigError, NotInitialised
+
+CONFIG_FILE = "vigil.toml"
+
+
+class Section(BaseModel):
+    """Base of every config section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(Section):
+    # Empty means the embedded default: SQLite in the data directory.
+    url: SecretStr = SecretStr("")
+    echo: bool = False
+    # FULL makes every commit durable across power loss, audit records included.
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "FULL"
+
+
+class ApiConfig(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    cookie_secure: bool = False
+
+
+class AuthConfig(Section):
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    # At most a year (vigil.auth.tokens.MAX_TOKEN_DAYS); the API schema states the same bound.
+    token_default_days: int = Field(default=90, ge=1, le=365)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_s: int = Field(default=900, ge=1)
+
+
+class AuditConfig(Section):
+    # A signed tree head is added at most this often while entries are appended;
+    # ``vigil audit head`` always signs one covering everything first.
+    head_interval_s: float = Field(default=1.0, ge=0.0, le=3600.0)
+
+
+class Config(Section):
+    database: DatabaseConfig = DatabaseConfig()
+    api: ApiConfig = ApiConfig()
+    auth: AuthConfig = AuthConfig()
+    audit: AuditConfig = AuditConfig()
+
+    def database_url(self, data_dir: Path) -> str:
+        url = self.database.url.get_secret_value()
+        return url or f"sqlite:///{(data_dir / 'vigil.db').resolve()}"
+
+
+def load_config(data_dir: Path) -> Config:
+    """Read ``vigil.toml``; a missing data directory or file means ``vigil init`` was not run."""
+    path = data_dir / CONFIG_FILE
+    if not path.is_file():
+        raise NotInitialised(
+            f"no Vigil data directory at {data_dir} (no {CONFIG_FILE}); run 'vigil init' first",
+            data_dir=str(data_dir),
+        )
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    return parse_config(raw, source=str(path))
+
+
+def parse_config(raw: dict[str, Any], *, source: str = "config") -> Config:
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{source}: {problems}") from exc
+
+
+def render_config(config: Config) -> str:
+    """TOML text of a config, secrets included (the file is private to the data directory)."""
+    data = config.model_dump(mode="python")
+    data["database"]["url"] = config.database.url.get_secret_value()
+    return tomli_w.dumps(data)

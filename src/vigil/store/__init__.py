@@ -1,0 +1,1 @@
+"""Metadata store: models, engine, migrations."""

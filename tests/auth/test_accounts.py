@@ -1,0 +1,178 @@
+"""Users, roles, tokens, sessions and login throttling, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from tests.conftest import PASSWORD, Env
+from vigil.audit.entry import Outcome
+from vigil.audit.log import EntryFilter
+from vigil.auth.roles import Role
+from vigil.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    TooManyAttempts,
+)
+from vigil.store.models import ApiToken, User
+
+
+def _denied(env: Env, action: str) -> list[str]:
+    with env.services.db.read() as session:
+        entries = env.services.audit.entries(
+            session, EntryFilter(action=action, outcome=Outcome.DENIED)
+        )
+    return [e.target for e in entries]
+
+
+def _user_count(env: Env) -> int:
+    with env.services.db.read() as session:
+        return len(session.scalars(select(User)).all())
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a/b", "..", "a\\b", "a\nb", "a\x00b", "", "Alice", "x" * 65, "local-operator", "-dash", "é"],
+)
+def test_bad_user_names_are_refused_audited_and_change_nothing(env: Env, name: str) -> None:
+    before = _user_count(env)
+    with pytest.raises(InvalidInput):
+        env.services.users.create(env.local(), name, "viewer", PASSWORD)
+    assert _user_count(env) == before
+    assert len(_denied(env, "user.create")) == 1
+
+
+@pytest.mark.parametrize(
+    ("role", "password", "error"),
+    [("king", PASSWORD, InvalidInput), ("viewer", "short", InvalidInput)],
+)
+def test_bad_roles_and_weak_passwords(env: Env, role: str, password: str, error: type) -> None:
+    with pytest.raises(error):
+        env.services.users.create(env.local(), "valid.name", role, password)
+    assert _user_count(env) == 1
+
+
+def test_roles_decide_who_manages_accounts(env: Env) -> None:
+    operator = env.add_user("olga", Role.OPERATOR)
+    auditor = env.add_user("audrey", Role.AUDITOR)
+    with pytest.raises(Forbidden):
+        env.services.users.create(operator, "mallory", "admin", PASSWORD)
+    assert _denied(env, "user.create") == ["user:mallory"]
+    assert {u.name for u in env.services.users.list(auditor)} == {"admin", "olga", "audrey"}
+    with pytest.raises(Forbidden):
+        env.services.users.list(operator)
+    assert env.services.users.show(operator, "olga").role == Role.OPERATOR
+    with pytest.raises(Conflict):
+        env.services.users.create(env.local(), "olga", "viewer", PASSWORD)
+
+
+def test_the_last_admin_cannot_be_disabled(env: Env) -> None:
+    with pytest.raises(Conflict, match="last active admin"):
+        env.services.users.disable(env.local(), "admin")
+    env.add_user("root2", Role.ADMIN)
+    assert env.services.users.disable(env.local(), "admin").disabled
+
+
+def test_tokens_are_hashed_expire_and_can_be_revoked(env: Env) -> None:
+    ctx = env.add_user("scripts", Role.OPERATOR)
+    info, secret = env.services.tokens.create(ctx, "scripts", expires_days=2, label="cron")
+    assert env.services.tokens.authenticate(secret).name == "scripts"
+    with env.services.db.read() as session:
+        stored = session.get_one(ApiToken, info.id)
+    assert secret.encode() not in stored.secret_hash
+    assert len(stored.secret_hash) == 32
+    with env.services.db.write() as session:
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == info.id)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    with pytest.raises(NotAuthenticated, match="expired"):
+        env.services.tokens.authenticate(secret)
+    info2, secret2 = env.services.tokens.create(ctx, "scripts")
+    env.services.tokens.revoke(ctx, info2.id)
+    with pytest.raises(NotAuthenticated, match="revoked"):
+        env.services.tokens.authenticate(secret2)
+    with pytest.raises(NotAuthenticated, match="unknown"):
+        env.services.tokens.authenticate("vigil_" + "x" * 43)
+
+
+def test_only_admins_manage_other_peoples_tokens(env: Env) -> None:
+    alice = env.add_user("alice", Role.INVESTIGATOR)
+    bob = env.add_user("bob", Role.INVESTIGATOR)
+    info, _ = env.services.tokens.create(alice, "alice")
+    with pytest.raises(Forbidden):
+        env.services.tokens.revoke(bob, info.id)
+    with pytest.raises(Forbidden):
+        env.services.tokens.create(bob, "alice")
+    # Non-admins learn nothing about ids that are not theirs, existing or not.
+    with pytest.raises(Forbidden):
+        env.services.tokens.revoke(bob, 999_999)
+    with pytest.raises(NotFound):
+        env.services.tokens.revoke(env.local(), 999_999)
+    assert [t.id for t in env.services.tokens.list(alice)] == [info.id]
+    assert _denied(env, "token.revoke") == ["token:999999", "token:999999", f"token:{info.id}"]
+
+
+@pytest.mark.parametrize("days", [0, -1, 10_000])
+def test_token_expiry_is_bounded(env: Env, days: int) -> None:
+    with pytest.raises(InvalidInput, match="expiry"):
+        env.services.tokens.create(env.local(), "admin", expires_days=days)
+
+
+def test_disabling_a_user_ends_tokens_and_sessions(env: Env) -> None:
+    ctx = env.add_user("leaver", Role.VIEWER)
+    _, secret = env.services.tokens.create(ctx, "leaver")
+    session = env.services.sessions.start(ctx)
+    env.services.users.disable(env.local(), "leaver")
+    with pytest.raises(NotAuthenticated):
+        env.services.tokens.authenticate(secret)
+    with pytest.raises(NotAuthenticated):
+        env.services.sessions.resolve(session.secret)
+    with pytest.raises(NotAuthenticated):
+        env.services.login.login("leaver", PASSWORD, client="c", request_id="r")
+
+
+def test_logins_are_throttled_and_every_attempt_audited(env: Env) -> None:
+    env.add_user("victim", Role.VIEWER)
+    login = env.services.login.login
+    for _ in range(3):
+        with pytest.raises(NotAuthenticated, match="invalid user name or password"):
+            login("victim", "wrong password!", client="10.0.0.9", request_id="r")
+    with pytest.raises(TooManyAttempts) as caught:
+        login("victim", PASSWORD, client="10.0.0.9", request_id="r")
+    assert 0 < caught.value.retry_after_s <= 900
+    assert _denied(env, "auth.login").count("user:victim") == 4
+    with pytest.raises(NotAuthenticated):
+        login("nobody-here", "whatever pass", client="10.0.0.9", request_id="r")
+
+
+def test_a_good_login_clears_earlier_failures(env: Env) -> None:
+    env.add_user("typo", Role.VIEWER)
+    for _ in range(2):
+        with pytest.raises(NotAuthenticated):
+            env.services.login.login("typo", "not the password", client="c", request_id="r")
+    assert env.services.login.login("typo", PASSWORD, client="c", request_id="r").name == "typo"
+    for _ in range(2):
+        with pytest.raises(NotAuthenticated):
+            env.services.login.login("typo", "not the password", client="c", request_id="r")
+    assert env.services.login.login("typo", PASSWORD, client="c", request_id="r").name == "typo"
+
+
+def test_sessions_check_csrf_and_end(env: Env) -> None:
+    ctx = env.add_user("web", Role.OPERATOR)
+    new = env.services.sessions.start(ctx)
+    active = env.services.sessions.resolve(new.secret)
+    assert active.principal.name == "web"
+    active.check_csrf(new.csrf_token)
+    for wrong in (None, "", "vigil-csrf_wrong", new.secret):
+        with pytest.raises(Forbidden):
+            active.check_csrf(wrong)
+    env.services.sessions.end(ctx, active.id)
+    with pytest.raises(NotAuthenticated, match="ended"):
+        env.services.sessions.resolve(new.secret)

@@ -1,0 +1,118 @@
+"""Shared fixtures: real SQLite files and real PostgreSQL schemas, real services on them."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from vigil.app import Services, build_services
+from vigil.audit.signing import SigningKey
+from vigil.auth.roles import LOCAL, Principal, RequestContext, Role
+from vigil.config import Config, parse_config, render_config
+from vigil.datadir import initialise
+from vigil.store import migrate
+from vigil.store.db import Database
+
+PG_URL = os.environ.get(
+    "VIGIL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+PASSWORD = "correct horse battery staple"
+
+
+def _postgres_available() -> str | None:
+    """None when the server answers; else why not. CI must have it: there a miss fails."""
+    engine = create_engine(PG_URL)
+    try:
+        with engine.connect():
+            return None
+    except OperationalError as exc:
+        return str(exc).splitlines()[0]
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    problem = _postgres_available()
+    if problem is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL at {PG_URL} is required in CI: {problem}")
+        pytest.skip(f"PostgreSQL at {PG_URL} is not reachable here: {problem}")
+    return PG_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A URL whose connections see only a fresh, empty schema, dropped afterwards."""
+    schema = f"vigil_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in postgres_server else "?"
+    yield f"{postgres_server}{sep}options={quote(f'-csearch_path={schema}')}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'vigil.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+def config_for(database_url: str, **audit: float) -> Config:
+    return parse_config(
+        {
+            "database": {"url": database_url},
+            # Sign a head at every append so tamper tests can name entries exactly.
+            "audit": {"head_interval_s": audit.get("head_interval_s", 0.0)},
+            "auth": {"login_max_failures": 3},
+        }
+    )
+
+
+@dataclass
+class Env:
+    """An initialised data directory on one backend, with services opened on it."""
+
+    data_dir: Path
+    services: Services
+    admin_password: str
+
+    def local(self) -> RequestContext:
+        return RequestContext(LOCAL, uuid.uuid4().hex)
+
+    def add_user(self, name: str, role: Role) -> RequestContext:
+        info = self.services.users.create(self.local(), name, str(role), PASSWORD)
+        principal = Principal(name=name, kind="user", role=role, user_id=info.id)
+        return RequestContext(principal, uuid.uuid4().hex, "test")
+
+
+def make_env(data_dir: Path, database_url: str) -> Env:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "vigil.toml").write_text(render_config(config_for(database_url)))
+    result = initialise(data_dir, admin_password=PASSWORD, request_id="setup")
+    assert result.created_admin
+    config = config_for(database_url)
+    db = Database(database_url)
+    migrate.check(db)
+    services = build_services(data_dir, config, db, SigningKey.load(data_dir))
+    return Env(data_dir=data_dir, services=services, admin_password=PASSWORD)
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str) -> Iterator[Env]:
+    environment = make_env(tmp_path / "data", database_url)
+    yield environment
+    environment.services.close()
