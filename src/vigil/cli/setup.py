@@ -56,6 +56,7 @@ def up(
     ctx: typer.Context,
     host: str | None = typer.Option(None, "--host", help="Address to listen on."),
     port: int | None = typer.Option(None, "--port", min=1, max=65535, help="Port to listen on."),
+    as_json: bool = JSON,
 ) -> None:
     """Serve the API (and, later, the web UI) until stopped."""
     import uvicorn  # noqa: PLC0415 - only the serving command needs the server
@@ -67,7 +68,12 @@ def up(
     services = open_services(state.data_dir, migrate_schema=True)
     bind_host = host or services.config.api.host
     bind_port = port or services.config.api.port
-    console.print(f"Vigil API on http://{bind_host}:{bind_port}/api/v1 (docs at /api/v1/docs)")
+    url = f"http://{bind_host}:{bind_port}/api/v1"
+    emit(
+        {"api": url, "openapi": f"{url}/openapi.json", "docs": f"{url}/docs"},
+        as_json,
+        lambda: console.print(f"Vigil API on {url} (docs at {url}/docs)"),
+    )
     try:
         uvicorn.run(create_api(services), host=bind_host, port=bind_port, log_level="info")
     finally:
