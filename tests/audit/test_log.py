@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import Env
 from vigil.audit.entry import Outcome
-from vigil.audit.log import EntryFilter, Record
+from vigil.audit.log import AuditLog, EntryFilter, Record
 from vigil.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
 from vigil.audit.proofs import check_proof
 from vigil.audit.signing import verify_head
@@ -38,8 +38,8 @@ def _verify(env: Env) -> dict[str, object]:
 
 
 def test_positions_are_gap_free_and_the_log_verifies(env: Env) -> None:
-    start = env.services.audit.size(_session := env.services.db.read().__enter__())
-    _session.close()
+    with env.services.db.read() as session:
+        start = env.services.audit.size(session)
     seqs = _append(env, 25)
     assert seqs == list(range(start, start + 25))
     report = _verify(env)
@@ -145,3 +145,22 @@ def test_the_database_refuses_to_rewrite_the_log(env: Env, statement: str) -> No
     with pytest.raises(DBAPIError, match="append-only"), env.services.db.write() as session:
         session.execute(text(statement))
     assert _verify(env)["ok"]
+
+
+def test_a_clock_stepping_back_keeps_the_log_valid(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = AuditLog(env.services.audit.key, head_interval_s=1.0)
+    record = Record(actor="tester", action="tick", target="t", request_id="r")
+    base = 2_000_000_000_000_000
+    for clock in (base, base + 500_000):  # a head at the first, none at the second (< 1 s)
+        monkeypatch.setattr("vigil.audit.log.now_us", lambda clock=clock: clock)
+        with env.services.db.write() as session:
+            log.append(session, record)
+    monkeypatch.setattr("vigil.audit.log.now_us", lambda: 1_000_000)  # back to 1970
+    with env.services.db.write() as session:
+        log.append(session, record)
+        head = log.sign_head(session)
+    assert head.time_us >= base + 500_000  # never older than the entries it covers
+    report = _verify(env)
+    assert report["ok"], report["problems"]

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from vigil.audit.entry import AuditEntry, Outcome, canonical_bytes, canonical_json, encode_text
@@ -147,12 +147,14 @@ class AuditLog:
             "last_time_us": stamp,
         }
         if stamp - state.last_head_time_us >= self._head_interval_us:
-            values["last_head_time_us"] = self._insert_head(conn, frontier, state)
+            values["last_head_time_us"] = self._insert_head(conn, frontier, state, stamp)
         conn.execute(update(_STATE).where(_STATE.c.id == 1).values(**values))
         return [row["seq"] for row in rows]
 
-    def _insert_head(self, conn: Connection, frontier: Frontier, state: Any) -> int:
-        head_time = max(now_us(), int(state.last_head_time_us) + 1)
+    def _insert_head(self, conn: Connection, frontier: Frontier, state: Any, newest: int) -> int:
+        """Sign the tree as it stands; the head is never older than the entries it covers
+        (verification relies on that) and always newer than the previous head."""
+        head_time = max(now_us(), newest, int(state.last_head_time_us) + 1)
         head = self.key.sign(frontier.size, frontier.root(), head_time)
         conn.execute(
             insert(_HEADS).values(
@@ -169,7 +171,7 @@ class AuditLog:
         if latest is not None and latest.size == state.size:
             return latest
         frontier = Frontier.from_bytes(state.size, state.frontier)
-        head_time = self._insert_head(conn, frontier, state)
+        head_time = self._insert_head(conn, frontier, state, int(state.last_time_us))
         conn.execute(update(_STATE).where(_STATE.c.id == 1).values(last_head_time_us=head_time))
         head = self.latest_head(session)
         assert head is not None  # noqa: S101 - inserted just above in this transaction
@@ -215,9 +217,6 @@ class AuditLog:
         if row is None:
             raise NotFound(f"audit entry {seq} does not exist", seq=seq)
         return _row_entry(row)
-
-    def count(self, session: Session) -> int:
-        return int(session.execute(select(func.count()).select_from(_ENTRIES)).scalar_one())
 
     def _leaves(self, session: Session, size: int) -> list[bytes]:
         query = select(_ENTRIES.c.leaf_hash).where(_ENTRIES.c.seq < size).order_by(_ENTRIES.c.seq)
