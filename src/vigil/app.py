@@ -8,6 +8,7 @@ from pathlib import Path
 from vigil.audit.log import AuditLog
 from vigil.audit.service import AuditService
 from vigil.audit.signing import SigningKey
+from vigil.audit.writer import AuditWriter
 from vigil.auth.access import Access
 from vigil.auth.login import PasswordLogin
 from vigil.auth.passwords import Passwords
@@ -33,6 +34,7 @@ class Services:
     login: PasswordLogin
 
     def close(self) -> None:
+        self.access.writer.close()
         self.db.dispose()
 
 
@@ -46,7 +48,7 @@ def open_database(config: Config, data_dir: Path) -> Database:
 
 def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey) -> Services:
     audit = AuditLog(key, head_interval_s=config.audit.head_interval_s)
-    access = Access(db, audit)
+    access = Access(db, audit, AuditWriter(db, audit))
     passwords = Passwords()
     return Services(
         data_dir=data_dir,

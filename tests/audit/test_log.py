@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import Env
-from vigil.audit.entry import Outcome
+from vigil.audit.entry import Outcome, encode_text
 from vigil.audit.log import AuditLog, EntryFilter, Record
 from vigil.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
 from vigil.audit.proofs import check_proof
@@ -164,3 +164,20 @@ def test_a_clock_stepping_back_keeps_the_log_valid(
     assert head.time_us >= base + 500_000  # never older than the entries it covers
     report = _verify(env)
     assert report["ok"], report["problems"]
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        ("plain name", "plain name"),
+        ("über-straße", "über-straße"),
+        ("a\\b", "a\\\\b"),
+        ("line\nbreak", "line\\u000abreak"),
+        ("tab\there", "tab\\u0009here"),
+        ("nbsp\u00a0x", "nbsp\\u00a0x"),
+        ("rtl\u202eevil", "rtl\\u202eevil"),
+        ("x" * 600, "x" * 512 + "...[88 more chars]"),
+    ],
+)
+def test_fields_are_encoded_so_they_cannot_forge_structure(value: str, stored: str) -> None:
+    assert encode_text(value) == stored

@@ -77,15 +77,13 @@ def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
         except VigilError as refused:
             return _vigil_error(request, refused)
     if ctx is not None:
-        with services_of(request).db.write() as session:
-            services_of(request).access.record(
-                session,
-                ctx,
-                "api.request",
-                f"{request.method} {request.url.path}",
-                {"reason": "invalid_input", "message": summary},
-                Outcome.DENIED,
-            )
+        services_of(request).access.record_alone(
+            ctx,
+            "api.request",
+            f"{request.method} {request.url.path}",
+            {"reason": "invalid_input", "message": summary},
+            Outcome.DENIED,
+        )
     detail = {"code": InvalidInput.code, "message": f"invalid request: {summary}"}
     return _render(request, 422, {**detail, "problems": problems})
 

@@ -25,6 +25,9 @@ def encode_text(value: str) -> str:
     become visible ``\\uXXXX`` escapes and backslashes are doubled, so a value can never
     start a new line or change what a reader of the log sees. Over-long values are cut.
     """
+    # isprintable() is False exactly for the C* and Z* categories other than the space.
+    if len(value) <= MAX_FIELD_CHARS and value.isprintable() and "\\" not in value:
+        return value
     out: list[str] = []
     for ch in value[:MAX_FIELD_CHARS]:
         if ch == "\\":

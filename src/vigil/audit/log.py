@@ -113,13 +113,13 @@ class AuditLog:
         self.key = key
         self._head_interval_us = int(head_interval_s * 1_000_000)
 
-    def append(self, session: Session, record: Record) -> int:
+    def append(self, session: Session | Connection, record: Record) -> int:
         """Record one entry in the caller's transaction; returns its position."""
         return self.append_many(session, [record])[0]
 
-    def append_many(self, session: Session, records: Iterable[Record]) -> list[int]:
-        # The session's own connection (same transaction) skips the ORM's per-statement cost.
-        conn = session.connection()
+    def append_many(self, session: Session | Connection, records: Iterable[Record]) -> list[int]:
+        # A session's own connection (same transaction) skips the ORM's per-statement cost.
+        conn = session.connection() if isinstance(session, Session) else session
         state = conn.execute(_LOCK_STATE).one()
         frontier = Frontier.from_bytes(state.size, state.frontier)
         stamp = max(now_us(), state.last_time_us)

@@ -21,21 +21,22 @@ class AuditService:
     def entries(self, ctx: RequestContext, flt: EntryFilter) -> list[AuditEntry]:
         with (
             self.access.attempt(ctx, Permission.AUDIT_READ, "audit.list", "audit"),
-            self.db.write() as session,
+            self.db.read() as session,
         ):
             found = self.log.entries(session, flt)
-            details = {"filter": {k: v for k, v in asdict(flt).items() if v is not None}}
-            self.access.record(session, ctx, "audit.list", "audit", details)
-            return found
+        details = {"filter": {k: v for k, v in asdict(flt).items() if v is not None}}
+        self.access.record_alone(ctx, "audit.list", "audit", details)
+        return found
 
     def entry(self, ctx: RequestContext, seq: int) -> AuditEntry:
         target = f"audit:{seq}"
         with (
             self.access.attempt(ctx, Permission.AUDIT_READ, "audit.read", target),
-            self.db.write() as session,
+            self.db.read() as session,
         ):
-            self.access.record(session, ctx, "audit.read", target)
-            return self.log.entry(session, seq)
+            found = self.log.entry(session, seq)
+        self.access.record_alone(ctx, "audit.read", target)
+        return found
 
     def head(self, ctx: RequestContext) -> TreeHead:
         """The latest signed head, covering the record of this very request."""
@@ -57,21 +58,16 @@ class AuditService:
         target = f"audit:{old}..{new}"
         with (
             self.access.attempt(ctx, Permission.AUDIT_VERIFY, "audit.consistency", target),
-            self.db.write() as session,
+            self.db.read() as session,
         ):
             proof = self.log.consistency_proof(session, old, new)
-            self.access.record(session, ctx, "audit.consistency", target)
-            return proof
+        self.access.record_alone(ctx, "audit.consistency", target)
+        return proof
 
     def verify(self, ctx: RequestContext) -> VerifyReport:
         self.access.require(ctx, Permission.AUDIT_VERIFY, "audit.verify", "audit")
         with self.db.engine.connect() as conn:
             report = verify_log(conn, self.log.key.public_key)
-        with self.db.write() as session:
-            details = {
-                "ok": report.ok,
-                "entries": report.entries,
-                "first_bad": report.first_bad_seq,
-            }
-            self.access.record(session, ctx, "audit.verify", "audit", details)
+        details = {"ok": report.ok, "entries": report.entries, "first_bad": report.first_bad_seq}
+        self.access.record_alone(ctx, "audit.verify", "audit", details)
         return report

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from vigil.audit.entry import Outcome
 from vigil.audit.log import AuditLog, Record
+from vigil.audit.writer import AuditWriter
 from vigil.auth.roles import Permission, RequestContext
 from vigil.errors import Forbidden, VigilError
 from vigil.store.db import Database
@@ -18,13 +19,32 @@ from vigil.store.db import Database
 class Access:
     """Every service goes through here to check a permission and to write its audit record.
 
-    An allowed action is recorded in the same transaction as the change it makes; a denied
-    one is recorded in a transaction of its own, since nothing else is written.
+    A change is recorded in the same transaction as the change itself (``record``); a read
+    or a refusal, which changes nothing else, is recorded through the group-commit writer
+    (``record_alone``, ``deny``) and is durable before the caller answers.
     """
 
-    def __init__(self, db: Database, audit: AuditLog) -> None:
+    def __init__(self, db: Database, audit: AuditLog, writer: AuditWriter) -> None:
         self.db = db
         self.audit = audit
+        self.writer = writer
+
+    @staticmethod
+    def _entry(
+        ctx: RequestContext,
+        action: str,
+        target: str,
+        details: Mapping[str, Any] | None,
+        outcome: Outcome,
+    ) -> Record:
+        return Record(
+            actor=ctx.principal.name,
+            action=action,
+            target=target,
+            request_id=ctx.request_id,
+            outcome=outcome,
+            details={"client": ctx.client, **(details or {})},
+        )
 
     def record(
         self,
@@ -35,17 +55,19 @@ class Access:
         details: Mapping[str, Any] | None = None,
         outcome: Outcome = Outcome.ALLOWED,
     ) -> None:
-        self.audit.append(
-            session,
-            Record(
-                actor=ctx.principal.name,
-                action=action,
-                target=target,
-                request_id=ctx.request_id,
-                outcome=outcome,
-                details={"client": ctx.client, **(details or {})},
-            ),
-        )
+        """Record a change inside the transaction that makes it."""
+        self.audit.append(session, self._entry(ctx, action, target, details, outcome))
+
+    def record_alone(
+        self,
+        ctx: RequestContext,
+        action: str,
+        target: str,
+        details: Mapping[str, Any] | None = None,
+        outcome: Outcome = Outcome.ALLOWED,
+    ) -> None:
+        """Record a read or a refusal; returns once it is committed."""
+        self.writer.record(self._entry(ctx, action, target, details, outcome))
 
     def deny(
         self,
@@ -57,9 +79,8 @@ class Access:
     ) -> VigilError:
         """Record a refusal (once) and hand back the error for the caller to raise."""
         if not error.audited:
-            with self.db.write() as session:
-                reason = {"reason": error.code, "message": error.message, **(details or {})}
-                self.record(session, ctx, action, target, reason, Outcome.DENIED)
+            reason = {"reason": error.code, "message": error.message, **(details or {})}
+            self.record_alone(ctx, action, target, reason, Outcome.DENIED)
             error.audited = True
         return error
 

@@ -111,10 +111,10 @@ class TokenService:
         query = select(ApiToken, User.name).join(User).order_by(ApiToken.id)
         if owner != "*":
             query = query.where(User.name == owner)
-        with self._manage(ctx, owner, "token.list", target), self.db.write() as session:
-            rows = session.execute(query).all()
-            self.access.record(session, ctx, "token.list", target, {"count": len(rows)})
-            return [_info(token, name) for token, name in rows]
+        with self._manage(ctx, owner, "token.list", target), self.db.read() as session:
+            found = [_info(token, name) for token, name in session.execute(query)]
+        self.access.record_alone(ctx, "token.list", target, {"count": len(found)})
+        return found
 
     def revoke(self, ctx: RequestContext, token_id: int) -> TokenInfo:
         target = f"token:{token_id}"

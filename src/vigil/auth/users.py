@@ -89,20 +89,20 @@ class UserService:
     def list(self, ctx: RequestContext) -> list[UserInfo]:
         with (
             self.access.attempt(ctx, Permission.USERS_READ, "user.list", "users"),
-            self.db.write() as session,
+            self.db.read() as session,
         ):
-            users = session.scalars(select(User).order_by(User.name)).all()
-            self.access.record(session, ctx, "user.list", "users", {"count": len(users)})
-            return [UserInfo.of(u) for u in users]
+            users = [UserInfo.of(u) for u in session.scalars(select(User).order_by(User.name))]
+        self.access.record_alone(ctx, "user.list", "users", {"count": len(users)})
+        return users
 
     def show(self, ctx: RequestContext, name: str) -> UserInfo:
         """Anyone may see their own account; seeing others needs ``users.read``."""
         target = f"user:{name}"
         needs = None if name == ctx.principal.name else Permission.USERS_READ
-        with self.access.attempt(ctx, needs, "user.read", target), self.db.write() as session:
-            user = find_user(session, name)
-            self.access.record(session, ctx, "user.read", target)
-            return UserInfo.of(user)
+        with self.access.attempt(ctx, needs, "user.read", target), self.db.read() as session:
+            user = UserInfo.of(find_user(session, name))
+        self.access.record_alone(ctx, "user.read", target)
+        return user
 
     def disable(self, ctx: RequestContext, name: str) -> UserInfo:
         """Disable an account, ending its sessions and revoking its tokens."""

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,15 +44,20 @@ class Database:
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine, sqlite_synchronous)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
-        self._writer = sessionmaker(
-            self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
-        )
+        self._write_engine = self.engine.execution_options(**{_WRITE: True})
+        self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A read-write transaction: committed on success, rolled back on any error."""
         with self._writer() as session, session.begin():
             yield session
+
+    @contextmanager
+    def write_core(self) -> Iterator[Connection]:
+        """A read-write transaction on a bare connection, for hot paths without ORM objects."""
+        with self._write_engine.begin() as conn:
+            yield conn
 
     @contextmanager
     def read(self) -> Iterator[Session]:
