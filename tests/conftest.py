@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from matplotlib import cbook
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
@@ -25,6 +26,17 @@ PG_URL = os.environ.get(
     "VIGIL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def portrait_path() -> Path:
+    """One real face: matplotlib's bundled portrait of Grace Hopper (see tests/faces)."""
+    return Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+
+
+@pytest.fixture(scope="session")
+def portrait(portrait_path: Path) -> bytes:
+    return portrait_path.read_bytes()
 
 
 def _postgres_available() -> str | None:

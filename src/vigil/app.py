@@ -15,7 +15,12 @@ from vigil.auth.passwords import Passwords
 from vigil.auth.sessions import SessionService
 from vigil.auth.tokens import TokenService
 from vigil.auth.users import UserService
-from vigil.config import Config, load_config
+from vigil.config import Config, FacesConfig, load_config
+from vigil.faces.engine import FaceEngine
+from vigil.faces.images import ImageLimits
+from vigil.faces.model import DlibFaceModel
+from vigil.faces.quality import QualityBar
+from vigil.faces.service import FaceService
 from vigil.store import migrate
 from vigil.store.db import Database
 
@@ -32,10 +37,26 @@ class Services:
     tokens: TokenService
     sessions: SessionService
     login: PasswordLogin
+    faces: FaceService
 
     def close(self) -> None:
         self.access.writer.close()
         self.db.dispose()
+
+
+def build_face_engine(config: FacesConfig) -> FaceEngine:
+    """The photo pipeline; dlib's models load on first use, not here."""
+    return FaceEngine(
+        DlibFaceModel(),
+        upsample=config.upsample,
+        threshold=config.threshold,
+        flip=config.flip_average,
+        bar=QualityBar(min_face_px=config.min_face_px),
+    )
+
+
+def image_limits(config: FacesConfig) -> ImageLimits:
+    return ImageLimits(max_bytes=config.max_image_bytes, max_pixels=config.max_image_pixels)
 
 
 def open_database(config: Config, data_dir: Path) -> Database:
@@ -61,6 +82,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         tokens=TokenService(access, config.auth),
         sessions=SessionService(access, config.auth),
         login=PasswordLogin(access, passwords, config.auth),
+        faces=FaceService(access, build_face_engine(config.faces), image_limits(config.faces)),
     )
 
 

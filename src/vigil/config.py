@@ -32,6 +32,8 @@ class ApiConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # multipart/form-data (photo uploads): two images of faces.max_image_bytes fit.
+    max_upload_bytes: int = Field(default=48 * 1024 * 1024, ge=1024)
     cookie_secure: bool = False
 
 
@@ -49,11 +51,23 @@ class AuditConfig(Section):
     head_interval_s: float = Field(default=1.0, ge=0.0, le=3600.0)
 
 
+class FacesConfig(Section):
+    # HOG upsampling: 1 finds faces down to ~40 px at 4x the cost of 0.
+    upsample: int = Field(default=1, ge=0, le=3)
+    # Same person at or below this descriptor distance; `vigil faces calibrate` sets it.
+    threshold: float = Field(default=0.6, gt=0.0, lt=2.0)
+    flip_average: bool = True
+    max_image_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    max_image_pixels: int = Field(default=40_000_000, ge=10_000)
+    min_face_px: int = Field(default=40, ge=10)
+
+
 class Config(Section):
     database: DatabaseConfig = DatabaseConfig()
     api: ApiConfig = ApiConfig()
     auth: AuthConfig = AuthConfig()
     audit: AuditConfig = AuditConfig()
+    faces: FacesConfig = FacesConfig()
 
     def database_url(self, data_dir: Path) -> str:
         url = self.database.url.get_secret_value()

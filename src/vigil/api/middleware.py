@@ -36,19 +36,26 @@ class RequestIdMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Answers 413 for bodies over ``max_bytes``, declared or streamed, before any handler."""
+    """Answers 413 for bodies over the limit, declared or streamed, before any handler.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    Uploads (multipart/form-data) get their own, larger limit than JSON bodies.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, send)
+        headers = dict(scope["headers"])
+        upload = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        limit = self.max_upload_bytes if upload else self.max_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(scope, send, limit)
             return
         received = 0
         too_large = False
@@ -58,7 +65,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     too_large = True
                     return {"type": "http.disconnect"}
             return message
@@ -70,22 +77,22 @@ class BodyLimitMiddleware:
             if too_large:
                 if not started:
                     started = True
-                    await self._refuse(scope, send)
+                    await self._refuse(scope, send, limit)
                 return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         await self.app(scope, counting_receive, guarded_send)
         if too_large and not started:
-            await self._refuse(scope, send)
+            await self._refuse(scope, send, limit)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         rid = scope.get("state", {}).get("request_id", "")
         body = json.dumps(
             {
                 "error": {
                     "code": "payload_too_large",
-                    "message": f"request body is larger than {self.max_bytes} bytes",
+                    "message": f"request body is larger than {limit} bytes",
                 },
                 "request_id": rid,
             }

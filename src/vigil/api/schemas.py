@@ -143,3 +143,37 @@ class VerifyOut(BaseModel):
     first_bad_entry: int | None
     problems: list[str]
     latest_head: TreeHeadOut | None
+
+
+class FaceBox(BaseModel):
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+
+class FaceQuality(BaseModel):
+    face_px: int
+    sharpness: float
+    frontalness: float
+
+
+class FaceOut(BaseModel):
+    box: FaceBox
+    score: float
+    landmarks: list[list[float]] = Field(description="Five (x, y) points: eyes, then nose")
+    quality: FaceQuality
+    usable: bool = Field(description="Good enough to compare (size, sharpness, frontalness)")
+
+
+class FacesOut(BaseModel):
+    faces: list[FaceOut]
+
+
+class FaceComparisonOut(BaseModel):
+    distance: float
+    similarity: float
+    threshold: float
+    same_person: bool
+    a: FaceOut
+    b: FaceOut

@@ -23,6 +23,8 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"
     # Heads, proofs and verification: integrity facts, no entry contents.
     AUDIT_VERIFY = "audit.verify"
+    # Detect and compare faces in images a caller supplies (nothing is stored).
+    FACES_ANALYSE = "faces.analyse"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -38,9 +40,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AUDITOR: frozenset(
         {Permission.USERS_READ, Permission.AUDIT_READ, Permission.AUDIT_VERIFY}
     ),
-    Role.SUPERVISOR: frozenset({Permission.USERS_READ}),
-    Role.INVESTIGATOR: frozenset(),
-    Role.OPERATOR: frozenset(),
+    Role.SUPERVISOR: frozenset({Permission.USERS_READ, Permission.FACES_ANALYSE}),
+    Role.INVESTIGATOR: frozenset({Permission.FACES_ANALYSE}),
+    Role.OPERATOR: frozenset({Permission.FACES_ANALYSE}),
     Role.VIEWER: frozenset(),
 }
 

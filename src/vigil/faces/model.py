@@ -1,0 +1,161 @@
+"""The ``FaceModel`` interface and its dlib backend (HOG detector, 5-point landmarks, ResNet)."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from vigil.errors import ConfigError
+
+CHIP_SIZE = 150
+CHIP_PADDING = 0.25
+DESCRIPTOR_SIZE = 128
+MODELS_PACKAGE = "face_recognition_models"
+LANDMARKS_FILE = "shape_predictor_5_face_landmarks.dat"
+RESNET_FILE = "dlib_face_recognition_resnet_model_v1.dat"
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    def __post_init__(self) -> None:
+        if self.right <= self.left or self.bottom <= self.top:
+            raise ValueError(f"empty box {self}")
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    def iou(self, other: Box) -> float:
+        w = min(self.right, other.right) - max(self.left, other.left)
+        h = min(self.bottom, other.bottom) - max(self.top, other.top)
+        if w <= 0 or h <= 0:
+            return 0.0
+        inter = w * h
+        return inter / (self.width * self.height + other.width * other.height - inter)
+
+    def to_dict(self) -> dict[str, int]:
+        return {"left": self.left, "top": self.top, "right": self.right, "bottom": self.bottom}
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """A detected face: its box, the detector's score and five landmarks (x, y)."""
+
+    box: Box
+    score: float
+    landmarks: NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        if self.landmarks.shape != (5, 2):
+            raise ValueError("five (x, y) landmarks expected")
+
+
+class FaceModel(Protocol):
+    """What analytics needs from a face model; chips go in batches so a GPU backend fits."""
+
+    def detect(self, rgb: NDArray[np.uint8], upsample: int) -> list[Detection]: ...
+
+    def chips(self, rgb: NDArray[np.uint8], faces: Sequence[Detection]) -> list[NDArray[np.uint8]]:
+        """Aligned face chips (CHIP_SIZE square, RGB), one per face."""
+        ...
+
+    def embed(self, chips: Sequence[NDArray[np.uint8]]) -> NDArray[np.float32]:
+        """One DESCRIPTOR_SIZE vector per chip."""
+        ...
+
+
+def models_dir() -> Path:
+    """Where ``face_recognition_models`` keeps its files, found without importing it.
+
+    (Its ``__init__`` imports the deprecated ``pkg_resources``; only the files are needed.)
+    """
+    spec = importlib.util.find_spec(MODELS_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(f"the Python package {MODELS_PACKAGE} is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "models"
+
+
+class DlibFaceModel:
+    """dlib's models, loaded on first use (once per process, never at import)."""
+
+    def __init__(self, model_dir: Path | None = None) -> None:
+        self._dir = model_dir
+        self._lock = threading.Lock()
+
+    def _file(self, name: str) -> str:
+        path = (self._dir or models_dir()) / name
+        if not path.is_file():
+            raise ConfigError(f"face model file {path} is missing")
+        return str(path)
+
+    @cached_property
+    def _dlib(self) -> Any:
+        import dlib  # noqa: PLC0415 - heavy native module, loaded only when faces are used
+
+        return dlib
+
+    @cached_property
+    def _detector(self) -> Any:
+        return self._dlib.get_frontal_face_detector()
+
+    @cached_property
+    def _predictor(self) -> Any:
+        return self._dlib.shape_predictor(self._file(LANDMARKS_FILE))
+
+    @cached_property
+    def _encoder(self) -> Any:
+        return self._dlib.face_recognition_model_v1(self._file(RESNET_FILE))
+
+    def _shape(self, rgb: NDArray[np.uint8], box: Box) -> Any:
+        rect = self._dlib.rectangle(box.left, box.top, box.right, box.bottom)
+        return self._predictor(rgb, rect)
+
+    def detect(self, rgb: NDArray[np.uint8], upsample: int = 1) -> list[Detection]:
+        with self._lock:  # dlib objects are not documented as thread-safe
+            rects, scores, _ = self._detector.run(rgb, upsample, 0.0)
+            found = []
+            height, width = rgb.shape[:2]
+            for rect, score in zip(rects, scores, strict=True):
+                left, top = max(0, rect.left()), max(0, rect.top())
+                right, bottom = min(width, rect.right() + 1), min(height, rect.bottom() + 1)
+                if right <= left or bottom <= top:
+                    continue
+                box = Box(left, top, right, bottom)
+                shape = self._predictor(rgb, rect)
+                points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+                found.append(Detection(box=box, score=float(score), landmarks=points))
+        return sorted(found, key=lambda d: d.box.width * d.box.height, reverse=True)
+
+    def chips(self, rgb: NDArray[np.uint8], faces: Sequence[Detection]) -> list[NDArray[np.uint8]]:
+        if not faces:
+            return []
+        with self._lock:
+            shapes = self._dlib.full_object_detections()
+            for face in faces:
+                shapes.append(self._shape(rgb, face.box))
+            chips = self._dlib.get_face_chips(rgb, shapes, size=CHIP_SIZE, padding=CHIP_PADDING)
+        return [np.ascontiguousarray(chip, dtype=np.uint8) for chip in chips]
+
+    def embed(self, chips: Sequence[NDArray[np.uint8]]) -> NDArray[np.float32]:
+        if not chips:
+            return np.zeros((0, DESCRIPTOR_SIZE), dtype=np.float32)
+        with self._lock:
+            vectors = self._encoder.compute_face_descriptor(list(chips))
+        return np.array([np.array(v) for v in vectors], dtype=np.float32)
