@@ -54,8 +54,12 @@ class AuditConfig(Section):
 class FacesConfig(Section):
     # HOG upsampling: 1 finds faces down to ~40 px at 4x the cost of 0.
     upsample: int = Field(default=1, ge=0, le=3)
-    # Same person at or below this descriptor distance; `vigil faces calibrate` sets it.
+    # Same person at or below this descriptor distance (1:1 compare); `vigil faces calibrate`
+    # sets it to the FMR 1e-3 point and records the others for alerts and search.
     threshold: float = Field(default=0.6, gt=0.0, lt=2.0)
+    threshold_fmr_1e3: float | None = Field(default=None, gt=0.0, lt=2.0)
+    threshold_fmr_1e4: float | None = Field(default=None, gt=0.0, lt=2.0)
+    threshold_eer: float | None = Field(default=None, gt=0.0, lt=2.0)
     flip_average: bool = True
     max_image_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     max_image_pixels: int = Field(default=40_000_000, ge=10_000)
@@ -101,6 +105,15 @@ def parse_config(raw: dict[str, Any], *, source: str = "config") -> Config:
 
 def render_config(config: Config) -> str:
     """TOML text of a config, secrets included (the file is private to the data directory)."""
-    data = config.model_dump(mode="python")
+    data = config.model_dump(mode="python", exclude_none=True)
     data["database"]["url"] = config.database.url.get_secret_value()
     return tomli_w.dumps(data)
+
+
+def save_config(data_dir: Path, config: Config) -> None:
+    """Replace ``vigil.toml`` atomically (write aside, then rename), keeping it private."""
+    path = data_dir / CONFIG_FILE
+    aside = path.with_suffix(".toml.new")
+    aside.write_text(render_config(config), encoding="utf-8")
+    aside.chmod(0o600)
+    aside.replace(path)

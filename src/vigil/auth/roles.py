@@ -25,6 +25,7 @@ class Permission(StrEnum):
     AUDIT_VERIFY = "audit.verify"
     # Detect and compare faces in images a caller supplies (nothing is stored).
     FACES_ANALYSE = "faces.analyse"
+    CONFIG_MANAGE = "config.manage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -35,6 +36,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.TOKENS_MANAGE_ANY,
             Permission.AUDIT_READ,
             Permission.AUDIT_VERIFY,
+            Permission.CONFIG_MANAGE,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -55,6 +57,7 @@ LOCAL_OPERATOR_PERMISSIONS = frozenset(
         Permission.USERS_MANAGE,
         Permission.TOKENS_MANAGE_ANY,
         Permission.AUDIT_VERIFY,
+        Permission.CONFIG_MANAGE,
     }
 )
 RESERVED_NAMES = frozenset({LOCAL_OPERATOR, "anonymous", "system"})

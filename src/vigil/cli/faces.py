@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from vigil.app import build_face_engine, image_limits
+from vigil.auth.roles import Permission
 from vigil.cli.output import console, emit, table
 from vigil.cli.state import CliState
-from vigil.config import Config, load_config
+from vigil.config import Config, load_config, save_config
 from vigil.errors import NotInitialised
 from vigil.faces.engine import FaceEngine
 from vigil.faces.images import load_image_file
+from vigil.faces.lfw_report import Settings, calibrate, evaluate
 
 app = typer.Typer(no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
@@ -90,3 +96,113 @@ def compare(
         )
 
     emit({"a": str(a), "b": str(b), **result.to_dict()}, as_json, human)
+
+
+def _progress(enabled: bool, label: str) -> Iterator[Callable[[int], Callable[[int], None]]]:
+    """A rich progress bar on a terminal; silent for --json or when piped."""
+    if not enabled or not console.is_terminal:
+        yield lambda _total: lambda _n: None
+        return
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
+
+        def start(total: int) -> Callable[[int], None]:
+            task = bar.add_task(label, total=total)
+            return lambda n: bar.advance(task, n)
+
+        yield start
+
+
+@app.command("eval-lfw")
+def eval_lfw(
+    ctx: typer.Context,
+    images: Path = typer.Option(..., "--images", help="LFW image folder (one folder per person)."),
+    pairs: Path = typer.Option(..., "--pairs", help="pairs.txt (View 2) or pairsDevTest.txt."),
+    train: Path | None = typer.Option(None, "--train", help="pairsDevTrain.txt for a View 1 run."),
+    upsample: int | None = typer.Option(None, "--upsample", min=0, max=3),
+    workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=1, help="Processes."),
+    as_json: bool = JSON,
+) -> None:
+    """Verification accuracy on LFW pairs, with TAR at FAR, EER and no-face accounting."""
+    config = _config(ctx.obj).faces
+    settings = Settings(
+        upsample=config.upsample if upsample is None else upsample,
+        flip=config.flip_average,
+        workers=workers,
+    )
+    with contextmanager(_progress)(not as_json, "describing images") as start:
+        report = evaluate(images, pairs, train, settings, start)
+
+    def human() -> None:
+        console.print(f"protocol: {report['protocol']}; {report['pairs']} pairs")
+        console.print(
+            f"accuracy {report['accuracy']:.2%} ± {report['accuracy_std']:.2%} "
+            f"at threshold {report['threshold']:.4f}"
+        )
+        console.print(
+            f"TAR {report['tar_at_far_1e-02']:.2%} at FAR 1e-2, "
+            f"{report['tar_at_far_1e-03']:.2%} at FAR 1e-3; EER {report['eer']:.2%}"
+        )
+        console.print(
+            f"{report['images']} images, {report['no_face_images']} without a detected face "
+            f"({report['no_face_handling']}); {report['images_per_s']:.1f} images/s"
+        )
+
+    emit(report, as_json, human)
+
+
+@app.command("calibrate")
+def calibrate_command(
+    ctx: typer.Context,
+    images: Path = typer.Option(..., "--images", help="LFW-layout image folder."),
+    pairs: Path = typer.Option(..., "--pairs", help="A pairs file naming the images to use."),
+    workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=1, help="Processes."),
+    as_json: bool = JSON,
+) -> None:
+    """Set the operating points (FMR 1e-3, 1e-4, EER) in the config from labelled photos."""
+    state: CliState = ctx.obj
+    services = state.services()
+    request = state.context(services)
+    services.access.require(request, Permission.CONFIG_MANAGE, "config.change", "faces")
+    config = services.config
+    settings = Settings(
+        upsample=config.faces.upsample, flip=config.faces.flip_average, workers=workers
+    )
+    with contextmanager(_progress)(not as_json, "describing images") as start:
+        points = calibrate(images, pairs, settings, start)
+    faces = config.faces.model_copy(
+        update={
+            "threshold": points.fmr_1e3,
+            "threshold_fmr_1e3": points.fmr_1e3,
+            "threshold_fmr_1e4": points.fmr_1e4,
+            "threshold_eer": points.eer,
+        }
+    )
+    details = {
+        "fmr_1e-3": points.fmr_1e3,
+        "fmr_1e-4": points.fmr_1e4,
+        "eer": points.eer,
+        "genuine_pairs": points.genuine_pairs,
+        "impostor_pairs": points.impostor_pairs,
+        "reliable_fmr_1e-4": points.reliable(1e-4),
+    }
+    save_config(state.data_dir, config.model_copy(update={"faces": faces}))
+    services.access.record_alone(request, "config.change", "faces", details)
+
+    def human() -> None:
+        console.print(
+            f"thresholds written to the config: FMR 1e-3 {points.fmr_1e3:.4f} (now the operating "
+            f"point), FMR 1e-4 {points.fmr_1e4:.4f}, EER {points.eer:.4f}"
+        )
+        console.print(
+            f"from {points.genuine_pairs} genuine and {points.impostor_pairs} impostor pairs"
+        )
+        if not points.reliable(1e-4):
+            console.print("warning: too few impostor pairs for a reliable FMR 1e-4 estimate")
+
+    emit(details, as_json, human)

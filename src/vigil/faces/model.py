@@ -72,6 +72,10 @@ class FaceModel(Protocol):
 
     def detect(self, rgb: NDArray[np.uint8], upsample: int) -> list[Detection]: ...
 
+    def locate(self, rgb: NDArray[np.uint8], box: Box) -> Detection:
+        """Landmarks for a face known to be in ``box`` (a tracker's or a fallback's box)."""
+        ...
+
     def chips(self, rgb: NDArray[np.uint8], faces: Sequence[Detection]) -> list[NDArray[np.uint8]]:
         """Aligned face chips (CHIP_SIZE square, RGB), one per face."""
         ...
@@ -142,6 +146,12 @@ class DlibFaceModel:
                 points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
                 found.append(Detection(box=box, score=float(score), landmarks=points))
         return sorted(found, key=lambda d: d.box.width * d.box.height, reverse=True)
+
+    def locate(self, rgb: NDArray[np.uint8], box: Box) -> Detection:
+        with self._lock:
+            shape = self._shape(rgb, box)
+            points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+        return Detection(box=box, score=0.0, landmarks=points)
 
     def chips(self, rgb: NDArray[np.uint8], faces: Sequence[Detection]) -> list[NDArray[np.uint8]]:
         if not faces:
