@@ -47,7 +47,7 @@ class Services:
 def build_face_engine(config: FacesConfig) -> FaceEngine:
     """The photo pipeline; dlib's models load on first use, not here."""
     return FaceEngine(
-        DlibFaceModel(),
+        DlibFaceModel(detector=config.detector),
         upsample=config.upsample,
         threshold=config.threshold,
         flip=config.flip_average,

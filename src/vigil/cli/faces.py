@@ -16,9 +16,11 @@ from vigil.cli.output import console, emit, table
 from vigil.cli.state import CliState
 from vigil.config import Config, load_config, save_config
 from vigil.errors import NotInitialised
+from vigil.faces.detector_eval import evaluate_detector, read_imglab
 from vigil.faces.engine import FaceEngine
 from vigil.faces.images import load_image_file
 from vigil.faces.lfw_report import Settings, calibrate, evaluate
+from vigil.faces.model import DlibFaceModel
 
 app = typer.Typer(no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
@@ -134,6 +136,7 @@ def eval_lfw(
         upsample=config.upsample if upsample is None else upsample,
         flip=config.flip_average,
         workers=workers,
+        detector=config.detector,
     )
     with contextmanager(_progress)(not as_json, "describing images") as start:
         report = evaluate(images, pairs, train, settings, start)
@@ -171,7 +174,10 @@ def calibrate_command(
     services.access.require(request, Permission.CONFIG_MANAGE, "config.change", "faces")
     config = services.config
     settings = Settings(
-        upsample=config.faces.upsample, flip=config.faces.flip_average, workers=workers
+        upsample=config.faces.upsample,
+        flip=config.faces.flip_average,
+        workers=workers,
+        detector=config.faces.detector,
     )
     with contextmanager(_progress)(not as_json, "describing images") as start:
         points = calibrate(images, pairs, settings, start)
@@ -206,3 +212,27 @@ def calibrate_command(
             console.print("warning: too few impostor pairs for a reliable FMR 1e-4 estimate")
 
     emit(details, as_json, human)
+
+
+@app.command("eval-detector")
+def eval_detector(
+    ctx: typer.Context,
+    xml: Path = typer.Option(..., "--xml", help="dlib imglab annotations (e.g. testing.xml)."),
+    upsample: int | None = typer.Option(None, "--upsample", min=0, max=3),
+    iou: float = typer.Option(0.3, "--iou", min=0.05, max=0.95, help="Overlap that counts."),
+    as_json: bool = JSON,
+) -> None:
+    """Detector recall and precision against hand-marked face boxes."""
+    config = _config(ctx.obj).faces
+    model = DlibFaceModel(detector=config.detector)
+    score = evaluate_detector(
+        model, read_imglab(xml), config.upsample if upsample is None else upsample, iou
+    )
+
+    def human() -> None:
+        console.print(
+            f"{score.images} images, {score.truth} marked faces: recall {score.recall:.3f}, "
+            f"precision {score.precision:.3f} at IoU >= {iou}"
+        )
+
+    emit({**score.to_dict(), "iou": iou, "detector": config.detector}, as_json, human)

@@ -96,9 +96,11 @@ def _centre_box(width: int, height: int) -> Box:
     return Box(left, top, left + side, top + side)
 
 
-def describe_image(root: Path, key: ImageKey, upsample: int, flip: bool) -> Described:
+def describe_image(
+    root: Path, key: ImageKey, upsample: int, flip: bool, detector: str = "hog"
+) -> Described:
     """One LFW image: the detected face nearest the centre, else the centre box."""
-    model = _worker_model()
+    model = worker_model(detector)
     image = load_image_file(image_path(root, key))
     found = model.detect(image.rgb, upsample)
     cx, cy = image.width / 2, image.height / 2
@@ -119,14 +121,14 @@ def describe_image(root: Path, key: ImageKey, upsample: int, flip: bool) -> Desc
     return Described(key, descriptor, bool(found))
 
 
-_MODEL: list[DlibFaceModel] = []
+_MODELS: dict[str, DlibFaceModel] = {}
 
 
-def _worker_model() -> DlibFaceModel:
-    """One model per process (loaded on first use in each worker)."""
-    if not _MODEL:
-        _MODEL.append(DlibFaceModel())
-    return _MODEL[0]
+def worker_model(detector: str) -> DlibFaceModel:
+    """One model per process and detector, loaded on first use in each worker process."""
+    if detector not in _MODELS:
+        _MODELS[detector] = DlibFaceModel(detector=detector)
+    return _MODELS[detector]
 
 
 def describe_all(
@@ -136,6 +138,7 @@ def describe_all(
     upsample: int,
     flip: bool,
     workers: int,
+    detector: str = "hog",
     progress: Callable[[int], None] = lambda _: None,
 ) -> dict[ImageKey, Described]:
     keys = list(keys)
@@ -145,11 +148,11 @@ def describe_all(
     results: dict[ImageKey, Described] = {}
     if workers <= 1:
         for key in keys:
-            results[key] = describe_image(root, key, upsample, flip)
+            results[key] = describe_image(root, key, upsample, flip, detector)
             progress(1)
         return results
     with ProcessPoolExecutor(workers) as pool:
-        futures = [pool.submit(describe_image, root, key, upsample, flip) for key in keys]
+        futures = [pool.submit(describe_image, root, key, upsample, flip, detector) for key in keys]
         for future in futures:
             described = future.result()
             results[described.key] = described

@@ -39,6 +39,7 @@ class Settings:
     upsample: int = 1
     flip: bool = True
     workers: int = 2
+    detector: str = "hog"
 
 
 def _describe(
@@ -52,6 +53,7 @@ def _describe(
         upsample=settings.upsample,
         flip=settings.flip,
         workers=settings.workers,
+        detector=settings.detector,
         progress=start(len(keys)),
     )
     return described, time.perf_counter() - began

@@ -20,6 +20,7 @@ CHIP_PADDING = 0.25
 DESCRIPTOR_SIZE = 128
 MODELS_PACKAGE = "face_recognition_models"
 LANDMARKS_FILE = "shape_predictor_5_face_landmarks.dat"
+MMOD_FILE = "mmod_human_face_detector.dat"
 RESNET_FILE = "dlib_face_recognition_resnet_model_v1.dat"
 
 
@@ -97,10 +98,17 @@ def models_dir() -> Path:
 
 
 class DlibFaceModel:
-    """dlib's models, loaded on first use (once per process, never at import)."""
+    """dlib's models, loaded on first use (once per process, never at import).
 
-    def __init__(self, model_dir: Path | None = None) -> None:
+    ``detector`` is "hog" (fast on a CPU) or "mmod", dlib's CNN detector: better on small,
+    turned and partly hidden faces, about a second per 512x512 image on a CPU.
+    """
+
+    def __init__(self, model_dir: Path | None = None, *, detector: str = "hog") -> None:
+        if detector not in ("hog", "mmod"):
+            raise ConfigError(f"unknown face detector {detector!r}; use 'hog' or 'mmod'")
         self._dir = model_dir
+        self._kind = detector
         self._lock = threading.Lock()
 
     def _file(self, name: str) -> str:
@@ -120,6 +128,16 @@ class DlibFaceModel:
         return self._dlib.get_frontal_face_detector()
 
     @cached_property
+    def _cnn(self) -> Any:
+        return self._dlib.cnn_face_detection_model_v1(self._file(MMOD_FILE))
+
+    def _rects(self, rgb: NDArray[np.uint8], upsample: int) -> list[tuple[Any, float]]:
+        if self._kind == "mmod":
+            return [(d.rect, float(d.confidence)) for d in self._cnn(rgb, upsample)]
+        rects, scores, _ = self._detector.run(rgb, upsample, 0.0)
+        return list(zip(rects, scores, strict=True))
+
+    @cached_property
     def _predictor(self) -> Any:
         return self._dlib.shape_predictor(self._file(LANDMARKS_FILE))
 
@@ -133,10 +151,9 @@ class DlibFaceModel:
 
     def detect(self, rgb: NDArray[np.uint8], upsample: int = 1) -> list[Detection]:
         with self._lock:  # dlib objects are not documented as thread-safe
-            rects, scores, _ = self._detector.run(rgb, upsample, 0.0)
             found = []
             height, width = rgb.shape[:2]
-            for rect, score in zip(rects, scores, strict=True):
+            for rect, score in self._rects(rgb, upsample):
                 left, top = max(0, rect.left()), max(0, rect.top())
                 right, bottom = min(width, rect.right() + 1), min(height, rect.bottom() + 1)
                 if right <= left or bottom <= top:
