@@ -15,6 +15,8 @@ from vigil.auth.passwords import Passwords
 from vigil.auth.sessions import SessionService
 from vigil.auth.tokens import TokenService
 from vigil.auth.users import UserService
+from vigil.cameras.registry import CameraRegistry
+from vigil.cameras.vault import Vault
 from vigil.config import Config, FacesConfig, load_config
 from vigil.faces.engine import FaceEngine
 from vigil.faces.images import ImageLimits
@@ -38,6 +40,7 @@ class Services:
     sessions: SessionService
     login: PasswordLogin
     faces: FaceService
+    cameras: CameraRegistry
 
     def close(self) -> None:
         self.access.writer.close()
@@ -83,6 +86,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         sessions=SessionService(access, config.auth),
         login=PasswordLogin(access, passwords, config.auth),
         faces=FaceService(access, build_face_engine(config.faces), image_limits(config.faces)),
+        cameras=CameraRegistry(access, Vault.open(data_dir)),
     )
 
 

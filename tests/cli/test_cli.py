@@ -161,3 +161,19 @@ def test_commands_need_an_initialised_data_dir(tmp_path: Path) -> None:
     result = vigil(tmp_path / "missing", "user", "list")
     assert result.code == 8
     assert "vigil init" in result.stderr
+
+
+def test_camera_registry_from_the_command_line(data_dir: Path) -> None:
+    url = "rtsp://cam-user:TopSecret99@192.0.2.7:554/live"
+    added = vigil(data_dir, "camera", "add", "dock-3", "--url", url, "--site", "harbour", "--json")
+    assert added.code == 0, added.stderr
+    shown = vigil(data_dir, "camera", "show", "dock-3", "--json")
+    assert shown.json()["url"] == "rtsp://192.0.2.7:554/live"
+    assert shown.json()["username"] == "cam-user"
+    listed = vigil(data_dir, "camera", "list")
+    assert "dock-3" in listed.stdout
+    assert "TopSecret99" not in added.stdout + shown.stdout + listed.stdout
+    assert vigil(data_dir, "camera", "remove", "dock-3").code == 0
+    missing = vigil(data_dir, "camera", "show", "dock-3")
+    assert missing.code == 3
+    assert "no camera named 'dock-3'" in missing.stderr

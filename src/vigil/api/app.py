@@ -8,7 +8,7 @@ from vigil import __version__
 from vigil.api.context import authenticate
 from vigil.api.errors import ERROR_RESPONSES, install_error_handlers
 from vigil.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from vigil.api.routers import audit, auth, faces, system, tokens, users
+from vigil.api.routers import audit, auth, cameras, faces, system, tokens, users
 from vigil.app import Services
 
 API_PREFIX = "/api/v1"
@@ -30,7 +30,8 @@ def create_api(services: Services) -> FastAPI:
     protected = APIRouter(
         prefix=API_PREFIX, dependencies=[Depends(authenticate)], responses=ERROR_RESPONSES
     )
-    for router in (auth.router, users.router, tokens.router, audit.router, faces.router):
+    routers = (auth.router, users.router, tokens.router, audit.router, faces.router, cameras.router)
+    for router in routers:
         protected.include_router(router)
     app.include_router(public)
     app.include_router(protected)

@@ -11,6 +11,7 @@ from vigil.auth.names import NAME_PATTERN, TEXT_PATTERN
 from vigil.auth.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from vigil.auth.roles import Role
 from vigil.auth.tokens import MAX_LABEL_CHARS, MAX_TOKEN_DAYS
+from vigil.cameras.urls import MAX_URL_CHARS
 
 
 class RequestBody(BaseModel):
@@ -177,3 +178,29 @@ class FaceComparisonOut(BaseModel):
     same_person: bool
     a: FaceOut
     b: FaceOut
+
+
+class CameraCreate(RequestBody):
+    name: str = Field(pattern=NAME_PATTERN, max_length=64)
+    url: str = Field(
+        min_length=1, max_length=MAX_URL_CHARS, description="Credentials in it are kept secret"
+    )
+    site: str | None = Field(default=None, pattern=NAME_PATTERN, max_length=64)
+    region: str | None = Field(default=None, pattern=NAME_PATTERN, max_length=64)
+    group: str | None = Field(default=None, pattern=NAME_PATTERN, max_length=64)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+
+
+class CameraOut(BaseModel):
+    id: int
+    name: str
+    url: str = Field(description="Without credentials")
+    username: str | None
+    site: str | None
+    region: str | None
+    group: str | None
+    latitude: float | None
+    longitude: float | None
+    enabled: bool
+    created_at: datetime

@@ -26,6 +26,8 @@ class Permission(StrEnum):
     # Detect and compare faces in images a caller supplies (nothing is stored).
     FACES_ANALYSE = "faces.analyse"
     CONFIG_MANAGE = "config.manage"
+    CAMERAS_READ = "cameras.read"
+    CAMERAS_MANAGE = "cameras.manage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -37,6 +39,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_READ,
             Permission.AUDIT_VERIFY,
             Permission.CONFIG_MANAGE,
+            Permission.CAMERAS_READ,
+            Permission.CAMERAS_MANAGE,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -58,6 +62,8 @@ LOCAL_OPERATOR_PERMISSIONS = frozenset(
         Permission.TOKENS_MANAGE_ANY,
         Permission.AUDIT_VERIFY,
         Permission.CONFIG_MANAGE,
+        Permission.CAMERAS_READ,
+        Permission.CAMERAS_MANAGE,
     }
 )
 RESERVED_NAMES = frozenset({LOCAL_OPERATOR, "anonymous", "system"})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from vigil.cli import audit, faces, setup, tokens, users
+from vigil.cli import audit, cameras, faces, setup, tokens, users
 from vigil.cli.output import show_error
 from vigil.cli.state import CliState
 from vigil.errors import VigilError
@@ -40,6 +40,7 @@ setup.register(app)
 app.add_typer(users.app, name="user", help="User accounts.")
 app.add_typer(tokens.app, name="token", help="API tokens.")
 app.add_typer(audit.app, name="audit", help="The tamper-evident audit log.")
+app.add_typer(cameras.app, name="camera", help="The camera registry.")
 app.add_typer(faces.app, name="faces", help="Face detection and comparison on image files.")
 
 

@@ -1,0 +1,1 @@
+"""Cameras: the registry of cameras, sites and regions, and their stream URLs."""

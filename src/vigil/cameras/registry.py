@@ -1,0 +1,195 @@
+"""The camera registry: add, list, show and remove cameras, with sites, regions and groups."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.auth.access import Access
+from vigil.auth.names import check_name
+from vigil.auth.roles import Permission, RequestContext
+from vigil.cameras.urls import StreamUrl, describe_credentials, parse_stream_url
+from vigil.cameras.vault import Vault
+from vigil.errors import Conflict, InvalidInput, NotFound
+from vigil.store.models import Camera, CameraGroup, Region, Site
+
+
+@dataclass(frozen=True, slots=True)
+class CameraSpec:
+    name: str
+    url: str
+    site: str | None = None
+    region: str | None = None
+    group: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CameraInfo:
+    """What anyone allowed to see a camera may see: never its credentials."""
+
+    id: int
+    name: str
+    url: str
+    username: str | None
+    site: str | None
+    region: str | None
+    group: str | None
+    latitude: float | None
+    longitude: float | None
+    enabled: bool
+    created_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "url": self.url,
+            "username": self.username,
+            "site": self.site,
+            "region": self.region,
+            "group": self.group,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "enabled": self.enabled,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+def _check_position(latitude: float | None, longitude: float | None) -> None:
+    if (latitude is None) != (longitude is None):
+        raise InvalidInput("give both --lat and --lon, or neither")
+    if latitude is None or longitude is None:
+        return
+    if not (math.isfinite(latitude) and -90 <= latitude <= 90):
+        raise InvalidInput("latitude must be between -90 and 90", field="latitude")
+    if not (math.isfinite(longitude) and -180 <= longitude <= 180):
+        raise InvalidInput("longitude must be between -180 and 180", field="longitude")
+
+
+def _named(session: Session, model: Any, name: str | None, what: str, **extra: Any) -> Any:
+    """The row of that name, created when missing (sites, regions, groups appear on first use)."""
+    if name is None:
+        return None
+    check_name(name, what=what)
+    row = session.scalar(select(model).where(model.name == name))
+    if row is None:
+        row = model(name=name, **extra)
+        session.add(row)
+        session.flush()
+    return row
+
+
+class CameraRegistry:
+    def __init__(self, access: Access, vault: Vault) -> None:
+        self.access = access
+        self.db = access.db
+        self.vault = vault
+
+    def _info(self, session: Session, camera: Camera) -> CameraInfo:
+        site = None if camera.site_id is None else session.get_one(Site, camera.site_id)
+        region = (
+            None if site is None or site.region_id is None else session.get(Region, site.region_id)
+        )
+        group = None if camera.group_id is None else session.get(CameraGroup, camera.group_id)
+        secret = None if camera.credentials is None else self.vault.unseal(camera.credentials)
+        return CameraInfo(
+            id=camera.id,
+            name=camera.name,
+            url=camera.url,
+            username=describe_credentials(secret),
+            site=None if site is None else site.name,
+            region=None if region is None else region.name,
+            group=None if group is None else group.name,
+            latitude=camera.latitude,
+            longitude=camera.longitude,
+            enabled=camera.enabled,
+            created_at=camera.created_at,
+        )
+
+    def add(self, ctx: RequestContext, spec: CameraSpec) -> CameraInfo:
+        target = f"camera:{spec.name}"
+        with self.access.attempt(ctx, Permission.CAMERAS_MANAGE, "camera.create", target):
+            check_name(spec.name, what="camera name")
+            stream = parse_stream_url(spec.url)
+            _check_position(spec.latitude, spec.longitude)
+            with self.db.write() as session:
+                if session.scalar(select(Camera.id).where(Camera.name == spec.name)):
+                    raise Conflict(f"a camera named {spec.name!r} exists already", camera=spec.name)
+                region = _named(session, Region, spec.region, "region")
+                site = _named(session, Site, spec.site, "site", region_id=region and region.id)
+                if site is not None and region is not None and site.region_id != region.id:
+                    raise Conflict(f"site {spec.site!r} belongs to another region")
+                group = _named(
+                    session, CameraGroup, spec.group, "group", created_at=datetime.now(UTC)
+                )
+                camera = Camera(
+                    name=spec.name,
+                    url=stream.public,
+                    credentials=None
+                    if stream.credentials is None
+                    else self.vault.seal(stream.credentials),
+                    site_id=site and site.id,
+                    group_id=group and group.id,
+                    latitude=spec.latitude,
+                    longitude=spec.longitude,
+                    enabled=True,
+                    created_at=datetime.now(UTC),
+                )
+                session.add(camera)
+                session.flush()
+                info = self._info(session, camera)
+                details = {k: v for k, v in info.to_dict().items() if k not in ("id", "created_at")}
+                self.access.record(session, ctx, "camera.create", target, details)
+                return info
+
+    def list(self, ctx: RequestContext) -> list[CameraInfo]:
+        with (
+            self.access.attempt(ctx, Permission.CAMERAS_READ, "camera.list", "cameras"),
+            self.db.read() as session,
+        ):
+            cameras = [
+                self._info(session, c)
+                for c in session.scalars(select(Camera).order_by(Camera.name))
+            ]
+        self.access.record_alone(ctx, "camera.list", "cameras", {"count": len(cameras)})
+        return cameras
+
+    def show(self, ctx: RequestContext, name: str) -> CameraInfo:
+        target = f"camera:{name}"
+        with (
+            self.access.attempt(ctx, Permission.CAMERAS_READ, "camera.read", target),
+            self.db.read() as session,
+        ):
+            info = self._info(session, self._find(session, name))
+        self.access.record_alone(ctx, "camera.read", target)
+        return info
+
+    def remove(self, ctx: RequestContext, name: str) -> None:
+        target = f"camera:{name}"
+        with (
+            self.access.attempt(ctx, Permission.CAMERAS_MANAGE, "camera.remove", target),
+            self.db.write() as session,
+        ):
+            session.delete(self._find(session, name))
+            self.access.record(session, ctx, "camera.remove", target)
+
+    def stream(self, name: str) -> StreamUrl:
+        """The URL with credentials, for the ingest supervisor only: never returned to people."""
+        with self.db.read() as session:
+            camera = self._find(session, name)
+        secret = None if camera.credentials is None else self.vault.unseal(camera.credentials)
+        return StreamUrl(public=camera.url, credentials=secret)
+
+    @staticmethod
+    def _find(session: Session, name: str) -> Camera:
+        camera = session.scalar(select(Camera).where(Camera.name == name))
+        if camera is None:
+            raise NotFound(f"no camera named {name!r}", camera=name)
+        return camera

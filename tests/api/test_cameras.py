@@ -1,0 +1,20 @@
+"""Camera registry over the API: admins only, credentials never returned."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Api
+from tests.cameras.test_registry import SECRET_URL
+from vigil.auth.roles import Role
+
+
+def test_the_api_hides_credentials(api: Api) -> None:
+    body = {"name": "lobby", "url": SECRET_URL, "latitude": 48.1, "longitude": 11.5}
+    created = api.client.post("/api/v1/cameras", json=body, headers=api.bearer())
+    assert created.status_code == 201, created.text
+    listed = api.client.get("/api/v1/cameras", headers=api.bearer())
+    assert "Sup3r" not in created.text + listed.text
+    assert listed.json()[0]["username"] == "operator"
+    viewer = api.bearer(api.token_for("vic", Role.VIEWER))
+    assert api.client.get("/api/v1/cameras", headers=viewer).status_code == 403
+    assert api.client.delete("/api/v1/cameras/lobby", headers=api.bearer()).status_code == 204
+    assert api.client.get("/api/v1/cameras/lobby", headers=api.bearer()).status_code == 404
