@@ -19,24 +19,15 @@ class AuditService:
         self.log = log
 
     def entries(self, ctx: RequestContext, flt: EntryFilter) -> list[AuditEntry]:
-        with (
-            self.access.attempt(ctx, Permission.AUDIT_READ, "audit.list", "audit"),
-            self.db.read() as session,
-        ):
-            found = self.log.entries(session, flt)
-        details = {"filter": {k: v for k, v in asdict(flt).items() if v is not None}}
-        self.access.record_alone(ctx, "audit.list", "audit", details)
-        return found
+        reading = self.access.reading(ctx, Permission.AUDIT_READ, "audit.list", "audit")
+        with reading as (session, details):
+            details["filter"] = {k: v for k, v in asdict(flt).items() if v is not None}
+            return self.log.entries(session, flt)
 
     def entry(self, ctx: RequestContext, seq: int) -> AuditEntry:
         target = f"audit:{seq}"
-        with (
-            self.access.attempt(ctx, Permission.AUDIT_READ, "audit.read", target),
-            self.db.read() as session,
-        ):
-            found = self.log.entry(session, seq)
-        self.access.record_alone(ctx, "audit.read", target)
-        return found
+        with self.access.reading(ctx, Permission.AUDIT_READ, "audit.read", target) as (session, _):
+            return self.log.entry(session, seq)
 
     def head(self, ctx: RequestContext) -> TreeHead:
         """The latest signed head, covering the record of this very request."""
@@ -56,13 +47,9 @@ class AuditService:
 
     def consistency(self, ctx: RequestContext, old: int, new: int) -> ConsistencyProof:
         target = f"audit:{old}..{new}"
-        with (
-            self.access.attempt(ctx, Permission.AUDIT_VERIFY, "audit.consistency", target),
-            self.db.read() as session,
-        ):
-            proof = self.log.consistency_proof(session, old, new)
-        self.access.record_alone(ctx, "audit.consistency", target)
-        return proof
+        reading = self.access.reading(ctx, Permission.AUDIT_VERIFY, "audit.consistency", target)
+        with reading as (session, _):
+            return self.log.consistency_proof(session, old, new)
 
     def verify(self, ctx: RequestContext) -> VerifyReport:
         self.access.require(ctx, Permission.AUDIT_VERIFY, "audit.verify", "audit")

@@ -96,6 +96,20 @@ class Access:
             )
 
     @contextmanager
+    def reading(
+        self, ctx: RequestContext, permission: Permission | None, action: str, target: str
+    ) -> Iterator[tuple[Session, dict[str, Any]]]:
+        """A checked read: yields a session and a dict of details for its record.
+
+        The read is recorded (with those details) only once it succeeded, and durably
+        before the caller can hand anything out; a refusal is recorded as denied.
+        """
+        details: dict[str, Any] = {}
+        with self.attempt(ctx, permission, action, target), self.db.read() as session:
+            yield session, details
+        self.record_alone(ctx, action, target, details)
+
+    @contextmanager
     def attempt(
         self, ctx: RequestContext, permission: Permission | None, action: str, target: str
     ) -> Iterator[None]:

@@ -111,9 +111,10 @@ class TokenService:
         query = select(ApiToken, User.name).join(User).order_by(ApiToken.id)
         if owner != "*":
             query = query.where(User.name == owner)
-        with self._manage(ctx, owner, "token.list", target), self.db.read() as session:
+        needs = None if owner == ctx.principal.name else Permission.TOKENS_MANAGE_ANY
+        with self.access.reading(ctx, needs, "token.list", target) as (session, details):
             found = [_info(token, name) for token, name in session.execute(query)]
-        self.access.record_alone(ctx, "token.list", target, {"count": len(found)})
+            details["count"] = len(found)
         return found
 
     def revoke(self, ctx: RequestContext, token_id: int) -> TokenInfo:

@@ -87,22 +87,18 @@ class UserService:
                 return UserInfo.of(user)
 
     def list(self, ctx: RequestContext) -> list[UserInfo]:
-        with (
-            self.access.attempt(ctx, Permission.USERS_READ, "user.list", "users"),
-            self.db.read() as session,
-        ):
+        reading = self.access.reading(ctx, Permission.USERS_READ, "user.list", "users")
+        with reading as (session, details):
             users = [UserInfo.of(u) for u in session.scalars(select(User).order_by(User.name))]
-        self.access.record_alone(ctx, "user.list", "users", {"count": len(users)})
+            details["count"] = len(users)
         return users
 
     def show(self, ctx: RequestContext, name: str) -> UserInfo:
         """Anyone may see their own account; seeing others needs ``users.read``."""
         target = f"user:{name}"
         needs = None if name == ctx.principal.name else Permission.USERS_READ
-        with self.access.attempt(ctx, needs, "user.read", target), self.db.read() as session:
-            user = UserInfo.of(find_user(session, name))
-        self.access.record_alone(ctx, "user.read", target)
-        return user
+        with self.access.reading(ctx, needs, "user.read", target) as (session, _):
+            return UserInfo.of(find_user(session, name))
 
     def disable(self, ctx: RequestContext, name: str) -> UserInfo:
         """Disable an account, ending its sessions and revoking its tokens."""

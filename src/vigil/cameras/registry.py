@@ -150,26 +150,22 @@ class CameraRegistry:
                 return info
 
     def list(self, ctx: RequestContext) -> list[CameraInfo]:
-        with (
-            self.access.attempt(ctx, Permission.CAMERAS_READ, "camera.list", "cameras"),
-            self.db.read() as session,
-        ):
+        reading = self.access.reading(ctx, Permission.CAMERAS_READ, "camera.list", "cameras")
+        with reading as (session, details):
             cameras = [
                 self._info(session, c)
                 for c in session.scalars(select(Camera).order_by(Camera.name))
             ]
-        self.access.record_alone(ctx, "camera.list", "cameras", {"count": len(cameras)})
+            details["count"] = len(cameras)
         return cameras
 
     def show(self, ctx: RequestContext, name: str) -> CameraInfo:
         target = f"camera:{name}"
-        with (
-            self.access.attempt(ctx, Permission.CAMERAS_READ, "camera.read", target),
-            self.db.read() as session,
+        with self.access.reading(ctx, Permission.CAMERAS_READ, "camera.read", target) as (
+            session,
+            _,
         ):
-            info = self._info(session, self._find(session, name))
-        self.access.record_alone(ctx, "camera.read", target)
-        return info
+            return self._info(session, self._find(session, name))
 
     def remove(self, ctx: RequestContext, name: str) -> None:
         target = f"camera:{name}"
