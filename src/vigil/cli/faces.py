@@ -131,13 +131,7 @@ def eval_lfw(
     as_json: bool = JSON,
 ) -> None:
     """Verification accuracy on LFW pairs, with TAR at FAR, EER and no-face accounting."""
-    config = _config(ctx.obj).faces
-    settings = Settings(
-        upsample=config.upsample if upsample is None else upsample,
-        flip=config.flip_average,
-        workers=workers,
-        detector=config.detector,
-    )
+    settings = Settings.of(_config(ctx.obj).faces, workers, upsample)
     with contextmanager(_progress)(not as_json, "describing images") as start:
         report = evaluate(images, pairs, train, settings, start)
 
@@ -173,12 +167,7 @@ def calibrate_command(
     request = state.context(services)
     services.access.require(request, Permission.CONFIG_MANAGE, "config.change", "faces")
     config = services.config
-    settings = Settings(
-        upsample=config.faces.upsample,
-        flip=config.faces.flip_average,
-        workers=workers,
-        detector=config.faces.detector,
-    )
+    settings = Settings.of(config.faces, workers)
     with contextmanager(_progress)(not as_json, "describing images") as start:
         points = calibrate(images, pairs, settings, start)
     faces = config.faces.model_copy(

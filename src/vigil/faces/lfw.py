@@ -11,6 +11,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vigil.errors import InvalidInput
+from vigil.faces.compare import DEFAULT_THRESHOLD
+from vigil.faces.engine import FaceEngine
 from vigil.faces.images import load_image_file
 from vigil.faces.model import Box, DlibFaceModel
 
@@ -100,7 +102,8 @@ def describe_image(
     root: Path, key: ImageKey, upsample: int, flip: bool, detector: str = "hog"
 ) -> Described:
     """One LFW image: the detected face nearest the centre, else the centre box."""
-    model = worker_model(detector)
+    engine = worker_engine(detector, flip)
+    model = engine.model
     image = load_image_file(image_path(root, key))
     found = model.detect(image.rgb, upsample)
     cx, cy = image.width / 2, image.height / 2
@@ -114,21 +117,20 @@ def describe_image(
         )
     else:
         face = model.locate(image.rgb, _centre_box(image.width, image.height))
-    chips = model.chips(image.rgb, [face])
-    if flip:
-        chips.append(np.ascontiguousarray(chips[0][:, ::-1]))
-    descriptor = model.embed(chips).mean(axis=0).astype(np.float32)
+    descriptor = engine.describe(model.chips(image.rgb, [face]))[0]
     return Described(key, descriptor, bool(found))
 
 
-_MODELS: dict[str, DlibFaceModel] = {}
+_ENGINES: dict[tuple[str, bool], FaceEngine] = {}
 
 
-def worker_model(detector: str) -> DlibFaceModel:
-    """One model per process and detector, loaded on first use in each worker process."""
-    if detector not in _MODELS:
-        _MODELS[detector] = DlibFaceModel(detector=detector)
-    return _MODELS[detector]
+def worker_engine(detector: str, flip: bool) -> FaceEngine:
+    """One engine per process and setting; its model loads on first use in each worker."""
+    if (detector, flip) not in _ENGINES:
+        model = DlibFaceModel(detector=detector)
+        # Only descriptors are used here; the decision threshold plays no part.
+        _ENGINES[detector, flip] = FaceEngine(model, threshold=DEFAULT_THRESHOLD, flip=flip)
+    return _ENGINES[detector, flip]
 
 
 def describe_all(

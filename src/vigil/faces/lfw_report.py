@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from vigil.config import FacesConfig
 from vigil.errors import InvalidInput
 from vigil.faces.evaluation import (
     accuracy,
@@ -40,6 +41,15 @@ class Settings:
     flip: bool = True
     workers: int = 2
     detector: str = "hog"
+
+    @classmethod
+    def of(cls, config: FacesConfig, workers: int, upsample: int | None = None) -> Settings:
+        return cls(
+            upsample=config.upsample if upsample is None else upsample,
+            flip=config.flip_average,
+            workers=workers,
+            detector=config.detector,
+        )
 
 
 def _describe(
