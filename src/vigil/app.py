@@ -15,6 +15,7 @@ from vigil.auth.passwords import Passwords
 from vigil.auth.sessions import SessionService
 from vigil.auth.tokens import TokenService
 from vigil.auth.users import UserService
+from vigil.cameras.groups import CameraGroups
 from vigil.cameras.registry import CameraRegistry
 from vigil.cameras.vault import Vault
 from vigil.config import Config, FacesConfig, load_config
@@ -23,6 +24,11 @@ from vigil.faces.images import ImageLimits
 from vigil.faces.model import DlibFaceModel
 from vigil.faces.quality import QualityBar
 from vigil.faces.service import FaceService
+from vigil.recording.index import SegmentIndex
+from vigil.recording.live import LiveHub
+from vigil.recording.media import MediaStore
+from vigil.recording.recorder import Recorder
+from vigil.recording.service import RecordingService
 from vigil.store import migrate
 from vigil.store.db import Database
 
@@ -41,6 +47,17 @@ class Services:
     login: PasswordLogin
     faces: FaceService
     cameras: CameraRegistry
+    groups: CameraGroups
+    recordings: RecordingService
+    segments: SegmentIndex
+    media: MediaStore
+    live: LiveHub
+
+    def recorder(self) -> Recorder:
+        """The recorder of this process; it feeds ``live``, so live view needs it running."""
+        return Recorder(
+            self.access, self.cameras, self.segments, self.media, self.live, self.config.recording
+        )
 
     def close(self) -> None:
         self.access.writer.close()
@@ -74,6 +91,9 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     audit = AuditLog(key, head_interval_s=config.audit.head_interval_s)
     access = Access(db, audit, AuditWriter(db, audit))
     passwords = Passwords()
+    segments = SegmentIndex(db)
+    media = MediaStore(config.media_root(data_dir), min_free_bytes=config.recording.min_free_bytes)
+    live = LiveHub()
     return Services(
         data_dir=data_dir,
         config=config,
@@ -87,6 +107,11 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         login=PasswordLogin(access, passwords, config.auth),
         faces=FaceService(access, build_face_engine(config.faces), image_limits(config.faces)),
         cameras=CameraRegistry(access, Vault.open(data_dir)),
+        groups=CameraGroups(access),
+        recordings=RecordingService(access, segments, media, live),
+        segments=segments,
+        media=media,
+        live=live,
     )
 
 

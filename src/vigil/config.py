@@ -68,16 +68,39 @@ class FacesConfig(Section):
     min_face_px: int = Field(default=40, ge=10)
 
 
+class RecordingConfig(Section):
+    # Where segment files go; empty means "media" in the data directory.
+    media_dir: str = ""
+    # Segments are cut on the first keyframe after this many seconds.
+    segment_s: float = Field(default=4.0, ge=1.0, le=60.0)
+    retain_days: float = Field(default=30.0, gt=0)
+    # Disk budget for all segments; none means only the free-space reserve limits it.
+    max_bytes: int | None = Field(default=None, ge=1_000_000)
+    # Recording stops (and says so) rather than fill the disk past this reserve.
+    min_free_bytes: int = Field(default=1024**3, ge=0)
+    open_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    read_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    # Reconnect delays double from the first to the cap; the cap bounds how late
+    # recording resumes after a camera comes back.
+    backoff_initial_s: float = Field(default=0.5, gt=0, le=60)
+    backoff_max_s: float = Field(default=3.0, gt=0, le=300)
+    retention_interval_s: float = Field(default=60.0, ge=1.0)
+
+
 class Config(Section):
     database: DatabaseConfig = DatabaseConfig()
     api: ApiConfig = ApiConfig()
     auth: AuthConfig = AuthConfig()
     audit: AuditConfig = AuditConfig()
     faces: FacesConfig = FacesConfig()
+    recording: RecordingConfig = RecordingConfig()
 
     def database_url(self, data_dir: Path) -> str:
         url = self.database.url.get_secret_value()
         return url or f"sqlite:///{(data_dir / 'vigil.db').resolve()}"
+
+    def media_root(self, data_dir: Path) -> Path:
+        return Path(self.recording.media_dir) if self.recording.media_dir else data_dir / "media"
 
 
 def load_config(data_dir: Path) -> Config:

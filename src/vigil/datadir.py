@@ -45,7 +45,7 @@ def is_local_operator(data_dir: Path) -> bool:
         return False
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
@@ -57,7 +57,7 @@ def initialise(data_dir: Path, *, admin_password: str | None, request_id: str) -
     config_path = data_dir / CONFIG_FILE
     created_config = not config_path.exists()
     if created_config:
-        _write_private(config_path, render_config(Config()))
+        write_private(config_path, render_config(Config()))
     config = load_config(data_dir)
     db = open_database(config, data_dir)
     try:

@@ -107,3 +107,11 @@ class ProofError(VigilError, ValueError):
     code = "proof_invalid"
     http_status = 422
     exit_code = 11
+
+
+class NotReady(VigilError):
+    """Something is not available yet (a camera not streaming); worth retrying later."""
+
+    code = "not_ready"
+    http_status = 503
+    exit_code = 9

@@ -13,7 +13,14 @@ from vigil.audit.log import EntryFilter
 from vigil.auth.roles import Role
 
 PUBLIC = {("GET", "/api/v1/health"), ("POST", "/api/v1/auth/login")}
-SAMPLE_PATH_VALUES = {"name": "admin", "token_id": "1", "seq": "0"}
+SAMPLE_PATH_VALUES = {
+    "name": "admin",
+    "token_id": "1",
+    "seq": "0",
+    "group": "city",
+    "user": "admin",
+    "hold_id": "1",
+}
 
 
 def _operations(api: Api) -> list[tuple[str, str]]:

@@ -8,8 +8,9 @@ from vigil import __version__
 from vigil.api.context import authenticate
 from vigil.api.errors import ERROR_RESPONSES, install_error_handlers
 from vigil.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from vigil.api.routers import audit, auth, cameras, faces, system, tokens, users
+from vigil.api.routers import audit, auth, cameras, faces, recordings, system, tokens, users
 from vigil.app import Services
+from vigil.web import pages
 
 API_PREFIX = "/api/v1"
 
@@ -30,11 +31,20 @@ def create_api(services: Services) -> FastAPI:
     protected = APIRouter(
         prefix=API_PREFIX, dependencies=[Depends(authenticate)], responses=ERROR_RESPONSES
     )
-    routers = (auth.router, users.router, tokens.router, audit.router, faces.router, cameras.router)
+    routers = (
+        auth.router,
+        users.router,
+        tokens.router,
+        audit.router,
+        faces.router,
+        cameras.router,
+        recordings.router,
+    )
     for router in routers:
         protected.include_router(router)
     app.include_router(public)
     app.include_router(protected)
+    app.include_router(pages.router)
     install_error_handlers(app)
     app.add_middleware(
         BodyLimitMiddleware,

@@ -204,3 +204,75 @@ class CameraOut(BaseModel):
     longitude: float | None
     enabled: bool
     created_at: datetime
+
+
+class CameraPatch(RequestBody):
+    enabled: bool = Field(description="Disabled cameras keep their recordings, are not recorded")
+
+
+class HealthOut(BaseModel):
+    state: Literal["connecting", "online", "offline", "disk_full", "stopped"]
+    last_frame_at: datetime | None
+    fps: float
+    bitrate_bps: float
+    reconnects: int
+    error: str | None
+    updated_at: datetime
+
+
+class CoverageOut(BaseModel):
+    segments: int
+    first: datetime | None
+    last: datetime | None
+    seconds: float
+    bytes: int
+
+
+class GapOut(BaseModel):
+    start: datetime
+    end: datetime | None = Field(description="Empty while the gap lasts")
+    reason: str
+
+
+class CameraStatusOut(BaseModel):
+    health: HealthOut | None = Field(description="Empty until a recorder has run")
+    coverage: CoverageOut
+    gaps: list[GapOut]
+    live: bool
+
+
+class SegmentOut(BaseModel):
+    id: int
+    start: datetime
+    end: datetime
+    seconds: float
+    bytes: int
+    sha256: str
+
+
+class RecordingsOut(BaseModel):
+    segments: list[SegmentOut]
+    gaps: list[GapOut]
+
+
+class HoldCreate(RequestBody):
+    start: datetime
+    end: datetime
+    reason: str = Field(min_length=1, max_length=500, pattern=TEXT_PATTERN)
+
+
+class HoldOut(BaseModel):
+    id: int
+    camera: str
+    start: datetime
+    end: datetime
+    reason: str
+    created_by: str
+    created_at: datetime
+    released_at: datetime | None
+
+
+class CameraGroupOut(BaseModel):
+    name: str
+    cameras: list[str]
+    members: list[str]

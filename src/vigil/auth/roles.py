@@ -28,6 +28,10 @@ class Permission(StrEnum):
     CONFIG_MANAGE = "config.manage"
     CAMERAS_READ = "cameras.read"
     CAMERAS_MANAGE = "cameras.manage"
+    # Live view and playback of the cameras in the caller's camera groups.
+    CAMERAS_VIEW = "cameras.view"
+    # Place and release evidence holds on recordings.
+    RECORDINGS_HOLD = "recordings.hold"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -41,15 +45,34 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CONFIG_MANAGE,
             Permission.CAMERAS_READ,
             Permission.CAMERAS_MANAGE,
+            Permission.CAMERAS_VIEW,
+            Permission.RECORDINGS_HOLD,
         }
     ),
     Role.AUDITOR: frozenset(
         {Permission.USERS_READ, Permission.AUDIT_READ, Permission.AUDIT_VERIFY}
     ),
-    Role.SUPERVISOR: frozenset({Permission.USERS_READ, Permission.FACES_ANALYSE}),
-    Role.INVESTIGATOR: frozenset({Permission.FACES_ANALYSE}),
-    Role.OPERATOR: frozenset({Permission.FACES_ANALYSE}),
-    Role.VIEWER: frozenset(),
+    Role.SUPERVISOR: frozenset(
+        {
+            Permission.USERS_READ,
+            Permission.FACES_ANALYSE,
+            Permission.CAMERAS_READ,
+            Permission.CAMERAS_VIEW,
+            Permission.RECORDINGS_HOLD,
+        }
+    ),
+    Role.INVESTIGATOR: frozenset(
+        {
+            Permission.FACES_ANALYSE,
+            Permission.CAMERAS_READ,
+            Permission.CAMERAS_VIEW,
+            Permission.RECORDINGS_HOLD,
+        }
+    ),
+    Role.OPERATOR: frozenset(
+        {Permission.FACES_ANALYSE, Permission.CAMERAS_READ, Permission.CAMERAS_VIEW}
+    ),
+    Role.VIEWER: frozenset({Permission.CAMERAS_READ, Permission.CAMERAS_VIEW}),
 }
 
 # The person who owns the data directory on this machine can set Vigil up without an
@@ -68,7 +91,7 @@ LOCAL_OPERATOR_PERMISSIONS = frozenset(
 )
 RESERVED_NAMES = frozenset({LOCAL_OPERATOR, "anonymous", "system"})
 
-PrincipalKind = Literal["user", "local", "anonymous"]
+PrincipalKind = Literal["user", "local", "anonymous", "system"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +111,8 @@ class Principal:
 
 ANONYMOUS = Principal(name="anonymous", kind="anonymous")
 LOCAL = Principal(name=LOCAL_OPERATOR, kind="local")
+# Vigil itself (the recorder's retention, for example): acts without permissions, on record.
+SYSTEM = Principal(name="system", kind="system")
 
 
 @dataclass(frozen=True, slots=True)

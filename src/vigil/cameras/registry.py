@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import builtins
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vigil.auth.access import Access
 from vigil.auth.names import check_name
 from vigil.auth.roles import Permission, RequestContext
+from vigil.cameras.groups import member_of
+from vigil.cameras.ingest import IngestTarget
 from vigil.cameras.urls import StreamUrl, describe_credentials, parse_stream_url
 from vigil.cameras.vault import Vault
 from vigil.errors import Conflict, InvalidInput, NotFound
-from vigil.store.models import Camera, CameraGroup, Region, Site
+from vigil.store.models import Camera, CameraGroup, EvidenceHold, Region, SegmentRow, Site
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,20 @@ def _named(session: Session, model: Any, name: str | None, what: str, **extra: A
         session.add(row)
         session.flush()
     return row
+
+
+def find_camera(session: Session, name: str) -> Camera:
+    camera = session.scalar(select(Camera).where(Camera.name == name))
+    if camera is None:
+        raise NotFound(f"no camera named {name!r}", camera=name)
+    return camera
+
+
+def _visible(session: Session, ctx: RequestContext, camera: Camera) -> bool:
+    """Camera managers see the whole registry; everyone else the cameras of their groups."""
+    return ctx.principal.can(Permission.CAMERAS_MANAGE) or member_of(
+        session, ctx.principal, camera.group_id
+    )
 
 
 class CameraRegistry:
@@ -155,6 +172,7 @@ class CameraRegistry:
             cameras = [
                 self._info(session, c)
                 for c in session.scalars(select(Camera).order_by(Camera.name))
+                if _visible(session, ctx, c)
             ]
             details["count"] = len(cameras)
         return cameras
@@ -165,7 +183,10 @@ class CameraRegistry:
             session,
             _,
         ):
-            return self._info(session, self._find(session, name))
+            camera = find_camera(session, name)
+            if not _visible(session, ctx, camera):
+                raise NotFound(f"no camera named {name!r}", camera=name)
+            return self._info(session, camera)
 
     def remove(self, ctx: RequestContext, name: str) -> None:
         target = f"camera:{name}"
@@ -173,19 +194,45 @@ class CameraRegistry:
             self.access.attempt(ctx, Permission.CAMERAS_MANAGE, "camera.remove", target),
             self.db.write() as session,
         ):
-            session.delete(self._find(session, name))
+            camera = find_camera(session, name)
+            recorded = session.scalar(
+                select(func.count(SegmentRow.id)).where(SegmentRow.camera_id == camera.id)
+            )
+            if recorded:
+                raise Conflict(
+                    f"{name} has {recorded} recorded segments; they stay until retention "
+                    "removes them (disable the camera to stop recording)",
+                    camera=name,
+                )
+            if session.scalar(select(EvidenceHold.id).where(EvidenceHold.camera_id == camera.id)):
+                raise Conflict(f"{name} has evidence holds on record", camera=name)
+            session.delete(camera)
             self.access.record(session, ctx, "camera.remove", target)
+
+    def set_enabled(self, ctx: RequestContext, name: str, *, enabled: bool) -> CameraInfo:
+        """Disabled cameras are kept with their recordings but not recorded."""
+        action = "camera.enable" if enabled else "camera.disable"
+        target = f"camera:{name}"
+        with (
+            self.access.attempt(ctx, Permission.CAMERAS_MANAGE, action, target),
+            self.db.write() as session,
+        ):
+            camera = find_camera(session, name)
+            camera.enabled = enabled
+            self.access.record(session, ctx, action, target)
+            return self._info(session, camera)
+
+    def ingest_targets(self) -> builtins.list[IngestTarget]:
+        """Enabled cameras with their full URLs, for the recorder only: never shown."""
+        with self.db.read() as session:
+            cameras = list(session.scalars(select(Camera).where(Camera.enabled.is_(True))))
+        return [IngestTarget(c.id, c.name, self._stream_url(c).full()) for c in cameras]
+
+    def _stream_url(self, camera: Camera) -> StreamUrl:
+        secret = None if camera.credentials is None else self.vault.unseal(camera.credentials)
+        return StreamUrl(public=camera.url, credentials=secret)
 
     def stream(self, name: str) -> StreamUrl:
         """The URL with credentials, for the ingest supervisor only: never returned to people."""
         with self.db.read() as session:
-            camera = self._find(session, name)
-        secret = None if camera.credentials is None else self.vault.unseal(camera.credentials)
-        return StreamUrl(public=camera.url, credentials=secret)
-
-    @staticmethod
-    def _find(session: Session, name: str) -> Camera:
-        camera = session.scalar(select(Camera).where(Camera.name == name))
-        if camera is None:
-            raise NotFound(f"no camera named {name!r}", camera=name)
-        return camera
+            return self._stream_url(find_camera(session, name))

@@ -1,12 +1,18 @@
-"""``vigil camera``: add, list, show, remove."""
+"""``vigil camera``: the registry, recordings (export, holds) and camera groups."""
 
 from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
 
 import typer
 
 from vigil.cameras.registry import CameraSpec
 from vigil.cli.output import console, emit, table
 from vigil.cli.state import CliState
+from vigil.errors import InvalidInput
+from vigil.recording.service import TimeRange
 
 app = typer.Typer(no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
@@ -48,14 +54,23 @@ def list_cameras(ctx: typer.Context, as_json: bool = JSON) -> None:
 
 @app.command("show")
 def show(ctx: typer.Context, name: str = typer.Argument(...), as_json: bool = JSON) -> None:
-    """One camera's registration."""
+    """One camera's registration, health, recorded coverage and recent gaps."""
     state: CliState = ctx.obj
     services = state.services()
-    info = services.cameras.show(state.context(services), name).to_dict()
+    context = state.context(services)
+    info = services.cameras.show(context, name).to_dict()
+    info.update(services.recordings.status(context, name))
 
     def human() -> None:
         for key, value in info.items():
-            console.print(f"{key}: {'' if value is None else value}")
+            if key == "gaps":
+                console.print(f"gaps: {len(value)} recent")
+                for gap in value:
+                    console.print(f"  {gap['start']} .. {gap['end'] or 'now'} ({gap['reason']})")
+            elif isinstance(value, dict):
+                console.print(f"{key}: " + ", ".join(f"{k}={v}" for k, v in value.items()))
+            else:
+                console.print(f"{key}: {'' if value is None else value}")
 
     emit(info, as_json, human)
 
@@ -67,3 +82,143 @@ def remove(ctx: typer.Context, name: str = typer.Argument(...), as_json: bool = 
     services = state.services()
     services.cameras.remove(state.context(services), name)
     emit({"removed": name}, as_json, lambda: console.print(f"removed camera {name}"))
+
+
+@app.command("enable")
+def enable(ctx: typer.Context, name: str = typer.Argument(...), as_json: bool = JSON) -> None:
+    """Record this camera again."""
+    _set_enabled(ctx, name, enabled=True, as_json=as_json)
+
+
+@app.command("disable")
+def disable(ctx: typer.Context, name: str = typer.Argument(...), as_json: bool = JSON) -> None:
+    """Stop recording this camera; its recordings are kept."""
+    _set_enabled(ctx, name, enabled=False, as_json=as_json)
+
+
+def _set_enabled(ctx: typer.Context, name: str, *, enabled: bool, as_json: bool) -> None:
+    state: CliState = ctx.obj
+    services = state.services()
+    info = services.cameras.set_enabled(state.context(services), name, enabled=enabled)
+    word = "enabled" if enabled else "disabled"
+    emit(info.to_dict(), as_json, lambda: console.print(f"{word} camera {name}"))
+
+
+def parse_time(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not an ISO 8601 time") from None
+
+
+FROM = typer.Option(..., "--from", help="Start, ISO 8601 with a time zone.")
+TO = typer.Option(..., "--to", help="End, ISO 8601 with a time zone.")
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    name: str = typer.Argument(...),
+    start: str = FROM,
+    end: str = TO,
+    out: Path = typer.Option(..., "--out", help="MP4 file to write."),
+    as_json: bool = JSON,
+) -> None:
+    """Export a recorded time range (at most an hour) as one MP4; the export is audited."""
+    state: CliState = ctx.obj
+    services = state.services()
+    span = TimeRange(parse_time(start), parse_time(end))
+    clip = services.recordings.export(state.context(services), name, span, out.parent)
+    shutil.move(clip.path, out)
+    result = {
+        "out": str(out),
+        "start": clip.start.isoformat(),
+        "end": clip.end.isoformat(),
+        "segments": clip.segments,
+        "bytes": out.stat().st_size,
+    }
+    emit(result, as_json, lambda: console.print(f"wrote {out} ({clip.start} .. {clip.end})"))
+
+
+@app.command("hold")
+def hold(
+    ctx: typer.Context,
+    name: str = typer.Argument(...),
+    start: str = FROM,
+    end: str = TO,
+    reason: str = typer.Option(..., "--reason", help="Why the footage must be kept."),
+    as_json: bool = JSON,
+) -> None:
+    """Keep a time range of a camera out of retention until the hold is released."""
+    state: CliState = ctx.obj
+    services = state.services()
+    span = TimeRange(parse_time(start), parse_time(end))
+    made = services.recordings.hold(state.context(services), name, span, reason)
+    emit(made.to_dict(), as_json, lambda: console.print(f"hold {made.id} placed on {name}"))
+
+
+@app.command("holds")
+def holds(ctx: typer.Context, as_json: bool = JSON) -> None:
+    """Evidence holds in force."""
+    state: CliState = ctx.obj
+    services = state.services()
+    found = services.recordings.holds(state.context(services))
+    rows = [(h.id, h.camera, h.start, h.end, h.reason, h.created_by) for h in found]
+    emit(
+        [h.to_dict() for h in found],
+        as_json,
+        lambda: table("Holds", ("id", "camera", "start", "end", "reason", "by"), rows),
+    )
+
+
+@app.command("release")
+def release(ctx: typer.Context, hold_id: int = typer.Argument(...), as_json: bool = JSON) -> None:
+    """Release an evidence hold; retention then treats that footage like any other."""
+    state: CliState = ctx.obj
+    services = state.services()
+    done = services.recordings.release(state.context(services), hold_id)
+    emit(done.to_dict(), as_json, lambda: console.print(f"released hold {hold_id}"))
+
+
+@app.command("grant")
+def grant(
+    ctx: typer.Context,
+    group: str = typer.Argument(..., help="Camera group."),
+    user: str = typer.Argument(..., help="User who may then watch the group's cameras."),
+    as_json: bool = JSON,
+) -> None:
+    """Let a user watch and play back the cameras of a group."""
+    state: CliState = ctx.obj
+    services = state.services()
+    services.groups.grant(state.context(services), group, user)
+    emit(
+        {"group": group, "user": user}, as_json, lambda: console.print(f"{user} may watch {group}")
+    )
+
+
+@app.command("revoke")
+def revoke(
+    ctx: typer.Context,
+    group: str = typer.Argument(...),
+    user: str = typer.Argument(...),
+    as_json: bool = JSON,
+) -> None:
+    """Take a user out of a camera group."""
+    state: CliState = ctx.obj
+    services = state.services()
+    services.groups.revoke(state.context(services), group, user)
+    emit({"group": group, "user": user}, as_json, lambda: console.print(f"{user} left {group}"))
+
+
+@app.command("groups")
+def groups(ctx: typer.Context, as_json: bool = JSON) -> None:
+    """Camera groups with their cameras and members."""
+    state: CliState = ctx.obj
+    services = state.services()
+    found = services.groups.list(state.context(services))
+    rows = [(g.name, ", ".join(g.cameras), ", ".join(g.members)) for g in found]
+    emit(
+        [g.to_dict() for g in found],
+        as_json,
+        lambda: table("Camera groups", ("group", "cameras", "members"), rows),
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from vigil.cli import audit, cameras, faces, setup, tokens, users
+from vigil.cli import audit, cameras, demo, faces, setup, sim, tokens, users
 from vigil.cli.output import show_error
 from vigil.cli.state import CliState
 from vigil.errors import VigilError
@@ -37,11 +37,13 @@ def main(
 
 
 setup.register(app)
+app.command("demo")(demo.demo)
 app.add_typer(users.app, name="user", help="User accounts.")
 app.add_typer(tokens.app, name="token", help="API tokens.")
 app.add_typer(audit.app, name="audit", help="The tamper-evident audit log.")
 app.add_typer(cameras.app, name="camera", help="The camera registry.")
 app.add_typer(faces.app, name="faces", help="Face detection and comparison on image files.")
+app.add_typer(sim.app, name="sim", help="Simulated cameras for demos and tests.")
 
 
 def run() -> None:

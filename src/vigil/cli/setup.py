@@ -1,12 +1,16 @@
-"""Set-up and serving: ``vigil init`` and ``vigil up``."""
+"""Set-up and serving: ``vigil init``, ``vigil up`` and ``vigil record``."""
 
 from __future__ import annotations
 
+import logging
+import signal
+import threading
 import uuid
 from pathlib import Path
 
 import typer
 
+from vigil.app import Services
 from vigil.cli.output import console, emit
 from vigil.cli.state import CliState, read_secret_file
 from vigil.datadir import initialise
@@ -17,6 +21,7 @@ JSON = typer.Option(False, "--json", help="Machine-readable output.")
 def register(app: typer.Typer) -> None:
     app.command("init")(init)
     app.command("up")(up)
+    app.command("record")(record_only)
 
 
 def init(
@@ -56,25 +61,65 @@ def up(
     ctx: typer.Context,
     host: str | None = typer.Option(None, "--host", help="Address to listen on."),
     port: int | None = typer.Option(None, "--port", min=1, max=65535, help="Port to listen on."),
+    record: bool = typer.Option(True, "--record/--no-record", help="Also record the cameras."),
     as_json: bool = JSON,
 ) -> None:
-    """Serve the API (and, later, the web UI) until stopped."""
-    import uvicorn  # noqa: PLC0415 - only the serving command needs the server
-
-    from vigil.api.app import create_api  # noqa: PLC0415 - keeps other commands light
-    from vigil.app import open_services  # noqa: PLC0415
+    """Serve the API and live view, and record every enabled camera, until stopped."""
+    from vigil.app import open_services  # noqa: PLC0415 - keeps other commands light
 
     state: CliState = ctx.obj
     services = open_services(state.data_dir, migrate_schema=True)
-    bind_host = host or services.config.api.host
-    bind_port = port or services.config.api.port
-    url = f"http://{bind_host}:{bind_port}/api/v1"
+    url = f"http://{host or services.config.api.host}:{port or services.config.api.port}"
     emit(
-        {"api": url, "openapi": f"{url}/openapi.json", "docs": f"{url}/docs"},
+        {
+            "web": url,
+            "api": f"{url}/api/v1",
+            "openapi": f"{url}/api/v1/openapi.json",
+            "docs": f"{url}/api/v1/docs",
+        },
         as_json,
-        lambda: console.print(f"Vigil API on {url} (docs at {url}/docs)"),
+        lambda: console.print(f"Vigil on {url} (API docs at {url}/api/v1/docs)"),
     )
+    serve(services, host=host, port=port, record=record)
+
+
+def serve(services: Services, *, host: str | None, port: int | None, record: bool) -> None:
+    """Run the API (and the recorder, which feeds live view) until stopped; then close."""
+    import uvicorn  # noqa: PLC0415 - only the serving commands need the server
+
+    from vigil.api.app import create_api  # noqa: PLC0415
+
+    recorder = services.recorder() if record else None
+    if recorder is not None:
+        recorder.start()
     try:
-        uvicorn.run(create_api(services), host=bind_host, port=bind_port, log_level="info")
+        uvicorn.run(
+            create_api(services),
+            host=host or services.config.api.host,
+            port=port or services.config.api.port,
+            log_level="info",
+        )
     finally:
+        if recorder is not None:
+            recorder.stop()
+        services.close()
+
+
+def record_only(ctx: typer.Context) -> None:
+    """Record every enabled camera (no API) until SIGINT or SIGTERM: an ingest node."""
+    from vigil.app import open_services  # noqa: PLC0415
+
+    state: CliState = ctx.obj
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    services = open_services(state.data_dir, migrate_schema=True)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    recorder = services.recorder()
+    recorder.start()
+    console.print(f"recording {len(recorder.supervisors)} cameras; stop with Ctrl-C")
+    try:
+        stop.wait()
+    finally:
+        recorder.stop()
         services.close()

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from vigil.api.context import Caller, ServicesDep
-from vigil.api.schemas import CameraCreate, CameraOut
+from vigil.api.schemas import CameraCreate, CameraOut, CameraPatch
 from vigil.auth.names import NAME_PATTERN
 from vigil.cameras.registry import CameraSpec
 
@@ -37,3 +37,11 @@ def get_camera(name: CameraName, ctx: Caller, services: ServicesDep) -> CameraOu
 def remove_camera(name: CameraName, ctx: Caller, services: ServicesDep) -> Response:
     services.cameras.remove(ctx, name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.patch("/{name}", response_model=CameraOut)
+def update_camera(
+    name: CameraName, body: CameraPatch, ctx: Caller, services: ServicesDep
+) -> CameraOut:
+    info = services.cameras.set_enabled(ctx, name, enabled=body.enabled)
+    return CameraOut.model_validate(info.to_dict())

@@ -1,0 +1,134 @@
+"""Recordings: camera status, segment lists, clip export, live view, evidence holds, groups."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Response, status
+from fastapi.responses import FileResponse, StreamingResponse
+
+from vigil.api.context import Caller, ServicesDep
+from vigil.api.routers.cameras import CameraName
+from vigil.api.schemas import (
+    CameraGroupOut,
+    CameraStatusOut,
+    HoldCreate,
+    HoldOut,
+    RecordingsOut,
+)
+from vigil.auth.names import NAME_PATTERN
+from vigil.recording.live import LiveHub, LiveView
+from vigil.recording.service import TimeRange
+
+router = APIRouter(tags=["recordings"])
+Start = Annotated[datetime, Query(description="ISO 8601 with a time zone")]
+End = Annotated[datetime, Query(description="ISO 8601 with a time zone, after start")]
+GroupName = Annotated[str, Path(pattern=NAME_PATTERN, max_length=64)]
+UserName = Annotated[str, Path(pattern=NAME_PATTERN, max_length=64)]
+LIVE_POLL_S = 0.1
+MP4: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"video/mp4": {}}, "description": "MP4 video"}
+}
+
+
+@router.get("/cameras/{name}/status", response_model=CameraStatusOut)
+def camera_status(name: CameraName, ctx: Caller, services: ServicesDep) -> CameraStatusOut:
+    return CameraStatusOut.model_validate(services.recordings.status(ctx, name))
+
+
+@router.get("/cameras/{name}/recordings", response_model=RecordingsOut)
+def list_recordings(
+    name: CameraName, start: Start, end: End, ctx: Caller, services: ServicesDep
+) -> RecordingsOut:
+    segments, gaps = services.recordings.segments(ctx, name, TimeRange(start, end))
+    return RecordingsOut.model_validate(
+        {"segments": [s.to_dict() for s in segments], "gaps": [g.to_dict() for g in gaps]}
+    )
+
+
+@router.get("/cameras/{name}/recording.mp4", response_class=FileResponse, responses=MP4)
+def export_recording(
+    name: CameraName,
+    start: Start,
+    end: End,
+    ctx: Caller,
+    services: ServicesDep,
+    cleanup: BackgroundTasks,
+) -> FileResponse:
+    """One MP4 of the range, from the keyframe that starts the first overlapping segment."""
+    clip = services.recordings.export(ctx, name, TimeRange(start, end), services.data_dir / "tmp")
+    cleanup.add_task(clip.path.unlink, missing_ok=True)
+    return FileResponse(
+        clip.path,
+        media_type="video/mp4",
+        filename=f"{name}-{clip.start:%Y%m%dT%H%M%S}.mp4",
+        headers={
+            "X-Vigil-Start": clip.start.isoformat(),
+            "X-Vigil-End": clip.end.isoformat(),
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/cameras/{name}/live.mp4", response_class=StreamingResponse, responses=MP4)
+def live(name: CameraName, ctx: Caller, services: ServicesDep) -> StreamingResponse:
+    """The camera now, as an endless fragmented MP4 that a <video> element plays."""
+    camera_id, view, first = services.recordings.watch(ctx, name)
+    return StreamingResponse(
+        _follow(services.live, camera_id, view, view.init + first.data),
+        media_type="video/mp4",
+        headers={"Cache-Control": "no-store", "X-Vigil-Live-Start": f"{first.start:.3f}"},
+    )
+
+
+async def _follow(
+    hub: LiveHub, camera_id: int, view: LiveView, head: bytes
+) -> AsyncIterator[bytes]:
+    yield head
+    seq = view.seq
+    while True:
+        fragments = hub.follow(camera_id, LiveView(view.session, view.init, seq))
+        if fragments is None:  # the camera dropped: the viewer reconnects
+            return
+        for fragment in fragments:
+            seq = fragment.seq
+            yield fragment.data
+        await asyncio.sleep(LIVE_POLL_S)
+
+
+@router.post("/cameras/{name}/holds", response_model=HoldOut, status_code=status.HTTP_201_CREATED)
+def add_hold(name: CameraName, body: HoldCreate, ctx: Caller, services: ServicesDep) -> HoldOut:
+    hold = services.recordings.hold(ctx, name, TimeRange(body.start, body.end), body.reason)
+    return HoldOut.model_validate(hold.to_dict())
+
+
+@router.get("/holds", response_model=list[HoldOut])
+def list_holds(ctx: Caller, services: ServicesDep) -> list[HoldOut]:
+    return [HoldOut.model_validate(h.to_dict()) for h in services.recordings.holds(ctx)]
+
+
+@router.delete("/holds/{hold_id}", response_model=HoldOut)
+def release_hold(
+    hold_id: Annotated[int, Path(ge=1, le=2**62)], ctx: Caller, services: ServicesDep
+) -> HoldOut:
+    return HoldOut.model_validate(services.recordings.release(ctx, hold_id).to_dict())
+
+
+@router.get("/camera-groups", response_model=list[CameraGroupOut])
+def list_groups(ctx: Caller, services: ServicesDep) -> list[CameraGroupOut]:
+    return [CameraGroupOut.model_validate(g.to_dict()) for g in services.groups.list(ctx)]
+
+
+@router.put("/camera-groups/{group}/members/{user}", status_code=status.HTTP_204_NO_CONTENT)
+def grant(group: GroupName, user: UserName, ctx: Caller, services: ServicesDep) -> Response:
+    services.groups.grant(ctx, group, user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/camera-groups/{group}/members/{user}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke(group: GroupName, user: UserName, ctx: Caller, services: ServicesDep) -> Response:
+    services.groups.revoke(ctx, group, user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,101 @@
+"""``vigil demo``: a simulated city, recorded and watchable, from nothing."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import typer
+
+from vigil.auth.roles import LOCAL, RequestContext
+from vigil.cli.output import console, emit
+from vigil.cli.setup import JSON, serve
+from vigil.cli.state import CliState
+from vigil.datadir import initialise
+from vigil.sim.server import SimulatorError
+
+LFW_HINT = (
+    "No photo folder of people was given, so the simulated people have no faces.\n"
+    "For faces, get LFW (Labeled Faces in the Wild, the deep-funneled images): download\n"
+    "lfw-deepfunneled.tgz from https://vis-www.cs.umass.edu/lfw/, unpack it and run\n"
+    "  vigil demo --faces path/to/lfw-deepfunneled"
+)
+
+
+def demo(
+    ctx: typer.Context,
+    faces: Path | None = typer.Option(
+        None, "--faces", help="Folder of people, one sub-folder of photos each (LFW layout)."
+    ),
+    cameras: int = typer.Option(4, "--cameras", min=1, max=64),
+    port: int | None = typer.Option(None, "--port", min=1, max=65535, help="Web/API port."),
+    sim_port: int = typer.Option(8554, "--sim-port", min=1, max=65535, help="RTSP port."),
+    as_json: bool = JSON,
+) -> None:
+    """Set up (if needed) and run a simulated city: cameras, recording, API and live view."""
+    state: CliState = ctx.obj
+    first = initialise(state.data_dir, admin_password=None, request_id=uuid.uuid4().hex)
+    if faces is not None and not faces.is_dir():
+        console.print(f"{faces} is not a folder.")
+        faces = None
+    if faces is None:
+        console.print(LFW_HINT)
+    simulator = _start_simulator(state.data_dir, faces, cameras, sim_port)
+    try:
+        from vigil.app import open_services  # noqa: PLC0415 - keeps other commands light
+        from vigil.sim.demo import prepare_city  # noqa: PLC0415
+
+        services = open_services(state.data_dir, migrate_schema=True)
+        ctx_local = RequestContext(LOCAL, uuid.uuid4().hex, "cli")
+        login = prepare_city(services, ctx_local, sim_port, cameras)
+        base = f"http://{services.config.api.host}:{port or services.config.api.port}"
+        info = {
+            "web": f"{base}/login",
+            "live": f"{base}/cameras/cam1/live",
+            "api": f"{base}/api/v1/docs",
+            "login": {"username": login.username, "password": login.password},
+            "admin_password": first.generated_password,
+            "cameras": [f"rtsp://127.0.0.1:{sim_port}/cam{k}" for k in range(1, cameras + 1)],
+        }
+
+        def human() -> None:
+            console.print(f"Vigil demo: {cameras} simulated cameras, recording.")
+            console.print(f"Open {info['web']} and sign in as {login.username} / {login.password}")
+            console.print(f"Live view: {info['live']}   API docs: {info['api']}")
+            if first.generated_password:
+                console.print(f"admin password (shown once): {first.generated_password}")
+
+        emit(info, as_json, human)
+        serve(services, host=None, port=port, record=True)
+    finally:
+        simulator.terminate()
+        simulator.wait(10)
+
+
+def _start_simulator(
+    data_dir: Path, faces: Path | None, cameras: int, port: int
+) -> subprocess.Popen[bytes]:
+    args = [
+        sys.executable, "-m", "vigil", "sim", "serve",
+        "--cameras", str(cameras),
+        "--port", str(port),
+        "--truth", str(data_dir / "sim-truth.json"),
+    ]  # fmt: skip
+    if faces is not None:
+        args += ["--faces", str(faces)]
+    log = (data_dir / "sim.log").open("ab")
+    process = subprocess.Popen(args, stdout=log, stderr=log)  # noqa: S603 - our own command
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SimulatorError(f"the simulator stopped; see {data_dir / 'sim.log'}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return process
+        time.sleep(0.2)
+    process.terminate()
+    raise SimulatorError(f"the simulator did not start on port {port}; see {data_dir / 'sim.log'}")

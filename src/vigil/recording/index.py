@@ -1,0 +1,240 @@
+"""The segment index: segments, gaps and camera health rows in the metadata store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, exists, func, select
+from sqlalchemy.orm import Session
+
+from vigil.store.db import Database
+from vigil.store.models import CameraHealth, EvidenceHold, RecordingGap, SegmentRow
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    id: int
+    camera_id: int
+    start: datetime
+    end: datetime
+    bytes: int
+    sha256: str
+    path: str
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "seconds": round(self.seconds, 3),
+            "bytes": self.bytes,
+            "sha256": self.sha256,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    start: datetime
+    end: datetime | None  # None: still going on
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat(),
+            "end": None if self.end is None else self.end.isoformat(),
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    camera_id: int
+    state: str  # connecting | online | offline | disk_full | stopped
+    last_frame_at: datetime | None
+    fps: float
+    bitrate_bps: float
+    reconnects: int
+    error: str | None
+    updated_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "last_frame_at": None if self.last_frame_at is None else self.last_frame_at.isoformat(),
+            "fps": round(self.fps, 2),
+            "bitrate_bps": round(self.bitrate_bps),
+            "reconnects": self.reconnects,
+            "error": self.error,
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
+def _segment(row: SegmentRow) -> Segment:
+    return Segment(row.id, row.camera_id, row.start, row.end, row.bytes, row.sha256, row.path)
+
+
+def _held(camera_id: Any, start: Any, end: Any) -> Any:
+    """SQL condition: an unreleased hold overlaps [start, end) of that camera."""
+    return exists().where(
+        EvidenceHold.camera_id == camera_id,
+        EvidenceHold.released_at.is_(None),
+        EvidenceHold.start < end,
+        EvidenceHold.end > start,
+    )
+
+
+class SegmentIndex:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- written by the recorder -------------------------------------------------------
+    def add(self, segment: Segment) -> Segment:
+        with self.db.write() as session:
+            row = SegmentRow(
+                camera_id=segment.camera_id,
+                start=segment.start,
+                end=segment.end,
+                bytes=segment.bytes,
+                sha256=segment.sha256,
+                path=segment.path,
+            )
+            session.add(row)
+            session.flush()
+            return _segment(row)
+
+    def open_gap(self, camera_id: int, start: datetime, reason: str) -> None:
+        """Start a gap unless one is open already (a camera that keeps failing has one gap)."""
+        with self.db.write() as session:
+            if _open_gap(session, camera_id) is None:
+                session.add(RecordingGap(camera_id=camera_id, start=start, end=None, reason=reason))
+
+    def close_gap(self, camera_id: int, end: datetime) -> None:
+        with self.db.write() as session:
+            gap = _open_gap(session, camera_id)
+            if gap is not None:
+                gap.end = max(end, gap.start)
+
+    def save_health(self, snapshots: list[Health]) -> None:
+        with self.db.write() as session:
+            for h in snapshots:
+                session.merge(
+                    CameraHealth(
+                        camera_id=h.camera_id,
+                        state=h.state,
+                        last_frame_at=h.last_frame_at,
+                        fps=h.fps,
+                        bitrate_bps=h.bitrate_bps,
+                        reconnects=h.reconnects,
+                        error=h.error,
+                        updated_at=h.updated_at,
+                    )
+                )
+
+    def remove(self, segment_ids: list[int]) -> None:
+        with self.db.write() as session:
+            session.execute(delete(SegmentRow).where(SegmentRow.id.in_(segment_ids)))
+
+    # -- read ---------------------------------------------------------------------------
+    def last_end(self, camera_id: int) -> datetime | None:
+        with self.db.read() as session:
+            return session.scalar(
+                select(func.max(SegmentRow.end)).where(SegmentRow.camera_id == camera_id)
+            )
+
+    def paths(self) -> set[str]:
+        with self.db.read() as session:
+            return set(session.scalars(select(SegmentRow.path)))
+
+    def between(self, camera_id: int, start: datetime, end: datetime) -> list[Segment]:
+        with self.db.read() as session:
+            rows = session.scalars(
+                select(SegmentRow)
+                .where(
+                    SegmentRow.camera_id == camera_id,
+                    SegmentRow.start < end,
+                    SegmentRow.end > start,
+                )
+                .order_by(SegmentRow.start)
+            )
+            return [_segment(r) for r in rows]
+
+    def gaps(self, camera_id: int, start: datetime | None = None) -> list[Gap]:
+        with self.db.read() as session:
+            query = select(RecordingGap).where(RecordingGap.camera_id == camera_id)
+            if start is not None:
+                query = query.where((RecordingGap.end.is_(None)) | (RecordingGap.end > start))
+            rows = session.scalars(query.order_by(RecordingGap.start))
+            return [Gap(r.start, r.end, r.reason) for r in rows]
+
+    def health(self, camera_id: int) -> Health | None:
+        with self.db.read() as session:
+            row = session.get(CameraHealth, camera_id)
+            if row is None:
+                return None
+            return Health(
+                row.camera_id,
+                row.state,
+                row.last_frame_at,
+                row.fps,
+                row.bitrate_bps,
+                row.reconnects,
+                row.error,
+                row.updated_at,
+            )
+
+    def coverage(self, camera_id: int) -> dict[str, Any]:
+        with self.db.read() as session:
+            count, first, last, seconds, size = session.execute(
+                select(
+                    func.count(SegmentRow.id),
+                    func.min(SegmentRow.start),
+                    func.max(SegmentRow.end),
+                    func.sum(_seconds(session)),
+                    func.sum(SegmentRow.bytes),
+                ).where(SegmentRow.camera_id == camera_id)
+            ).one()
+        return {
+            "segments": count,
+            "first": None if first is None else _aware(first).isoformat(),
+            "last": None if last is None else _aware(last).isoformat(),
+            "seconds": round(float(seconds or 0.0), 3),
+            "bytes": int(size or 0),
+        }
+
+    def oldest_unheld(self, limit: int, before: datetime | None = None) -> list[Segment]:
+        """The oldest segments no hold protects, for retention (oldest first)."""
+        with self.db.read() as session:
+            query = select(SegmentRow).where(
+                ~_held(SegmentRow.camera_id, SegmentRow.start, SegmentRow.end)
+            )
+            if before is not None:
+                query = query.where(SegmentRow.end <= before)
+            rows = session.scalars(query.order_by(SegmentRow.start).limit(limit))
+            return [_segment(r) for r in rows]
+
+    def total_bytes(self) -> int:
+        with self.db.read() as session:
+            return int(session.scalar(select(func.sum(SegmentRow.bytes))) or 0)
+
+
+def _open_gap(session: Session, camera_id: int) -> RecordingGap | None:
+    return session.scalar(
+        select(RecordingGap).where(RecordingGap.camera_id == camera_id, RecordingGap.end.is_(None))
+    )
+
+
+def _seconds(session: Session) -> Any:
+    """Segment length in seconds as SQL, per dialect."""
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(SegmentRow.end) - func.julianday(SegmentRow.start)) * 86400.0
+    return func.extract("epoch", SegmentRow.end - SegmentRow.start)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

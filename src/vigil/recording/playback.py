@@ -1,0 +1,54 @@
+"""Playback: one MP4 for a time range, remuxed (not re-encoded) from its segments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from vigil.recording.index import Segment
+from vigil.recording.media import MediaStore
+
+
+def export_mp4(store: MediaStore, segments: list[Segment], out: Path) -> int:
+    """Write the segments, in order, as one MP4 whose timeline keeps their wall-clock gaps.
+
+    Returns the number of video packets written. Whole segments are copied: the clip starts
+    at the keyframe that begins the first segment overlapping the range.
+    """
+    if not segments:
+        return 0
+    origin = segments[0].start
+    packets = 0
+    with av.open(str(out), "w", format="mp4", options={"movflags": "+faststart"}) as output:
+        out_stream = None
+        last_dts = -1
+        for segment in segments:
+            with av.open(str(store.path(segment.path))) as source:
+                stream = source.streams.video[0]
+                if out_stream is None:
+                    out_stream = output.add_stream_from_template(stream)
+                time_base = stream.time_base or Fraction(1, 90000)
+                shift = _ticks(segment.start, origin, time_base)
+                base: int | None = None
+                for packet in source.demux(stream):
+                    if packet.dts is None:
+                        continue
+                    if base is None:
+                        base = packet.dts
+                    dts = packet.dts - base + shift
+                    if dts <= last_dts:
+                        dts = last_dts + 1  # clock jitter between segments: keep order
+                    pts_offset = (packet.pts if packet.pts is not None else packet.dts) - packet.dts
+                    packet.dts, packet.pts = dts, dts + pts_offset
+                    last_dts = dts
+                    packet.stream = out_stream
+                    output.mux(packet)
+                    packets += 1
+    return packets
+
+
+def _ticks(moment: datetime, origin: datetime, time_base: Fraction) -> int:
+    return int((moment - origin).total_seconds() / time_base)

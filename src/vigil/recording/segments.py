@@ -1,0 +1,107 @@
+"""Writes one camera's fragments into segment files of about the configured length."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import deque
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from vigil.recording.index import Segment, SegmentIndex
+from vigil.recording.media import MediaStore, SegmentName, discard, disk_error
+
+# Keyframe timing jitters by a few ms; 3.999 s of a 4 s target is a full segment.
+CUT_SLACK_S = 0.1
+
+
+def utc(epoch_s: float) -> datetime:
+    return datetime.fromtimestamp(epoch_s, UTC)
+
+
+class SegmentWriter:
+    """Init segment + whole fragments per file; a file is indexed only once complete."""
+
+    def __init__(
+        self, camera_id: int, store: MediaStore, index: SegmentIndex, target_s: float
+    ) -> None:
+        self.camera_id = camera_id
+        self.store = store
+        self.index = index
+        self.target_s = target_s
+        self.init: bytes | None = None
+        self._part: tuple[Path, BinaryIO] | None = None
+        self._hash = hashlib.sha256()
+        self._bytes = 0
+        self._start = 0.0
+        self._end = 0.0
+        # Seconds from a segment's last fragment to its row being committed.
+        self.commit_latencies: deque[float] = deque(maxlen=1000)
+
+    def begin(self, init: bytes) -> None:
+        """A new stream session: later segments start with this init segment."""
+        self.finish()
+        self.init = init
+
+    def add(self, fragment: bytes, start: float, end: float) -> Segment | None:
+        """Append a fragment spanning [start, end) (epoch seconds); returns a closed segment."""
+        if self.init is None:
+            raise RuntimeError("begin() must be given the init segment first")
+        if self._part is None:
+            self._part = self.store.open_part(self.camera_id, int(start * 1000))
+            self._hash = hashlib.sha256()
+            self._bytes = 0
+            self._start = start
+            self._write(self.init)
+        self._write(fragment)
+        self._end = end
+        if self._end - self._start >= self.target_s - CUT_SLACK_S:
+            return self.finish()
+        return None
+
+    def _write(self, data: bytes) -> None:
+        if self._part is None:
+            raise RuntimeError("no segment is open")
+        path, handle = self._part
+        try:
+            handle.write(data)
+        except OSError as exc:
+            discard(path, handle)
+            self._part = None
+            raise disk_error(exc) from exc
+        self._hash.update(data)
+        self._bytes += len(data)
+
+    def finish(self) -> Segment | None:
+        """Close the open segment (if any): fsync, rename, index."""
+        if self._part is None:
+            return None
+        began = time.monotonic()
+        path, handle = self._part
+        self._part = None
+        start_ms, end_ms = int(self._start * 1000), int(self._end * 1000)
+        if end_ms <= start_ms:
+            discard(path, handle)
+            return None
+        name = SegmentName(self.camera_id, start_ms, end_ms)
+        self.store.commit(path, handle, name)
+        segment = self.index.add(
+            Segment(
+                id=0,
+                camera_id=self.camera_id,
+                start=utc(start_ms / 1000),
+                end=utc(end_ms / 1000),
+                bytes=self._bytes,
+                sha256=self._hash.hexdigest(),
+                path=name.relative,
+            )
+        )
+        self.commit_latencies.append(time.monotonic() - began)
+        return segment
+
+    def abort(self) -> None:
+        """Drop the open segment without indexing it (its data never completed)."""
+        if self._part is not None:
+            discard(*self._part)
+            self._part = None

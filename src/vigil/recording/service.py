@@ -1,0 +1,241 @@
+"""Recordings for people: status, segment lists, clip export, live view and evidence holds.
+
+Watching and playback need the cameras.view permission and membership of the camera's
+group; every view, list and export is audited with the camera and the time range.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.auth.access import Access
+from vigil.auth.names import check_text
+from vigil.auth.roles import Permission, RequestContext
+from vigil.cameras.groups import member_of
+from vigil.cameras.registry import find_camera
+from vigil.errors import Forbidden, InvalidInput, NotFound, NotReady
+from vigil.recording.index import Gap, Segment, SegmentIndex
+from vigil.recording.live import Fragment, LiveHub, LiveView
+from vigil.recording.media import MediaStore
+from vigil.recording.playback import export_mp4
+from vigil.store.models import Camera, EvidenceHold
+
+MAX_EXPORT = timedelta(hours=1)
+MAX_LIST = timedelta(days=7)
+RECENT_GAPS = 20
+MAX_REASON = 500
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        for moment in (self.start, self.end):
+            if moment.tzinfo is None:
+                raise InvalidInput("times need a time zone, e.g. 2026-11-23T10:00:00Z")
+        if self.start >= self.end:
+            raise InvalidInput("the range must end after it starts")
+
+    def limit(self, longest: timedelta) -> TimeRange:
+        if self.end - self.start > longest:
+            raise InvalidInput(f"the range may span at most {longest}")
+        return self
+
+    def to_dict(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    id: int
+    camera: str
+    start: datetime
+    end: datetime
+    reason: str
+    created_by: str
+    created_at: datetime
+    released_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "camera": self.camera,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "reason": self.reason,
+            "created_by": self.created_by,
+            "created_at": self.created_at.isoformat(),
+            "released_at": None if self.released_at is None else self.released_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Clip:
+    path: Path  # a temporary file the caller deletes
+    start: datetime
+    end: datetime
+    segments: int
+
+
+class RecordingService:
+    def __init__(
+        self, access: Access, index: SegmentIndex, store: MediaStore, live: LiveHub
+    ) -> None:
+        self.access = access
+        self.db = access.db
+        self.index = index
+        self.store = store
+        self.live = live
+
+    def _viewable(self, session: Session, ctx: RequestContext, name: str) -> Camera:
+        camera = find_camera(session, name)
+        if not member_of(session, ctx.principal, camera.group_id):
+            raise Forbidden(
+                f"{ctx.principal.name} may not watch {name}: it is not in any of their camera "
+                "groups",
+                camera=name,
+            )
+        return camera
+
+    def status(self, ctx: RequestContext, name: str) -> dict[str, Any]:
+        """Health, coverage and recent gaps (no footage: registry readers may see it)."""
+        target = f"camera:{name}"
+        with self.access.reading(ctx, Permission.CAMERAS_READ, "camera.status", target) as (
+            session,
+            _,
+        ):
+            camera_id = find_camera(session, name).id
+        health = self.index.health(camera_id)
+        return {
+            "health": None if health is None else health.to_dict(),
+            "coverage": self.index.coverage(camera_id),
+            "gaps": [g.to_dict() for g in self.index.gaps(camera_id)[-RECENT_GAPS:]],
+            "live": self.live.is_live(camera_id),
+        }
+
+    def segments(
+        self, ctx: RequestContext, name: str, span: TimeRange
+    ) -> tuple[list[Segment], list[Gap]]:
+        span = span.limit(MAX_LIST)
+        target = f"camera:{name}"
+        with self.access.reading(ctx, Permission.CAMERAS_VIEW, "recording.list", target) as (
+            session,
+            details,
+        ):
+            camera_id = self._viewable(session, ctx, name).id
+            details.update(span.to_dict())
+        segments = self.index.between(camera_id, span.start, span.end)
+        gaps = [g for g in self.index.gaps(camera_id, span.start) if g.start < span.end]
+        return segments, gaps
+
+    def export(self, ctx: RequestContext, name: str, span: TimeRange, scratch: Path) -> Clip:
+        """One MP4 of the range (whole segments); audited before any footage leaves."""
+        span = span.limit(MAX_EXPORT)
+        target = f"camera:{name}"
+        with self.access.reading(ctx, Permission.CAMERAS_VIEW, "recording.export", target) as (
+            session,
+            details,
+        ):
+            camera_id = self._viewable(session, ctx, name).id
+            found = self.index.between(camera_id, span.start, span.end)
+            if not found:
+                raise NotFound(f"nothing of {name} was recorded in that range", camera=name)
+            details.update(span.to_dict())
+            details["segments"] = len(found)
+        scratch.mkdir(parents=True, exist_ok=True)
+        fd, raw = tempfile.mkstemp(prefix="clip-", suffix=".mp4", dir=scratch)
+        os.close(fd)
+        path = Path(raw)
+        try:
+            export_mp4(self.store, found, path)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return Clip(path, found[0].start, found[-1].end, len(found))
+
+    def watch(self, ctx: RequestContext, name: str) -> tuple[int, LiveView, Fragment]:
+        """Start a live view: the camera id, the view and its first fragment."""
+        target = f"camera:{name}"
+        with self.access.reading(ctx, Permission.CAMERAS_VIEW, "camera.live", target) as (
+            session,
+            _,
+        ):
+            camera_id = self._viewable(session, ctx, name).id
+            joined = self.live.join(camera_id)
+            if joined is None:
+                raise NotReady(f"{name} is not streaming now", camera=name)
+        return camera_id, *joined
+
+    def hold(self, ctx: RequestContext, name: str, span: TimeRange, reason: str) -> Hold:
+        target = f"camera:{name}"
+        with (
+            self.access.attempt(ctx, Permission.RECORDINGS_HOLD, "recording.hold", target),
+            self.db.write() as session,
+        ):
+            check_text(reason, what="reason", max_chars=MAX_REASON)
+            camera = find_camera(session, name)
+            row = EvidenceHold(
+                camera_id=camera.id,
+                start=span.start,
+                end=span.end,
+                reason=reason,
+                created_by=ctx.principal.name,
+                created_at=datetime.now(UTC),
+            )
+            session.add(row)
+            session.flush()
+            hold = _hold(row, name)
+            self.access.record(session, ctx, "recording.hold", target, hold.to_dict())
+            return hold
+
+    def release(self, ctx: RequestContext, hold_id: int) -> Hold:
+        target = f"hold:{hold_id}"
+        with (
+            self.access.attempt(ctx, Permission.RECORDINGS_HOLD, "recording.release", target),
+            self.db.write() as session,
+        ):
+            row = session.get(EvidenceHold, hold_id)
+            if row is None or row.released_at is not None:
+                raise NotFound(f"no active hold {hold_id}", hold=hold_id)
+            row.released_at = datetime.now(UTC)
+            hold = _hold(row, session.get_one(Camera, row.camera_id).name)
+            self.access.record(session, ctx, "recording.release", target, hold.to_dict())
+            return hold
+
+    def holds(self, ctx: RequestContext) -> list[Hold]:
+        with self.access.reading(ctx, Permission.RECORDINGS_HOLD, "recording.holds", "holds") as (
+            session,
+            details,
+        ):
+            rows = session.execute(
+                select(EvidenceHold, Camera.name)
+                .join(Camera, Camera.id == EvidenceHold.camera_id)
+                .where(EvidenceHold.released_at.is_(None))
+                .order_by(EvidenceHold.id)
+            )
+            holds = [_hold(row, camera) for row, camera in rows]
+            details["count"] = len(holds)
+        return holds
+
+
+def _hold(row: EvidenceHold, camera: str) -> Hold:
+    return Hold(
+        row.id,
+        camera,
+        row.start,
+        row.end,
+        row.reason,
+        row.created_by,
+        row.created_at,
+        row.released_at,
+    )

@@ -1,0 +1,1 @@
+"""Camera simulator: people from a labelled photo folder walk through scenes served over RTSP."""

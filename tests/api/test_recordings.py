@@ -1,0 +1,143 @@
+"""Recordings over the API: only members of a camera's group watch it, and it is on record."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import av
+
+from tests.api.conftest import Api
+from tests.recording.conftest import add_camera, clip, record
+from vigil.audit.entry import Outcome
+from vigil.audit.log import EntryFilter
+from vigil.auth.roles import Role
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+def _entries(api: Api, action: str) -> list[tuple[str, str, dict[str, object]]]:
+    with api.env.services.db.read() as session:
+        found = api.env.services.audit.entries(session, EntryFilter(action=action))
+        return [(e.actor, e.outcome, e.details) for e in reversed(found)]  # oldest first
+
+
+def test_segments_and_export_need_the_camera_group_and_are_audited(
+    api: Api, tmp_path: Path
+) -> None:
+    camera = add_camera(api.env, "gate", group="north")
+    start = time.time() - 120
+    segments = record(api.env, camera, start, 6)
+    span = {"start": _iso(start - 1), "end": _iso(start + 7)}
+    olga = api.bearer(api.token_for("olga", Role.OPERATOR))
+
+    refused = api.client.get("/api/v1/cameras/gate/recordings", params=span, headers=olga)
+    assert refused.status_code == 403
+    assert "camera groups" in refused.json()["error"]["message"]
+    granted = api.client.put("/api/v1/camera-groups/north/members/olga", headers=api.bearer())
+    assert granted.status_code == 204
+
+    listed = api.client.get("/api/v1/cameras/gate/recordings", params=span, headers=olga)
+    assert listed.status_code == 200, listed.text
+    body = listed.json()
+    assert [s["sha256"] for s in body["segments"]] == [s.sha256 for s in segments]
+    assert body["gaps"] == []
+
+    clip_response = api.client.get("/api/v1/cameras/gate/recording.mp4", params=span, headers=olga)
+    assert clip_response.status_code == 200
+    assert clip_response.headers["content-type"] == "video/mp4"
+    out = tmp_path / "clip.mp4"
+    out.write_bytes(clip_response.content)
+    with av.open(str(out)) as container:
+        frames = sum(1 for _ in container.decode(video=0))
+        assert float(container.duration or 0) / 1e6 >= 5.5
+    assert frames == 60  # six seconds at 10 fps, every frame of every segment
+    assert list((api.env.data_dir / "tmp").iterdir()) == []  # the temporary clip is gone
+
+    assert [(a, o) for a, o, _ in _entries(api, "recording.list")] == [
+        ("olga", Outcome.DENIED),
+        ("olga", Outcome.ALLOWED),
+    ]
+    ((actor, outcome, details),) = _entries(api, "recording.export")
+    assert (actor, outcome, details["start"], details["segments"]) == (
+        "olga",
+        Outcome.ALLOWED,
+        span["start"],
+        3,
+    )
+
+
+def test_bad_ranges_are_refused_clearly(api: Api) -> None:
+    add_camera(api.env, "gate")
+    cases = [
+        ({"start": "2026-01-01T10:00:00Z", "end": "2026-01-01T09:00:00Z"}, "end after"),
+        ({"start": "2026-01-01T10:00:00", "end": "2026-01-01T11:00:00"}, "time zone"),
+        ({"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T02:00:00Z"}, "at most"),
+        ({"start": "yesterday", "end": "2026-01-01T02:00:00Z"}, "datetime"),
+    ]
+    for params, words in cases:
+        response = api.client.get(
+            "/api/v1/cameras/gate/recording.mp4", params=params, headers=api.bearer()
+        )
+        assert response.status_code == 422, (params, response.text)
+        assert words in response.text, (params, response.text)
+
+
+def test_live_view_when_the_camera_is_not_streaming_is_503(api: Api) -> None:
+    add_camera(api.env, "gate")
+    api.client.put("/api/v1/camera-groups/city/members/admin", headers=api.bearer())
+    response = api.client.get("/api/v1/cameras/gate/live.mp4", headers=api.bearer())
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "not_ready"
+
+
+def test_live_view_serves_the_init_segment_then_the_newest_fragment(api: Api) -> None:
+    camera = add_camera(api.env, "gate")
+    init, fragments = clip()
+    hub = api.env.services.live
+    api.client.put("/api/v1/camera-groups/city/members/admin", headers=api.bearer())
+    hub.begin(camera, init)
+    for i, fragment in enumerate(fragments):
+        hub.publish(camera, fragment, 1000.0 + i)
+    hub.end(camera)  # the camera dropped: nothing to watch
+    assert api.client.get("/api/v1/cameras/gate/live.mp4", headers=api.bearer()).status_code == 503
+    hub.begin(camera, init)
+    for i, fragment in enumerate(fragments):
+        hub.publish(camera, fragment, 1000.0 + i)
+    olga = api.bearer(api.token_for("olga", Role.OPERATOR))
+    assert api.client.get("/api/v1/cameras/gate/live.mp4", headers=olga).status_code == 403
+    with api.client.stream("GET", "/api/v1/cameras/gate/live.mp4", headers=api.bearer()) as r:
+        assert r.status_code == 200
+        assert r.headers["x-vigil-live-start"] == "1003.000"
+        head = next(r.iter_bytes())
+        hub.end(camera)
+    assert head[: len(init)] == init
+    assert hashlib.sha256(head[len(init) :]).digest() == hashlib.sha256(fragments[-1]).digest()
+    assert [(a, o) for a, o, _ in _entries(api, "camera.live")][-2:] == [
+        ("olga", Outcome.DENIED),
+        ("admin", Outcome.ALLOWED),
+    ]
+
+
+def test_evidence_holds_need_the_hold_permission(api: Api) -> None:
+    add_camera(api.env, "gate")
+    body = {"start": "2026-01-01T10:00:00Z", "end": "2026-01-01T11:00:00Z", "reason": "case 12"}
+    viewer = api.bearer(api.token_for("vic", Role.VIEWER))
+    assert (
+        api.client.post("/api/v1/cameras/gate/holds", json=body, headers=viewer).status_code == 403
+    )
+    investigator = api.bearer(api.token_for("ivy", Role.INVESTIGATOR))
+    made = api.client.post("/api/v1/cameras/gate/holds", json=body, headers=investigator)
+    assert made.status_code == 201, made.text
+    assert made.json()["created_by"] == "ivy"
+    (listed,) = api.client.get("/api/v1/holds", headers=investigator).json()
+    assert listed["reason"] == "case 12"
+    released = api.client.delete(f"/api/v1/holds/{listed['id']}", headers=investigator)
+    assert released.json()["released_at"] is not None
+    assert api.client.get("/api/v1/holds", headers=investigator).json() == []
+    again = api.client.delete(f"/api/v1/holds/{listed['id']}", headers=investigator)
+    assert again.status_code == 404

@@ -1,0 +1,98 @@
+"""Ingest supervisors on real streams: files, dead cameras, a full disk."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Env
+from tests.recording.conftest import add_camera
+from tests.streams import free_port, h264_file
+from vigil.config import RecordingConfig
+from vigil.recording.recorder import Recorder
+
+
+def _recorder(env: Env, **settings: object) -> Recorder:
+    s = env.services
+    config = RecordingConfig.model_validate(
+        {"min_free_bytes": 0, "segment_s": 2.0, "backoff_max_s": 1.0, **settings}
+    )
+    return Recorder(s.access, s.cameras, s.segments, s.media, s.live, config)
+
+
+def _wait(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise TimeoutError("condition not met in time")
+
+
+@pytest.fixture
+def clip_file(tmp_path: Path) -> Path:
+    return h264_file(tmp_path / "clip.mp4", 10.0)
+
+
+def test_a_dead_camera_never_stops_a_live_one_and_hides_its_password(
+    env: Env, clip_file: Path
+) -> None:
+    dead = add_camera(env, "dead", url=f"rtsp://admin:Sup3rSecret@127.0.0.1:{free_port()}/x")
+    alive = add_camera(env, "alive", url=f"file://{clip_file}")
+    recorder = _recorder(env)
+    recorder.start()
+    try:
+        _wait(lambda: env.services.segments.coverage(alive)["segments"] >= 2)
+        _wait(lambda: recorder.supervisors[dead].reconnects >= 3)
+        dead_health = recorder.supervisors[dead].health()
+        alive_health = recorder.supervisors[alive].health()
+    finally:
+        recorder.stop()
+    assert dead_health.state in ("offline", "connecting")
+    assert dead_health.error is not None
+    assert "Sup3rSecret" not in dead_health.error
+    assert "refused" in dead_health.error.lower()
+    assert alive_health.state == "online"
+    assert 8 <= alive_health.fps <= 12  # the file plays at its own 10 fps, like a camera
+    (gap,) = env.services.segments.gaps(dead)
+    assert gap.reason == "source lost"
+    assert env.services.segments.health(alive) is not None  # saved for other processes
+
+
+def test_a_full_disk_is_reported_and_survived(env: Env, clip_file: Path) -> None:
+    camera = add_camera(env, "gate", url=f"file://{clip_file}")
+    env.services.media.min_free_bytes = 2**62  # the reserve is never there
+    recorder = _recorder(env)
+    recorder.start()
+    try:
+        supervisor = recorder.supervisors[camera]
+        _wait(lambda: supervisor.state == "disk_full")
+        assert "free" in (supervisor.error or "")
+        assert env.services.segments.coverage(camera)["segments"] == 0
+        env.services.media.min_free_bytes = 0  # space came back
+        _wait(lambda: env.services.segments.coverage(camera)["segments"] >= 1)
+        assert supervisor.alive
+    finally:
+        recorder.stop()
+    gaps = env.services.segments.gaps(camera)
+    assert [g.reason for g in gaps] == ["disk full"]
+    assert gaps[0].end is not None
+
+
+def test_a_file_that_is_not_video_is_a_clear_source_error(env: Env, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"this is not a video" * 100)
+    camera = add_camera(env, "junk", url=f"file://{junk}")
+    recorder = _recorder(env)
+    recorder.start()
+    try:
+        _wait(lambda: recorder.supervisors[camera].reconnects >= 2)
+        health = recorder.supervisors[camera].health()
+    finally:
+        recorder.stop()
+    assert health.error is not None
+    assert health.error.startswith("cannot open the stream")
+    assert str(junk) not in health.error

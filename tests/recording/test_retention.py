@@ -1,0 +1,82 @@
+"""Retention by age and disk budget, oldest first, never touching footage under a hold."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from tests.conftest import Env
+from tests.recording.conftest import add_camera, record
+from vigil.audit.log import EntryFilter
+from vigil.config import RecordingConfig
+from vigil.recording.recorder import Recorder
+from vigil.recording.retention import RetentionPolicy
+from vigil.recording.service import TimeRange
+
+DAY = 86400.0
+
+
+def _recorder(env: Env, **settings: object) -> Recorder:
+    s = env.services
+    config = RecordingConfig.model_validate({"min_free_bytes": 0, **settings})
+    return Recorder(s.access, s.cameras, s.segments, s.media, s.live, config)
+
+
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def test_old_segments_go_held_ones_stay_and_the_pass_is_audited(env: Env) -> None:
+    camera = add_camera(env, "gate")
+    now = time.time()
+    old = record(env, camera, now - 40 * DAY, 6)  # three 2-s segments, 40 days old
+    recent = record(env, camera, now - 60, 4)
+    held = old[1]
+    supervisor = env.add_user("sam", "supervisor")
+    env.services.recordings.hold(supervisor, "gate", TimeRange(held.start, held.end), "case 7")
+
+    result = _recorder(env, retain_days=30).prune()
+
+    assert result.segments == 2
+    left = env.services.segments.between(camera, _utc(0), _utc(now + 1))
+    assert [s.id for s in left] == [held.id] + [s.id for s in recent]
+    for segment in old:
+        assert env.services.media.path(segment.path).exists() == (segment is held)
+    with env.services.db.read() as session:
+        (entry,) = env.services.audit.entries(session, EntryFilter(action="recording.prune"))
+    assert entry.actor == "system"
+    assert entry.details["segments"] == 2
+
+
+def test_over_the_disk_budget_the_oldest_unheld_go_first(env: Env) -> None:
+    camera = add_camera(env, "gate")
+    now = time.time()
+    segments = record(env, camera, now - 600, 10)  # five segments
+    first, second, third = segments[:3]
+    supervisor = env.add_user("sam", "supervisor")
+    env.services.recordings.hold(supervisor, "gate", TimeRange(first.start, first.end), "kept")
+    recorder = _recorder(env)
+    budget = sum(s.bytes for s in segments) - second.bytes - third.bytes // 2
+    recorder.retention.policy = RetentionPolicy(
+        retain_days=30, max_bytes=budget, free_target_bytes=0
+    )
+
+    result = recorder.prune()
+
+    left = [s.id for s in env.services.segments.between(camera, _utc(0), _utc(now))]
+    assert left == [first.id] + [s.id for s in segments[3:]]
+    assert result.segments == 2
+    assert env.services.segments.total_bytes() <= budget
+
+
+def test_a_released_hold_no_longer_protects(env: Env) -> None:
+    camera = add_camera(env, "gate")
+    now = time.time()
+    (old,) = record(env, camera, now - 40 * DAY, 2)
+    supervisor = env.add_user("sam", "supervisor")
+    hold = env.services.recordings.hold(
+        supervisor, "gate", TimeRange(old.start - timedelta(hours=1), old.end), "case 8"
+    )
+    assert _recorder(env, retain_days=30).prune().segments == 0
+    env.services.recordings.release(supervisor, hold.id)
+    assert _recorder(env, retain_days=30).prune().segments == 1

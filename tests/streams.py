@@ -1,0 +1,128 @@
+"""Real streams for tests: the simulator's RTSP server in a subprocess, and H.264 clips."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from vigil.recording.fmp4 import FRAGMENTED_MP4, FragmentSplitter
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout_s} s")
+
+
+def people_folder(root: Path, portrait: Path) -> Path:
+    """An LFW-layout folder (one sub-folder per person) holding the test portrait."""
+    folder = root / "people" / "Grace_Hopper"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(portrait, folder / "Grace_Hopper_0001.jpg")
+    return root / "people"
+
+
+class Simulator:
+    """``vigil sim serve`` as its own process, so a test can cut a camera by stopping it."""
+
+    def __init__(
+        self, faces: Path, *, cameras: int = 1, port: int | None = None, truth: Path | None = None
+    ) -> None:
+        self.faces = faces
+        self.cameras = cameras
+        self.port = port or free_port()
+        self.truth = truth
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def url(self, camera: str = "cam1") -> str:
+        return f"rtsp://127.0.0.1:{self.port}/{camera}"
+
+    def start(self) -> Simulator:
+        args = [
+            sys.executable,
+            "-m",
+            "vigil",
+            "sim",
+            "serve",
+            "--faces",
+            str(self.faces),
+            "--cameras",
+            str(self.cameras),
+            "--port",
+            str(self.port),
+        ]
+        if self.truth is not None:
+            args += ["--truth", str(self.truth)]
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ)
+        )
+        wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)  # a camera losing power
+            self.process.wait(10)
+        self.process = None
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def h264_fragments(
+    seconds: float, *, fps: int = 10, keyframe_s: float = 1.0, size: tuple[int, int] = (160, 120)
+) -> tuple[bytes, list[bytes]]:
+    """Encode a moving test pattern with x264 into fMP4: (init segment, one fragment per GOP)."""
+    splitter = FragmentSplitter()
+    with av.open(splitter, "w", format="mp4", options=FRAGMENTED_MP4) as output:
+        stream = output.add_stream("libx264", rate=fps)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        stream.options = {
+            "g": str(round(fps * keyframe_s)),
+            "keyint_min": str(round(fps * keyframe_s)),
+            "preset": "ultrafast",
+            "bf": "0",
+        }
+        stream.codec_context.time_base = Fraction(1, fps)
+        for i in range(round(seconds * fps)):
+            pixels = np.zeros((size[1], size[0], 3), np.uint8)
+            pixels[:, (i * 4) % size[0] :][:, :10] = 255
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                output.mux(packet)
+        for packet in stream.encode(None):
+            output.mux(packet)
+    assert splitter.init is not None
+    return splitter.init, splitter.drain()
+
+
+def h264_file(path: Path, seconds: float, *, fps: int = 10) -> Path:
+    """A plain MP4 file of x264 video (a moving bar), like an exported camera clip."""
+    init, fragments = h264_fragments(seconds, fps=fps)
+    path.write_bytes(init + b"".join(fragments))
+    return path
