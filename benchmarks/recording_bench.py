@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from vigil.app import open_services
 from vigil.auth.roles import LOCAL, RequestContext
 from vigil.cameras.registry import CameraSpec
 from vigil.datadir import initialise
+from vigil.sim.server import wait_until_serving
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -35,16 +35,6 @@ TICKS = os.sysconf("SC_CLK_TCK")
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
-
-def wait_for_port(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"the simulator did not listen on {port}")
 
 
 def measure(streams: int, seconds: float, port: int) -> dict[str, float]:
@@ -62,7 +52,7 @@ def measure(streams: int, seconds: float, port: int) -> dict[str, float]:
         initialise(data, admin_password=None, request_id=uuid.uuid4().hex)
         services = open_services(data)
         try:
-            wait_for_port(port)
+            wait_until_serving(port, process=sim)
             ctx = RequestContext(LOCAL, uuid.uuid4().hex)
             for k in range(1, streams + 1):
                 url = f"rtsp://127.0.0.1:{port}/cam{k}"

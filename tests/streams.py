@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,22 +15,13 @@ import av
 import numpy as np
 
 from vigil.recording.fmp4 import FRAGMENTED_MP4, FragmentSplitter
+from vigil.sim.server import wait_until_serving
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on port {port} after {timeout_s} s")
 
 
 def people_folder(root: Path, portrait: Path) -> Path:
@@ -76,7 +66,7 @@ class Simulator:
         self.process = subprocess.Popen(
             args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ)
         )
-        wait_for_port(self.port)
+        wait_until_serving(self.port, process=self.process)
         return self
 
     def stop(self) -> None:

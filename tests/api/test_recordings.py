@@ -37,12 +37,16 @@ def test_segments_and_export_need_the_camera_group_and_are_audited(
 
     refused = api.client.get("/api/v1/cameras/gate/recordings", params=span, headers=olga)
     assert refused.status_code == 403
+    hidden = api.client.get("/api/v1/cameras/gate/status", headers=olga)
+    assert hidden.status_code == 404  # outside her groups, the camera is not even shown
     assert "camera groups" in refused.json()["error"]["message"]
     granted = api.client.put("/api/v1/camera-groups/north/members/olga", headers=api.bearer())
     assert granted.status_code == 204
 
     listed = api.client.get("/api/v1/cameras/gate/recordings", params=span, headers=olga)
     assert listed.status_code == 200, listed.text
+    status = api.client.get("/api/v1/cameras/gate/status", headers=olga).json()
+    assert status["coverage"]["segments"] == 3
     body = listed.json()
     assert [s["sha256"] for s in body["segments"]] == [s.sha256 for s in segments]
     assert body["gaps"] == []

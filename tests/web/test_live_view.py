@@ -15,10 +15,11 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.conftest import PASSWORD, make_env
-from tests.streams import Simulator, free_port, people_folder, wait_for_port
+from tests.streams import Simulator, free_port, people_folder
 from tests.web.browser import launch, screenshot_path
 from vigil.auth.roles import Role
 from vigil.cameras.registry import CameraSpec
+from vigil.sim.server import wait_until_serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -51,7 +52,7 @@ def served(tmp_path: Path, portrait_path: Path) -> Iterator[tuple[str, str]]:
             stderr=subprocess.DEVNULL,
         )
         try:
-            wait_for_port(port)
+            wait_until_serving(port, process=up)
             base = f"http://127.0.0.1:{port}"
             _wait_live(base, token)
             yield base, token

@@ -103,6 +103,14 @@ def _visible(session: Session, ctx: RequestContext, camera: Camera) -> bool:
     )
 
 
+def find_visible(session: Session, ctx: RequestContext, name: str) -> Camera:
+    """The camera, if the caller may know of it; others get the same answer as for none."""
+    camera = find_camera(session, name)
+    if not _visible(session, ctx, camera):
+        raise NotFound(f"no camera named {name!r}", camera=name)
+    return camera
+
+
 class CameraRegistry:
     def __init__(self, access: Access, vault: Vault) -> None:
         self.access = access
@@ -183,10 +191,7 @@ class CameraRegistry:
             session,
             _,
         ):
-            camera = find_camera(session, name)
-            if not _visible(session, ctx, camera):
-                raise NotFound(f"no camera named {name!r}", camera=name)
-            return self._info(session, camera)
+            return self._info(session, find_visible(session, ctx, name))
 
     def remove(self, ctx: RequestContext, name: str) -> None:
         target = f"camera:{name}"

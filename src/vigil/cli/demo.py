@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from vigil.cli.output import console, emit
 from vigil.cli.setup import JSON, serve
 from vigil.cli.state import CliState
 from vigil.datadir import initialise
-from vigil.sim.server import SimulatorError
+from vigil.sim.server import SimulatorError, wait_until_serving
 
 LFW_HINT = (
     "No photo folder of people was given, so the simulated people have no faces.\n"
@@ -89,13 +87,9 @@ def _start_simulator(
         args += ["--faces", str(faces)]
     log = (data_dir / "sim.log").open("ab")
     process = subprocess.Popen(args, stdout=log, stderr=log)  # noqa: S603 - our own command
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SimulatorError(f"the simulator stopped; see {data_dir / 'sim.log'}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return process
-        time.sleep(0.2)
-    process.terminate()
-    raise SimulatorError(f"the simulator did not start on port {port}; see {data_dir / 'sim.log'}")
+    try:
+        wait_until_serving(port, process=process)
+    except SimulatorError as exc:
+        process.terminate()
+        raise SimulatorError(f"{exc.message}; see {data_dir / 'sim.log'}") from None
+    return process

@@ -20,7 +20,7 @@ from vigil.auth.access import Access
 from vigil.auth.names import check_text
 from vigil.auth.roles import Permission, RequestContext
 from vigil.cameras.groups import member_of
-from vigil.cameras.registry import find_camera
+from vigil.cameras.registry import find_camera, find_visible
 from vigil.errors import Forbidden, InvalidInput, NotFound, NotReady
 from vigil.recording.index import Gap, Segment, SegmentIndex
 from vigil.recording.live import Fragment, LiveHub, LiveView
@@ -114,7 +114,7 @@ class RecordingService:
             session,
             _,
         ):
-            camera_id = find_camera(session, name).id
+            camera_id = find_visible(session, ctx, name).id
         health = self.index.health(camera_id)
         return {
             "health": None if health is None else health.to_dict(),

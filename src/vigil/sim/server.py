@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -34,6 +35,22 @@ class StreamFormat:
     @property
     def bitrate_kbps(self) -> int:
         return max(200, self.width * self.height * self.fps // 2000)
+
+
+def wait_until_serving(port: int, *, timeout_s: float = 30.0, process: Any = None) -> None:
+    """Wait until something listens on 127.0.0.1:port (a simulator starting up).
+
+    With ``process`` (a Popen), its early exit is reported at once instead of waiting.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise SimulatorError(f"the server process exited (code {process.returncode})")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SimulatorError(f"nothing listens on port {port} after {timeout_s:.0f} s")
 
 
 def _gst() -> tuple[Any, Any, Any]:
