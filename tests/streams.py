@@ -15,6 +15,7 @@ import av
 import numpy as np
 
 from vigil.recording.fmp4 import FRAGMENTED_MP4, FragmentSplitter
+from vigil.sim.scenario import Renderer
 from vigil.sim.server import wait_until_serving
 
 
@@ -115,4 +116,22 @@ def h264_file(path: Path, seconds: float, *, fps: int = 10) -> Path:
     """A plain MP4 file of x264 video (a moving bar), like an exported camera clip."""
     init, fragments = h264_fragments(seconds, fps=fps)
     path.write_bytes(init + b"".join(fragments))
+    return path
+
+
+def scene_video(path: Path, renderer: Renderer, seconds: float, *, fps: int = 10) -> Path:
+    """An MP4 of a simulated camera's scene (people walking by), encoded with x264."""
+    height, width = renderer.frame(0.0).shape[:2]
+    with av.open(str(path), "w") as output:
+        stream = output.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"preset": "ultrafast", "g": str(fps)}
+        for i in range(round(seconds * fps)):
+            frame = av.VideoFrame.from_ndarray(renderer.frame(i / fps), format="rgb24")
+            frame.pts = i
+            stream.codec_context.time_base = Fraction(1, fps)
+            for packet in stream.encode(frame):
+                output.mux(packet)
+        for packet in stream.encode(None):
+            output.mux(packet)
     return path

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from vigil.analytics.analyzer import VideoAnalyzer
+from vigil.analytics.service import AnalyticsService
 from vigil.audit.log import AuditLog
 from vigil.audit.service import AuditService
 from vigil.audit.signing import SigningKey
@@ -52,6 +54,7 @@ class Services:
     segments: SegmentIndex
     media: MediaStore
     live: LiveHub
+    analytics: AnalyticsService
 
     def recorder(self) -> Recorder:
         """The recorder of this process; it feeds ``live``, so live view needs it running."""
@@ -94,6 +97,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     segments = SegmentIndex(db)
     media = MediaStore(config.media_root(data_dir), min_free_bytes=config.recording.min_free_bytes)
     live = LiveHub()
+    engine = build_face_engine(config.faces)
     return Services(
         data_dir=data_dir,
         config=config,
@@ -105,13 +109,14 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         tokens=TokenService(access, config.auth),
         sessions=SessionService(access, config.auth),
         login=PasswordLogin(access, passwords, config.auth),
-        faces=FaceService(access, build_face_engine(config.faces), image_limits(config.faces)),
+        faces=FaceService(access, engine, image_limits(config.faces)),
         cameras=CameraRegistry(access, Vault.open(data_dir)),
         groups=CameraGroups(access),
         recordings=RecordingService(access, segments, media, live),
         segments=segments,
         media=media,
         live=live,
+        analytics=AnalyticsService(access, VideoAnalyzer(engine)),
     )
 
 

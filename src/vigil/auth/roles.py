@@ -32,6 +32,8 @@ class Permission(StrEnum):
     CAMERAS_VIEW = "cameras.view"
     # Place and release evidence holds on recordings.
     RECORDINGS_HOLD = "recordings.hold"
+    # Run face analysis on footage (imports, re-analysis); results are sightings, not names.
+    ANALYTICS_RUN = "analytics.run"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -47,6 +49,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CAMERAS_MANAGE,
             Permission.CAMERAS_VIEW,
             Permission.RECORDINGS_HOLD,
+            Permission.ANALYTICS_RUN,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -59,6 +62,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CAMERAS_READ,
             Permission.CAMERAS_VIEW,
             Permission.RECORDINGS_HOLD,
+            Permission.ANALYTICS_RUN,
         }
     ),
     Role.INVESTIGATOR: frozenset(
@@ -67,6 +71,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CAMERAS_READ,
             Permission.CAMERAS_VIEW,
             Permission.RECORDINGS_HOLD,
+            Permission.ANALYTICS_RUN,
         }
     ),
     Role.OPERATOR: frozenset(
@@ -87,6 +92,7 @@ LOCAL_OPERATOR_PERMISSIONS = frozenset(
         Permission.CONFIG_MANAGE,
         Permission.CAMERAS_READ,
         Permission.CAMERAS_MANAGE,
+        Permission.ANALYTICS_RUN,
     }
 )
 RESERVED_NAMES = frozenset({LOCAL_OPERATOR, "anonymous", "system"})

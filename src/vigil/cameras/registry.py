@@ -19,7 +19,15 @@ from vigil.cameras.ingest import IngestTarget
 from vigil.cameras.urls import StreamUrl, describe_credentials, parse_stream_url
 from vigil.cameras.vault import Vault
 from vigil.errors import Conflict, InvalidInput, NotFound
-from vigil.store.models import Camera, CameraGroup, EvidenceHold, Region, SegmentRow, Site
+from vigil.store.models import (
+    Camera,
+    CameraGroup,
+    EvidenceHold,
+    Region,
+    SegmentRow,
+    SightingRow,
+    Site,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +219,8 @@ class CameraRegistry:
                 )
             if session.scalar(select(EvidenceHold.id).where(EvidenceHold.camera_id == camera.id)):
                 raise Conflict(f"{name} has evidence holds on record", camera=name)
+            if session.scalar(select(SightingRow.id).where(SightingRow.camera_id == camera.id)):
+                raise Conflict(f"{name} has sightings on record", camera=name)
             session.delete(camera)
             self.access.record(session, ctx, "camera.remove", target)
 

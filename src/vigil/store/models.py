@@ -252,3 +252,34 @@ class EvidenceHold(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SightingRow(Base):
+    """One tracked face: when and where, its best crop and its descriptor.
+
+    ``crop`` and ``embedding`` are biometric data: emptied when the sighting expires.
+    A sighting from a recorded segment names it; re-analysing the segment replaces them.
+    """
+
+    __tablename__ = "sightings"
+    __table_args__ = (
+        Index("ix_sightings_camera_id_start", "camera_id", "start"),
+        Index("ix_sightings_segment_id", "segment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"))
+    segment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("segments.id", ondelete="SET NULL"), nullable=True
+    )
+    source: Mapped[str] = mapped_column(Text)  # "segment" or "import:<file name>"
+    start: Mapped[datetime] = mapped_column(UTCDateTime())
+    end: Mapped[datetime] = mapped_column(UTCDateTime())
+    box: Mapped[str] = mapped_column(Text)  # JSON: left, top, right, bottom
+    face_px: Mapped[int] = mapped_column(Integer)
+    sharpness: Mapped[float] = mapped_column(Float)
+    frontalness: Mapped[float] = mapped_column(Float)
+    faces: Mapped[int] = mapped_column(Integer)
+    crop: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,1 @@
+"""Face analytics on video: sampled decoding, motion gate, tracking, sightings."""

@@ -1,0 +1,47 @@
+"""Stored sightings: one row per tracked face, replaced whole when a segment is re-analysed."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from vigil.analytics.analyzer import Sighting
+from vigil.store.models import SightingRow
+
+
+def store_sightings(
+    session: Session,
+    camera_id: int,
+    sightings: list[Sighting],
+    *,
+    source: str,
+    segment_id: int | None = None,
+) -> list[int]:
+    """Insert the sightings; for a segment, its earlier sightings go first (idempotent)."""
+    if segment_id is not None:
+        session.execute(delete(SightingRow).where(SightingRow.segment_id == segment_id))
+    now = datetime.now(UTC)
+    rows = [
+        SightingRow(
+            camera_id=camera_id,
+            segment_id=segment_id,
+            source=source,
+            start=datetime.fromtimestamp(s.start, UTC),
+            end=datetime.fromtimestamp(s.end, UTC),
+            box=json.dumps(s.box.to_dict()),
+            face_px=s.quality.face_px,
+            sharpness=s.quality.sharpness,
+            frontalness=s.quality.frontalness,
+            faces=s.faces,
+            crop=s.crop_jpeg,
+            embedding=s.embedding.astype("<f4").tobytes(),
+            created_at=now,
+        )
+        for s in sightings
+    ]
+    session.add_all(rows)
+    session.flush()
+    return [row.id for row in rows]

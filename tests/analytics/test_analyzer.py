@@ -1,0 +1,107 @@
+"""Video analysis on a simulated scene: every walker becomes one sighting of that person."""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.streams import people_folder, scene_video
+from vigil.analytics.analyzer import AnalysisSettings, VideoAnalyzer
+from vigil.app import build_face_engine
+from vigil.config import FacesConfig
+from vigil.errors import InvalidInput
+from vigil.faces.engine import FaceEngine
+from vigil.faces.images import load_image_file
+from vigil.sim.scenario import Renderer, Scenario, load_people
+
+STARTED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+SECONDS = 14
+
+
+@cache
+def engine() -> FaceEngine:
+    return build_face_engine(FacesConfig())
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory: pytest.TempPathFactory, portrait_path: Path) -> tuple[Scenario, Path]:
+    root = tmp_path_factory.mktemp("scene")
+    people = load_people(people_folder(root, portrait_path), None, random.Random(0))
+    scenario = Scenario(["cam1"], people, STARTED, seed=1)
+    return scenario, scene_video(root / "scene.mp4", Renderer(scenario, "cam1"), SECONDS)
+
+
+def test_each_walker_is_one_sighting_of_that_person(
+    scene: tuple[Scenario, Path], portrait_path: Path
+) -> None:
+    scenario, video = scene
+    sightings, stats = VideoAnalyzer(engine()).analyse(video, STARTED.timestamp())
+    truth = [
+        r for r in scenario.truth(SECONDS)["appearances"]
+        if datetime.fromisoformat(r["end"]) <= STARTED.replace(second=SECONDS)
+    ]  # fmt: skip
+    assert len(truth) >= 2
+    reference = engine().main_face(load_image_file(portrait_path)).descriptor
+    found = 0
+    for row in truth:
+        start = datetime.fromisoformat(row["start"]).timestamp()
+        end = datetime.fromisoformat(row["end"]).timestamp()
+        overlapping = [s for s in sightings if s.start < end and s.end > start]
+        matches = [
+            s for s in overlapping
+            if engine().compare(s.embedding, reference).same
+        ]  # fmt: skip
+        found += bool(matches)
+    print(f"\n{found}/{len(truth)} appearances found; {len(sightings)} sightings; {stats}")
+    assert found == len(truth)
+    assert len(sightings) <= len(truth) + 1  # one per walker (one may still be entering)
+    crop = Image.open(io.BytesIO(sightings[0].crop_jpeg))
+    assert crop.format == "JPEG"
+    assert min(crop.size) >= sightings[0].quality.face_px
+    assert stats.frames_sampled == pytest.approx(SECONDS * 5, abs=2)
+
+
+def test_frames_where_nothing_moves_are_not_analysed(tmp_path: Path) -> None:
+    scenario = Scenario(["cam1"], load_people(None, 1, random.Random(0)), STARTED, seed=2)
+    renderer = Renderer(scenario, "cam1")
+    still = renderer.frame(0.0)
+    renderer.frame = lambda _t: still  # type: ignore[method-assign]  # a static scene
+    video = scene_video(tmp_path / "still.mp4", renderer, 4)
+    sightings, stats = VideoAnalyzer(engine()).analyse(video, STARTED.timestamp())
+    assert sightings == []
+    assert stats.frames_sampled == 20
+    assert stats.frames_still == 19  # all but the first
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(b"", "not a readable video"), (b"not a video at all" * 50, "not a readable video")],
+)
+def test_files_that_are_not_video_are_refused(tmp_path: Path, content: bytes, words: str) -> None:
+    path = tmp_path / "bad.mp4"
+    path.write_bytes(content)
+    with pytest.raises(InvalidInput, match=words):
+        VideoAnalyzer(engine(), AnalysisSettings()).analyse(path, 0.0)
+
+
+def test_a_truncated_video_gives_what_it_holds_or_a_clear_error(
+    scene: tuple[Scenario, Path], tmp_path: Path
+) -> None:
+    _, video = scene
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(video.read_bytes()[: video.stat().st_size // 2])
+    try:
+        sightings, _ = VideoAnalyzer(engine()).analyse(cut, 0.0)
+    except InvalidInput as exc:
+        message = exc.message
+    else:
+        message = "analysed"
+        assert all(np.isfinite(s.embedding).all() for s in sightings)
+    assert message == "analysed" or "cut.mp4" in message
