@@ -8,11 +8,13 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+from numpy.typing import NDArray
 
 from vigil.recording.fmp4 import FRAGMENTED_MP4, FragmentSplitter
 from vigil.sim.scenario import Renderer
@@ -84,24 +86,31 @@ class Simulator:
 
 
 def h264_fragments(
-    seconds: float, *, fps: int = 10, keyframe_s: float = 1.0, size: tuple[int, int] = (160, 120)
+    seconds: float,
+    *,
+    fps: int = 10,
+    keyframe_s: float = 1.0,
+    size: tuple[int, int] = (160, 120),
+    frames: Callable[[float], NDArray[np.uint8]] | None = None,
 ) -> tuple[bytes, list[bytes]]:
-    """Encode a moving test pattern with x264 into fMP4: (init segment, one fragment per GOP)."""
+    """Encode with x264 into fMP4: (init segment, one fragment per keyframe interval).
+
+    The picture is a moving bar, or ``frames(t)`` (RGB of ``size``) when given.
+    """
     splitter = FragmentSplitter()
+    gop = str(round(fps * keyframe_s))
     with av.open(splitter, "w", format="mp4", options=FRAGMENTED_MP4) as output:
         stream = output.add_stream("libx264", rate=fps)
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"
-        stream.options = {
-            "g": str(round(fps * keyframe_s)),
-            "keyint_min": str(round(fps * keyframe_s)),
-            "preset": "ultrafast",
-            "bf": "0",
-        }
+        stream.options = {"g": gop, "keyint_min": gop, "preset": "ultrafast", "bf": "0"}
         stream.codec_context.time_base = Fraction(1, fps)
         for i in range(round(seconds * fps)):
-            pixels = np.zeros((size[1], size[0], 3), np.uint8)
-            pixels[:, (i * 4) % size[0] :][:, :10] = 255
+            if frames is None:
+                pixels = np.zeros((size[1], size[0], 3), np.uint8)
+                pixels[:, (i * 4) % size[0] :][:, :10] = 255
+            else:
+                pixels = frames(i / fps)
             frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
             frame.pts = i
             for packet in stream.encode(frame):

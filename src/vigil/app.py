@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from vigil.analytics.analyzer import VideoAnalyzer
+from vigil.analytics.analyzer import AnalysisSettings, VideoAnalyzer
+from vigil.analytics.jobs import ProcessJobQueue
+from vigil.analytics.pipeline import AnalysisPipeline
 from vigil.analytics.service import AnalyticsService
 from vigil.audit.log import AuditLog
 from vigil.audit.service import AuditService
@@ -20,13 +23,13 @@ from vigil.auth.users import UserService
 from vigil.cameras.groups import CameraGroups
 from vigil.cameras.registry import CameraRegistry
 from vigil.cameras.vault import Vault
-from vigil.config import Config, FacesConfig, load_config
+from vigil.config import AnalyticsConfig, Config, FacesConfig, load_config
 from vigil.faces.engine import FaceEngine
 from vigil.faces.images import ImageLimits
 from vigil.faces.model import DlibFaceModel
 from vigil.faces.quality import QualityBar
 from vigil.faces.service import FaceService
-from vigil.recording.index import SegmentIndex
+from vigil.recording.index import Segment, SegmentIndex
 from vigil.recording.live import LiveHub
 from vigil.recording.media import MediaStore
 from vigil.recording.recorder import Recorder
@@ -56,11 +59,28 @@ class Services:
     live: LiveHub
     analytics: AnalyticsService
 
-    def recorder(self) -> Recorder:
+    def recorder(self, on_segment: Callable[[Segment], None] | None = None) -> Recorder:
         """The recorder of this process; it feeds ``live``, so live view needs it running."""
         return Recorder(
-            self.access, self.cameras, self.segments, self.media, self.live, self.config.recording
+            self.access,
+            self.cameras,
+            self.segments,
+            self.media,
+            self.live,
+            self.config.recording,
+            on_segment,
         )
+
+    def analysis(self) -> tuple[AnalysisPipeline, ProcessJobQueue]:
+        """Segment analysis in worker processes; the caller starts the pipeline on the queue."""
+        pipeline = AnalysisPipeline(self.db, self.segments, self.media)
+        queue = ProcessJobQueue(
+            pipeline.store_result,
+            workers=self.config.analytics.workers,
+            faces=self.config.faces,
+            settings=analysis_settings(self.config.analytics),
+        )
+        return pipeline, queue
 
     def close(self) -> None:
         self.access.writer.close()
@@ -75,6 +95,14 @@ def build_face_engine(config: FacesConfig) -> FaceEngine:
         threshold=config.threshold,
         flip=config.flip_average,
         bar=QualityBar(min_face_px=config.min_face_px),
+    )
+
+
+def analysis_settings(config: AnalyticsConfig) -> AnalysisSettings:
+    return AnalysisSettings(
+        sample_fps=config.sample_fps,
+        motion_threshold=config.motion_threshold,
+        best_per_track=config.best_per_track,
     )
 
 
@@ -116,7 +144,9 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         segments=segments,
         media=media,
         live=live,
-        analytics=AnalyticsService(access, VideoAnalyzer(engine)),
+        analytics=AnalyticsService(
+            access, VideoAnalyzer(engine, analysis_settings(config.analytics)), segments, media
+        ),
     )
 
 

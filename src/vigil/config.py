@@ -87,6 +87,16 @@ class RecordingConfig(Section):
     retention_interval_s: float = Field(default=60.0, ge=1.0)
 
 
+class AnalyticsConfig(Section):
+    # Analyse every recorded segment for faces (in worker processes).
+    enabled: bool = True
+    workers: int = Field(default=1, ge=1, le=64)
+    sample_fps: float = Field(default=5.0, gt=0, le=60)
+    # Mean change (0-255) of a 64x36 gray thumbnail below which a frame is "still".
+    motion_threshold: float = Field(default=1.5, ge=0)
+    best_per_track: int = Field(default=3, ge=1, le=20)
+
+
 class Config(Section):
     database: DatabaseConfig = DatabaseConfig()
     api: ApiConfig = ApiConfig()
@@ -94,6 +104,7 @@ class Config(Section):
     audit: AuditConfig = AuditConfig()
     faces: FacesConfig = FacesConfig()
     recording: RecordingConfig = RecordingConfig()
+    analytics: AnalyticsConfig = AnalyticsConfig()
 
     def database_url(self, data_dir: Path) -> str:
         url = self.database.url.get_secret_value()

@@ -34,7 +34,6 @@ class AnalysisSettings:
     # Mean absolute change of a 64x36 gray thumbnail (0-255) that counts as motion.
     motion_threshold: float = 1.5
     best_per_track: int = 3
-    upsample: int = 1
     max_gap_s: float = 1.0
 
 
@@ -129,7 +128,7 @@ class VideoAnalyzer:
     def _frame(
         self, tracker: IouTracker[_Face], t: float, rgb: NDArray[np.uint8], stats: AnalysisStats
     ) -> list[Track[_Face]]:
-        detections = self.engine.model.detect(rgb, self.settings.upsample)
+        detections = self.engine.model.detect(rgb, self.engine.upsample)
         chips = self.engine.model.chips(rgb, detections)
         tracks, ended = tracker.update(t, [d.box for d in detections])
         stats.faces += len(detections)

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from vigil.analytics.analyzer import AnalysisStats, Progress, VideoAnalyzer
+from vigil.analytics.pipeline import AnalysisPipeline
 from vigil.analytics.sightings import store_sightings
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.cameras.registry import find_camera
 from vigil.errors import InvalidInput
+from vigil.recording.index import SegmentIndex
+from vigil.recording.media import MediaStore
+from vigil.recording.service import TimeRange
+
+MAX_RERUN = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +45,54 @@ class ImportResult:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ReanalysisResult:
+    camera: str
+    segments: int
+    sightings: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"camera": self.camera, "segments": self.segments, "sightings": self.sightings}
+
+
 class AnalyticsService:
-    def __init__(self, access: Access, analyzer: VideoAnalyzer) -> None:
+    def __init__(
+        self, access: Access, analyzer: VideoAnalyzer, index: SegmentIndex, store: MediaStore
+    ) -> None:
         self.access = access
         self.db = access.db
         self.analyzer = analyzer
+        self.index = index
+        self.pipeline = AnalysisPipeline(access.db, index, store)
+
+    def reanalyse(
+        self,
+        ctx: RequestContext,
+        camera: str,
+        start: datetime,
+        end: datetime,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ReanalysisResult:
+        """Analyse a camera's recorded segments in the range again, here and now; audited."""
+        target = f"camera:{camera}"
+        with self.access.attempt(ctx, Permission.ANALYTICS_RUN, "analysis.rerun", target):
+            span = TimeRange(start, end).limit(MAX_RERUN)
+            with self.db.read() as session:
+                camera_id = find_camera(session, camera).id
+            segments = self.index.between(camera_id, span.start, span.end)
+            found = 0
+            for done, segment in enumerate(segments, 1):
+                job = self.pipeline.job(segment)
+                sightings, _ = self.analyzer.analyse(job.path, job.start)
+                self.pipeline.store_result(job, sightings)
+                found += len(sightings)
+                if progress is not None:
+                    progress(done, len(segments))
+            result = ReanalysisResult(camera, len(segments), found)
+            self.access.record_alone(
+                ctx, "analysis.rerun", target, span.to_dict() | result.to_dict()
+            )
+            return result
 
     def import_video(
         self,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from vigil.cli import analyze, audit, cameras, demo, faces, setup, sim, tokens, users
+from vigil.cli import analyze, audit, cameras, demo, faces, setup, sim, status, tokens, users
 from vigil.cli.output import show_error
 from vigil.cli.state import CliState
 from vigil.errors import VigilError
@@ -39,6 +39,7 @@ def main(
 setup.register(app)
 app.command("demo")(demo.demo)
 app.command("analyze")(analyze.analyze)
+app.command("status")(status.status)
 app.add_typer(users.app, name="user", help="User accounts.")
 app.add_typer(tokens.app, name="token", help="API tokens.")
 app.add_typer(audit.app, name="audit", help="The tamper-evident audit log.")

@@ -6,6 +6,8 @@ import logging
 import signal
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -89,19 +91,38 @@ def serve(services: Services, *, host: str | None, port: int | None, record: boo
 
     from vigil.api.app import create_api  # noqa: PLC0415
 
-    recorder = services.recorder() if record else None
-    if recorder is not None:
-        recorder.start()
-    try:
+    with recording(services, record=record):
         uvicorn.run(
             create_api(services),
             host=host or services.config.api.host,
             port=port or services.config.api.port,
             log_level="info",
         )
-    finally:
+
+
+@contextmanager
+def recording(services: Services, *, record: bool = True) -> Iterator[None]:
+    """Recorder and segment analysis (as configured) for the duration; then closes services."""
+    queue = None
+    on_segment = None
+    try:
+        if record and services.config.analytics.enabled:
+            pipeline, queue = services.analysis()
+            waiting = pipeline.start(queue)
+            on_segment = pipeline.segment_closed
+            if waiting:
+                console.print(f"analysing {waiting} segments recorded earlier")
+        recorder = services.recorder(on_segment) if record else None
         if recorder is not None:
-            recorder.stop()
+            recorder.start()
+        try:
+            yield
+        finally:
+            if recorder is not None:
+                recorder.stop()
+    finally:
+        if queue is not None:
+            queue.close()
         services.close()
 
 
@@ -115,11 +136,6 @@ def record_only(ctx: typer.Context) -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    recorder = services.recorder()
-    recorder.start()
-    console.print(f"recording {len(recorder.supervisors)} cameras; stop with Ctrl-C")
-    try:
+    with recording(services):
+        console.print("recording every enabled camera; stop with Ctrl-C")
         stop.wait()
-    finally:
-        recorder.stop()
-        services.close()

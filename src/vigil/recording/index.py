@@ -218,6 +218,27 @@ class SegmentIndex:
             rows = session.scalars(query.order_by(SegmentRow.start).limit(limit))
             return [_segment(r) for r in rows]
 
+    def unanalysed(self, limit: int) -> list[Segment]:
+        """Segments waiting for face analysis, oldest first."""
+        with self.db.read() as session:
+            rows = session.scalars(
+                select(SegmentRow)
+                .where(SegmentRow.analysed_at.is_(None))
+                .order_by(SegmentRow.start)
+                .limit(limit)
+            )
+            return [_segment(r) for r in rows]
+
+    def backlog(self) -> tuple[int, datetime | None]:
+        """How many segments wait for analysis, and the end of the oldest."""
+        with self.db.read() as session:
+            count, oldest = session.execute(
+                select(func.count(SegmentRow.id), func.min(SegmentRow.end)).where(
+                    SegmentRow.analysed_at.is_(None)
+                )
+            ).one()
+        return int(count), oldest
+
     def total_bytes(self) -> int:
         with self.db.read() as session:
             return int(session.scalar(select(func.sum(SegmentRow.bytes))) or 0)

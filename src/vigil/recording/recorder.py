@@ -6,6 +6,7 @@ import hashlib
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -39,8 +40,10 @@ class Recorder:
         store: MediaStore,
         live: LiveHub,
         config: RecordingConfig,
+        on_segment: Callable[[Segment], None] | None = None,
     ) -> None:
         self.access = access
+        self.on_segment = on_segment
         self.targets = targets
         self.index = index
         self.store = store
@@ -120,7 +123,9 @@ class Recorder:
 
     def _supervisor(self, target: IngestTarget) -> CameraSupervisor:
         c = self.config
-        writer = SegmentWriter(target.camera_id, self.store, self.index, c.segment_s)
+        writer = SegmentWriter(
+            target.camera_id, self.store, self.index, c.segment_s, self.on_segment
+        )
         return CameraSupervisor(
             target,
             writer,

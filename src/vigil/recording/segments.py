@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -24,9 +25,15 @@ class SegmentWriter:
     """Init segment + whole fragments per file; a file is indexed only once complete."""
 
     def __init__(
-        self, camera_id: int, store: MediaStore, index: SegmentIndex, target_s: float
+        self,
+        camera_id: int,
+        store: MediaStore,
+        index: SegmentIndex,
+        target_s: float,
+        on_segment: Callable[[Segment], None] | None = None,
     ) -> None:
         self.camera_id = camera_id
+        self.on_segment = on_segment
         self.store = store
         self.index = index
         self.target_s = target_s
@@ -98,6 +105,8 @@ class SegmentWriter:
             )
         )
         self.commit_latencies.append(time.monotonic() - began)
+        if self.on_segment is not None:
+            self.on_segment(segment)
         return segment
 
     def abort(self) -> None:

@@ -207,6 +207,8 @@ class SegmentRow(Base):
     bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(Text, unique=True)  # relative to the media root
+    # When face analysis of this segment finished; empty while it waits (the backlog).
+    analysed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
 
 
 class RecordingGap(Base):

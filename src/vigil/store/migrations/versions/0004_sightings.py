@@ -1,5 +1,7 @@
 """Sightings: tracked faces from video, with crops and descriptors that expire.
 
+Segments get ``analysed_at``: those without it are the analysis backlog.
+
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-23
@@ -19,6 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("segments", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("analysed_at", UTCDateTime(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_segments_analysed_at"), ["analysed_at"], unique=False)
     op.create_table(
         "sightings",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -54,6 +59,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("segments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_segments_analysed_at"))
+        batch_op.drop_column("analysed_at")
     with op.batch_alter_table("sightings", schema=None) as batch_op:
         batch_op.drop_index("ix_sightings_segment_id")
         batch_op.drop_index("ix_sightings_camera_id_start")

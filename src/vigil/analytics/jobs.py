@@ -1,0 +1,130 @@
+"""Analysis jobs: one per recorded segment, run in worker processes, results stored here.
+
+The unit of work is a segment (DESIGN.md): a job is idempotent, since storing its result
+replaces the segment's sightings, so redelivery and retries are safe. ``JobQueue`` is the
+interface a NATS JetStream work queue would also implement (ack on store, redeliver on
+failure); ``ProcessJobQueue`` is the embedded default. Workers are processes because the
+face models hold the GIL while they run; threads would stall recording and the API.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Protocol
+
+from vigil.analytics.analyzer import AnalysisSettings, AnalysisStats, Sighting, VideoAnalyzer
+from vigil.config import FacesConfig
+
+logger = logging.getLogger(__name__)
+
+PARENT_CHECK_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentJob:
+    segment_id: int
+    camera_id: int
+    path: Path
+    start: float  # epoch seconds of the segment's first frame
+    end: float
+
+
+Outcome = tuple[list[Sighting], AnalysisStats]
+ResultHandler = Callable[[SegmentJob, list[Sighting]], None]
+
+
+class JobQueue(Protocol):
+    def submit(self, job: SegmentJob) -> None: ...
+
+    def backlog(self) -> int:
+        """Jobs submitted and not yet finished."""
+        ...
+
+    def close(self) -> None: ...
+
+
+_worker: VideoAnalyzer | None = None
+
+
+def _start_worker(faces: FacesConfig, settings: AnalysisSettings) -> None:
+    from vigil.app import build_face_engine  # noqa: PLC0415 - the worker builds its own
+
+    global _worker  # noqa: PLW0603 - one analyser per worker process, made once
+    _worker = VideoAnalyzer(build_face_engine(faces), settings)
+    parent = os.getppid()
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """A worker outlives a killed recorder otherwise (kill -9 runs no clean-up)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(0)
+
+
+def _analyse(job: SegmentJob) -> Outcome:
+    if _worker is None:
+        raise RuntimeError("the worker was not started")
+    return _worker.analyse(job.path, job.start)
+
+
+class ProcessJobQueue:
+    def __init__(
+        self,
+        on_result: ResultHandler,
+        *,
+        workers: int,
+        faces: FacesConfig,
+        settings: AnalysisSettings,
+    ) -> None:
+        self.on_result = on_result
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(faces, settings),
+        )
+        self._lock = threading.Lock()
+        self._pending: dict[int, SegmentJob] = {}
+        self.done = 0
+        self.failed = 0
+        self.seconds_busy = 0.0
+
+    def submit(self, job: SegmentJob) -> None:
+        with self._lock:
+            if job.segment_id in self._pending:
+                return  # already queued: the same segment needs one run
+            self._pending[job.segment_id] = job
+        future = self._pool.submit(_analyse, job)
+        began = time.monotonic()
+        future.add_done_callback(lambda f: self._finished(job, f, began))
+
+    def _finished(self, job: SegmentJob, future: Future[Outcome], began: float) -> None:
+        try:
+            if future.cancelled():  # closing: the segment stays in the stored backlog
+                return
+            sightings, _ = future.result()
+            self.on_result(job, sightings)
+            self.done += 1
+        except Exception:  # the top of a worker loop: log, count, carry on
+            logger.exception("analysis of segment %d failed", job.segment_id)
+            self.failed += 1
+        finally:
+            self.seconds_busy += time.monotonic() - began
+            with self._lock:
+                self._pending.pop(job.segment_id, None)
+
+    def backlog(self) -> int:
+        with self._lock:
+            return len(self._pending)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,45 @@
+"""``vigil status``: cameras' health and how far face analysis trails the recording."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import typer
+
+from vigil.analytics.pipeline import backlog
+from vigil.cli.output import console, emit, table
+from vigil.cli.state import CliState
+
+JSON = typer.Option(False, "--json", help="Machine-readable output.")
+
+
+def status(ctx: typer.Context, as_json: bool = JSON) -> None:
+    """Health of the cameras you may see, and the analysis backlog and lag."""
+    state: CliState = ctx.obj
+    services = state.services()
+    cameras = services.cameras.list(state.context(services))
+    now = datetime.now(UTC)
+    rows = []
+    for camera in cameras:
+        health = services.segments.health(camera.id)
+        rows.append(
+            {"camera": camera.name, "enabled": camera.enabled}
+            | ({"state": "never recorded"} if health is None else health.to_dict())
+        )
+    analysis = backlog(services.segments).to_dict(now)
+    data = {"cameras": rows, "analysis": analysis}
+
+    def human() -> None:
+        table(
+            "Cameras",
+            ("camera", "state", "last frame", "fps", "error"),
+            [
+                (r["camera"], r["state"], r.get("last_frame_at"), r.get("fps"), r.get("error"))
+                for r in rows
+            ],
+        )
+        console.print(
+            f"analysis backlog: {analysis['segments']} segments, lag {analysis['lag_s']} s"
+        )
+
+    emit(data, as_json, human)

@@ -1,0 +1,146 @@
+"""Every recorded segment is analysed in a worker process; re-running one replaces its rows."""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from tests.cli_runner import vigil
+from tests.conftest import Env
+from tests.recording.conftest import add_camera
+from tests.streams import h264_fragments, people_folder
+from vigil.analytics.jobs import SegmentJob
+from vigil.analytics.pipeline import AnalysisPipeline, backlog
+from vigil.recording.index import Segment
+from vigil.recording.segments import SegmentWriter
+from vigil.sim.scenario import Renderer, Scenario, load_people
+from vigil.store.models import SegmentRow, SightingRow
+
+SECONDS = 12
+
+
+def _recorded(env: Env, camera_id: int, portrait: Path, tmp: Path) -> list[Segment]:
+    """Segments of a simulated scene (people walking by), written as the recorder does."""
+    people = load_people(people_folder(tmp, portrait), None, random.Random(0))
+    scenario = Scenario(["cam1"], people, datetime.now(UTC), seed=1)
+    renderer = Renderer(scenario, "cam1")
+    init, fragments = h264_fragments(SECONDS, size=(640, 360), frames=renderer.frame)
+    closed: list[Segment] = []
+    writer = SegmentWriter(camera_id, env.services.media, env.services.segments, 4.0, closed.append)
+    writer.begin(init)
+    start = scenario.started_at.timestamp()
+    for i, fragment in enumerate(fragments):
+        writer.add(fragment, start + i, start + i + 1)
+    writer.finish()
+    return closed
+
+
+def _sightings(env: Env) -> list[tuple[int | None, datetime]]:
+    with env.services.db.read() as session:
+        rows = session.execute(select(SightingRow.segment_id, SightingRow.start))
+        return sorted((segment, start) for segment, start in rows)
+
+
+def _wait_for_no_backlog(env: Env, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while backlog(env.services.segments).segments and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert backlog(env.services.segments).segments == 0
+
+
+@pytest.mark.slow
+def test_segments_are_analysed_once_each_and_rerunning_replaces(
+    env: Env, tmp_path: Path, portrait_path: Path
+) -> None:
+    camera = add_camera(env, "gate")
+    segments = _recorded(env, camera, portrait_path, tmp_path)
+    assert len(segments) == 3  # the writer's hook saw every closed segment
+    waiting = backlog(env.services.segments)
+    assert waiting.segments == 3
+    assert waiting.lag_s(datetime.now(UTC)) >= 0
+
+    pipeline, queue = env.services.analysis()
+    try:
+        assert pipeline.start(queue) == 3
+        _wait_for_no_backlog(env)
+        first = _sightings(env)
+        assert first, "the walkers should be seen"
+        assert {segment for segment, _ in first} <= {s.id for s in segments}
+
+        with env.services.db.write() as session:  # as after a crash before the marks
+            session.execute(update(SegmentRow).values(analysed_at=None))
+        assert pipeline.start(queue) == 3
+        _wait_for_no_backlog(env)
+        assert _sightings(env) == first  # replaced, not duplicated
+        assert queue.failed == 0
+        assert queue.done == 6
+    finally:
+        queue.close()
+
+
+def test_status_shows_the_backlog(env: Env) -> None:
+    camera = add_camera(env, "gate")
+    segment = Segment(
+        0,
+        camera,
+        datetime(2026, 1, 1, tzinfo=UTC),
+        datetime(2026, 1, 1, 0, 0, 4, tzinfo=UTC),
+        1,
+        "0" * 64,
+        "1/x.mp4",
+    )
+    env.services.segments.add(segment)
+    result = vigil(env.data_dir, "status", "--json")
+    assert result.code == 0, result.stderr
+    data = result.json()
+    assert data["analysis"]["segments"] == 1
+    assert data["analysis"]["oldest_end"] == "2026-01-01T00:00:04+00:00"
+    assert data["analysis"]["lag_s"] > 0
+    assert [c["camera"] for c in data["cameras"]] == ["gate"]
+    assert data["cameras"][0]["state"] == "never recorded"
+
+
+def test_a_segment_deleted_before_its_analysis_is_skipped(env: Env) -> None:
+    pipeline = AnalysisPipeline(env.services.db, env.services.segments, env.services.media)
+    camera = add_camera(env, "gate")
+    segment = env.services.segments.add(
+        Segment(
+            0,
+            camera,
+            datetime(2026, 1, 1, tzinfo=UTC),
+            datetime(2026, 1, 2, tzinfo=UTC),
+            1,
+            "0" * 64,
+            "1/y.mp4",
+        )
+    )
+    job = SegmentJob(segment.id, camera, env.services.media.path(segment.path), 0.0, 1.0)
+    env.services.segments.remove([segment.id])
+    pipeline.store_result(job, [])
+    assert _sightings(env) == []
+
+
+@pytest.mark.slow
+def test_reanalysis_from_the_command_line_replaces_sightings(
+    env: Env, tmp_path: Path, portrait_path: Path
+) -> None:
+    camera = add_camera(env, "gate")
+    segments = _recorded(env, camera, portrait_path, tmp_path)
+    span = ("--from", segments[0].start.isoformat(), "--to", segments[-1].end.isoformat())
+    first = vigil(env.data_dir, "analyze", "--camera", "gate", *span, "--json")
+    assert first.code == 0, first.stderr
+    assert first.json()["segments"] == 3
+    assert first.json()["sightings"] >= 1
+    stored = _sightings(env)
+    again = vigil(env.data_dir, "analyze", "--camera", "gate", *span, "--json")
+    assert again.json() == first.json()
+    assert _sightings(env) == stored
+    assert backlog(env.services.segments).segments == 0
+    missing = vigil(env.data_dir, "analyze", "--camera", "gate")
+    assert missing.code == 2
+    assert "--from and --to" in missing.stderr
