@@ -34,6 +34,7 @@ from vigil.recording.live import LiveHub
 from vigil.recording.media import MediaStore
 from vigil.recording.recorder import Recorder
 from vigil.recording.service import RecordingService
+from vigil.search.vectors import FaissDayIndex
 from vigil.store import migrate
 from vigil.store.db import Database
 
@@ -58,6 +59,7 @@ class Services:
     media: MediaStore
     live: LiveHub
     analytics: AnalyticsService
+    vectors: FaissDayIndex
 
     def recorder(self, on_segment: Callable[[Segment], None] | None = None) -> Recorder:
         """The recorder of this process; it feeds ``live``, so live view needs it running."""
@@ -147,6 +149,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         analytics=AnalyticsService(
             access, VideoAnalyzer(engine, analysis_settings(config.analytics)), segments, media
         ),
+        vectors=FaissDayIndex(db),
     )
 
 
