@@ -6,10 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from vigil.analytics.alerts import AlertService
 from vigil.analytics.analyzer import AnalysisSettings, VideoAnalyzer
 from vigil.analytics.jobs import ProcessJobQueue
+from vigil.analytics.matching import Matcher, OperatingPoint
 from vigil.analytics.pipeline import AnalysisPipeline
 from vigil.analytics.service import AnalyticsService
+from vigil.analytics.watchlists import WatchlistService
 from vigil.audit.log import AuditLog
 from vigil.audit.service import AuditService
 from vigil.audit.signing import SigningKey
@@ -60,6 +63,8 @@ class Services:
     live: LiveHub
     analytics: AnalyticsService
     vectors: FaissDayIndex
+    watchlists: WatchlistService
+    alerts: AlertService
 
     def recorder(self, on_segment: Callable[[Segment], None] | None = None) -> Recorder:
         """The recorder of this process; it feeds ``live``, so live view needs it running."""
@@ -75,7 +80,7 @@ class Services:
 
     def analysis(self) -> tuple[AnalysisPipeline, ProcessJobQueue]:
         """Segment analysis in worker processes; the caller starts the pipeline on the queue."""
-        pipeline = AnalysisPipeline(self.db, self.segments, self.media)
+        pipeline = self.analytics.pipeline
         queue = ProcessJobQueue(
             pipeline.store_result,
             workers=self.config.analytics.workers,
@@ -128,6 +133,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     media = MediaStore(config.media_root(data_dir), min_free_bytes=config.recording.min_free_bytes)
     live = LiveHub()
     engine = build_face_engine(config.faces)
+    matcher = Matcher(access, OperatingPoint.of(config.faces))
     return Services(
         data_dir=data_dir,
         config=config,
@@ -147,9 +153,15 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         media=media,
         live=live,
         analytics=AnalyticsService(
-            access, VideoAnalyzer(engine, analysis_settings(config.analytics)), segments, media
+            access,
+            VideoAnalyzer(engine, analysis_settings(config.analytics)),
+            segments,
+            media,
+            matcher,
         ),
         vectors=FaissDayIndex(db),
+        watchlists=WatchlistService(access, engine, image_limits(config.faces)),
+        alerts=AlertService(access),
     )
 
 

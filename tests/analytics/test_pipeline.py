@@ -15,7 +15,7 @@ from tests.conftest import Env
 from tests.recording.conftest import add_camera
 from tests.streams import h264_fragments, people_folder
 from vigil.analytics.jobs import SegmentJob
-from vigil.analytics.pipeline import AnalysisPipeline, backlog
+from vigil.analytics.pipeline import backlog
 from vigil.recording.index import Segment
 from vigil.recording.segments import SegmentWriter
 from vigil.sim.scenario import Renderer, Scenario, load_people
@@ -106,7 +106,7 @@ def test_status_shows_the_backlog(env: Env) -> None:
 
 
 def test_a_segment_deleted_before_its_analysis_is_skipped(env: Env) -> None:
-    pipeline = AnalysisPipeline(env.services.db, env.services.segments, env.services.media)
+    pipeline = env.services.analytics.pipeline
     camera = add_camera(env, "gate")
     segment = env.services.segments.add(
         Segment(

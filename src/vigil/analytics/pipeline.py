@@ -9,6 +9,7 @@ from typing import Any
 
 from vigil.analytics.analyzer import Sighting
 from vigil.analytics.jobs import JobQueue, SegmentJob
+from vigil.analytics.matching import Matcher
 from vigil.analytics.sightings import store_sightings
 from vigil.recording.index import Segment, SegmentIndex
 from vigil.recording.media import MediaStore
@@ -43,10 +44,13 @@ def backlog(index: SegmentIndex) -> Backlog:
 
 
 class AnalysisPipeline:
-    def __init__(self, db: Database, index: SegmentIndex, store: MediaStore) -> None:
+    def __init__(
+        self, db: Database, index: SegmentIndex, store: MediaStore, matcher: Matcher
+    ) -> None:
         self.db = db
         self.index = index
         self.store = store
+        self.matcher = matcher
         self.queue: JobQueue | None = None
 
     def start(self, queue: JobQueue) -> int:
@@ -72,13 +76,14 @@ class AnalysisPipeline:
         )
 
     def store_result(self, job: SegmentJob, sightings: list[Sighting]) -> None:
-        """Replace the segment's sightings and mark it analysed, in one transaction."""
+        """Replace the segment's sightings, raise alerts, mark it analysed: one transaction."""
         with self.db.write() as session:
             row = session.get(SegmentRow, job.segment_id)
             if row is None:
                 logger.info("segment %d went (retention) before its analysis", job.segment_id)
                 return
-            store_sightings(
+            ids = store_sightings(
                 session, job.camera_id, sightings, source="segment", segment_id=job.segment_id
             )
+            self.matcher.match(session, ids)
             row.analysed_at = datetime.now(UTC)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from vigil.analytics.analyzer import AnalysisStats, Progress, VideoAnalyzer
+from vigil.analytics.matching import Matcher
 from vigil.analytics.pipeline import AnalysisPipeline
 from vigil.analytics.sightings import store_sightings
 from vigil.auth.access import Access
@@ -28,6 +29,7 @@ class ImportResult:
     file: str
     start: datetime
     sightings: list[int]
+    alerts: int
     stats: AnalysisStats
 
     def to_dict(self) -> dict[str, Any]:
@@ -37,6 +39,7 @@ class ImportResult:
             "start": self.start.isoformat(),
             "sightings": len(self.sightings),
             "sighting_ids": self.sightings,
+            "alerts": self.alerts,
             "video_seconds": round(self.stats.seconds, 2),
             "frames_decoded": self.stats.frames_decoded,
             "frames_sampled": self.stats.frames_sampled,
@@ -57,13 +60,19 @@ class ReanalysisResult:
 
 class AnalyticsService:
     def __init__(
-        self, access: Access, analyzer: VideoAnalyzer, index: SegmentIndex, store: MediaStore
+        self,
+        access: Access,
+        analyzer: VideoAnalyzer,
+        index: SegmentIndex,
+        store: MediaStore,
+        matcher: Matcher,
     ) -> None:
         self.access = access
         self.db = access.db
         self.analyzer = analyzer
         self.index = index
-        self.pipeline = AnalysisPipeline(access.db, index, store)
+        self.matcher = matcher
+        self.pipeline = AnalysisPipeline(access.db, index, store, matcher)
 
     def reanalyse(
         self,
@@ -115,7 +124,8 @@ class AnalyticsService:
             with self.db.write() as session:
                 camera_id = find_camera(session, camera).id
                 ids = store_sightings(session, camera_id, sightings, source=f"import:{path.name}")
-                result = ImportResult(camera, path.name, start, ids, stats)
+                alerts = self.matcher.match(session, ids)
+                result = ImportResult(camera, path.name, start, ids, len(alerts), stats)
                 details = {k: v for k, v in result.to_dict().items() if k != "sighting_ids"}
                 self.access.record(session, ctx, "analysis.import", target, details)
             return result

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from vigil.analytics.analyzer import Sighting
-from vigil.store.models import SightingRow
+from vigil.store.models import AlertRow, SightingRow
 
 
 def store_sightings(
@@ -22,6 +22,11 @@ def store_sightings(
 ) -> list[int]:
     """Insert the sightings; for a segment, its earlier sightings go first (idempotent)."""
     if segment_id is not None:
+        replaced = select(SightingRow.id).where(SightingRow.segment_id == segment_id)
+        # Unreviewed alerts go with their sightings; reviewed ones stay on record.
+        session.execute(
+            delete(AlertRow).where(AlertRow.state == "pending", AlertRow.sighting_id.in_(replaced))
+        )
         session.execute(delete(SightingRow).where(SightingRow.segment_id == segment_id))
     now = datetime.now(UTC)
     rows = [

@@ -34,6 +34,12 @@ class Permission(StrEnum):
     RECORDINGS_HOLD = "recordings.hold"
     # Run face analysis on footage (imports, re-analysis); results are sightings, not names.
     ANALYTICS_RUN = "analytics.run"
+    # Propose watchlist entries (and end them); approving is a separate permission.
+    WATCHLIST_PROPOSE = "watchlist.propose"
+    WATCHLIST_APPROVE = "watchlist.approve"
+    WATCHLIST_READ = "watchlist.read"
+    # Review alerts: confirm (two different people make one actionable) or reject.
+    ALERTS_REVIEW = "alerts.review"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -53,7 +59,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.AUDITOR: frozenset(
-        {Permission.USERS_READ, Permission.AUDIT_READ, Permission.AUDIT_VERIFY}
+        {
+            Permission.USERS_READ,
+            Permission.AUDIT_READ,
+            Permission.AUDIT_VERIFY,
+            Permission.WATCHLIST_READ,
+        }
     ),
     Role.SUPERVISOR: frozenset(
         {
@@ -63,6 +74,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CAMERAS_VIEW,
             Permission.RECORDINGS_HOLD,
             Permission.ANALYTICS_RUN,
+            Permission.WATCHLIST_APPROVE,
+            Permission.WATCHLIST_READ,
+            Permission.WATCHLIST_PROPOSE,
+            Permission.ALERTS_REVIEW,
         }
     ),
     Role.INVESTIGATOR: frozenset(
@@ -72,10 +87,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CAMERAS_VIEW,
             Permission.RECORDINGS_HOLD,
             Permission.ANALYTICS_RUN,
+            Permission.WATCHLIST_PROPOSE,
+            Permission.WATCHLIST_READ,
         }
     ),
     Role.OPERATOR: frozenset(
-        {Permission.FACES_ANALYSE, Permission.CAMERAS_READ, Permission.CAMERAS_VIEW}
+        {
+            Permission.FACES_ANALYSE,
+            Permission.CAMERAS_READ,
+            Permission.CAMERAS_VIEW,
+            Permission.WATCHLIST_READ,
+            Permission.ALERTS_REVIEW,
+        }
     ),
     Role.VIEWER: frozenset({Permission.CAMERAS_READ, Permission.CAMERAS_VIEW}),
 }

@@ -7,7 +7,19 @@ from pathlib import Path
 
 import typer
 
-from vigil.cli import analyze, audit, cameras, demo, faces, setup, sim, status, tokens, users
+from vigil.cli import (
+    analyze,
+    audit,
+    cameras,
+    demo,
+    faces,
+    setup,
+    sim,
+    status,
+    tokens,
+    users,
+    watchlists,
+)
 from vigil.cli.output import show_error
 from vigil.cli.state import CliState
 from vigil.errors import VigilError
@@ -46,6 +58,8 @@ app.add_typer(audit.app, name="audit", help="The tamper-evident audit log.")
 app.add_typer(cameras.app, name="camera", help="The camera registry.")
 app.add_typer(faces.app, name="faces", help="Face detection and comparison on image files.")
 app.add_typer(sim.app, name="sim", help="Simulated cameras for demos and tests.")
+app.add_typer(watchlists.watchlist, name="watchlist", help="People to look for, on a legal basis.")
+app.add_typer(watchlists.alerts, name="alerts", help="Matches, reviewed by two people.")
 
 
 def run() -> None:

@@ -1,0 +1,137 @@
+"""Alert review: a match is only a lead until two different people confirm it.
+
+pending -> confirmed (one person) -> actionable (a second, different person); or, at
+either step, rejected as a false match, which is counted and kept on record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from vigil.auth.access import Access
+from vigil.auth.roles import Permission, RequestContext
+from vigil.errors import Conflict, InvalidInput, NotFound
+from vigil.store.models import AlertRow, Camera, WatchlistEntry
+
+STATES = ("pending", "confirmed", "actionable", "rejected")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertInfo:
+    id: int
+    entry_id: int
+    label: str
+    camera: str
+    sighting_id: int | None
+    seen_at: datetime
+    similarity: float
+    distance: float
+    estimated_fmr: float | None
+    state: str
+    confirmed_by: str | None
+    second_by: str | None
+    rejected_by: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "entry_id": self.entry_id,
+            "label": self.label,
+            "camera": self.camera,
+            "sighting_id": self.sighting_id,
+            "seen_at": self.seen_at.isoformat(),
+            "similarity": round(self.similarity, 4),
+            "distance": round(self.distance, 4),
+            "estimated_fmr": self.estimated_fmr,
+            "state": self.state,
+            "confirmed_by": self.confirmed_by,
+            "second_by": self.second_by,
+            "rejected_by": self.rejected_by,
+        }
+
+
+def _info(row: AlertRow, label: str, camera: str) -> AlertInfo:
+    return AlertInfo(
+        row.id,
+        row.entry_id,
+        label,
+        camera,
+        row.sighting_id,
+        row.seen_at,
+        row.similarity,
+        row.distance,
+        row.estimated_fmr,
+        row.state,
+        row.confirmed_by,
+        row.second_by,
+        row.rejected_by,
+    )
+
+
+_JOINED = (
+    select(AlertRow, WatchlistEntry.label, Camera.name)
+    .join(WatchlistEntry, WatchlistEntry.id == AlertRow.entry_id)
+    .join(Camera, Camera.id == AlertRow.camera_id)
+)
+
+
+class AlertService:
+    def __init__(self, access: Access) -> None:
+        self.access = access
+        self.db = access.db
+
+    def list(self, ctx: RequestContext, state: str | None = None) -> tuple[list[AlertInfo], int]:
+        """Alerts (newest first), and how many were rejected as false matches in all."""
+        if state is not None and state not in STATES:
+            raise InvalidInput(f"state must be one of {', '.join(STATES)}")
+        reading = self.access.reading(ctx, Permission.ALERTS_REVIEW, "alert.list", "alerts")
+        with reading as (session, details):
+            query = _JOINED.order_by(AlertRow.id.desc())
+            if state is not None:
+                query = query.where(AlertRow.state == state)
+            alerts = [_info(row, label, camera) for row, label, camera in session.execute(query)]
+            rejected = session.scalar(
+                select(func.count(AlertRow.id)).where(AlertRow.state == "rejected")
+            )
+            details.update({"state": state, "count": len(alerts)})
+        return alerts, int(rejected or 0)
+
+    def confirm(self, ctx: RequestContext, alert_id: int) -> AlertInfo:
+        return self._review(ctx, alert_id, confirm=True)
+
+    def reject(self, ctx: RequestContext, alert_id: int) -> AlertInfo:
+        return self._review(ctx, alert_id, confirm=False)
+
+    def _review(self, ctx: RequestContext, alert_id: int, *, confirm: bool) -> AlertInfo:
+        action = "alert.confirm" if confirm else "alert.reject"
+        target = f"alert:{alert_id}"
+        with (
+            self.access.attempt(ctx, Permission.ALERTS_REVIEW, action, target),
+            self.db.write() as session,
+        ):
+            found = session.execute(_JOINED.where(AlertRow.id == alert_id)).one_or_none()
+            if found is None:
+                raise NotFound(f"no alert {alert_id}", alert=alert_id)
+            row, label, camera = found
+            before = row.state
+            now = datetime.now(UTC)
+            me = ctx.principal.name
+            if before in ("actionable", "rejected"):
+                raise Conflict(f"alert {alert_id} is {before} already", state=before)
+            if not confirm:
+                row.state, row.rejected_by, row.rejected_at = "rejected", me, now
+            elif before == "pending":
+                row.state, row.confirmed_by, row.confirmed_at = "confirmed", me, now
+            elif row.confirmed_by == me:
+                raise Conflict(
+                    f"you confirmed alert {alert_id} already; a second, different person must"
+                )
+            else:
+                row.state, row.second_by, row.second_at = "actionable", me, now
+            details = {"from": before, "to": row.state, "entry": row.entry_id}
+            self.access.record(session, ctx, action, target, details)
+            return _info(row, label, camera)

@@ -1,0 +1,110 @@
+"""Matching new sightings against the approved, unexpired watchlist entries.
+
+Alerts are raised in the transaction that stores the sightings, so a sighting and its
+alert exist together or not at all; each raise is in the audit log (actor: system).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.auth.access import Access
+from vigil.auth.roles import SYSTEM, RequestContext
+from vigil.config import FacesConfig
+from vigil.faces.compare import compare
+from vigil.search.vectors import decode
+from vigil.store.models import AlertRow, SightingRow, WatchlistEntry, WatchlistPhoto
+
+
+@dataclass(frozen=True, slots=True)
+class OperatingPoint:
+    """The distance at or below which a sighting matches, and what it says about errors."""
+
+    threshold: float
+    fmr_1e3: float | None
+    fmr_1e4: float | None
+
+    @classmethod
+    def of(cls, faces: FacesConfig) -> OperatingPoint:
+        # FMR 1e-4 by default once calibrated; until then the configured threshold.
+        threshold = faces.threshold_fmr_1e4 or faces.threshold
+        return cls(threshold, faces.threshold_fmr_1e3, faces.threshold_fmr_1e4)
+
+    def estimated_fmr(self, distance: float) -> float | None:
+        """The calibrated false-match rate bound at this distance; None if uncalibrated."""
+        if self.fmr_1e4 is not None and distance <= self.fmr_1e4:
+            return 1e-4
+        if self.fmr_1e3 is not None and distance <= self.fmr_1e3:
+            return 1e-3
+        return None
+
+
+def active_references(session: Session, now: datetime) -> list[tuple[int, NDArray[np.float32]]]:
+    """(entry id, descriptor) of every reference photo of approved, unexpired entries."""
+    rows = session.execute(
+        select(WatchlistPhoto.entry_id, WatchlistPhoto.embedding)
+        .join(WatchlistEntry, WatchlistEntry.id == WatchlistPhoto.entry_id)
+        .where(
+            WatchlistEntry.approved_at.is_not(None),
+            WatchlistEntry.ended_at.is_(None),
+            WatchlistEntry.expires_at > now,
+        )
+    )
+    return [(entry_id, decode(blob)) for entry_id, blob in rows]
+
+
+class Matcher:
+    def __init__(self, access: Access, point: OperatingPoint) -> None:
+        self.access = access
+        self.point = point
+
+    def match(self, session: Session, sighting_ids: list[int]) -> list[AlertRow]:
+        """Raise one alert per sighting that matches an active entry (its nearest)."""
+        if not sighting_ids:
+            return []
+        now = datetime.now(UTC)
+        references = active_references(session, now)
+        if not references:
+            return []
+        sightings = session.scalars(select(SightingRow).where(SightingRow.id.in_(sighting_ids)))
+        alerts = []
+        for sighting in sightings:
+            if sighting.embedding is None:
+                continue
+            vector = decode(sighting.embedding)
+            entry_id, best = min(
+                ((entry, compare(vector, ref, self.point.threshold)) for entry, ref in references),
+                key=lambda pair: pair[1].distance,
+            )
+            if not best.same:
+                continue
+            alert = AlertRow(
+                entry_id=entry_id,
+                sighting_id=sighting.id,
+                camera_id=sighting.camera_id,
+                seen_at=sighting.start,
+                distance=best.distance,
+                similarity=best.similarity,
+                estimated_fmr=self.point.estimated_fmr(best.distance),
+                state="pending",
+                created_at=now,
+            )
+            session.add(alert)
+            session.flush()
+            ctx = RequestContext(SYSTEM, uuid.uuid4().hex, "analysis")
+            details = {
+                "entry": entry_id,
+                "sighting": sighting.id,
+                "camera_id": sighting.camera_id,
+                "distance": round(best.distance, 4),
+            }
+            self.access.record(session, ctx, "alert.raise", f"alert:{alert.id}", details)
+            alerts.append(alert)
+        return alerts

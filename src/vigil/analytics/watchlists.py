@@ -1,0 +1,193 @@
+"""Watchlists: people to look for, each with a legal basis, a reference and an expiry.
+
+An entry matches nothing until a supervisor who did not propose it approves it, and
+nothing after it expires or is ended. Reference photos are reduced to a face crop and a
+descriptor; the uploaded file itself is not kept (its SHA-256 is).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from PIL import Image
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from vigil.auth.access import Access
+from vigil.auth.names import check_text
+from vigil.auth.roles import Permission, RequestContext
+from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
+from vigil.faces.engine import FaceEngine
+from vigil.faces.images import ImageLimits, load_image
+from vigil.store.models import WatchlistEntry, WatchlistPhoto
+
+MAX_PHOTOS = 10
+MAX_DAYS = 365
+MAX_TEXT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class EntryInfo:
+    id: int
+    label: str
+    legal_basis: str
+    reference: str
+    created_by: str
+    created_at: datetime
+    approved_by: str | None
+    expires_at: datetime
+    ended_at: datetime | None
+    photos: int
+
+    def status(self, now: datetime) -> str:
+        if self.ended_at is not None:
+            return "ended"
+        if self.expires_at <= now:
+            return "expired"
+        return "active" if self.approved_by is not None else "awaiting approval"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "legal_basis": self.legal_basis,
+            "reference": self.reference,
+            "created_by": self.created_by,
+            "created_at": self.created_at.isoformat(),
+            "approved_by": self.approved_by,
+            "expires_at": self.expires_at.isoformat(),
+            "ended_at": None if self.ended_at is None else self.ended_at.isoformat(),
+            "photos": self.photos,
+            "status": self.status(datetime.now(UTC)),
+        }
+
+
+def _info(session: Session, row: WatchlistEntry) -> EntryInfo:
+    photos = session.scalar(
+        select(func.count(WatchlistPhoto.id)).where(WatchlistPhoto.entry_id == row.id)
+    )
+    return EntryInfo(
+        row.id,
+        row.label,
+        row.legal_basis,
+        row.reference,
+        row.created_by,
+        row.created_at,
+        row.approved_by,
+        row.expires_at,
+        row.ended_at,
+        int(photos or 0),
+    )
+
+
+class WatchlistService:
+    def __init__(self, access: Access, engine: FaceEngine, limits: ImageLimits) -> None:
+        self.access = access
+        self.db = access.db
+        self.engine = engine
+        self.limits = limits
+
+    def propose(
+        self,
+        ctx: RequestContext,
+        label: str,
+        photos: list[tuple[str, bytes]],
+        *,
+        basis: str,
+        reference: str,
+        expires: datetime,
+    ) -> EntryInfo:
+        target = f"watchlist:{label}"
+        with self.access.attempt(ctx, Permission.WATCHLIST_PROPOSE, "watchlist.propose", target):
+            for value, what in ((label, "label"), (basis, "legal basis"), (reference, "reference")):
+                if not value.strip():
+                    raise InvalidInput(f"the {what} must not be empty", field=what)
+                check_text(value, what=what, max_chars=MAX_TEXT)
+            now = datetime.now(UTC)
+            if expires.tzinfo is None:
+                raise InvalidInput("the expiry needs a time zone, e.g. 2027-01-31T00:00Z")
+            if not now < expires <= now + timedelta(days=MAX_DAYS):
+                raise InvalidInput(f"the expiry must be in the future, within {MAX_DAYS} days")
+            if not 1 <= len(photos) <= MAX_PHOTOS:
+                raise InvalidInput(f"give 1 to {MAX_PHOTOS} reference photos")
+            faces = [self._reference(name, data) for name, data in photos]
+            with self.db.write() as session:
+                row = WatchlistEntry(
+                    label=label,
+                    legal_basis=basis,
+                    reference=reference,
+                    created_by=ctx.principal.name,
+                    created_at=now,
+                    expires_at=expires,
+                )
+                session.add(row)
+                session.flush()
+                for crop, vector, digest in faces:
+                    session.add(
+                        WatchlistPhoto(entry_id=row.id, crop=crop, embedding=vector, sha256=digest)
+                    )
+                session.flush()
+                info = _info(session, row)
+                details = {k: v for k, v in info.to_dict().items() if k != "status"}
+                details["photo_sha256"] = [digest for _, _, digest in faces]
+                self.access.record(
+                    session, ctx, "watchlist.propose", f"watchlist:{row.id}", details
+                )
+                return info
+
+    def _reference(self, name: str, data: bytes) -> tuple[bytes, bytes, str]:
+        image = load_image(data, self.limits, name=name)
+        face = self.engine.main_face(image, name=name)
+        if not face.usable:
+            raise InvalidInput(
+                f"{name}: the face is too small, blurred or turned away to be a reference",
+                quality=face.quality.to_dict(),
+            )
+        box = face.detection.box
+        crop = io.BytesIO()
+        Image.fromarray(image.rgb[box.top : box.bottom, box.left : box.right]).save(
+            crop, format="JPEG", quality=90
+        )
+        vector = face.descriptor.astype("<f4").tobytes()
+        return crop.getvalue(), vector, hashlib.sha256(data).hexdigest()
+
+    def approve(self, ctx: RequestContext, entry_id: int) -> EntryInfo:
+        return self._change(ctx, entry_id, "watchlist.approve", Permission.WATCHLIST_APPROVE)
+
+    def end(self, ctx: RequestContext, entry_id: int) -> EntryInfo:
+        return self._change(ctx, entry_id, "watchlist.end", Permission.WATCHLIST_PROPOSE)
+
+    def _change(
+        self, ctx: RequestContext, entry_id: int, action: str, permission: Permission
+    ) -> EntryInfo:
+        target = f"watchlist:{entry_id}"
+        with self.access.attempt(ctx, permission, action, target), self.db.write() as session:
+            row = session.get(WatchlistEntry, entry_id)
+            if row is None:
+                raise NotFound(f"no watchlist entry {entry_id}", entry=entry_id)
+            now = datetime.now(UTC)
+            if row.ended_at is not None or row.expires_at <= now:
+                raise Conflict(f"watchlist entry {entry_id} has ended or expired")
+            if action == "watchlist.approve":
+                if row.approved_by is not None:
+                    raise Conflict(f"watchlist entry {entry_id} is approved already")
+                if row.created_by == ctx.principal.name:
+                    raise Forbidden("nobody approves their own watchlist entry")
+                row.approved_by, row.approved_at = ctx.principal.name, now
+            else:
+                row.ended_at = now
+            info = _info(session, row)
+            self.access.record(session, ctx, action, target, {"label": row.label})
+            return info
+
+    def list(self, ctx: RequestContext) -> list[EntryInfo]:
+        reading = self.access.reading(ctx, Permission.WATCHLIST_READ, "watchlist.list", "entries")
+        with reading as (session, details):
+            rows = session.scalars(select(WatchlistEntry).order_by(WatchlistEntry.id))
+            entries = [_info(session, row) for row in rows]
+            details["count"] = len(entries)
+        return entries

@@ -1,0 +1,139 @@
+"""Watchlists need a second person's approval; their matches need two people to act on."""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.conftest import Env
+from tests.recording.conftest import add_camera
+from tests.streams import people_folder, scene_video
+from vigil.audit.log import EntryFilter
+from vigil.auth.roles import Role
+from vigil.errors import Conflict, Forbidden, InvalidInput
+from vigil.sim.scenario import Renderer, Scenario, load_people
+
+NEXT_MONTH = datetime.now(UTC) + timedelta(days=30)
+
+
+def _propose(env: Env, who: str, portrait: Path, **changes: object) -> int:
+    ctx = env.add_user(who, Role.INVESTIGATOR)
+    fields: dict[str, object] = {
+        "basis": "court order under section 100 StPO",
+        "reference": "AZ 12/34",
+        "expires": NEXT_MONTH,
+    } | changes
+    info = env.services.watchlists.propose(
+        ctx,
+        "suspect A",
+        [("a.jpg", portrait.read_bytes())],
+        **fields,  # type: ignore[arg-type]
+    )
+    return info.id
+
+
+def test_an_entry_needs_another_persons_approval(env: Env, portrait_path: Path) -> None:
+    entry = _propose(env, "ivy", portrait_path)
+    (info,) = env.services.watchlists.list(env.add_user("sam", Role.SUPERVISOR))
+    assert info.to_dict()["status"] == "awaiting approval"
+    assert info.photos == 1
+    with pytest.raises(Forbidden):  # investigators cannot approve at all
+        env.services.watchlists.approve(env.add_user("ian", Role.INVESTIGATOR), entry)
+    approved = env.services.watchlists.approve(env.add_user("sue", Role.SUPERVISOR), entry)
+    assert approved.approved_by == "sue"
+    with pytest.raises(Conflict, match="approved already"):
+        env.services.watchlists.approve(env.add_user("ivan", Role.SUPERVISOR), entry)
+
+
+def test_a_supervisor_cannot_approve_their_own_entry(env: Env, portrait_path: Path) -> None:
+    sam = env.add_user("sam", Role.SUPERVISOR)
+    info = env.services.watchlists.propose(
+        sam, "x", [("a.jpg", portrait_path.read_bytes())], basis="b", reference="r",
+        expires=NEXT_MONTH,
+    )  # fmt: skip
+    with pytest.raises(Forbidden, match="own"):
+        env.services.watchlists.approve(sam, info.id)
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"expires": datetime.now(UTC) - timedelta(days=1)}, "in the future"),
+        ({"expires": datetime.now(UTC) + timedelta(days=400)}, "within 365 days"),
+        ({"basis": "  "}, "legal basis must not be empty"),
+    ],
+)
+def test_bad_entries_are_refused(
+    env: Env, portrait_path: Path, changes: dict[str, object], words: str
+) -> None:
+    with pytest.raises(InvalidInput, match=words):
+        _propose(env, "ivy", portrait_path, **changes)
+    assert env.services.watchlists.list(env.add_user("sam", Role.SUPERVISOR)) == []
+
+
+def test_a_photo_without_a_face_is_refused(env: Env) -> None:
+    blank = io.BytesIO()
+    Image.new("RGB", (300, 300), (120, 120, 120)).save(blank, format="PNG")
+    ctx = env.add_user("ivy", Role.INVESTIGATOR)
+    with pytest.raises(InvalidInput, match="no face"):
+        env.services.watchlists.propose(
+            ctx, "x", [("blank.png", blank.getvalue())], basis="b", reference="r",
+            expires=NEXT_MONTH,
+        )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_matches_raise_alerts_that_two_people_must_confirm(
+    env: Env, tmp_path: Path, portrait_path: Path
+) -> None:
+    add_camera(env, "gate")
+    people = load_people(people_folder(tmp_path, portrait_path), None, random.Random(0))
+    scenario = Scenario(["cam1"], people, datetime(2026, 1, 1, tzinfo=UTC), seed=1)
+    video = scene_video(tmp_path / "walk.mp4", Renderer(scenario, "cam1"), 9)
+    analyst = env.add_user("ana", Role.INVESTIGATOR)
+    entry = _propose(env, "ivy", portrait_path)
+
+    before = env.services.analytics.import_video(analyst, video, "gate", datetime.now(UTC))
+    assert before.alerts == 0  # not approved yet: nothing matches
+    env.services.watchlists.approve(env.add_user("sue", Role.SUPERVISOR), entry)
+    after = env.services.analytics.import_video(analyst, video, "gate", datetime.now(UTC))
+    assert after.alerts == len(after.sightings) >= 1
+
+    olga, otto = env.add_user("olga", Role.OPERATOR), env.add_user("otto", Role.OPERATOR)
+    alerts, rejected = env.services.alerts.list(olga, "pending")
+    assert (len(alerts), rejected) == (after.alerts, 0)
+    first = alerts[-1]
+    assert (first.label, first.camera, first.entry_id) == ("suspect A", "gate", entry)
+    assert first.similarity > 0.5
+    assert first.estimated_fmr is None  # not calibrated: said, not guessed
+
+    assert env.services.alerts.confirm(olga, first.id).state == "confirmed"
+    with pytest.raises(Conflict, match="second, different person"):
+        env.services.alerts.confirm(olga, first.id)
+    assert env.services.alerts.confirm(otto, first.id).state == "actionable"
+    with pytest.raises(Forbidden):
+        env.services.alerts.confirm(analyst, first.id)  # investigators do not review alerts
+    if len(alerts) > 1:
+        assert env.services.alerts.reject(otto, alerts[0].id).state == "rejected"
+        assert env.services.alerts.list(olga)[1] == 1
+
+    with env.services.db.read() as session:
+        raised = env.services.audit.entries(session, EntryFilter(action="alert.raise"))
+        confirms = env.services.audit.entries(session, EntryFilter(action="alert.confirm"))
+    assert {e.actor for e in raised} == {"system"}
+    assert len(raised) == after.alerts
+    assert [(e.actor, e.outcome) for e in reversed(confirms)] == [
+        ("olga", "allowed"),
+        ("olga", "denied"),
+        ("otto", "allowed"),
+        ("ana", "denied"),
+    ]
+
+    env.services.watchlists.end(env.add_user("ivo", Role.INVESTIGATOR), entry)
+    again = env.services.analytics.import_video(analyst, video, "gate", datetime.now(UTC))
+    assert again.alerts == 0  # ended entries match nothing
