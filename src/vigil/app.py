@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from vigil.analytics.alerts import AlertService
 from vigil.analytics.analyzer import AnalysisSettings, VideoAnalyzer
+from vigil.analytics.expiry import expire_biometrics
 from vigil.analytics.jobs import ProcessJobQueue
 from vigil.analytics.matching import Matcher, OperatingPoint
 from vigil.analytics.pipeline import AnalysisPipeline
@@ -67,7 +69,11 @@ class Services:
     alerts: AlertService
 
     def recorder(self, on_segment: Callable[[Segment], None] | None = None) -> Recorder:
-        """The recorder of this process; it feeds ``live``, so live view needs it running."""
+        """The recorder of this process; it feeds ``live``, so live view needs it running.
+
+        Its retention pass also expires the biometric data of unmatched sightings.
+        """
+        retention = timedelta(hours=self.config.analytics.biometric_retention_h)
         return Recorder(
             self.access,
             self.cameras,
@@ -76,6 +82,7 @@ class Services:
             self.live,
             self.config.recording,
             on_segment,
+            housekeeping=[lambda: expire_biometrics(self.access, retention)],
         )
 
     def analysis(self) -> tuple[AnalysisPipeline, ProcessJobQueue]:

@@ -95,6 +95,8 @@ class AnalyticsConfig(Section):
     # Mean change (0-255) of a 64x36 gray thumbnail below which a frame is "still".
     motion_threshold: float = Field(default=1.5, ge=0)
     best_per_track: int = Field(default=3, ge=1, le=20)
+    # Hours after which sightings that matched no watchlist entry lose crop and descriptor.
+    biometric_retention_h: float = Field(default=72.0, gt=0, le=24 * 365)
 
 
 class Config(Section):

@@ -9,33 +9,10 @@ import pytest
 
 from tests.conftest import Env
 from tests.recording.conftest import add_camera
-from vigil.analytics.analyzer import Sighting
-from vigil.analytics.sightings import store_sightings
-from vigil.faces.model import Box
-from vigil.faces.quality import Quality
+from tests.sightings import store_sightings_at
 from vigil.search.vectors import FaissDayIndex, days_between
 
 DAY = date(2026, 11, 20)
-
-
-def _sightings(vectors: np.ndarray, at: datetime) -> list[Sighting]:
-    return [
-        Sighting(
-            start=(at + timedelta(minutes=i)).timestamp(),
-            end=(at + timedelta(minutes=i, seconds=5)).timestamp(),
-            box=Box(0, 0, 50, 50),
-            quality=Quality(50, 100.0, 0.9),
-            crop_jpeg=b"",
-            embedding=v.astype(np.float32),
-            faces=1,
-        )
-        for i, v in enumerate(vectors)
-    ]
-
-
-def _store(env: Env, camera: int, vectors: np.ndarray, at: datetime) -> list[int]:
-    with env.services.db.write() as session:
-        return store_sightings(session, camera, _sightings(vectors, at), source="test")
 
 
 def test_search_is_exact_and_sees_rows_stored_later(env: Env) -> None:
@@ -43,7 +20,7 @@ def test_search_is_exact_and_sees_rows_stored_later(env: Env) -> None:
     rng = np.random.default_rng(7)
     vectors = rng.normal(size=(300, 128)).astype(np.float32) * 0.1
     noon = datetime.combine(DAY, datetime.min.time(), UTC) + timedelta(hours=12)
-    ids = _store(env, camera, vectors[:200], noon - timedelta(hours=5))
+    ids = store_sightings_at(env, camera, vectors[:200], noon - timedelta(hours=5))
     index = FaissDayIndex(env.services.db)
     probe = vectors[17] + 0.001
 
@@ -52,7 +29,7 @@ def test_search_is_exact_and_sees_rows_stored_later(env: Env) -> None:
     assert [h.sighting_id for h in hits] == [ids[i] for i in exact]
     assert hits[0].distance == pytest.approx(0.001 * 128**0.5, rel=1e-3)
 
-    later = _store(env, camera, vectors[200:], noon)  # stored after the index was built
+    later = store_sightings_at(env, camera, vectors[200:], noon)  # stored after the index was built
     probe = vectors[250]
     assert index.search(probe, [DAY], 1)[0].sighting_id == later[50]
 
@@ -61,8 +38,8 @@ def test_only_the_days_asked_for_are_searched(env: Env) -> None:
     camera = add_camera(env, "gate")
     vector = np.ones((1, 128), dtype=np.float32) * 0.05
     day_one = datetime.combine(DAY, datetime.min.time(), UTC) + timedelta(hours=1)
-    (first,) = _store(env, camera, vector, day_one)
-    (second,) = _store(env, camera, vector, day_one + timedelta(days=1))
+    (first,) = store_sightings_at(env, camera, vector, day_one)
+    (second,) = store_sightings_at(env, camera, vector, day_one + timedelta(days=1))
     index = FaissDayIndex(env.services.db)
     assert [h.sighting_id for h in index.search(vector[0], [DAY], 5)] == [first]
     both = index.search(vector[0], days_between(day_one, day_one + timedelta(days=1)), 5)

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -41,9 +41,12 @@ class Recorder:
         live: LiveHub,
         config: RecordingConfig,
         on_segment: Callable[[Segment], None] | None = None,
+        housekeeping: Sequence[Callable[[], object]] = (),
     ) -> None:
         self.access = access
         self.on_segment = on_segment
+        # Other retention work run on the same schedule (e.g. biometric expiry).
+        self.housekeeping = housekeeping
         self.targets = targets
         self.index = index
         self.store = store
@@ -141,6 +144,8 @@ class Recorder:
         if result.segments:
             ctx = RequestContext(SYSTEM, uuid.uuid4().hex, client="recorder")
             self.access.record_alone(ctx, "recording.prune", "segments", result.to_dict())
+        for task in self.housekeeping:
+            task()
         return result
 
     def _maintain(self) -> None:

@@ -1,0 +1,41 @@
+"""Biometric data of people who matched nothing expires: crops and descriptors are erased.
+
+A sighting keeps its time, place and quality (so coverage and counts stay true), but after
+the retention period its face crop and descriptor are deleted unless an alert (a watchlist
+match under review or reviewed) needs them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import CursorResult, select, update
+
+from vigil.auth.access import Access
+from vigil.auth.roles import SYSTEM, RequestContext
+from vigil.store.models import AlertRow, SightingRow
+
+
+def expire_biometrics(access: Access, retention: timedelta, now: datetime | None = None) -> int:
+    """Erase expired crops and descriptors; returns how many sightings lost them (audited)."""
+    cutoff = (now or datetime.now(UTC)) - retention
+    matched = select(AlertRow.sighting_id).where(AlertRow.sighting_id.is_not(None))
+    with access.db.write() as session:
+        result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(SightingRow)
+            .where(
+                SightingRow.end < cutoff,
+                SightingRow.embedding.is_not(None),
+                SightingRow.id.not_in(matched),
+            )
+            .values(embedding=None, crop=None)
+            .execution_options(synchronize_session=False)
+        )
+        erased = result.rowcount
+        if erased:
+            ctx = RequestContext(SYSTEM, uuid.uuid4().hex, "retention")
+            details = {"sightings": erased, "ended_before": cutoff.isoformat()}
+            access.record(session, ctx, "biometrics.expire", "sightings", details)
+    return int(erased or 0)
