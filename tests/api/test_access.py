@@ -20,6 +20,8 @@ SAMPLE_PATH_VALUES = {
     "group": "city",
     "user": "admin",
     "hold_id": "1",
+    "entry_id": "1",
+    "alert_id": "1",
 }
 
 

@@ -6,6 +6,7 @@ either step, rejected as a false match, which is counted and kept on record.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -99,6 +100,20 @@ class AlertService:
             )
             details.update({"state": state, "count": len(alerts)})
         return alerts, int(rejected or 0)
+
+    def watch(self, ctx: RequestContext) -> int:
+        """Start following new alerts (audited once): the id after which they are new."""
+        reading = self.access.reading(ctx, Permission.ALERTS_REVIEW, "alert.watch", "alerts")
+        with reading as (session, _):
+            return int(session.scalar(select(func.max(AlertRow.id))) or 0)
+
+    def since(self, after_id: int) -> builtins.list[AlertInfo]:
+        """Alerts raised after that id, oldest first (for a follower started by ``watch``)."""
+        with self.db.read() as session:
+            rows = session.execute(
+                _JOINED.where(AlertRow.id > after_id).order_by(AlertRow.id).limit(100)
+            )
+            return [_info(row, label, camera) for row, label, camera in rows]
 
     def confirm(self, ctx: RequestContext, alert_id: int) -> AlertInfo:
         return self._review(ctx, alert_id, confirm=True)

@@ -8,7 +8,17 @@ from vigil import __version__
 from vigil.api.context import authenticate
 from vigil.api.errors import ERROR_RESPONSES, install_error_handlers
 from vigil.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
-from vigil.api.routers import audit, auth, cameras, faces, recordings, system, tokens, users
+from vigil.api.routers import (
+    alerts,
+    audit,
+    auth,
+    cameras,
+    faces,
+    recordings,
+    system,
+    tokens,
+    users,
+)
 from vigil.app import Services
 from vigil.web import pages
 
@@ -39,6 +49,7 @@ def create_api(services: Services) -> FastAPI:
         faces.router,
         cameras.router,
         recordings.router,
+        alerts.router,
     )
     for router in routers:
         protected.include_router(router)

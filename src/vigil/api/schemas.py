@@ -276,3 +276,38 @@ class CameraGroupOut(BaseModel):
     name: str
     cameras: list[str]
     members: list[str]
+
+
+class WatchlistEntryOut(BaseModel):
+    id: int
+    label: str
+    legal_basis: str
+    reference: str
+    created_by: str
+    created_at: datetime
+    approved_by: str | None
+    expires_at: datetime
+    ended_at: datetime | None
+    photos: int
+    status: Literal["awaiting approval", "active", "expired", "ended"]
+
+
+class AlertOut(BaseModel):
+    id: int
+    entry_id: int
+    label: str
+    camera: str
+    sighting_id: int | None
+    seen_at: datetime
+    similarity: float
+    distance: float
+    estimated_fmr: float | None = Field(description="Empty until thresholds are calibrated")
+    state: Literal["pending", "confirmed", "actionable", "rejected"]
+    confirmed_by: str | None
+    second_by: str | None
+    rejected_by: str | None
+
+
+class AlertsOut(BaseModel):
+    alerts: list[AlertOut]
+    rejected_total: int = Field(description="False matches rejected so far, in all")

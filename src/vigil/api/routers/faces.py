@@ -13,7 +13,7 @@ router = APIRouter(prefix="/faces", tags=["faces"])
 Upload = Annotated[UploadFile, File(description="JPEG, PNG, WebP or PGM")]
 
 
-def _read(upload: UploadFile) -> bytes:
+def read_upload(upload: UploadFile) -> bytes:
     with upload.file as handle:
         return handle.read()
 
@@ -23,7 +23,7 @@ def _read(upload: UploadFile) -> bytes:
 @router.post("/detect", response_model=FacesOut)
 def detect(image: Upload, ctx: Caller, services: ServicesDep) -> FacesOut:
     """Faces in one photo: boxes, landmarks, quality."""
-    data = _read(image)
+    data = read_upload(image)
     faces = services.faces.detect(ctx, data, image.filename or "image")
     return FacesOut(faces=[FaceOut.model_validate(f.to_dict()) for f in faces])
 
@@ -31,7 +31,7 @@ def detect(image: Upload, ctx: Caller, services: ServicesDep) -> FacesOut:
 @router.post("/compare", response_model=FaceComparisonOut)
 def compare(a: Upload, b: Upload, ctx: Caller, services: ServicesDep) -> FaceComparisonOut:
     """Whether the main faces of two photos are the same person, at the operating point."""
-    face_a, face_b, result = services.faces.compare(ctx, _read(a), _read(b))
+    face_a, face_b, result = services.faces.compare(ctx, read_upload(a), read_upload(b))
     return FaceComparisonOut(
         **result.to_dict(),
         a=FaceOut.model_validate(face_a.to_dict()),

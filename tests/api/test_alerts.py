@@ -1,0 +1,95 @@
+"""Watchlists and alerts over the API, and new alerts as server-sent events."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+
+from tests.api.conftest import Api
+from tests.recording.conftest import add_camera
+from tests.sightings import store_sightings_at
+from vigil.auth.roles import Role
+from vigil.search.vectors import decode
+from vigil.store.models import WatchlistPhoto
+
+
+def _propose(api: Api, token: str, portrait: Path) -> dict[str, object]:
+    response = api.client.post(
+        "/api/v1/watchlist",
+        data={
+            "label": "suspect C",
+            "legal_basis": "court order",
+            "reference": "AZ 99",
+            "expires_at": (datetime.now(UTC) + timedelta(days=10)).isoformat(),
+        },
+        files=[("photos", ("c.jpg", portrait.read_bytes(), "image/jpeg"))],
+        headers=api.bearer(token),
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def _raise_alert(api: Api, camera: int) -> int:
+    """A sighting whose descriptor is the entry's own reference: it must match."""
+    with api.env.services.db.read() as session:
+        reference = decode(session.scalars(select(WatchlistPhoto.embedding)).one())
+    (sighting,) = store_sightings_at(
+        api.env, camera, reference[np.newaxis, :], datetime.now(UTC) - timedelta(minutes=1)
+    )
+    with api.env.services.db.write() as session:
+        (alert,) = api.env.services.analytics.matcher.match(session, [sighting])
+        return alert.id
+
+
+def test_watchlist_and_two_person_review(api: Api, portrait_path: Path) -> None:
+    ivy = api.token_for("ivy", Role.INVESTIGATOR)
+    sue = api.token_for("sue", Role.SUPERVISOR)
+    olga = api.token_for("olga", Role.OPERATOR)
+    otto = api.token_for("otto", Role.OPERATOR)
+    refused = api.client.post("/api/v1/watchlist", data={"label": "x"}, headers=api.bearer(olga))
+    assert refused.status_code in (403, 422)
+    entry = _propose(api, ivy, portrait_path)
+    assert entry["status"] == "awaiting approval"
+    own = api.client.post(f"/api/v1/watchlist/{entry['id']}/approve", headers=api.bearer(ivy))
+    assert own.status_code == 403
+    approved = api.client.post(f"/api/v1/watchlist/{entry['id']}/approve", headers=api.bearer(sue))
+    assert approved.json()["status"] == "active"
+
+    alert = _raise_alert(api, add_camera(api.env, "gate"))
+    listed = api.client.get("/api/v1/alerts", params={"state": "pending"}, headers=api.bearer(olga))
+    assert [a["id"] for a in listed.json()["alerts"]] == [alert]
+    assert listed.json()["alerts"][0]["similarity"] == 1.0
+    first = api.client.post(f"/api/v1/alerts/{alert}/confirm", headers=api.bearer(olga))
+    assert first.json()["state"] == "confirmed"
+    again = api.client.post(f"/api/v1/alerts/{alert}/confirm", headers=api.bearer(olga))
+    assert again.status_code == 409
+    second = api.client.post(f"/api/v1/alerts/{alert}/confirm", headers=api.bearer(otto))
+    assert (second.json()["state"], second.json()["second_by"]) == ("actionable", "otto")
+    late = api.client.post(f"/api/v1/alerts/{alert}/reject", headers=api.bearer(otto))
+    assert late.status_code == 409
+    bad = api.client.get("/api/v1/alerts", params={"state": "lost"}, headers=api.bearer(olga))
+    assert bad.status_code == 422
+
+
+def test_new_alerts_arrive_as_server_sent_events(api: Api, portrait_path: Path) -> None:
+    entry = _propose(api, api.token_for("ivy", Role.INVESTIGATOR), portrait_path)
+    sue = api.token_for("sue", Role.SUPERVISOR)
+    api.client.post(f"/api/v1/watchlist/{entry['id']}/approve", headers=api.bearer(sue))
+    camera = add_camera(api.env, "gate")
+    olga = api.bearer(api.token_for("olga", Role.OPERATOR))
+    investigator = api.bearer(api.token_for("ian", Role.INVESTIGATOR))
+    assert api.client.get("/api/v1/alerts/events", headers=investigator).status_code == 403
+    with api.client.stream("GET", "/api/v1/alerts/events", headers=olga) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        lines = (line for line in stream.iter_lines() if line)  # events end with a blank
+        assert next(lines) == ": connected"
+        alert = _raise_alert(api, camera)
+        event = [next(lines) for _ in range(3)]
+    assert event[:2] == [f"id: {alert}", "event: alert"]
+    data = json.loads(event[2].removeprefix("data: "))
+    assert (data["id"], data["label"], data["state"]) == (alert, "suspect C", "pending")
