@@ -1,16 +1,21 @@
-"""Sightings with chosen descriptors, stored as analysis stores them (for index and expiry)."""
+"""Sightings with chosen descriptors, stored as analysis stores them, and matching alerts."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
+from sqlalchemy import select
 
 from tests.conftest import Env
 from vigil.analytics.analyzer import Sighting
 from vigil.analytics.sightings import store_sightings
+from vigil.auth.roles import Role
 from vigil.faces.model import Box
 from vigil.faces.quality import Quality
+from vigil.search.vectors import decode
+from vigil.store.models import WatchlistPhoto
 
 
 def sightings_at(vectors: np.ndarray, at: datetime) -> list[Sighting]:
@@ -31,3 +36,31 @@ def sightings_at(vectors: np.ndarray, at: datetime) -> list[Sighting]:
 def store_sightings_at(env: Env, camera: int, vectors: np.ndarray, at: datetime) -> list[int]:
     with env.services.db.write() as session:
         return store_sightings(session, camera, sightings_at(vectors, at), source="test")
+
+
+def approved_entry(env: Env, portrait: Path, label: str = "suspect D") -> int:
+    """A watchlist entry of the portrait, proposed by one person and approved by another."""
+    ivy = env.add_user(f"ivy-{label.replace(' ', '-').lower()}", Role.INVESTIGATOR)
+    sue = env.add_user(f"sue-{label.replace(' ', '-').lower()}", Role.SUPERVISOR)
+    info = env.services.watchlists.propose(
+        ivy,
+        label,
+        [("p.jpg", portrait.read_bytes())],
+        basis="court order",
+        reference="AZ 1",
+        expires=datetime.now(UTC) + timedelta(days=10),
+    )
+    env.services.watchlists.approve(sue, info.id)
+    return info.id
+
+
+def matching_alert(env: Env, camera: int) -> int:
+    """Store a sighting whose descriptor is a reference photo's own: it raises an alert."""
+    with env.services.db.read() as session:
+        reference = decode(session.scalars(select(WatchlistPhoto.embedding).limit(1)).one())
+    (sighting,) = store_sightings_at(
+        env, camera, reference[np.newaxis, :], datetime.now(UTC) - timedelta(minutes=1)
+    )
+    with env.services.db.write() as session:
+        (alert,) = env.services.analytics.matcher.match(session, [sighting])
+        return alert.id

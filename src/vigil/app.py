@@ -29,6 +29,7 @@ from vigil.cameras.groups import CameraGroups
 from vigil.cameras.registry import CameraRegistry
 from vigil.cameras.vault import Vault
 from vigil.config import AnalyticsConfig, Config, FacesConfig, load_config
+from vigil.events.mqtt import AlertPublisher
 from vigil.faces.engine import FaceEngine
 from vigil.faces.images import ImageLimits
 from vigil.faces.model import DlibFaceModel
@@ -84,6 +85,12 @@ class Services:
             on_segment,
             housekeeping=[lambda: expire_biometrics(self.access, retention)],
         )
+
+    def alert_publisher(self) -> AlertPublisher | None:
+        """MQTT publishing of new alerts, when a broker is configured."""
+        if not self.config.events.mqtt_host:
+            return None
+        return AlertPublisher(self.config.events, self.alerts.since, self.alerts.newest())
 
     def analysis(self) -> tuple[AnalysisPipeline, ProcessJobQueue]:
         """Segment analysis in worker processes; the caller starts the pipeline on the queue."""

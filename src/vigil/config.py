@@ -99,6 +99,13 @@ class AnalyticsConfig(Section):
     biometric_retention_h: float = Field(default=72.0, gt=0, le=24 * 365)
 
 
+class EventsConfig(Section):
+    # MQTT broker for alert events; empty means none (the embedded default).
+    mqtt_host: str = ""
+    mqtt_port: int = Field(default=1883, ge=1, le=65535)
+    mqtt_topic_prefix: str = Field(default="vigil", pattern=r"^[A-Za-z0-9_./-]{1,64}$")
+
+
 class Config(Section):
     database: DatabaseConfig = DatabaseConfig()
     api: ApiConfig = ApiConfig()
@@ -107,6 +114,7 @@ class Config(Section):
     faces: FacesConfig = FacesConfig()
     recording: RecordingConfig = RecordingConfig()
     analytics: AnalyticsConfig = AnalyticsConfig()
+    events: EventsConfig = EventsConfig()
 
     def database_url(self, data_dir: Path) -> str:
         url = self.database.url.get_secret_value()

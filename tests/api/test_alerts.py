@@ -6,15 +6,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
-from sqlalchemy import select
-
 from tests.api.conftest import Api
 from tests.recording.conftest import add_camera
-from tests.sightings import store_sightings_at
+from tests.sightings import matching_alert
 from vigil.auth.roles import Role
-from vigil.search.vectors import decode
-from vigil.store.models import WatchlistPhoto
 
 
 def _propose(api: Api, token: str, portrait: Path) -> dict[str, object]:
@@ -34,18 +29,6 @@ def _propose(api: Api, token: str, portrait: Path) -> dict[str, object]:
     return body
 
 
-def _raise_alert(api: Api, camera: int) -> int:
-    """A sighting whose descriptor is the entry's own reference: it must match."""
-    with api.env.services.db.read() as session:
-        reference = decode(session.scalars(select(WatchlistPhoto.embedding)).one())
-    (sighting,) = store_sightings_at(
-        api.env, camera, reference[np.newaxis, :], datetime.now(UTC) - timedelta(minutes=1)
-    )
-    with api.env.services.db.write() as session:
-        (alert,) = api.env.services.analytics.matcher.match(session, [sighting])
-        return alert.id
-
-
 def test_watchlist_and_two_person_review(api: Api, portrait_path: Path) -> None:
     ivy = api.token_for("ivy", Role.INVESTIGATOR)
     sue = api.token_for("sue", Role.SUPERVISOR)
@@ -60,7 +43,7 @@ def test_watchlist_and_two_person_review(api: Api, portrait_path: Path) -> None:
     approved = api.client.post(f"/api/v1/watchlist/{entry['id']}/approve", headers=api.bearer(sue))
     assert approved.json()["status"] == "active"
 
-    alert = _raise_alert(api, add_camera(api.env, "gate"))
+    alert = matching_alert(api.env, add_camera(api.env, "gate"))
     listed = api.client.get("/api/v1/alerts", params={"state": "pending"}, headers=api.bearer(olga))
     assert [a["id"] for a in listed.json()["alerts"]] == [alert]
     assert listed.json()["alerts"][0]["similarity"] == 1.0
@@ -88,7 +71,7 @@ def test_new_alerts_arrive_as_server_sent_events(api: Api, portrait_path: Path) 
         assert stream.headers["content-type"].startswith("text/event-stream")
         lines = (line for line in stream.iter_lines() if line)  # events end with a blank
         assert next(lines) == ": connected"
-        alert = _raise_alert(api, camera)
+        alert = matching_alert(api.env, camera)
         event = [next(lines) for _ in range(3)]
     assert event[:2] == [f"id: {alert}", "event: alert"]
     data = json.loads(event[2].removeprefix("data: "))

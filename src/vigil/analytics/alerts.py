@@ -103,8 +103,13 @@ class AlertService:
 
     def watch(self, ctx: RequestContext) -> int:
         """Start following new alerts (audited once): the id after which they are new."""
-        reading = self.access.reading(ctx, Permission.ALERTS_REVIEW, "alert.watch", "alerts")
-        with reading as (session, _):
+        with self.access.attempt(ctx, Permission.ALERTS_REVIEW, "alert.watch", "alerts"):
+            newest = self.newest()
+        self.access.record_alone(ctx, "alert.watch", "alerts")
+        return newest
+
+    def newest(self) -> int:
+        with self.db.read() as session:
             return int(session.scalar(select(func.max(AlertRow.id))) or 0)
 
     def since(self, after_id: int) -> builtins.list[AlertInfo]:

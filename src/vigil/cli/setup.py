@@ -102,7 +102,7 @@ def serve(services: Services, *, host: str | None, port: int | None, record: boo
 
 @contextmanager
 def recording(services: Services, *, record: bool = True) -> Iterator[None]:
-    """Recorder and segment analysis (as configured) for the duration; then closes services."""
+    """Recorder, analysis and alert events (as configured) while it lasts; then closes all."""
     queue = None
     on_segment = None
     try:
@@ -115,9 +115,14 @@ def recording(services: Services, *, record: bool = True) -> Iterator[None]:
         recorder = services.recorder(on_segment) if record else None
         if recorder is not None:
             recorder.start()
+        publisher = services.alert_publisher()
+        if publisher is not None:
+            publisher.start()
         try:
             yield
         finally:
+            if publisher is not None:
+                publisher.stop()
             if recorder is not None:
                 recorder.stop()
     finally:
