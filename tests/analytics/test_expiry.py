@@ -8,7 +8,7 @@ import numpy as np
 from sqlalchemy import select
 
 from tests.conftest import Env
-from tests.recording.conftest import add_camera
+from tests.recorded import add_camera
 from tests.sightings import store_sightings_at
 from vigil.analytics.expiry import expire_biometrics
 from vigil.audit.log import EntryFilter

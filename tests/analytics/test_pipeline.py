@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from tests.cli_runner import vigil
 from tests.conftest import Env
-from tests.recording.conftest import add_camera
+from tests.recorded import add_camera
 from tests.streams import h264_fragments, people_folder
 from vigil.analytics.jobs import SegmentJob
 from vigil.analytics.pipeline import backlog

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Env
-from tests.recording.conftest import add_camera
+from tests.recorded import add_camera
 from tests.streams import h264_file
 from vigil.audit.log import EntryFilter
 from vigil.auth.roles import Role

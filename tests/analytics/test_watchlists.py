@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import Env
-from tests.recording.conftest import add_camera
+from tests.recorded import add_camera
 from tests.streams import people_folder, scene_video
 from vigil.audit.log import EntryFilter
 from vigil.auth.roles import Role

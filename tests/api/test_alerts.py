@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.api.conftest import Api
-from tests.recording.conftest import add_camera
+from tests.recorded import add_camera
 from tests.sightings import matching_alert
 from vigil.auth.roles import Role
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import av
 
 from tests.api.conftest import Api
-from tests.recording.conftest import add_camera, clip, record
+from tests.recorded import add_camera, clip, record
 from vigil.audit.entry import Outcome
 from vigil.audit.log import EntryFilter
 from vigil.auth.roles import Role

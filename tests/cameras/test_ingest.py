@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Env
-from tests.recording.conftest import add_camera
+from tests.recorded import add_camera
 from tests.streams import free_port, h264_file
 from vigil.config import RecordingConfig
 from vigil.recording.recorder import Recorder

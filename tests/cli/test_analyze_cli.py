@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from tests.cli_runner import vigil
 from tests.conftest import make_env
-from tests.recording.conftest import add_camera
+from tests.recorded import add_camera
 from tests.streams import people_folder, scene_video
 from vigil.audit.log import EntryFilter
 from vigil.sim.scenario import Renderer, Scenario, load_people

@@ -10,7 +10,7 @@ import av
 
 from tests.cli_runner import vigil
 from tests.conftest import PASSWORD, Env, make_env
-from tests.recording.conftest import add_camera, record
+from tests.recorded import add_camera, record
 
 
 def _iso(epoch: float) -> str:

@@ -14,7 +14,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.conftest import Env
-from tests.recording.conftest import add_camera
+from tests.recorded import add_camera
 from tests.sightings import approved_entry, matching_alert
 from vigil.config import EventsConfig
 from vigil.events.mqtt import AlertPublisher

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.recording.conftest import clip
+from tests.recorded import clip
 from vigil.recording.fmp4 import FragmentSplitter
 
 

@@ -20,7 +20,7 @@ import av
 import pytest
 
 from tests.conftest import Env, make_env
-from tests.recording.conftest import add_camera
+from tests.recorded import add_camera
 from tests.streams import Simulator, people_folder
 from vigil.config import RecordingConfig
 from vigil.recording.index import Segment

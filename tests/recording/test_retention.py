@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from tests.conftest import Env
-from tests.recording.conftest import add_camera, record
+from tests.recorded import add_camera, record
 from vigil.audit.log import EntryFilter
 from vigil.config import RecordingConfig
 from vigil.recording.recorder import Recorder

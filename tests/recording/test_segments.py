@@ -11,7 +11,7 @@ import av
 import pytest
 
 from tests.conftest import Env
-from tests.recording.conftest import add_camera, clip, record
+from tests.recorded import add_camera, clip, record
 from vigil.config import RecordingConfig
 from vigil.recording.media import DiskFull, SegmentName
 from vigil.recording.recorder import Recorder

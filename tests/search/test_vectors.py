@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import Env
-from tests.recording.conftest import add_camera
+from tests.recorded import add_camera
 from tests.sightings import store_sightings_at
 from vigil.search.vectors import FaissDayIndex, days_between
 
