@@ -35,6 +35,7 @@ from vigil.faces.images import ImageLimits
 from vigil.faces.model import DlibFaceModel
 from vigil.faces.quality import QualityBar
 from vigil.faces.service import FaceService
+from vigil.monitoring import Monitoring
 from vigil.recording.index import Segment, SegmentIndex
 from vigil.recording.live import LiveHub
 from vigil.recording.media import MediaStore
@@ -68,6 +69,7 @@ class Services:
     vectors: FaissDayIndex
     watchlists: WatchlistService
     alerts: AlertService
+    monitoring: Monitoring
 
     def recorder(self, on_segment: Callable[[Segment], None] | None = None) -> Recorder:
         """The recorder of this process; it feeds ``live``, so live view needs it running.
@@ -176,6 +178,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         vectors=FaissDayIndex(db),
         watchlists=WatchlistService(access, engine, image_limits(config.faces)),
         alerts=AlertService(access),
+        monitoring=Monitoring(access, segments),
     )
 
 

@@ -14,6 +14,7 @@ from vigil.api.routers import (
     auth,
     cameras,
     faces,
+    metrics,
     recordings,
     system,
     tokens,
@@ -50,6 +51,7 @@ def create_api(services: Services) -> FastAPI:
         cameras.router,
         recordings.router,
         alerts.router,
+        metrics.router,
     )
     for router in routers:
         protected.include_router(router)

@@ -40,6 +40,8 @@ class Permission(StrEnum):
     WATCHLIST_READ = "watchlist.read"
     # Review alerts: confirm (two different people make one actionable) or reject.
     ALERTS_REVIEW = "alerts.review"
+    # Operational metrics (health, backlog, alert counts): for monitoring, not content.
+    METRICS_READ = "metrics.read"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -56,6 +58,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CAMERAS_VIEW,
             Permission.RECORDINGS_HOLD,
             Permission.ANALYTICS_RUN,
+            Permission.METRICS_READ,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -64,6 +67,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_READ,
             Permission.AUDIT_VERIFY,
             Permission.WATCHLIST_READ,
+            Permission.METRICS_READ,
         }
     ),
     Role.SUPERVISOR: frozenset(

@@ -1,0 +1,78 @@
+"""Prometheus metrics: camera health, analysis backlog and lag, alerts by state.
+
+Read from the store at scrape time, so any API process reports what every recorder and
+worker stored; nothing is kept in process-global registries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from vigil.auth.access import Access
+from vigil.auth.roles import Permission, RequestContext
+from vigil.recording.index import SegmentIndex
+from vigil.store.db import Database
+from vigil.store.models import AlertRow, Camera, CameraHealth
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class VigilCollector(Collector):
+    def __init__(self, db: Database, segments: SegmentIndex) -> None:
+        self.db = db
+        self.segments = segments
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        count, oldest = self.segments.backlog()
+        lag = 0.0 if oldest is None else (datetime.now(UTC) - oldest).total_seconds()
+        yield GaugeMetricFamily(
+            "vigil_analysis_backlog_segments", "Recorded segments not yet analysed", count
+        )
+        yield GaugeMetricFamily(
+            "vigil_analysis_lag_seconds", "Age of the oldest segment waiting", max(0.0, lag)
+        )
+        up = GaugeMetricFamily("vigil_camera_up", "1 while the camera streams", labels=["camera"])
+        fps = GaugeMetricFamily("vigil_camera_fps", "Frames per second received", labels=["camera"])
+        bitrate = GaugeMetricFamily(
+            "vigil_camera_bitrate_bps", "Bits per second received", labels=["camera"]
+        )
+        reconnects = GaugeMetricFamily(
+            "vigil_camera_reconnects", "Reconnects since the recorder started", labels=["camera"]
+        )
+        alerts = GaugeMetricFamily("vigil_alerts", "Alerts by review state", labels=["state"])
+        with self.db.read() as session:
+            rows = session.execute(
+                select(Camera.name, CameraHealth).join(
+                    CameraHealth, CameraHealth.camera_id == Camera.id
+                )
+            )
+            for name, health in rows:
+                up.add_metric([name], 1.0 if health.state == "online" else 0.0)
+                fps.add_metric([name], health.fps)
+                bitrate.add_metric([name], health.bitrate_bps)
+                reconnects.add_metric([name], health.reconnects)
+            for state, n in session.execute(
+                select(AlertRow.state, func.count(AlertRow.id)).group_by(AlertRow.state)
+            ):
+                alerts.add_metric([state], n)
+        yield from (up, fps, bitrate, reconnects, alerts)
+
+
+class Monitoring:
+    def __init__(self, access: Access, segments: SegmentIndex) -> None:
+        self.access = access
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(VigilCollector(access.db, segments))
+
+    def scrape(self, ctx: RequestContext) -> bytes:
+        """The metrics in Prometheus' text format; each scrape is audited like any read."""
+        with self.access.attempt(ctx, Permission.METRICS_READ, "metrics.read", "metrics"):
+            text = generate_latest(self.registry)
+        self.access.record_alone(ctx, "metrics.read", "metrics")
+        return text

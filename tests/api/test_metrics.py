@@ -1,0 +1,41 @@
+"""Prometheus metrics: health, backlog and alerts, for admins and auditors, audited."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.api.conftest import Api
+from tests.recorded import add_camera, record
+from vigil.auth.roles import Role
+from vigil.recording.index import Health
+
+
+def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def test_metrics_show_health_and_backlog(api: Api) -> None:
+    camera = add_camera(api.env, "gate")
+    record(api.env, camera, datetime.now(UTC).timestamp() - 30, 4)
+    api.env.services.segments.save_health(
+        [Health(camera, "online", datetime.now(UTC), 10.0, 250_000.0, 2, None, datetime.now(UTC))]
+    )
+    auditor = api.token_for("audrey", Role.AUDITOR)
+    response = api.client.get("/api/v1/metrics", headers=api.bearer(auditor))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    samples = _samples(response.text)
+    assert samples[("vigil_camera_up", (("camera", "gate"),))] == 1.0
+    assert samples[("vigil_camera_fps", (("camera", "gate"),))] == 10.0
+    assert samples[("vigil_camera_reconnects", (("camera", "gate"),))] == 2.0
+    assert samples[("vigil_analysis_backlog_segments", ())] == 2.0
+    lag = samples[("vigil_analysis_lag_seconds", ())]
+    assert timedelta(seconds=20) < timedelta(seconds=lag) < timedelta(seconds=60)
+    operator = api.token_for("olga", Role.OPERATOR)
+    assert api.client.get("/api/v1/metrics", headers=api.bearer(operator)).status_code == 403
