@@ -78,6 +78,8 @@ def test_frames_where_nothing_moves_are_not_analysed(tmp_path: Path) -> None:
     assert sightings == []
     assert stats.frames_sampled == 20
     assert stats.frames_still == 19  # all but the first
+    _, slower = VideoAnalyzer(engine()).analyse(video, STARTED.timestamp(), sample_fps=2.0)
+    assert slower.frames_sampled == 8  # a camera's own rate
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,6 @@ from tests.cli_runner import vigil
 from tests.conftest import Env
 from tests.recorded import add_camera
 from tests.streams import h264_fragments, people_folder
-from vigil.analytics.jobs import SegmentJob
 from vigil.analytics.pipeline import backlog
 from vigil.recording.index import Segment
 from vigil.recording.segments import SegmentWriter
@@ -119,7 +118,10 @@ def test_a_segment_deleted_before_its_analysis_is_skipped(env: Env) -> None:
             "1/y.mp4",
         )
     )
-    job = SegmentJob(segment.id, camera, env.services.media.path(segment.path), 0.0, 1.0)
+    job = pipeline.job(segment)
+    assert job.sample_fps is None  # the configured default
+    env.services.cameras.set_analysis_fps(env.local(), "gate", 1.5)
+    assert pipeline.job(segment).sample_fps == 1.5
     env.services.segments.remove([segment.id])
     pipeline.store_result(job, [])
     assert _sightings(env) == []

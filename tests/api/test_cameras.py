@@ -31,3 +31,18 @@ def test_the_api_hides_credentials(api: Api) -> None:
     assert api.client.post("/api/v1/cameras", json=body, headers=viewer).status_code == 403
     assert api.client.delete("/api/v1/cameras/lobby", headers=api.bearer()).status_code == 204
     assert api.client.get("/api/v1/cameras/lobby", headers=api.bearer()).status_code == 404
+
+
+def test_patch_sets_and_resets_the_analysis_rate(api: Api) -> None:
+    body = {"name": "dock", "url": "rtsp://h/dock", "analysis_fps": 2.5}
+    created = api.client.post("/api/v1/cameras", json=body, headers=api.bearer())
+    assert created.json()["analysis_fps"] == 2.5
+    url = "/api/v1/cameras/dock"
+    changed = api.client.patch(url, json={"analysis_fps": 1}, headers=api.bearer())
+    assert changed.json()["analysis_fps"] == 1.0
+    for bad in ({}, {"analysis_fps": 0}, {"analysis_fps": 100}, {"enabled": None}):
+        assert api.client.patch(url, json=bad, headers=api.bearer()).status_code == 422, bad
+    reset = api.client.patch(
+        url, json={"analysis_fps": None, "enabled": False}, headers=api.bearer()
+    )
+    assert (reset.json()["analysis_fps"], reset.json()["enabled"]) == (None, False)

@@ -49,6 +49,8 @@ def test_sites_regions_and_groups_are_made_on_first_use(env: Env) -> None:
         (CameraSpec("ok", "rtsp://h/x", latitude=91.0, longitude=0.0), InvalidInput),
         (CameraSpec("ok", "rtsp://h/x", latitude=1.0), InvalidInput),
         (CameraSpec("ok", "rtsp://h/x", site="../up"), InvalidInput),
+        (CameraSpec("ok", "rtsp://h/x", analysis_fps=0.0), InvalidInput),
+        (CameraSpec("ok", "rtsp://h/x", analysis_fps=float("nan")), InvalidInput),
     ],
 )
 def test_bad_registrations_change_nothing(env: Env, spec: CameraSpec, error: type) -> None:
@@ -70,3 +72,23 @@ def test_only_admins_manage_cameras(env: Env) -> None:
     env.services.cameras.remove(env.local(), "x")
     with pytest.raises(NotFound):
         env.services.cameras.show(env.local(), "x")
+
+
+def test_a_camera_has_its_own_analysis_rate_on_record(env: Env) -> None:
+    registry = env.services.cameras
+    assert registry.add(env.local(), CameraSpec("lobby", "rtsp://h/l")).analysis_fps is None
+    assert registry.set_analysis_fps(env.local(), "lobby", 2.0).analysis_fps == 2.0
+    with pytest.raises(InvalidInput, match="at most 60"):
+        registry.set_analysis_fps(env.local(), "lobby", 61.0)
+    with pytest.raises(Forbidden):
+        registry.set_analysis_fps(env.add_user("olga", Role.OPERATOR), "lobby", 1.0)
+    assert registry.show(env.local(), "lobby").analysis_fps == 2.0
+    assert registry.set_analysis_fps(env.local(), "lobby", None).analysis_fps is None
+    with env.services.db.read() as session:
+        changes = env.services.audit.entries(session, EntryFilter(action="camera.analysis_rate"))
+    assert [(e.outcome, e.details.get("to")) for e in reversed(changes)] == [
+        ("allowed", 2.0),
+        ("denied", None),
+        ("denied", None),
+        ("allowed", None),
+    ]

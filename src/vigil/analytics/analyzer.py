@@ -73,14 +73,23 @@ class VideoAnalyzer:
         self.settings = settings
 
     def analyse(
-        self, path: Path, origin: float, progress: Progress | None = None
+        self,
+        path: Path,
+        origin: float,
+        progress: Progress | None = None,
+        *,
+        sample_fps: float | None = None,
     ) -> tuple[list[Sighting], AnalysisStats]:
-        """Sightings in the video at ``path`` whose first frame was at ``origin``."""
+        """Sightings in the video at ``path`` whose first frame was at ``origin``.
+
+        ``sample_fps`` overrides the default rate (a camera's own setting).
+        """
+        rate = sample_fps or self.settings.sample_fps
         stats = AnalysisStats()
         tracker: IouTracker[_Face] = IouTracker(max_gap_s=self.settings.max_gap_s)
         ended: list[Track[_Face]] = []
         previous: NDArray[np.float32] | None = None
-        for t, rgb in self._sampled(path, stats):
+        for t, rgb in self._sampled(path, rate, stats):
             thumb = _thumbnail(rgb)
             moved = previous is None or _change(previous, thumb) >= self.settings.motion_threshold
             previous = thumb
@@ -91,13 +100,13 @@ class VideoAnalyzer:
             if progress is not None:
                 progress(t)
         ended += tracker.finish()
-        return [self._sighting(track) for track in ended], stats
+        return [self._sighting(track, rate) for track in ended], stats
 
     def _sampled(
-        self, path: Path, stats: AnalysisStats
+        self, path: Path, rate: float, stats: AnalysisStats
     ) -> Iterator[tuple[float, NDArray[np.uint8]]]:
-        """(seconds since the first frame, RGB) at the sampling rate."""
-        interval = 1.0 / self.settings.sample_fps
+        """(seconds since the first frame, RGB) at ``rate`` frames per second."""
+        interval = 1.0 / rate
         try:
             container = av.open(str(path))
         except (av.FFmpegError, OSError) as exc:
@@ -141,13 +150,13 @@ class VideoAnalyzer:
             del track.items[self.settings.best_per_track :]
         return ended
 
-    def _sighting(self, track: Track[_Face]) -> Sighting:
+    def _sighting(self, track: Track[_Face], rate: float) -> Sighting:
         best = track.items[0]
         descriptors = self.engine.describe([f.chip for f in track.items])
         mean = descriptors.mean(axis=0)
         return Sighting(
             start=track.first_t,
-            end=max(track.last_t, track.first_t + 1.0 / self.settings.sample_fps),
+            end=max(track.last_t, track.first_t + 1.0 / rate),
             box=best.detection.box,
             quality=best.quality,
             crop_jpeg=_jpeg(best.crop),

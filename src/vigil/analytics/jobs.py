@@ -35,6 +35,7 @@ class SegmentJob:
     path: Path
     start: float  # epoch seconds of the segment's first frame
     end: float
+    sample_fps: float | None = None  # the camera's own rate, if it has one
 
 
 Outcome = tuple[list[Sighting], AnalysisStats]
@@ -73,7 +74,7 @@ def _exit_with(parent: int) -> None:
 def _analyse(job: SegmentJob) -> Outcome:
     if _worker is None:
         raise RuntimeError("the worker was not started")
-    return _worker.analyse(job.path, job.start)
+    return _worker.analyse(job.path, job.start, sample_fps=job.sample_fps)
 
 
 class ProcessJobQueue:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from vigil.analytics.analyzer import Sighting
 from vigil.analytics.jobs import JobQueue, SegmentJob
 from vigil.analytics.matching import Matcher
@@ -14,7 +16,7 @@ from vigil.analytics.sightings import store_sightings
 from vigil.recording.index import Segment, SegmentIndex
 from vigil.recording.media import MediaStore
 from vigil.store.db import Database
-from vigil.store.models import SegmentRow
+from vigil.store.models import Camera, SegmentRow
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +69,15 @@ class AnalysisPipeline:
             self.queue.submit(self.job(segment))
 
     def job(self, segment: Segment) -> SegmentJob:
+        with self.db.read() as session:
+            rate = session.scalar(select(Camera.analysis_fps).where(Camera.id == segment.camera_id))
         return SegmentJob(
             segment.id,
             segment.camera_id,
             self.store.path(segment.path),
             segment.start.timestamp(),
             segment.end.timestamp(),
+            rate,
         )
 
     def store_result(self, job: SegmentJob, sightings: list[Sighting]) -> None:

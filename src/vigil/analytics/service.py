@@ -92,7 +92,7 @@ class AnalyticsService:
             found = 0
             for done, segment in enumerate(segments, 1):
                 job = self.pipeline.job(segment)
-                sightings, _ = self.analyzer.analyse(job.path, job.start)
+                sightings, _ = self.analyzer.analyse(job.path, job.start, sample_fps=job.sample_fps)
                 self.pipeline.store_result(job, sightings)
                 found += len(sightings)
                 if progress is not None:
@@ -119,8 +119,10 @@ class AnalyticsService:
             if not path.is_file():
                 raise InvalidInput(f"{path} is not a file")
             with self.db.read() as session:
-                find_camera(session, camera)
-            sightings, stats = self.analyzer.analyse(path, start.timestamp(), progress)
+                rate = find_camera(session, camera).analysis_fps
+            sightings, stats = self.analyzer.analyse(
+                path, start.timestamp(), progress, sample_fps=rate
+            )
             with self.db.write() as session:
                 camera_id = find_camera(session, camera).id
                 ids = store_sightings(session, camera_id, sightings, source=f"import:{path.name}")

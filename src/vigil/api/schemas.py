@@ -190,6 +190,9 @@ class CameraCreate(RequestBody):
     group: str | None = Field(default=None, pattern=NAME_PATTERN, max_length=64)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
+    analysis_fps: float | None = Field(
+        default=None, gt=0, le=60, description="Face analysis sampling rate; empty: default"
+    )
 
 
 class CameraOut(BaseModel):
@@ -204,10 +207,16 @@ class CameraOut(BaseModel):
     longitude: float | None
     enabled: bool
     created_at: datetime
+    analysis_fps: float | None
 
 
 class CameraPatch(RequestBody):
-    enabled: bool = Field(description="Disabled cameras keep their recordings, are not recorded")
+    enabled: bool | None = Field(
+        default=None, description="Disabled cameras keep their recordings, are not recorded"
+    )
+    analysis_fps: float | None = Field(
+        default=None, gt=0, le=60, description="Face analysis sampling rate; null: the default"
+    )
 
 
 class HealthOut(BaseModel):

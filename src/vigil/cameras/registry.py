@@ -29,6 +29,8 @@ from vigil.store.models import (
     Site,
 )
 
+MAX_ANALYSIS_FPS = 60.0
+
 
 @dataclass(frozen=True, slots=True)
 class CameraSpec:
@@ -39,6 +41,7 @@ class CameraSpec:
     group: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    analysis_fps: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,7 @@ class CameraInfo:
     longitude: float | None
     enabled: bool
     created_at: datetime
+    analysis_fps: float | None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -70,6 +74,7 @@ class CameraInfo:
             "longitude": self.longitude,
             "enabled": self.enabled,
             "created_at": self.created_at.isoformat(),
+            "analysis_fps": self.analysis_fps,
         }
 
 
@@ -82,6 +87,14 @@ def _check_position(latitude: float | None, longitude: float | None) -> None:
         raise InvalidInput("latitude must be between -90 and 90", field="latitude")
     if not (math.isfinite(longitude) and -180 <= longitude <= 180):
         raise InvalidInput("longitude must be between -180 and 180", field="longitude")
+
+
+def _check_rate(fps: float | None) -> None:
+    if fps is not None and not (math.isfinite(fps) and 0 < fps <= MAX_ANALYSIS_FPS):
+        raise InvalidInput(
+            f"the analysis rate must be above 0 and at most {MAX_ANALYSIS_FPS} frames per second",
+            field="analysis_fps",
+        )
 
 
 def _named(session: Session, model: Any, name: str | None, what: str, **extra: Any) -> Any:
@@ -144,6 +157,7 @@ class CameraRegistry:
             longitude=camera.longitude,
             enabled=camera.enabled,
             created_at=camera.created_at,
+            analysis_fps=camera.analysis_fps,
         )
 
     def add(self, ctx: RequestContext, spec: CameraSpec) -> CameraInfo:
@@ -152,6 +166,7 @@ class CameraRegistry:
             check_name(spec.name, what="camera name")
             stream = parse_stream_url(spec.url)
             _check_position(spec.latitude, spec.longitude)
+            _check_rate(spec.analysis_fps)
             with self.db.write() as session:
                 if session.scalar(select(Camera.id).where(Camera.name == spec.name)):
                     raise Conflict(f"a camera named {spec.name!r} exists already", camera=spec.name)
@@ -174,6 +189,7 @@ class CameraRegistry:
                     longitude=spec.longitude,
                     enabled=True,
                     created_at=datetime.now(UTC),
+                    analysis_fps=spec.analysis_fps,
                 )
                 session.add(camera)
                 session.flush()
@@ -235,6 +251,23 @@ class CameraRegistry:
             camera = find_camera(session, name)
             camera.enabled = enabled
             self.access.record(session, ctx, action, target)
+            return self._info(session, camera)
+
+    def set_analysis_fps(self, ctx: RequestContext, name: str, fps: float | None) -> CameraInfo:
+        """The rate face analysis samples this camera at; None: the configured default.
+
+        Segments recorded from now on use it (and re-analysis); stored sightings stay.
+        """
+        target = f"camera:{name}"
+        with (
+            self.access.attempt(ctx, Permission.CAMERAS_MANAGE, "camera.analysis_rate", target),
+            self.db.write() as session,
+        ):
+            _check_rate(fps)
+            camera = find_camera(session, name)
+            details = {"from": camera.analysis_fps, "to": fps}
+            camera.analysis_fps = fps
+            self.access.record(session, ctx, "camera.analysis_rate", target, details)
             return self._info(session, camera)
 
     def ingest_targets(self) -> builtins.list[IngestTarget]:

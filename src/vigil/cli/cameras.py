@@ -28,12 +28,15 @@ def add(
     lat: float | None = typer.Option(None, "--lat", help="Latitude, with --lon."),
     lon: float | None = typer.Option(None, "--lon", help="Longitude, with --lat."),
     group: str | None = typer.Option(None, "--group", help="Camera group (who may see it)."),
+    analysis_fps: float | None = typer.Option(
+        None, "--analysis-fps", help="Frames/s face analysis samples (default: the config's)."
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Register a camera; credentials in the URL are stored encrypted and never shown."""
     state: CliState = ctx.obj
     services = state.services()
-    spec = CameraSpec(name, url, site, region, group, lat, lon)
+    spec = CameraSpec(name, url, site, region, group, lat, lon, analysis_fps)
     info = services.cameras.add(state.context(services), spec)
     emit(info.to_dict(), as_json, lambda: console.print(f"added camera {info.name}: {info.url}"))
 
@@ -102,6 +105,21 @@ def _set_enabled(ctx: typer.Context, name: str, *, enabled: bool, as_json: bool)
     info = services.cameras.set_enabled(state.context(services), name, enabled=enabled)
     word = "enabled" if enabled else "disabled"
     emit(info.to_dict(), as_json, lambda: console.print(f"{word} camera {name}"))
+
+
+@app.command("analysis-rate")
+def analysis_rate(
+    ctx: typer.Context,
+    name: str = typer.Argument(...),
+    fps: float | None = typer.Argument(None, help="Frames per second; leave out for the default."),
+    as_json: bool = JSON,
+) -> None:
+    """Set how many frames per second face analysis samples from this camera."""
+    state: CliState = ctx.obj
+    services = state.services()
+    info = services.cameras.set_analysis_fps(state.context(services), name, fps)
+    rate = "the default rate" if fps is None else f"{fps:g} frames/s"
+    emit(info.to_dict(), as_json, lambda: console.print(f"{name} is analysed at {rate}"))
 
 
 def parse_time(value: str) -> datetime:

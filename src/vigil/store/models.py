@@ -114,6 +114,8 @@ class Camera(Base):
     longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Frames per second that face analysis samples; empty means the configured default.
+    analysis_fps: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class ApiToken(Base):

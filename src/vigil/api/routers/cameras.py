@@ -10,6 +10,7 @@ from vigil.api.context import Caller, ServicesDep
 from vigil.api.schemas import CameraCreate, CameraOut, CameraPatch
 from vigil.auth.names import NAME_PATTERN
 from vigil.cameras.registry import CameraSpec
+from vigil.errors import InvalidInput
 
 router = APIRouter(prefix="/cameras", tags=["cameras"])
 CameraName = Annotated[str, Path(pattern=NAME_PATTERN, max_length=64)]
@@ -23,7 +24,14 @@ def list_cameras(ctx: Caller, services: ServicesDep) -> list[CameraOut]:
 @router.post("", response_model=CameraOut, status_code=status.HTTP_201_CREATED)
 def add_camera(body: CameraCreate, ctx: Caller, services: ServicesDep) -> CameraOut:
     spec = CameraSpec(
-        body.name, body.url, body.site, body.region, body.group, body.latitude, body.longitude
+        body.name,
+        body.url,
+        body.site,
+        body.region,
+        body.group,
+        body.latitude,
+        body.longitude,
+        body.analysis_fps,
     )
     return CameraOut.model_validate(services.cameras.add(ctx, spec).to_dict())
 
@@ -43,5 +51,12 @@ def remove_camera(name: CameraName, ctx: Caller, services: ServicesDep) -> Respo
 def update_camera(
     name: CameraName, body: CameraPatch, ctx: Caller, services: ServicesDep
 ) -> CameraOut:
-    info = services.cameras.set_enabled(ctx, name, enabled=body.enabled)
+    """Changes the fields given: ``enabled``, ``analysis_fps`` (null for the default)."""
+    info = None
+    if body.enabled is not None:
+        info = services.cameras.set_enabled(ctx, name, enabled=body.enabled)
+    if "analysis_fps" in body.model_fields_set:
+        info = services.cameras.set_analysis_fps(ctx, name, body.analysis_fps)
+    if info is None:
+        raise InvalidInput("give enabled or analysis_fps to change")
     return CameraOut.model_validate(info.to_dict())
