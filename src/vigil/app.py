@@ -35,6 +35,10 @@ from vigil.faces.images import ImageLimits
 from vigil.faces.model import DlibFaceModel
 from vigil.faces.quality import QualityBar
 from vigil.faces.service import FaceService
+from vigil.investigations.cases import CaseService
+from vigil.investigations.notices import NoticeService
+from vigil.investigations.report import ReportService
+from vigil.investigations.search import SearchService
 from vigil.monitoring import Monitoring
 from vigil.recording.index import Segment, SegmentIndex
 from vigil.recording.live import LiveHub
@@ -70,11 +74,16 @@ class Services:
     watchlists: WatchlistService
     alerts: AlertService
     monitoring: Monitoring
+    cases: CaseService
+    search: SearchService
+    reports: ReportService
+    notices: NoticeService
 
     def recorder(self, on_segment: Callable[[Segment], None] | None = None) -> Recorder:
         """The recorder of this process; it feeds ``live``, so live view needs it running.
 
-        Its retention pass also expires the biometric data of unmatched sightings.
+        Its retention pass also expires the biometric data of unmatched sightings and seals
+        urgent cases that were not approved in time.
         """
         retention = timedelta(hours=self.config.analytics.biometric_retention_h)
         return Recorder(
@@ -85,7 +94,10 @@ class Services:
             self.live,
             self.config.recording,
             on_segment,
-            housekeeping=[lambda: expire_biometrics(self.access, retention)],
+            housekeeping=[
+                lambda: expire_biometrics(self.access, retention),
+                self.cases.seal_overdue,
+            ],
         )
 
     def alert_publisher(self) -> AlertPublisher | None:
@@ -149,7 +161,10 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     media = MediaStore(config.media_root(data_dir), min_free_bytes=config.recording.min_free_bytes)
     live = LiveHub()
     engine = build_face_engine(config.faces)
-    matcher = Matcher(access, OperatingPoint.of(config.faces))
+    point = OperatingPoint.of(config.faces)
+    matcher = Matcher(access, point)
+    vectors = FaissDayIndex(db)
+    cases = CaseService(access, config.cases)
     return Services(
         data_dir=data_dir,
         config=config,
@@ -175,10 +190,14 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
             media,
             matcher,
         ),
-        vectors=FaissDayIndex(db),
+        vectors=vectors,
         watchlists=WatchlistService(access, engine, image_limits(config.faces)),
         alerts=AlertService(access),
         monitoring=Monitoring(access, segments),
+        cases=cases,
+        search=SearchService(access, cases, engine, image_limits(config.faces), vectors, point),
+        reports=ReportService(access, point),
+        notices=NoticeService(access),
     )
 
 

@@ -106,6 +106,21 @@ class EventsConfig(Section):
     mqtt_topic_prefix: str = Field(default="vigil", pattern=r"^[A-Za-z0-9_./-]{1,64}$")
 
 
+class CasesConfig(Section):
+    # Searches one person may run per calendar day (UTC); beyond it they are refused.
+    daily_search_quota: int = Field(default=50, ge=1, le=10_000)
+    # Searches a case may hold in all; beyond it they are refused.
+    searches_per_case: int = Field(default=200, ge=1, le=100_000)
+    # Cases one person opens within 24 hours that make a notice to supervisors.
+    opened_per_day_notice: int = Field(default=5, ge=1, le=1000)
+    # Searches outside these hours (UTC, start-end; 00:00-00:00: none) make a notice.
+    working_hours: str = Field(default="06:00-20:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    # An urgent case not approved within this many hours is sealed: results deleted.
+    urgent_approval_h: float = Field(default=48.0, gt=0, le=48.0)
+    # The longest a case may run before it expires.
+    max_days: int = Field(default=365, ge=1, le=3650)
+
+
 class Config(Section):
     database: DatabaseConfig = DatabaseConfig()
     api: ApiConfig = ApiConfig()
@@ -115,6 +130,7 @@ class Config(Section):
     recording: RecordingConfig = RecordingConfig()
     analytics: AnalyticsConfig = AnalyticsConfig()
     events: EventsConfig = EventsConfig()
+    cases: CasesConfig = CasesConfig()
 
     def database_url(self, data_dir: Path) -> str:
         url = self.database.url.get_secret_value()

@@ -2,7 +2,8 @@
 
 A sighting keeps its time, place and quality (so coverage and counts stay true), but after
 the retention period its face crop and descriptor are deleted unless an alert (a watchlist
-match under review or reviewed) needs them.
+match under review or reviewed) or an open case (a result of its searches) needs them. A
+case's results follow the case: once it is closed, rejected or sealed, they expire too.
 """
 
 from __future__ import annotations
@@ -15,13 +16,19 @@ from sqlalchemy import CursorResult, select, update
 
 from vigil.auth.access import Access
 from vigil.auth.roles import SYSTEM, RequestContext
-from vigil.store.models import AlertRow, SightingRow
+from vigil.investigations.cases import OPEN_STATES
+from vigil.store.models import AlertRow, CaseResult, CaseRow, SightingRow
 
 
 def expire_biometrics(access: Access, retention: timedelta, now: datetime | None = None) -> int:
     """Erase expired crops and descriptors; returns how many sightings lost them (audited)."""
     cutoff = (now or datetime.now(UTC)) - retention
     matched = select(AlertRow.sighting_id).where(AlertRow.sighting_id.is_not(None))
+    in_case = (
+        select(CaseResult.sighting_id)
+        .join(CaseRow, CaseRow.id == CaseResult.case_id)
+        .where(CaseRow.state.in_(OPEN_STATES))
+    )
     with access.db.write() as session:
         result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
             update(SightingRow)
@@ -29,6 +36,7 @@ def expire_biometrics(access: Access, retention: timedelta, now: datetime | None
                 SightingRow.end < cutoff,
                 SightingRow.embedding.is_not(None),
                 SightingRow.id.not_in(matched),
+                SightingRow.id.not_in(in_case),
             )
             .values(embedding=None, crop=None)
             .execution_options(synchronize_session=False)

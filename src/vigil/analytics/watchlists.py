@@ -7,13 +7,10 @@ descriptor; the uploaded file itself is not kept (its SHA-256 is).
 
 from __future__ import annotations
 
-import hashlib
-import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,7 +19,8 @@ from vigil.auth.names import check_text
 from vigil.auth.roles import Permission, RequestContext
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
 from vigil.faces.engine import FaceEngine
-from vigil.faces.images import ImageLimits, load_image
+from vigil.faces.images import ImageLimits
+from vigil.faces.reference import reference_face
 from vigil.store.models import WatchlistEntry, WatchlistPhoto
 
 MAX_PHOTOS = 10
@@ -114,7 +112,7 @@ class WatchlistService:
                 raise InvalidInput(f"the expiry must be in the future, within {MAX_DAYS} days")
             if not 1 <= len(photos) <= MAX_PHOTOS:
                 raise InvalidInput(f"give 1 to {MAX_PHOTOS} reference photos")
-            faces = [self._reference(name, data) for name, data in photos]
+            faces = [reference_face(self.engine, self.limits, name, data) for name, data in photos]
             with self.db.write() as session:
                 row = WatchlistEntry(
                     label=label,
@@ -126,34 +124,23 @@ class WatchlistService:
                 )
                 session.add(row)
                 session.flush()
-                for crop, vector, digest in faces:
+                for face in faces:
                     session.add(
-                        WatchlistPhoto(entry_id=row.id, crop=crop, embedding=vector, sha256=digest)
+                        WatchlistPhoto(
+                            entry_id=row.id,
+                            crop=face.crop_jpeg,
+                            embedding=face.descriptor_bytes(),
+                            sha256=face.sha256,
+                        )
                     )
                 session.flush()
                 info = _info(session, row)
                 details = {k: v for k, v in info.to_dict().items() if k != "status"}
-                details["photo_sha256"] = [digest for _, _, digest in faces]
+                details["photo_sha256"] = [face.sha256 for face in faces]
                 self.access.record(
                     session, ctx, "watchlist.propose", f"watchlist:{row.id}", details
                 )
                 return info
-
-    def _reference(self, name: str, data: bytes) -> tuple[bytes, bytes, str]:
-        image = load_image(data, self.limits, name=name)
-        face = self.engine.main_face(image, name=name)
-        if not face.usable:
-            raise InvalidInput(
-                f"{name}: the face is too small, blurred or turned away to be a reference",
-                quality=face.quality.to_dict(),
-            )
-        box = face.detection.box
-        crop = io.BytesIO()
-        Image.fromarray(image.rgb[box.top : box.bottom, box.left : box.right]).save(
-            crop, format="JPEG", quality=90
-        )
-        vector = face.descriptor.astype("<f4").tobytes()
-        return crop.getvalue(), vector, hashlib.sha256(data).hexdigest()
 
     def approve(self, ctx: RequestContext, entry_id: int) -> EntryInfo:
         return self._change(ctx, entry_id, "watchlist.approve", Permission.WATCHLIST_APPROVE)

@@ -42,6 +42,13 @@ class Permission(StrEnum):
     ALERTS_REVIEW = "alerts.review"
     # Operational metrics (health, backlog, alert counts): for monitoring, not content.
     METRICS_READ = "metrics.read"
+    # Open cases (investigations) and search by photo inside approved ones they belong to.
+    CASES_OPEN = "cases.open"
+    CASES_SEARCH = "cases.search"
+    # Approve or reject other people's cases; see every case's record (not its results).
+    CASES_APPROVE = "cases.approve"
+    # Notices of quota hits and unusual use of search.
+    NOTICES_READ = "notices.read"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -68,6 +75,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_VERIFY,
             Permission.WATCHLIST_READ,
             Permission.METRICS_READ,
+            Permission.NOTICES_READ,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -82,6 +90,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.WATCHLIST_READ,
             Permission.WATCHLIST_PROPOSE,
             Permission.ALERTS_REVIEW,
+            Permission.CASES_APPROVE,
+            Permission.NOTICES_READ,
         }
     ),
     Role.INVESTIGATOR: frozenset(
@@ -93,6 +103,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ANALYTICS_RUN,
             Permission.WATCHLIST_PROPOSE,
             Permission.WATCHLIST_READ,
+            Permission.CASES_OPEN,
+            Permission.CASES_SEARCH,
         }
     ),
     Role.OPERATOR: frozenset(

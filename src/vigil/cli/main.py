@@ -11,6 +11,7 @@ from vigil.cli import (
     analyze,
     audit,
     cameras,
+    cases,
     demo,
     faces,
     setup,
@@ -52,6 +53,9 @@ setup.register(app)
 app.command("demo")(demo.demo)
 app.command("analyze")(analyze.analyze)
 app.command("status")(status.status)
+app.command("search")(cases.search)
+app.command("report")(cases.report)
+app.command("notices")(cases.notices)
 app.add_typer(users.app, name="user", help="User accounts.")
 app.add_typer(tokens.app, name="token", help="API tokens.")
 app.add_typer(audit.app, name="audit", help="The tamper-evident audit log.")
@@ -60,6 +64,7 @@ app.add_typer(faces.app, name="faces", help="Face detection and comparison on im
 app.add_typer(sim.app, name="sim", help="Simulated cameras for demos and tests.")
 app.add_typer(watchlists.watchlist, name="watchlist", help="People to look for, on a legal basis.")
 app.add_typer(watchlists.alerts, name="alerts", help="Matches, reviewed by two people.")
+app.add_typer(cases.app, name="case", help="Investigations approved by a second person.")
 
 
 def run() -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 import typer
 
 from vigil.cli.cameras import parse_time
+from vigil.cli.files import read_photos
 from vigil.cli.output import console, emit, table
 from vigil.cli.state import CliState
-from vigil.errors import InvalidInput
 
 watchlist = typer.Typer(no_args_is_help=True)
 alerts = typer.Typer(no_args_is_help=True)
@@ -29,16 +29,10 @@ def add(
     """Propose an entry; it matches nothing until another person (a supervisor) approves."""
     state: CliState = ctx.obj
     services = state.services()
-    photos = []
-    for path in photo:
-        try:
-            photos.append((path.name, path.read_bytes()))
-        except OSError as exc:
-            raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     info = services.watchlists.propose(
         state.context(services),
         label,
-        photos,
+        read_photos(photo),
         basis=basis,
         reference=reference,
         expires=parse_time(expires),

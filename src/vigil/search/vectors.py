@@ -2,10 +2,11 @@
 
 Descriptors live in the metadata store, the source of truth. A day's index is built from
 it on first use and brought up to date before each search with the rows added since (new
-sighting ids only grow), so sightings stored by any process are found. Rows deleted or
-stripped of their descriptor since are dropped by the caller, which reads the hits' rows
-anyway to apply a case's scope. Per-day indexes keep time-bounded searches (every case is
-bounded) small and let retention drop a day whole.
+sighting ids only grow), so sightings stored by any process are found. A search names the
+sighting ids it may return (a case's scope, read from the store, which also leaves out rows
+whose descriptor expired since): FAISS skips every other vector, so nothing outside the
+scope is ranked, let alone returned. Per-day indexes keep time-bounded searches (every case
+is bounded) small and let retention drop a day whole.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ class Hit:
 
 
 class VectorIndex(Protocol):
-    def search(self, probe: NDArray[np.float32], days: Iterable[date], k: int) -> list[Hit]:
-        """The k nearest sightings over those days, nearest first."""
+    def search(
+        self, probe: NDArray[np.float32], days: Iterable[date], k: int, allowed: NDArray[np.int64]
+    ) -> list[Hit]:
+        """The k nearest of the ``allowed`` sightings over those days, nearest first."""
         ...
 
     def forget(self, day: date) -> None:
@@ -83,15 +86,22 @@ class FaissDayIndex:
             entry.last_id = kept[-1][0]
         return entry
 
-    def search(self, probe: NDArray[np.float32], days: Iterable[date], k: int) -> list[Hit]:
+    def search(
+        self, probe: NDArray[np.float32], days: Iterable[date], k: int, allowed: NDArray[np.int64]
+    ) -> list[Hit]:
         query = np.ascontiguousarray(probe, dtype=np.float32).reshape(1, DESCRIPTOR_SIZE)
+        if len(allowed) == 0:
+            return []
+        # faiss' Python layer keeps the selector alive as long as the parameters
+        selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+        params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         hits: list[Hit] = []
         with self._lock:
             for day in days:
                 index = self._sync(day).index
                 if index.ntotal == 0:
                     continue
-                distances, ids = index.search(query, min(k, index.ntotal))
+                distances, ids = index.search(query, min(k, index.ntotal), params=params)
                 hits += [
                     Hit(int(i), float(np.sqrt(max(float(d), 0.0))))
                     for d, i in zip(distances[0], ids[0], strict=True)

@@ -1,0 +1,1 @@
+"""Investigations: cases approved by a second person, search by photo inside them, reports."""

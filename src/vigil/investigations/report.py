@@ -1,0 +1,346 @@
+"""Movement reports: where a case's subject was, from the sightings people confirmed.
+
+Confirmed sightings become visits (sightings at one camera less than a minute apart are
+one visit), visits become places (a site, or a camera without one) ranked by visits and
+time seen, with first and last seen, a plot of the places by their coordinates (no map
+tiles: nothing leaves the machine), face thumbnails and links to the clips. HTML or PDF;
+each report is audited with the EU AI Act Art. 12(3) fields.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+from urllib.parse import urlencode
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from PIL import Image
+from sqlalchemy import select
+
+from vigil.analytics.matching import OperatingPoint
+from vigil.auth.access import Access
+from vigil.auth.roles import Permission, RequestContext
+from vigil.errors import Conflict
+from vigil.investigations.cases import CaseInfo, case_info, member_case
+from vigil.investigations.search import Candidate, best_per_sighting, candidates
+from vigil.store.models import CaseResult, CaseSearch, SightingRow
+
+Format = Literal["html", "pdf"]
+VISIT_GAP = timedelta(seconds=60)
+CLIP_MARGIN = timedelta(seconds=5)
+ROWS_PER_PAGE = 8
+
+
+@dataclass
+class Visit:
+    camera: str
+    site: str | None
+    latitude: float | None
+    longitude: float | None
+    start: datetime
+    end: datetime
+    similarity: float
+    sightings: list[int]
+    crop: bytes | None = None
+
+    @property
+    def crop_b64(self) -> str | None:
+        return None if self.crop is None else base64.b64encode(self.crop).decode("ascii")
+
+    @property
+    def clip_url(self) -> str:
+        query = urlencode(
+            {
+                "start": (self.start - CLIP_MARGIN).isoformat(),
+                "end": (self.end + CLIP_MARGIN).isoformat(),
+            }
+        )
+        return f"/api/v1/cameras/{self.camera}/recording.mp4?{query}"
+
+
+@dataclass
+class Place:
+    name: str
+    cameras: list[str]
+    latitude: float | None
+    longitude: float | None
+    visits: int
+    dwell_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class MovementReport:
+    case: CaseInfo
+    generated_at: datetime
+    generated_by: str
+    visits: list[Visit]
+    places: list[Place]
+    verified_by: list[str]
+    probes: list[str]
+
+    @property
+    def first_seen(self) -> datetime:
+        return self.visits[0].start
+
+    @property
+    def last_seen(self) -> datetime:
+        return self.visits[-1].end
+
+
+def visits_of(confirmed: list[Candidate]) -> list[Visit]:
+    """Sightings in time order, those at one camera less than VISIT_GAP apart merged."""
+    visits: list[Visit] = []
+    for c in sorted(confirmed, key=lambda c: c.start):
+        last = visits[-1] if visits else None
+        if last is not None and last.camera == c.camera and c.start - last.end < VISIT_GAP:
+            last.end = max(last.end, c.end)
+            last.similarity = max(last.similarity, c.similarity)
+            last.sightings.append(c.sighting_id)
+            continue
+        visits.append(
+            Visit(
+                c.camera,
+                c.site,
+                c.latitude,
+                c.longitude,
+                c.start,
+                c.end,
+                c.similarity,
+                [c.sighting_id],
+            )
+        )
+    return visits
+
+
+def places_of(visits: list[Visit]) -> list[Place]:
+    """Places ranked by visits, then by time seen there."""
+    places: dict[str, Place] = {}
+    for visit in visits:
+        name = visit.site or visit.camera
+        place = places.setdefault(name, Place(name, [], None, None, 0, 0.0))
+        if visit.camera not in place.cameras:
+            place.cameras.append(visit.camera)
+        if place.latitude is None and visit.latitude is not None:
+            place.latitude, place.longitude = visit.latitude, visit.longitude
+        place.visits += 1
+        place.dwell_s += (visit.end - visit.start).total_seconds()
+    return sorted(places.values(), key=lambda p: (-p.visits, -p.dwell_s, p.name))
+
+
+def _when(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+
+
+def plot(report: MovementReport) -> Figure:
+    """The places by coordinates, sized by visits, joined in the order they were visited."""
+    figure = Figure(figsize=(7.5, 5.5))
+    axes = figure.add_subplot()
+    placed = {
+        p.name: (p.longitude, p.latitude, p.visits)
+        for p in report.places
+        if p.longitude is not None and p.latitude is not None
+    }
+    path = [placed[v.site or v.camera] for v in report.visits if (v.site or v.camera) in placed]
+    if path:
+        axes.plot(
+            [x for x, _, _ in path], [y for _, y, _ in path], color="#999", linewidth=1, zorder=1
+        )
+    for name, (x, y, visits) in placed.items():
+        axes.scatter(x, y, s=60 + 40 * visits, color="#b03a2e", zorder=2)
+        axes.annotate(
+            f"{name} ({visits})", (x, y), textcoords="offset points", xytext=(8, 6), fontsize=9
+        )
+    if not placed:
+        axes.text(
+            0.5,
+            0.5,
+            "no place in this report has coordinates",
+            ha="center",
+            transform=axes.transAxes,
+        )
+    axes.set_xlabel("longitude")
+    axes.set_ylabel("latitude")
+    axes.set_title("Places seen (number of visits), joined in time order")
+    axes.margins(0.2)
+    figure.tight_layout()
+    return figure
+
+
+def render_html(report: MovementReport) -> bytes:
+    environment = Environment(
+        loader=PackageLoader("vigil.investigations", "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+    environment.filters["when"] = _when
+    environment.filters["duration"] = _duration
+    svg = io.StringIO()
+    plot(report).savefig(svg, format="svg")
+    svg_text = svg.getvalue()
+    svg_text = svg_text[svg_text.index("<svg") :]  # inline: no XML prolog
+    page = environment.get_template("report.html").render(
+        case=report.case, report=report, plot_svg=svg_text
+    )
+    return page.encode("utf-8")
+
+
+def render_pdf(report: MovementReport) -> bytes:
+    out = io.BytesIO()
+    with PdfPages(out, metadata={"Title": f"Movement report, case {report.case.id}"}) as pdf:
+        pdf.savefig(_cover(report))
+        pdf.savefig(plot(report))
+        for first in range(0, len(report.visits), ROWS_PER_PAGE):
+            pdf.savefig(_timeline_page(report.visits[first : first + ROWS_PER_PAGE], first))
+    return out.getvalue()
+
+
+def _cover(report: MovementReport) -> Figure:
+    case = report.case
+    figure = Figure(figsize=(8.27, 11.69))
+    lines = [
+        f"Movement report, case {case.id}",
+        "",
+        f"Subject: {case.subject}",
+        f"Legal basis: {case.legal_basis}  (reference {case.reference})",
+        f"Purpose: {case.purpose}",
+        f"Scope: {', '.join(case.cameras)}",
+        f"       {_when(case.start)} to {_when(case.end)}",
+        f"Requested by {case.requested_by}; approved by {case.decided_by or 'nobody yet'}",
+        f"Generated {_when(report.generated_at)} by {report.generated_by}",
+        f"Verified by: {', '.join(report.verified_by)}",
+        "",
+        f"First seen {_when(report.first_seen)} at {report.visits[0].camera}",
+        f"Last seen  {_when(report.last_seen)} at {report.visits[-1].camera}",
+        f"{len(report.visits)} visits to {len(report.places)} places",
+        "",
+        "Places (visits, time seen):",
+    ]
+    lines += [
+        f"  {p.name}: {p.visits} visits, {_duration(p.dwell_s)}  [{', '.join(p.cameras)}]"
+        for p in report.places[:25]
+    ]
+    lines += ["", "Only sightings a person confirmed are in this report."]
+    figure.text(0.08, 0.95, "\n".join(lines), va="top", family="monospace", fontsize=9, wrap=True)
+    return figure
+
+
+def _timeline_page(visits: list[Visit], offset: int) -> Figure:
+    figure = Figure(figsize=(8.27, 11.69))
+    figure.text(0.08, 0.96, "Timeline", fontsize=14, va="top")
+    height = 0.88 / ROWS_PER_PAGE
+    for row, visit in enumerate(visits):
+        top = 0.92 - (row + 1) * height
+        if visit.crop is not None:
+            axes = figure.add_axes((0.08, top + 0.01, height * 0.7, height - 0.02))
+            axes.imshow(Image.open(io.BytesIO(visit.crop)).convert("RGB"))
+            axes.axis("off")
+        text = (
+            f"{offset + row + 1}. {visit.camera}"
+            + (f" ({visit.site})" if visit.site else "")
+            + f"\n{_when(visit.start)} to {_when(visit.end)}"
+            + f"\nsimilarity {visit.similarity:.2f}; sightings {visit.sightings}"
+            + f"\nclip: {visit.clip_url}"
+        )
+        figure.text(0.25, top + height / 2, text, va="center", fontsize=8, family="monospace")
+    return figure
+
+
+RENDERERS: dict[str, tuple[Callable[[MovementReport], bytes], str]] = {
+    "html": (render_html, "text/html; charset=utf-8"),
+    "pdf": (render_pdf, "application/pdf"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedReport:
+    content: bytes
+    media_type: str
+    filename: str
+
+
+class ReportService:
+    def __init__(self, access: Access, point: OperatingPoint) -> None:
+        self.access = access
+        self.db = access.db
+        self.point = point
+
+    def report(self, ctx: RequestContext, case_id: int, fmt: Format) -> RenderedReport:
+        """The case's movement report for one of its members; audited (Art. 12(3))."""
+        target = f"case:{case_id}"
+        with self.access.attempt(ctx, Permission.CASES_SEARCH, "case.report", target):
+            started = datetime.now(UTC)
+            render, media_type = RENDERERS[fmt]
+            with self.db.read() as session:
+                row = member_case(session, ctx, case_id)
+                if row.state in ("rejected", "sealed"):
+                    raise Conflict(f"case {case_id} is {row.state}: it has no results")
+                case = case_info(session, row)
+                results = candidates(session, best_per_sighting(session, case_id), self.point)
+            confirmed = [c for c in results if c.confirmed_by]
+            if not confirmed:
+                raise Conflict(f"case {case_id} has no confirmed sightings to report yet")
+            report = self._build(ctx, case, confirmed, started)
+            content = render(report)
+            details = {
+                "case": case_id,
+                "reference": case.reference,
+                "format": fmt,
+                "use_start": started.isoformat(),
+                "use_end": datetime.now(UTC).isoformat(),
+                "database": {
+                    "store": "sightings",
+                    "cameras": case.cameras,
+                    "from": case.start.isoformat(),
+                    "to": case.end.isoformat(),
+                },
+                "probes": report.probes,
+                "sightings": [s for v in report.visits for s in v.sightings],
+                "verified_by": report.verified_by,
+                "bytes": len(content),
+            }
+            self.access.record_alone(ctx, "case.report", target, details)
+            stamp = started.strftime("%Y%m%dT%H%M%S")
+            return RenderedReport(content, media_type, f"case-{case_id}-{stamp}.{fmt}")
+
+    def _build(
+        self, ctx: RequestContext, case: CaseInfo, confirmed: list[Candidate], now: datetime
+    ) -> MovementReport:
+        ids = [c.sighting_id for c in confirmed]
+        with self.db.read() as session:
+            crops: dict[int, bytes | None] = {
+                sighting_id: crop
+                for sighting_id, crop in session.execute(
+                    select(SightingRow.id, SightingRow.crop).where(SightingRow.id.in_(ids))
+                )
+            }
+            probes: set[str] = set()
+            for search_probes, probe in session.execute(
+                select(CaseSearch.probes, CaseResult.probe)
+                .join(CaseResult, CaseResult.search_id == CaseSearch.id)
+                .where(CaseResult.case_id == case.id, CaseResult.sighting_id.in_(ids))
+            ):
+                probes.add(json.loads(search_probes)[probe])
+        visits = visits_of(confirmed)
+        for visit in visits:
+            visit.crop = next((crops[s] for s in visit.sightings if crops.get(s)), None)
+        return MovementReport(
+            case=case,
+            generated_at=now,
+            generated_by=ctx.principal.name,
+            visits=visits,
+            places=places_of(visits),
+            verified_by=sorted({c.confirmed_by for c in confirmed if c.confirmed_by}),
+            probes=sorted(probes),
+        )

@@ -1,0 +1,422 @@
+"""Search by photo, only inside an approved, unexpired case, only within its scope.
+
+The probe photos are reduced to descriptors; the vector index ranks only the sightings of
+the case's cameras and time window that still hold a descriptor. Candidates up to the
+engine's threshold are returned with their estimated false-match rate; those within the
+operating point are flagged ``match``. Each search is stored with the case and audited
+with the fields EU AI Act Art. 12(3) asks for: when the use started and ended, the
+database searched, the input data (probe hashes) and what matched; confirmations record
+who verified which result. Quotas and unusual use raise notices (``notices``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from vigil.analytics.matching import OperatingPoint
+from vigil.auth.access import Access
+from vigil.auth.roles import Permission, RequestContext
+from vigil.config import CasesConfig
+from vigil.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from vigil.faces.compare import similarity
+from vigil.faces.engine import FaceEngine
+from vigil.faces.images import ImageLimits
+from vigil.faces.reference import ReferenceFace, reference_face
+from vigil.investigations.cases import CaseService, member_case, scope_cameras, searchable
+from vigil.investigations.notices import raise_notice
+from vigil.search.vectors import Hit, VectorIndex, days_between
+from vigil.store.models import Camera, CaseResult, CaseRow, CaseSearch, SightingRow, Site
+
+MAX_PROBES = 5
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    sighting_id: int
+    camera: str
+    site: str | None
+    latitude: float | None
+    longitude: float | None
+    start: datetime
+    end: datetime
+    distance: float
+    similarity: float
+    estimated_fmr: float | None
+    match: bool  # within the operating point
+    probe: int  # which of the search's photos it is nearest to
+    confirmed_by: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sighting_id": self.sighting_id,
+            "camera": self.camera,
+            "site": self.site,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "similarity": round(self.similarity, 4),
+            "distance": round(self.distance, 4),
+            "estimated_fmr": self.estimated_fmr,
+            "match": self.match,
+            "probe": self.probe,
+            "confirmed_by": self.confirmed_by,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    search_id: int
+    case_id: int
+    probes: list[str]  # SHA-256 of the photos
+    in_scope: int  # sightings searched
+    results: list[Candidate]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "search_id": self.search_id,
+            "case": self.case_id,
+            "probes": self.probes,
+            "sightings_searched": self.in_scope,
+            "results": [c.to_dict() for c in self.results],
+        }
+
+
+def working_hours(spec: str) -> tuple[time, time]:
+    first, last = spec.split("-")
+    return time.fromisoformat(first), time.fromisoformat(last)
+
+
+def within(hours: tuple[time, time], moment: datetime) -> bool:
+    """Whether ``moment`` is within working hours; equal ends mean around the clock."""
+    start, end = hours
+    now = moment.astimezone(UTC).time()
+    if start == end:
+        return True
+    return start <= now < end if start < end else (now >= start or now < end)
+
+
+def candidates(
+    session: Session, rows: Sequence[CaseResult], point: OperatingPoint
+) -> list[Candidate]:
+    """Results with where and when their sightings were (sightings read once, in bulk)."""
+    ids = [r.sighting_id for r in rows]
+    places = {
+        sighting_id: (start, end, camera, site, lat, lon)
+        for sighting_id, start, end, camera, site, lat, lon in session.execute(
+            select(
+                SightingRow.id,
+                SightingRow.start,
+                SightingRow.end,
+                Camera.name,
+                Site.name,
+                Camera.latitude,
+                Camera.longitude,
+            )
+            .join(Camera, Camera.id == SightingRow.camera_id)
+            .outerjoin(Site, Site.id == Camera.site_id)
+            .where(SightingRow.id.in_(ids))
+        )
+    }
+    found = []
+    for row in rows:
+        start, end, camera, site, lat, lon = places[row.sighting_id]
+        found.append(
+            Candidate(
+                row.sighting_id,
+                camera,
+                site,
+                lat,
+                lon,
+                start,
+                end,
+                row.distance,
+                row.similarity,
+                row.estimated_fmr,
+                row.distance <= point.threshold,
+                row.probe,
+                row.confirmed_by,
+            )
+        )
+    return found
+
+
+class SearchService:
+    def __init__(
+        self,
+        access: Access,
+        cases: CaseService,
+        engine: FaceEngine,
+        limits: ImageLimits,
+        vectors: VectorIndex,
+        point: OperatingPoint,
+    ) -> None:
+        self.access = access
+        self.db = access.db
+        self.cases = cases
+        self.config: CasesConfig = cases.config
+        self.engine = engine
+        self.limits = limits
+        self.vectors = vectors
+        self.point = point
+
+    def search(
+        self,
+        ctx: RequestContext,
+        case_id: int,
+        photos: builtins.list[tuple[str, bytes]],
+        *,
+        limit: int = 50,
+    ) -> SearchResult:
+        target = f"case:{case_id}"
+        with self.access.attempt(ctx, Permission.CASES_SEARCH, "case.search", target):
+            started = datetime.now(UTC)
+            if not 1 <= limit <= MAX_LIMIT:
+                raise InvalidInput(f"the limit must be 1 to {MAX_LIMIT}", field="limit")
+            if not 1 <= len(photos) <= MAX_PROBES:
+                raise InvalidInput(f"give 1 to {MAX_PROBES} photos of the person")
+            self.cases.seal_overdue(started)
+            with self.db.read() as session:
+                case = member_case(session, ctx, case_id)
+                searchable(case, self.config, started)
+                cameras = {c.id: c.name for c in scope_cameras(session, case_id)}
+                allowed = np.array(
+                    session.scalars(
+                        select(SightingRow.id).where(
+                            SightingRow.camera_id.in_(cameras),
+                            SightingRow.start >= case.scope_start,
+                            SightingRow.start < case.scope_end,
+                            SightingRow.embedding.is_not(None),
+                        )
+                    ).all(),
+                    dtype=np.int64,
+                )
+            self._check_quotas(ctx, case, started)
+            probes = [reference_face(self.engine, self.limits, name, data) for name, data in photos]
+            nearest = self._nearest(probes, case, allowed, limit)
+            return self._store(ctx, case, probes, nearest, len(allowed), cameras, started)
+
+    def _nearest(
+        self,
+        probes: builtins.list[ReferenceFace],
+        case: CaseRow,
+        allowed: np.ndarray[Any, np.dtype[np.int64]],
+        limit: int,
+    ) -> builtins.list[tuple[Hit, int]]:
+        """Each sighting once, with the probe it is nearest to, nearest first."""
+        days = days_between(case.scope_start, case.scope_end)
+        best: dict[int, tuple[Hit, int]] = {}
+        for number, probe in enumerate(probes):
+            for hit in self.vectors.search(probe.descriptor, days, limit, allowed):
+                known = best.get(hit.sighting_id)
+                if hit.distance <= self.engine.threshold and (
+                    known is None or hit.distance < known[0].distance
+                ):
+                    best[hit.sighting_id] = (hit, number)
+        return sorted(best.values(), key=lambda pair: pair[0].distance)[:limit]
+
+    def _store(
+        self,
+        ctx: RequestContext,
+        case: CaseRow,
+        probes: builtins.list[ReferenceFace],
+        nearest: builtins.list[tuple[Hit, int]],
+        in_scope: int,
+        cameras: dict[int, str],
+        started: datetime,
+    ) -> SearchResult:
+        hashes = [p.sha256 for p in probes]
+        with self.db.write() as session:
+            ended = datetime.now(UTC)
+            search = CaseSearch(
+                case_id=case.id,
+                searched_by=ctx.principal.name,
+                started_at=started,
+                ended_at=ended,
+                probes=json.dumps(hashes),
+                in_scope=in_scope,
+                results=len(nearest),
+            )
+            session.add(search)
+            session.flush()
+            rows = [
+                CaseResult(
+                    search_id=search.id,
+                    case_id=case.id,
+                    sighting_id=hit.sighting_id,
+                    probe=probe,
+                    distance=hit.distance,
+                    similarity=similarity(hit.distance),
+                    estimated_fmr=self.point.estimated_fmr(hit.distance),
+                )
+                for hit, probe in nearest
+            ]
+            session.add_all(rows)
+            session.flush()
+            found = candidates(session, rows, self.point)
+            if not within(working_hours(self.config.working_hours), started):
+                message = (
+                    f"{ctx.principal.name} searched case {case.id} at {started:%H:%M} UTC, "
+                    f"outside working hours ({self.config.working_hours})"
+                )
+                raise_notice(
+                    self.access,
+                    session,
+                    "after_hours",
+                    ctx.principal.name,
+                    message,
+                    case_id=case.id,
+                    now=started,
+                )
+            details = {
+                "case": case.id,
+                "reference": case.reference,
+                "search": search.id,
+                "use_start": started.isoformat(),
+                "use_end": ended.isoformat(),
+                "database": {
+                    "store": "sightings",
+                    "cameras": sorted(cameras.values()),
+                    "from": case.scope_start.isoformat(),
+                    "to": case.scope_end.isoformat(),
+                    "sightings_searched": in_scope,
+                },
+                "probes": hashes,
+                "matched": [
+                    {
+                        "sighting": c.sighting_id,
+                        "probe": hashes[c.probe],
+                        "distance": round(c.distance, 4),
+                    }
+                    for c in found
+                    if c.match
+                ],
+                "results": len(found),
+                "verified_by": [],
+            }
+            self.access.record(session, ctx, "case.search", f"case:{case.id}", details)
+            return SearchResult(search.id, case.id, hashes, in_scope, found)
+
+    def _check_quotas(self, ctx: RequestContext, case: CaseRow, now: datetime) -> None:
+        """Refuse past the user's daily quota or the case's cap, with a notice either way."""
+        midnight = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
+        with self.db.read() as session:
+            today = session.scalar(
+                select(func.count(CaseSearch.id)).where(
+                    CaseSearch.searched_by == ctx.principal.name,
+                    CaseSearch.started_at >= midnight,
+                )
+            )
+            in_case = session.scalar(
+                select(func.count(CaseSearch.id)).where(CaseSearch.case_id == case.id)
+            )
+        if (today or 0) >= self.config.daily_search_quota:
+            message = (
+                f"{ctx.principal.name} reached the daily quota of "
+                f"{self.config.daily_search_quota} searches"
+            )
+            self._notice("search_quota", ctx, case, message, now)
+            retry = midnight + timedelta(days=1) - now
+            raise TooManyAttempts(message, retry_after_s=int(retry.total_seconds()) + 1)
+        if (in_case or 0) >= self.config.searches_per_case:
+            message = f"case {case.id} reached its cap of {self.config.searches_per_case} searches"
+            self._notice("case_cap", ctx, case, message, now)
+            raise Conflict(message, case=case.id)
+
+    def _notice(
+        self, kind: str, ctx: RequestContext, case: CaseRow, message: str, now: datetime
+    ) -> None:
+        with self.db.write() as session:
+            raise_notice(
+                self.access, session, kind, ctx.principal.name, message, case_id=case.id, now=now
+            )
+
+    def results(self, ctx: RequestContext, case_id: int) -> builtins.list[Candidate]:
+        """The case's results so far, best first, one per sighting: for its members only."""
+        target = f"case:{case_id}"
+        self.cases.seal_overdue()
+        with self.access.reading(ctx, Permission.CASES_SEARCH, "case.results", target) as (
+            session,
+            details,
+        ):
+            member_case(session, ctx, case_id)
+            found = candidates(session, best_per_sighting(session, case_id), self.point)
+            details["count"] = len(found)
+        return found
+
+    def confirm(
+        self, ctx: RequestContext, case_id: int, sighting_ids: builtins.list[int]
+    ) -> builtins.list[Candidate]:
+        """Mark results as the case's subject (verified by the caller); they make the report."""
+        target = f"case:{case_id}"
+        with (
+            self.access.attempt(ctx, Permission.CASES_SEARCH, "case.confirm", target),
+            self.db.write() as session,
+        ):
+            if not sighting_ids:
+                raise InvalidInput("name the sightings to confirm")
+            now = datetime.now(UTC)
+            case = member_case(session, ctx, case_id)
+            searchable(case, self.config, now)
+            rows = list(
+                session.scalars(
+                    select(CaseResult).where(
+                        CaseResult.case_id == case_id, CaseResult.sighting_id.in_(sighting_ids)
+                    )
+                )
+            )
+            missing = set(sighting_ids) - {r.sighting_id for r in rows}
+            if missing:
+                raise NotFound(
+                    f"sightings {sorted(missing)} are not among case {case_id}'s results",
+                    sightings=sorted(missing),
+                )
+            for row in rows:  # every search's row of the sighting
+                if row.confirmed_by is None:
+                    row.confirmed_by, row.confirmed_at = ctx.principal.name, now
+            session.flush()
+            details = {"sightings": sorted(set(sighting_ids)), "verified_by": ctx.principal.name}
+            self.access.record(session, ctx, "case.confirm", target, details)
+            return candidates(
+                session, best_per_sighting(session, case_id, set(sighting_ids)), self.point
+            )
+
+    def crop(self, ctx: RequestContext, case_id: int, sighting_id: int) -> bytes:
+        """The face crop of one of the case's results (members only; audited)."""
+        target = f"case:{case_id}"
+        with self.access.reading(ctx, Permission.CASES_SEARCH, "case.crop", target) as (
+            session,
+            details,
+        ):
+            member_case(session, ctx, case_id)
+            known = session.scalar(
+                select(CaseResult.id).where(
+                    CaseResult.case_id == case_id, CaseResult.sighting_id == sighting_id
+                )
+            )
+            crop = session.scalar(select(SightingRow.crop).where(SightingRow.id == sighting_id))
+            if known is None or not crop:
+                raise NotFound(f"no face crop of sighting {sighting_id} in case {case_id}")
+            details["sighting"] = sighting_id
+        return crop
+
+
+def best_per_sighting(
+    session: Session, case_id: int, only: set[int] | None = None
+) -> builtins.list[CaseResult]:
+    """One row per sighting of the case, its nearest (confirming marks all of a sighting's)."""
+    query = select(CaseResult).where(CaseResult.case_id == case_id)
+    if only is not None:
+        query = query.where(CaseResult.sighting_id.in_(only))
+    best: dict[int, CaseResult] = {}
+    for row in session.scalars(query.order_by(CaseResult.distance)):
+        best.setdefault(row.sighting_id, row)
+    return sorted(best.values(), key=lambda r: r.distance)

@@ -1,0 +1,173 @@
+"""Search, confirmation and movement reports: all on the record (Art. 12(3)), all metered."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Env
+from tests.investigations.world import (
+    NOON,
+    World,
+    approved_case,
+    her_sightings,
+    hopper,
+    mirrored,
+    spec,
+    strangers,
+    world,
+)
+from vigil.audit.log import EntryFilter
+from vigil.auth.roles import Role
+from vigil.config import CasesConfig
+from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts
+from vigil.investigations.cases import CaseService
+from vigil.investigations.search import SearchService
+
+
+def _probe(portrait: Path) -> list[tuple[str, bytes]]:
+    return [("probe.jpg", mirrored(portrait))]
+
+
+def _entries(env: Env, action: str) -> list:  # type: ignore[type-arg]
+    with env.services.db.read() as session:
+        return list(reversed(env.services.audit.entries(session, EntryFilter(action=action))))
+
+
+def _metered(env: Env, **config: object) -> SearchService:
+    """The search service under other quotas (as a city would set in vigil.toml)."""
+    s = env.services
+    cases = CaseService(s.access, CasesConfig.model_validate(config))
+    return SearchService(
+        s.access, cases, s.search.engine, s.search.limits, s.vectors, s.search.point
+    )
+
+
+def _moves(w: World, portrait: Path) -> int:
+    """She is at the gate, then the hall, then the gate again; a stranger is in the hall."""
+    her_sightings(w, portrait, "gate", NOON - timedelta(hours=2), n=2)  # 2 min: one visit
+    her_sightings(w, portrait, "hall", NOON - timedelta(hours=1))
+    her_sightings(w, portrait, "gate", NOON)
+    strangers(w, "hall", NOON, 5)
+    return approved_case(w, ["gate", "hall"])
+
+
+def test_search_is_audited_with_the_art_12_3_fields(env: Env, portrait_path: Path) -> None:
+    w = world(env)
+    case = _moves(w, portrait_path)
+    result = env.services.search.search(w.ivy, case, _probe(portrait_path), limit=10)
+    assert len(result.results) == 4
+    assert [c.similarity for c in result.results] == sorted(
+        (c.similarity for c in result.results), reverse=True
+    )
+    (entry,) = _entries(env, "case.search")
+    details = entry.details
+    assert entry.actor == "ivy"
+    assert datetime.fromisoformat(details["use_start"]) <= datetime.fromisoformat(
+        details["use_end"]
+    )
+    assert details["database"]["cameras"] == ["gate", "hall"]
+    assert details["database"]["sightings_searched"] == 9
+    assert details["probes"] == result.probes
+    assert len(details["probes"][0]) == 64
+    assert sorted(m["sighting"] for m in details["matched"]) == sorted(
+        c.sighting_id for c in result.results
+    )
+    assert details["reference"] == "AZ 4711/26"
+
+
+def test_confirmed_results_make_the_movement_report(env: Env, portrait_path: Path) -> None:
+    w = world(env)
+    case = _moves(w, portrait_path)
+    result = env.services.search.search(w.ivy, case, _probe(portrait_path))
+    with pytest.raises(Conflict, match="no confirmed"):
+        env.services.reports.report(w.ivy, case, "html")
+    ids = [c.sighting_id for c in result.results]
+    with pytest.raises(NotFound):
+        env.services.search.confirm(w.ivy, case, [ids[0], 10_000])
+    otto = env.add_user("otto", Role.INVESTIGATOR)
+    env.services.cases.add_member(w.ivy, case, "otto")
+    with pytest.raises(Forbidden):  # supervisors decide on cases; investigators verify
+        env.services.search.confirm(w.sue, case, ids)
+    env.services.search.confirm(otto, case, ids)  # a second investigator verifies
+    confirmed = env.services.search.results(w.ivy, case)
+    assert {c.confirmed_by for c in confirmed} == {"otto"}
+
+    html = env.services.reports.report(w.ivy, case, "html")
+    page = html.content.decode()
+    assert html.media_type.startswith("text/html")
+    assert "3 visits to 2 places" in page  # gate (two sightings, one visit), hall, gate
+    assert re.search(r"<td>gate</td><td>gate</td><td>2</td>", page)
+    assert "recording.mp4?start=" in page
+    assert page.count("data:image/jpeg;base64,") == 3
+    assert "<svg" in page
+    assert "verified by\notto" in page
+    assert hopper(portrait_path).crop_jpeg  # the thumbnails are her face crops
+
+    pdf = env.services.reports.report(w.ivy, case, "pdf")
+    assert pdf.content.startswith(b"%PDF")
+    assert pdf.filename.endswith(".pdf")
+    assert pdf.content.count(b"/Type /Page\n") + pdf.content.count(b"/Type /Page ") >= 3
+
+    refused, *reports = _entries(env, "case.report")
+    assert refused.outcome == "denied"  # before anything was confirmed
+    assert [r.details["format"] for r in reports] == ["html", "pdf"]
+    assert reports[0].details["verified_by"] == ["otto"]
+    assert reports[0].details["probes"] == result.probes
+    assert sorted(reports[0].details["sightings"]) == sorted(ids)
+    (confirmation,) = _entries(env, "case.confirm")[-1:]
+    assert confirmation.details["verified_by"] == "otto"
+
+
+def test_the_daily_quota_refuses_and_tells_supervisors(env: Env, portrait_path: Path) -> None:
+    w = world(env)
+    her_sightings(w, portrait_path, "gate", NOON)
+    case = approved_case(w, ["gate"])
+    search = _metered(env, daily_search_quota=2, working_hours="00:00-00:00")
+    search.search(w.ivy, case, _probe(portrait_path))
+    search.search(w.ivy, case, _probe(portrait_path))
+    with pytest.raises(TooManyAttempts, match="daily quota"):
+        search.search(w.ivy, case, _probe(portrait_path))
+    (notice,) = env.services.notices.list(w.sue)
+    assert (notice.kind, notice.username, notice.case_id) == ("search_quota", "ivy", case)
+    assert env.services.notices.list(env.add_user("aud", Role.AUDITOR)) == [notice]
+    with pytest.raises(Forbidden):
+        env.services.notices.list(w.ivy)
+    searches = _entries(env, "case.search")
+    assert [e.outcome for e in searches] == ["allowed", "allowed", "denied"]
+    assert _entries(env, "notice.raise")[0].details["kind"] == "search_quota"
+
+    capped = _metered(env, searches_per_case=2, working_hours="00:00-00:00")
+    with pytest.raises(Conflict, match="cap of 2"):
+        capped.search(w.ivy, case, _probe(portrait_path))
+
+
+def test_unusual_use_raises_notices(env: Env, portrait_path: Path) -> None:
+    w = world(env)
+    her_sightings(w, portrait_path, "gate", NOON)
+    case = approved_case(w, ["gate"])
+    hour = datetime.now(UTC).hour
+    closed = f"{(hour + 2) % 24:02d}:00-{(hour + 3) % 24:02d}:00"  # now is outside
+    _metered(env, working_hours=closed).search(w.ivy, case, _probe(portrait_path))
+    assert [n.kind for n in env.services.notices.list(w.sue)] == ["after_hours"]
+
+    many = CaseService(env.services.access, CasesConfig(opened_per_day_notice=3))
+    many.open(w.ivy, spec(["gate"]))  # her second case today: nothing to note yet
+    assert len(env.services.notices.list(w.sue)) == 1
+    many.open(w.ivy, spec(["gate"]))
+    kinds = [n.kind for n in env.services.notices.list(w.sue)]
+    assert kinds == ["after_hours", "many_cases"]  # at the third case within 24 h
+
+
+def test_bad_searches_are_refused_and_change_nothing(env: Env, portrait_path: Path) -> None:
+    w = world(env)
+    case = approved_case(w, ["gate"])
+    blank = Path(portrait_path).read_bytes()[:200]
+    for photos, limit in (([], 10), (_probe(portrait_path), 0), ([("x.jpg", blank)], 10)):
+        with pytest.raises(InvalidInput):
+            env.services.search.search(w.ivy, case, photos, limit=limit)
+    assert env.services.search.results(w.ivy, case) == []
+    assert all(e.outcome == "denied" for e in _entries(env, "case.search"))
