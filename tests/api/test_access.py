@@ -22,6 +22,8 @@ SAMPLE_PATH_VALUES = {
     "hold_id": "1",
     "entry_id": "1",
     "alert_id": "1",
+    "case_id": "1",
+    "sighting_id": "1",
 }
 
 

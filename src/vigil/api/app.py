@@ -13,6 +13,7 @@ from vigil.api.routers import (
     audit,
     auth,
     cameras,
+    cases,
     faces,
     metrics,
     recordings,
@@ -51,6 +52,7 @@ def create_api(services: Services) -> FastAPI:
         cameras.router,
         recordings.router,
         alerts.router,
+        cases.router,
         metrics.router,
     )
     for router in routers:

@@ -320,3 +320,81 @@ class AlertOut(BaseModel):
 class AlertsOut(BaseModel):
     alerts: list[AlertOut]
     rejected_total: int = Field(description="False matches rejected so far, in all")
+
+
+CaseState = Literal["requested", "approved", "rejected", "closed", "sealed"]
+
+
+class CaseCreate(RequestBody):
+    subject: str = Field(min_length=1, max_length=2000)
+    legal_basis: str = Field(min_length=1, max_length=2000)
+    reference: str = Field(min_length=1, max_length=200)
+    purpose: str = Field(min_length=1, max_length=2000)
+    cameras: list[str] = Field(default=[], max_length=1000, description="Scope: cameras...")
+    groups: list[str] = Field(default=[], max_length=100, description="...or camera groups")
+    start: datetime = Field(alias="from", description="Scope start, with a time zone")
+    end: datetime = Field(alias="to", description="Scope end, with a time zone")
+    expires_at: datetime
+    urgent: bool = Field(default=False, description="Searchable before approval; sealed in 48 h")
+
+
+class CaseOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: int
+    subject: str
+    legal_basis: str
+    reference: str
+    purpose: str
+    start: datetime = Field(alias="from")
+    end: datetime = Field(alias="to")
+    cameras: list[str]
+    groups: list[str]
+    expires_at: datetime
+    urgent: bool
+    state: CaseState
+    status: Literal["requested", "approved", "rejected", "closed", "sealed", "expired"]
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    members: list[str]
+
+
+class CaseMemberIn(RequestBody):
+    user: str = Field(pattern=NAME_PATTERN, max_length=64)
+
+
+class CandidateOut(BaseModel):
+    sighting_id: int
+    camera: str
+    site: str | None
+    start: datetime
+    end: datetime
+    similarity: float
+    distance: float
+    estimated_fmr: float | None
+    match: bool = Field(description="Within the operating point")
+    probe: int = Field(description="Which of the search's photos it is nearest to")
+    confirmed_by: str | None
+
+
+class SearchOut(BaseModel):
+    search_id: int
+    case: int
+    probes: list[str] = Field(description="SHA-256 of the photos searched with")
+    sightings_searched: int
+    results: list[CandidateOut]
+
+
+class ConfirmIn(RequestBody):
+    sighting_ids: list[int] = Field(min_length=1, max_length=500)
+
+
+class NoticeOut(BaseModel):
+    id: int
+    kind: str
+    user: str
+    case_id: int | None
+    message: str
+    created_at: datetime

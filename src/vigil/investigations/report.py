@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -171,6 +172,10 @@ def plot(report: MovementReport) -> Figure:
             ha="center",
             transform=axes.transAxes,
         )
+    if placed:  # degrees of longitude shrink away from the equator
+        middle = sum(y for _, y, _ in placed.values()) / len(placed)
+        axes.set_aspect(1 / max(math.cos(math.radians(middle)), 0.1), adjustable="datalim")
+    axes.ticklabel_format(useOffset=False, style="plain")
     axes.set_xlabel("longitude")
     axes.set_ylabel("latitude")
     axes.set_title("Places seen (number of visits), joined in time order")
@@ -319,12 +324,8 @@ class ReportService:
     ) -> MovementReport:
         ids = [c.sighting_id for c in confirmed]
         with self.db.read() as session:
-            crops: dict[int, bytes | None] = {
-                sighting_id: crop
-                for sighting_id, crop in session.execute(
-                    select(SightingRow.id, SightingRow.crop).where(SightingRow.id.in_(ids))
-                )
-            }
+            query = select(SightingRow.id, SightingRow.crop).where(SightingRow.id.in_(ids))
+            crops: dict[int, bytes | None] = dict(session.execute(query).all())
             probes: set[str] = set()
             for search_probes, probe in session.execute(
                 select(CaseSearch.probes, CaseResult.probe)

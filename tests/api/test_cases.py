@@ -1,0 +1,87 @@
+"""Cases and search over the API: the same rules as the services, as HTTP answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.api.conftest import Api
+from tests.investigations.world import NOON, her_sightings, mirrored, spec, world
+from vigil.auth.roles import Role
+
+
+def _case_body(cameras: list[str]) -> dict[str, object]:
+    case = spec(cameras)
+    return {
+        "subject": case.subject,
+        "legal_basis": case.legal_basis,
+        "reference": case.reference,
+        "purpose": case.purpose,
+        "cameras": cameras,
+        "from": case.start.isoformat(),
+        "to": case.end.isoformat(),
+        "expires_at": case.expires.isoformat(),
+    }
+
+
+def test_a_case_from_opening_to_report(api: Api, portrait_path: Path) -> None:
+    w = world(api.env)
+    seen = her_sightings(w, portrait_path, "gate", NOON, n=2)
+    tokens = {
+        name: api.env.services.tokens.create(api.env.local(), name)[1] for name in ("ivy", "sue")
+    }
+    ivy, sue = api.bearer(tokens["ivy"]), api.bearer(tokens["sue"])
+    client = api.client
+
+    opened = client.post("/api/v1/cases", json=_case_body(["gate"]), headers=ivy)
+    assert opened.status_code == 201, opened.text
+    case = opened.json()
+    assert (case["status"], case["cameras"]) == ("requested", ["gate"])
+    assert case["from"].startswith("2026-11-20T06:00")
+    url = f"/api/v1/cases/{case['id']}"
+    photo = {"photos": ("probe.jpg", mirrored(portrait_path), "image/jpeg")}
+    assert client.post(f"{url}/searches", files=photo, headers=ivy).status_code == 403
+    assert client.post(f"{url}/approve", headers=ivy).status_code == 403
+    assert client.post(f"{url}/approve", headers=sue).json()["status"] == "approved"
+
+    found = client.post(f"{url}/searches", files=photo, data={"limit": "5"}, headers=ivy)
+    assert found.status_code == 200, found.text
+    results = found.json()["results"]
+    assert sorted(r["sighting_id"] for r in results) == seen
+    assert {"sighting_id", "camera", "start", "end", "similarity"} <= set(results[0])
+
+    first = results[0]["sighting_id"]
+    image = client.get(f"{url}/results/{first}/crop.jpg", headers=ivy)
+    assert image.headers["content-type"] == "image/jpeg"
+    outsider = api.bearer(api.token_for("otto", Role.INVESTIGATOR))
+    assert client.get(f"{url}/results/{first}/crop.jpg", headers=outsider).status_code == 404
+    assert client.get(f"{url}/results", headers=outsider).status_code == 404
+
+    assert client.get(f"{url}/report", headers=ivy).status_code == 409  # nothing confirmed
+    confirmed = client.post(f"{url}/confirmations", json={"sighting_ids": seen}, headers=ivy)
+    assert [r["confirmed_by"] for r in confirmed.json()] == ["ivy", "ivy"]
+    pdf = client.get(f"{url}/report", params={"format": "pdf"}, headers=ivy)
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert "attachment" in pdf.headers["content-disposition"]
+    assert client.get(f"{url}/report", params={"format": "doc"}, headers=ivy).status_code == 422
+
+    assert client.get("/api/v1/notices", headers=sue).status_code == 200
+    assert client.get("/api/v1/notices", headers=ivy).status_code == 403
+
+
+def test_bad_case_requests_are_refused(api: Api) -> None:
+    world(api.env)
+    ivy = api.bearer(api.env.services.tokens.create(api.env.local(), "ivy")[1])
+    body = _case_body(["gate"])
+    for change in ({"from": "2026-11-20T10:00"}, {"cameras": []}, {"subject": ""}, {"x": 1}):
+        answer = api.client.post("/api/v1/cases", json=body | change, headers=ivy)
+        assert answer.status_code == 422, change
+    assert api.client.get("/api/v1/cases", headers=ivy).json() == []
+    assert api.client.post("/api/v1/cases/1/searches", headers=ivy).status_code == 422
+
+
+def test_no_route_lists_sightings_without_a_case_and_a_probe(api: Api) -> None:
+    paths = api.client.get("/api/v1/openapi.json").json()["paths"]
+    about_sightings = [p for p in paths if "sighting" in p]
+    assert about_sightings == ["/api/v1/cases/{case_id}/results/{sighting_id}/crop.jpg"]
+    assert set(paths["/api/v1/cases/{case_id}/searches"]) == {"post"}
