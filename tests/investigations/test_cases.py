@@ -187,3 +187,15 @@ def test_open_cases_keep_their_results_biometrics_until_closed(
     assert expire_biometrics(env.services.access, timedelta(hours=72), later) == 2
     assert described() == set()
     assert others
+
+
+def test_hits_outside_the_window_do_not_crowd_out_those_inside(
+    env: Env, portrait_path: Path
+) -> None:
+    w = world(env)
+    her_sightings(w, portrait_path, "gate", NOON - timedelta(hours=11), n=6)  # same day, before
+    (inside,) = her_sightings(w, portrait_path, "gate", NOON + timedelta(minutes=30))
+    case = approved_case(w, ["gate"], start=NOON, end=NOON + timedelta(hours=1))
+    found = env.services.search.search(w.ivy, case, [("p.jpg", mirrored(portrait_path))], limit=1)
+    assert [c.sighting_id for c in found.results] == [inside]
+    assert found.in_scope == 1

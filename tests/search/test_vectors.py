@@ -1,4 +1,4 @@
-"""Per-day FAISS indexes over stored sightings: exact neighbours, in step with the store."""
+"""Day-and-camera FAISS partitions over stored sightings: nearest first, in step with the store."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from tests.sightings import store_sightings_at
 from vigil.search.vectors import FaissDayIndex, days_between
 
 DAY = date(2026, 11, 20)
-EVERY = np.arange(1, 10_000, dtype=np.int64)  # sighting ids any test here stores
 
 
 def test_search_is_exact_and_sees_rows_stored_later(env: Env) -> None:
@@ -25,14 +24,14 @@ def test_search_is_exact_and_sees_rows_stored_later(env: Env) -> None:
     index = FaissDayIndex(env.services.db)
     probe = vectors[17] + 0.001
 
-    hits = index.search(probe, [DAY], 5, EVERY)
+    hits = index.search(probe, [DAY], [camera], 5)
     exact = np.argsort(np.linalg.norm(vectors[:200] - probe, axis=1))[:5]
     assert [h.sighting_id for h in hits] == [ids[i] for i in exact]
-    assert hits[0].distance == pytest.approx(0.001 * 128**0.5, rel=1e-3)
+    assert hits[0].distance == pytest.approx(0.001 * 128**0.5, abs=1e-3)  # half precision
 
     later = store_sightings_at(env, camera, vectors[200:], noon)  # stored after the index was built
     probe = vectors[250]
-    assert index.search(probe, [DAY], 1, EVERY)[0].sighting_id == later[50]
+    assert index.search(probe, [DAY], [camera], 1)[0].sighting_id == later[50]
 
 
 def test_only_the_days_asked_for_are_searched(env: Env) -> None:
@@ -42,23 +41,25 @@ def test_only_the_days_asked_for_are_searched(env: Env) -> None:
     (first,) = store_sightings_at(env, camera, vector, day_one)
     (second,) = store_sightings_at(env, camera, vector, day_one + timedelta(days=1))
     index = FaissDayIndex(env.services.db)
-    assert [h.sighting_id for h in index.search(vector[0], [DAY], 5, EVERY)] == [first]
-    both = index.search(vector[0], days_between(day_one, day_one + timedelta(days=1)), 5, EVERY)
+    assert [h.sighting_id for h in index.search(vector[0], [DAY], [camera], 5)] == [first]
+    both = index.search(vector[0], days_between(day_one, day_one + timedelta(days=1)), [camera], 5)
     assert sorted(h.sighting_id for h in both) == [first, second]
-    assert index.search(vector[0], [DAY - timedelta(days=3)], 5, EVERY) == []
+    assert index.search(vector[0], [DAY - timedelta(days=3)], [camera], 5) == []
     index.forget(DAY)
-    assert [h.sighting_id for h in index.search(vector[0], [DAY], 5, EVERY)] == [first]
+    assert [h.sighting_id for h in index.search(vector[0], [DAY], [camera], 5)] == [first]
 
 
-def test_only_allowed_sightings_are_ranked(env: Env) -> None:
-    camera = add_camera(env, "gate")
+def test_only_the_cameras_asked_for_are_searched(env: Env) -> None:
+    gate, hall = add_camera(env, "gate"), add_camera(env, "hall")
     rng = np.random.default_rng(3)
     vectors = rng.normal(size=(50, 128)).astype(np.float32) * 0.1
     at = datetime.combine(DAY, datetime.min.time(), UTC) + timedelta(hours=2)
-    ids = store_sightings_at(env, camera, vectors, at)
+    at_gate = store_sightings_at(env, gate, vectors[:25], at)
+    at_hall = store_sightings_at(env, hall, vectors[25:], at)
     index = FaissDayIndex(env.services.db)
-    allowed = np.array(ids[25:], dtype=np.int64)
-    hits = index.search(vectors[3], [DAY], 10, allowed)  # its own vector is not allowed
+    hits = index.search(vectors[3], [DAY], [hall], 10)  # its own sighting is at the gate
     assert len(hits) == 10
-    assert {h.sighting_id for h in hits} <= set(ids[25:])
-    assert index.search(vectors[3], [DAY], 10, np.array([], dtype=np.int64)) == []
+    assert {h.sighting_id for h in hits} <= set(at_hall)
+    assert index.search(vectors[3], [DAY], [gate], 1)[0].sighting_id == at_gate[3]
+    assert index.search(vectors[3], [DAY], [], 10) == []
+    assert len(index.partitions) == 50

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from vigil.analytics.matching import OperatingPoint
@@ -88,6 +87,16 @@ class SearchResult:
             "sightings_searched": self.in_scope,
             "results": [c.to_dict() for c in self.results],
         }
+
+
+def _scope_filter(case: CaseRow, cameras: Iterable[int]) -> tuple[ColumnElement[bool], ...]:
+    """Sightings of the case's cameras and time window that still hold a descriptor."""
+    return (
+        SightingRow.camera_id.in_(list(cameras)),
+        SightingRow.start >= case.scope_start,
+        SightingRow.start < case.scope_end,
+        SightingRow.embedding.is_not(None),
+    )
 
 
 def working_hours(spec: str) -> tuple[time, time]:
@@ -188,40 +197,58 @@ class SearchService:
                 case = member_case(session, ctx, case_id)
                 searchable(case, self.config, started)
                 cameras = {c.id: c.name for c in scope_cameras(session, case_id)}
-                allowed = np.array(
-                    session.scalars(
-                        select(SightingRow.id).where(
-                            SightingRow.camera_id.in_(cameras),
-                            SightingRow.start >= case.scope_start,
-                            SightingRow.start < case.scope_end,
-                            SightingRow.embedding.is_not(None),
-                        )
-                    ).all(),
-                    dtype=np.int64,
+                in_scope = session.scalar(
+                    select(func.count(SightingRow.id)).where(*_scope_filter(case, cameras))
                 )
             self._check_quotas(ctx, case, started)
             probes = [reference_face(self.engine, self.limits, name, data) for name, data in photos]
-            nearest = self._nearest(probes, case, allowed, limit)
-            return self._store(ctx, case, probes, nearest, len(allowed), cameras, started)
+            nearest = self._nearest(probes, case, list(cameras), limit)
+            return self._store(ctx, case, probes, nearest, in_scope or 0, cameras, started)
 
     def _nearest(
         self,
         probes: builtins.list[ReferenceFace],
         case: CaseRow,
-        allowed: np.ndarray[Any, np.dtype[np.int64]],
+        cameras: builtins.list[int],
         limit: int,
     ) -> builtins.list[tuple[Hit, int]]:
         """Each sighting once, with the probe it is nearest to, nearest first."""
-        days = days_between(case.scope_start, case.scope_end)
         best: dict[int, tuple[Hit, int]] = {}
         for number, probe in enumerate(probes):
-            for hit in self.vectors.search(probe.descriptor, days, limit, allowed):
+            for hit in self._scoped(probe, case, cameras, limit):
                 known = best.get(hit.sighting_id)
-                if hit.distance <= self.engine.threshold and (
-                    known is None or hit.distance < known[0].distance
-                ):
+                if known is None or hit.distance < known[0].distance:
                     best[hit.sighting_id] = (hit, number)
         return sorted(best.values(), key=lambda pair: pair[0].distance)[:limit]
+
+    def _scoped(
+        self, probe: ReferenceFace, case: CaseRow, cameras: builtins.list[int], limit: int
+    ) -> builtins.list[Hit]:
+        """The nearest hits within the threshold that are in scope and still described.
+
+        The index scans the scope's cameras and days; hits from the first and last day
+        outside the window, or whose descriptor expired, are dropped here, and the index is
+        asked for more while they crowd out the rest.
+        """
+        days = days_between(case.scope_start, case.scope_end)
+        want = limit
+        while True:
+            found = self.vectors.search(probe.descriptor, days, cameras, want)
+            close = [h for h in found if h.distance <= self.engine.threshold]
+            with self.db.read() as session:
+                valid = set(
+                    session.scalars(
+                        select(SightingRow.id).where(
+                            SightingRow.id.in_([h.sighting_id for h in close]),
+                            *_scope_filter(case, cameras),
+                        )
+                    )
+                )
+            kept = [h for h in close if h.sighting_id in valid]
+            exhausted = len(found) < want or len(close) < len(found)
+            if len(kept) >= limit or exhausted:
+                return kept[:limit]
+            want *= 4
 
     def _store(
         self,

@@ -1,19 +1,22 @@
-"""The sightings' descriptors in a vector index: one FAISS index per day.
+"""The sightings' descriptors in a vector index, partitioned by day and camera.
 
-Descriptors live in the metadata store, the source of truth. A day's index is built from
-it on first use and brought up to date before each search with the rows added since (new
-sighting ids only grow), so sightings stored by any process are found. A search names the
-sighting ids it may return (a case's scope, read from the store, which also leaves out rows
-whose descriptor expired since): FAISS skips every other vector, so nothing outside the
-scope is ranked, let alone returned. Per-day indexes keep time-bounded searches (every case
-is bounded) small and let retention drop a day whole.
+Descriptors live in the metadata store, the source of truth. Each (day, camera) partition
+is a FAISS index of half-precision descriptors (256 bytes each: 10 million fit in about
+2.6 GB), scanned exactly. A case's scope is cameras and a time window, so a search scans
+only the partitions of its cameras and days and nothing outside them is even ranked; its
+cost grows with the scope, not with the archive. A day is read from the store on first
+use and brought up to date before each search with the rows added since (sighting ids only
+grow), so sightings stored by any process are found. Rows whose descriptor expired since,
+and rows of the window's first and last day outside the window, are dropped by the caller,
+which reads the hits' rows anyway (``search.py``). Retention drops a day whole.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
@@ -26,6 +29,8 @@ from vigil.faces.model import DESCRIPTOR_SIZE
 from vigil.store.db import Database
 from vigil.store.models import SightingRow
 
+Key = tuple[date, int]  # (day, camera id)
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:
@@ -35,9 +40,9 @@ class Hit:
 
 class VectorIndex(Protocol):
     def search(
-        self, probe: NDArray[np.float32], days: Iterable[date], k: int, allowed: NDArray[np.int64]
+        self, probe: NDArray[np.float32], days: Iterable[date], cameras: Iterable[int], k: int
     ) -> list[Hit]:
-        """The k nearest of the ``allowed`` sightings over those days, nearest first."""
+        """The k nearest sightings of those cameras on those days, nearest first."""
         ...
 
     def forget(self, day: date) -> None:
@@ -49,69 +54,99 @@ def decode(blob: bytes) -> NDArray[np.float32]:
     return np.frombuffer(blob, dtype="<f4").astype(np.float32)
 
 
-@dataclass
-class _Day:
-    index: Any = field(
-        default_factory=lambda: faiss.IndexIDMap2(faiss.IndexFlatL2(DESCRIPTOR_SIZE))
+def _partition() -> Any:
+    return faiss.IndexIDMap(
+        faiss.IndexScalarQuantizer(DESCRIPTOR_SIZE, faiss.ScalarQuantizer.QT_fp16)
     )
-    last_id: int = 0
+
+
+class Partitions:
+    """FAISS indexes by (day, camera): the structure, without the store."""
+
+    def __init__(self) -> None:
+        self._parts: dict[Key, Any] = {}
+
+    def add(self, key: Key, ids: NDArray[np.int64], vectors: NDArray[np.float32]) -> None:
+        part = self._parts.get(key)
+        if part is None:
+            part = self._parts[key] = _partition()
+        part.add_with_ids(
+            np.ascontiguousarray(vectors, dtype=np.float32),
+            np.ascontiguousarray(ids, dtype=np.int64),
+        )
+
+    def search(self, probe: NDArray[np.float32], keys: Iterable[Key], k: int) -> list[Hit]:
+        query = np.ascontiguousarray(probe, dtype=np.float32).reshape(1, DESCRIPTOR_SIZE)
+        hits: list[Hit] = []
+        for key in keys:
+            part = self._parts.get(key)
+            if part is None or part.ntotal == 0:
+                continue
+            distances, ids = part.search(query, min(k, part.ntotal))
+            hits += [
+                Hit(int(i), float(np.sqrt(max(float(d), 0.0))))
+                for d, i in zip(distances[0], ids[0], strict=True)
+                if i >= 0
+            ]
+        hits.sort(key=lambda h: h.distance)
+        return hits[:k]
+
+    def drop(self, day: date) -> None:
+        for key in [key for key in self._parts if key[0] == day]:
+            del self._parts[key]
+
+    def __len__(self) -> int:
+        return sum(part.ntotal for part in self._parts.values())
 
 
 class FaissDayIndex:
-    """Exact (flat L2) FAISS indexes per day, kept in step with the store."""
+    """Partitions kept in step with the store, one day at a time."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._days: dict[date, _Day] = {}
+        self.partitions = Partitions()
+        self._last_id: dict[date, int] = {}
         self._lock = threading.Lock()
 
-    def _sync(self, day: date) -> _Day:
-        entry = self._days.setdefault(day, _Day())
+    def _sync(self, day: date) -> None:
+        last = self._last_id.get(day, 0)
         start = datetime.combine(day, time(), UTC)
         with self.db.read() as session:
             rows = session.execute(
-                select(SightingRow.id, SightingRow.embedding)
+                select(SightingRow.id, SightingRow.camera_id, SightingRow.embedding)
                 .where(
-                    SightingRow.id > entry.last_id,
+                    SightingRow.id > last,
                     SightingRow.start >= start,
                     SightingRow.start < start + timedelta(days=1),
                     SightingRow.embedding.is_not(None),
                 )
                 .order_by(SightingRow.id)
             ).all()
-        kept = [(row_id, blob) for row_id, blob in rows if blob is not None]
-        if kept:
+        by_camera: dict[int, list[tuple[int, bytes]]] = defaultdict(list)
+        for row_id, camera_id, blob in rows:
+            if blob is not None:
+                by_camera[camera_id].append((row_id, blob))
+        for camera_id, kept in by_camera.items():
             vectors = np.array([decode(blob) for _, blob in kept], dtype=np.float32)
-            entry.index.add_with_ids(vectors, np.array([i for i, _ in kept], dtype=np.int64))
-            entry.last_id = kept[-1][0]
-        return entry
+            ids = np.array([i for i, _ in kept], dtype=np.int64)
+            self.partitions.add((day, camera_id), ids, vectors)
+        if rows:
+            self._last_id[day] = rows[-1][0]
 
     def search(
-        self, probe: NDArray[np.float32], days: Iterable[date], k: int, allowed: NDArray[np.int64]
+        self, probe: NDArray[np.float32], days: Iterable[date], cameras: Iterable[int], k: int
     ) -> list[Hit]:
-        query = np.ascontiguousarray(probe, dtype=np.float32).reshape(1, DESCRIPTOR_SIZE)
-        if len(allowed) == 0:
-            return []
-        # faiss' Python layer keeps the selector alive as long as the parameters
-        selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
-        params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
-        hits: list[Hit] = []
+        days, cameras = list(days), list(cameras)
         with self._lock:
             for day in days:
-                index = self._sync(day).index
-                if index.ntotal == 0:
-                    continue
-                distances, ids = index.search(query, min(k, index.ntotal), params=params)
-                hits += [
-                    Hit(int(i), float(np.sqrt(max(float(d), 0.0))))
-                    for d, i in zip(distances[0], ids[0], strict=True)
-                    if i >= 0
-                ]
-        return sorted(hits, key=lambda h: h.distance)[:k]
+                self._sync(day)
+            keys = [(day, camera) for day in days for camera in cameras]
+            return self.partitions.search(probe, keys, k)
 
     def forget(self, day: date) -> None:
         with self._lock:
-            self._days.pop(day, None)
+            self.partitions.drop(day)
+            self._last_id.pop(day, None)
 
 
 def days_between(start: datetime, end: datetime) -> list[date]:
