@@ -24,6 +24,7 @@ SAMPLE_PATH_VALUES = {
     "alert_id": "1",
     "case_id": "1",
     "sighting_id": "1",
+    "which": "sighting",
 }
 
 

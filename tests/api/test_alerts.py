@@ -47,6 +47,14 @@ def test_watchlist_and_two_person_review(api: Api, portrait_path: Path) -> None:
     listed = api.client.get("/api/v1/alerts", params={"state": "pending"}, headers=api.bearer(olga))
     assert [a["id"] for a in listed.json()["alerts"]] == [alert]
     assert listed.json()["alerts"][0]["similarity"] == 1.0
+    reference = api.client.get(f"/api/v1/alerts/{alert}/reference.jpg", headers=api.bearer(olga))
+    assert reference.headers["content-type"] == "image/jpeg"
+    assert reference.content.startswith(b"\xff\xd8")
+    seen = api.client.get(f"/api/v1/alerts/{alert}/sighting.jpg", headers=api.bearer(olga))
+    assert seen.status_code == 404  # this test's sighting has no crop: as after expiry
+    assert "expired" in seen.json()["error"]["message"]
+    hidden = api.client.get(f"/api/v1/alerts/{alert}/reference.jpg", headers=api.bearer(ivy))
+    assert hidden.status_code == 403
     first = api.client.post(f"/api/v1/alerts/{alert}/confirm", headers=api.bearer(olga))
     assert first.json()["state"] == "confirmed"
     again = api.client.post(f"/api/v1/alerts/{alert}/confirm", headers=api.bearer(olga))

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.errors import Conflict, InvalidInput, NotFound
-from vigil.store.models import AlertRow, Camera, WatchlistEntry
+from vigil.store.models import AlertRow, Camera, SightingRow, WatchlistEntry, WatchlistPhoto
 
 STATES = ("pending", "confirmed", "actionable", "rejected")
 
@@ -100,6 +100,29 @@ class AlertService:
             )
             details.update({"state": state, "count": len(alerts)})
         return alerts, int(rejected or 0)
+
+    def image(self, ctx: RequestContext, alert_id: int, which: str) -> bytes:
+        """The sighting's face crop or the entry's reference face, for the reviewer (audited)."""
+        target = f"alert:{alert_id}"
+        reading = self.access.reading(ctx, Permission.ALERTS_REVIEW, "alert.image", target)
+        with reading as (session, details):
+            alert = session.get(AlertRow, alert_id)
+            if alert is None:
+                raise NotFound(f"no alert {alert_id}", alert=alert_id)
+            if which == "sighting":
+                query = select(SightingRow.crop).where(SightingRow.id == alert.sighting_id)
+            else:
+                query = (
+                    select(WatchlistPhoto.crop)
+                    .where(WatchlistPhoto.entry_id == alert.entry_id)
+                    .order_by(WatchlistPhoto.id)
+                    .limit(1)
+                )
+            data = session.scalar(query)
+            if not data:
+                raise NotFound(f"alert {alert_id} has no {which} image (it may have expired)")
+            details["image"] = which
+        return data
 
     def watch(self, ctx: RequestContext) -> int:
         """Start following new alerts (audited once): the id after which they are new."""

@@ -6,9 +6,9 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from vigil.api.context import Caller, ServicesDep
@@ -77,6 +77,22 @@ def confirm(alert_id: AlertId, ctx: Caller, services: ServicesDep) -> AlertOut:
 @router.post("/alerts/{alert_id}/reject", response_model=AlertOut)
 def reject(alert_id: AlertId, ctx: Caller, services: ServicesDep) -> AlertOut:
     return AlertOut.model_validate(services.alerts.reject(ctx, alert_id).to_dict())
+
+
+@router.get(
+    "/alerts/{alert_id}/{which}.jpg",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+def alert_image(
+    alert_id: AlertId,
+    which: Literal["sighting", "reference"],
+    ctx: Caller,
+    services: ServicesDep,
+) -> Response:
+    """The face seen (``sighting``) or the entry's reference face, side by side for review."""
+    data = services.alerts.image(ctx, alert_id, which)
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 @router.get(
