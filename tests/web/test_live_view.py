@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.conftest import PASSWORD, make_env
-from tests.streams import Simulator, free_port, people_folder
+from tests.conftest import PASSWORD, Env
 from tests.web.browser import launch, screenshot_path
+from tests.web.served import served
 from vigil.auth.roles import Role
-from vigil.cameras.registry import CameraSpec
-from vigil.sim.server import wait_until_serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,48 +28,21 @@ PLAYHEAD = """() => {
 
 
 @pytest.fixture
-def served(tmp_path: Path, portrait_path: Path) -> Iterator[tuple[str, str]]:
+def viewer_token(tmp_path: Path, portrait_path: Path) -> Iterator[tuple[str, str]]:
     """A running `vigil up` recording one simulated camera; yields (base URL, viewer token)."""
-    env = make_env(tmp_path / "data", f"sqlite:///{tmp_path / 'data' / 'vigil.db'}")
-    with Simulator(people_folder(tmp_path, portrait_path)) as sim:
-        env.services.cameras.add(env.local(), CameraSpec("gate", sim.url(), group="city"))
+    tokens: list[str] = []
+
+    def prepare(env: Env) -> None:
         env.services.users.create(env.local(), "olga", str(Role.OPERATOR), PASSWORD)
         env.services.groups.grant(env.local(), "city", "olga")
-        _, token = env.services.tokens.create(env.local(), "olga")
-        env.services.close()
-        port = free_port()
-        up = subprocess.Popen(
-            [sys.executable, "-m", "vigil", "up", "--port", str(port)],
-            env={**os.environ, "VIGIL_DATA_DIR": str(env.data_dir)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_until_serving(port, process=up)
-            base = f"http://127.0.0.1:{port}"
-            _wait_live(base, token)
-            yield base, token
-        finally:
-            up.terminate()
-            up.wait(20)
+        tokens.append(env.services.tokens.create(env.local(), "olga")[1])
+
+    with served(tmp_path, portrait_path, prepare) as server:
+        yield server.base, tokens[0]
 
 
-def _wait_live(base: str, token: str) -> None:
-    deadline = time.monotonic() + 30
-    headers = {"Authorization": f"Bearer {token}"}
-    while time.monotonic() < deadline:
-        url = f"{base}/api/v1/cameras/gate/status"
-        request = urllib.request.Request(url, headers=headers)  # noqa: S310 - our own http URL
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
-            status = json.load(response)
-        if status["live"]:
-            return
-        time.sleep(0.5)
-    raise TimeoutError("the camera never went live")
-
-
-def test_live_view_plays_in_chromium_within_six_seconds(served: tuple[str, str]) -> None:
-    base, token = served
+def test_live_view_plays_in_chromium_within_six_seconds(viewer_token: tuple[str, str]) -> None:
+    base, token = viewer_token
     errors: list[str] = []
     with sync_playwright() as playwright:
         browser = launch(playwright)

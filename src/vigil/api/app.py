@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from vigil import __version__
 from vigil.api.context import authenticate
@@ -60,6 +61,7 @@ def create_api(services: Services) -> FastAPI:
     app.include_router(public)
     app.include_router(protected)
     app.include_router(pages.router)
+    app.mount("/static", StaticFiles(packages=[("vigil.web", "static")]), name="static")
     install_error_handlers(app)
     app.add_middleware(
         BodyLimitMiddleware,

@@ -85,6 +85,9 @@ def up(
     serve(services, host=host, port=port, record=record)
 
 
+SHUTDOWN_GRACE_S = 3
+
+
 def serve(services: Services, *, host: str | None, port: int | None, record: bool) -> None:
     """Run the API (and the recorder, which feeds live view) until stopped; then close."""
     import uvicorn  # noqa: PLC0415 - only the serving commands need the server
@@ -97,6 +100,9 @@ def serve(services: Services, *, host: str | None, port: int | None, record: boo
             host=host or services.config.api.host,
             port=port or services.config.api.port,
             log_level="info",
+            # Live video and alert events are endless responses: on shutdown, end them
+            # after a grace period instead of waiting for every browser to leave.
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         )
 
 

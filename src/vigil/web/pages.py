@@ -1,105 +1,173 @@
-"""Server-rendered pages; they use the same authenticated API as everyone else."""
+"""The web UI's pages: live wall, camera playback, alerts, watchlist, cases, audit, admin."""
 
 from __future__ import annotations
 
-from html import escape
-from typing import Annotated
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
 
+from vigil.analytics.pipeline import backlog
+from vigil.app import Services
+from vigil.audit.log import EntryFilter
 from vigil.auth.names import NAME_PATTERN
+from vigil.auth.roles import Permission, RequestContext, Role
+from vigil.recording.index import Segment
+from vigil.recording.service import TimeRange
+from vigil.web.render import home_of, html, show, viewer
 
 router = APIRouter(include_in_schema=False)
 CameraName = Annotated[str, Path(pattern=NAME_PATTERN, max_length=64)]
-
-# The <video> plays the endless fMP4 stream; on a drop it reconnects to the live edge.
-LIVE_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Live: {name}</title>
-<link rel="icon" href="data:,">
-<style>body{{margin:0;background:#111;color:#eee;font:16px sans-serif}}
-video{{width:100%;max-height:90vh;background:#000}}</style></head>
-<body><h1>Live: {name}</h1>
-<video id="live" autoplay muted playsinline aria-label="Live video of {name}"></video>
-<p id="state" role="status">connecting</p>
-<script>
-const video = document.getElementById("live");
-const state = document.getElementById("state");
-const source = "/api/v1/cameras/{name}/live.mp4";
-function connect() {{ video.src = source + "?t=" + Date.now(); video.play().catch(() => {{}}); }}
-video.addEventListener("playing", () => {{ state.textContent = "live"; }});
-function retry() {{ state.textContent = "reconnecting"; setTimeout(connect, 2000); }}
-video.addEventListener("ended", retry);
-video.addEventListener("error", retry);
-connect();
-</script></body></html>
-"""
+CaseId = Annotated[int, Path(ge=1, le=2**31)]
+TIMELINE = timedelta(hours=1)
+RUN_JOIN = timedelta(seconds=2)
+LIVE_TILES = 6  # browsers hold about six streams per server at once
 
 
-# Signs in through the API (which sets the session cookie), then goes where it was sent.
-LOGIN_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Vigil: sign in</title>
-<link rel="icon" href="data:,">
-<style>body{font:16px sans-serif;margin:3em}label{display:block;margin:.5em 0}</style></head>
-<body><h1>Vigil</h1>
-<form id="login">
-<label>User <input name="username" autocomplete="username" required></label>
-<label>Password <input name="password" type="password" autocomplete="current-password"
- required></label>
-<button type="submit">Sign in</button></form>
-<p id="message" role="alert"></p>
-<script>
-document.getElementById("login").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  const response = await fetch("/api/v1/auth/login", {
-    method: "POST", headers: {"Content-Type": "application/json"},
-    body: JSON.stringify({username: form.get("username"), password: form.get("password")}),
-  });
-  if (response.ok) {
-    const next = new URLSearchParams(location.search).get("next");
-    location.href = next && next.startsWith("/") && !next.startsWith("//") ? next : "/cameras";
-  } else {
-    document.getElementById("message").textContent = (await response.json()).error.message;
-  }
-});
-</script></body></html>
-"""
-
-# The cameras this user may watch, each linking to its live view.
-CAMERAS_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Vigil: cameras</title>
-<link rel="icon" href="data:,">
-<style>body{font:16px sans-serif;margin:2em}</style></head>
-<body><h1>Cameras</h1><ul id="cameras"></ul>
-<script>
-fetch("/api/v1/cameras").then(async (response) => {
-  if (response.status === 401) { location.href = "/login?next=/cameras"; return; }
-  const list = document.getElementById("cameras");
-  for (const camera of await response.json()) {
-    const item = document.createElement("li");
-    const link = document.createElement("a");
-    link.href = "/cameras/" + encodeURIComponent(camera.name) + "/live";
-    link.textContent = camera.name + (camera.site ? " (" + camera.site + ")" : "");
-    item.append(link);
-    list.append(item);
-  }
-});
-</script></body></html>
-"""
+@router.get("/")
+def home(request: Request) -> Response:
+    ctx = viewer(request)
+    return RedirectResponse("/login" if ctx is None else home_of(ctx), status_code=303)
 
 
-@router.get("/", response_class=HTMLResponse)
-@router.get("/login", response_class=HTMLResponse)
-def login_page() -> HTMLResponse:
-    return HTMLResponse(LOGIN_PAGE)
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    return html("login.html", viewer(request))
 
 
-@router.get("/cameras", response_class=HTMLResponse)
-def cameras_page() -> HTMLResponse:
-    return HTMLResponse(CAMERAS_PAGE)
+def _wall(services: Services, ctx: RequestContext) -> dict[str, Any]:
+    cameras = services.cameras.list(ctx)
+    tiles = [(camera, services.recordings.status(ctx, camera.name)) for camera in cameras]
+    waiting = backlog(services.segments)
+    return {
+        "tiles": tiles,
+        "live_tiles": LIVE_TILES,
+        "backlog": waiting,
+        "lag_s": waiting.lag_s(datetime.now(UTC)),
+    }
 
 
-@router.get("/cameras/{name}/live", response_class=HTMLResponse)
-def live_page(name: CameraName) -> HTMLResponse:
-    return HTMLResponse(LIVE_PAGE.format(name=escape(name)))
+@router.get("/cameras")
+def wall(request: Request) -> Response:
+    return show(request, "wall.html", _wall)
+
+
+@router.get("/cameras/{name}")
+@router.get("/cameras/{name}/live")
+def camera(request: Request, name: CameraName) -> Response:
+    def build(services: Services, ctx: RequestContext) -> dict[str, Any]:
+        info = services.cameras.show(ctx, name)
+        now = datetime.now(UTC)
+        span = TimeRange(now - TIMELINE, now)
+        segments, gaps = services.recordings.segments(ctx, name, span)
+        total = TIMELINE.total_seconds()
+
+        def place(start: datetime, end: datetime | None) -> dict[str, float]:
+            left = max(0.0, (start - span.start).total_seconds()) / total
+            right = min(total, ((end or now) - span.start).total_seconds()) / total
+            return {"left": round(left * 100, 3), "width": round(max(right - left, 0) * 100, 3)}
+
+        return {
+            "camera": info,
+            "status": services.recordings.status(ctx, name),
+            "span": span,
+            "recorded": [
+                place(start, end) | {"start": start, "end": end} for start, end in runs(segments)
+            ],
+            "gaps": [place(g.start, g.end) | {"gap": g} for g in gaps],
+        }
+
+    return show(request, "camera.html", build)
+
+
+def runs(segments: list[Segment]) -> list[tuple[datetime, datetime]]:
+    """Back-to-back segments as one recorded run (segments are seconds; the bar, an hour)."""
+    merged: list[tuple[datetime, datetime]] = []
+    for segment in segments:
+        if merged and segment.start - merged[-1][1] <= RUN_JOIN:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], segment.end))
+        else:
+            merged.append((segment.start, segment.end))
+    return merged
+
+
+@router.get("/alerts")
+def alerts(request: Request) -> Response:
+    def build(services: Services, ctx: RequestContext) -> dict[str, Any]:
+        found, rejected = services.alerts.list(ctx)
+        return {"alerts": found, "rejected": rejected}
+
+    return show(request, "alerts.html", build)
+
+
+@router.get("/watchlist")
+def watchlist(request: Request) -> Response:
+    def build(services: Services, ctx: RequestContext) -> dict[str, Any]:
+        return {"entries": services.watchlists.list(ctx), "now": datetime.now(UTC)}
+
+    return show(request, "watchlist.html", build)
+
+
+@router.get("/cases")
+def cases(request: Request) -> Response:
+    def build(services: Services, ctx: RequestContext) -> dict[str, Any]:
+        listed = services.cases.list(ctx)
+        cameras = services.cameras.list(ctx) if ctx.principal.can(Permission.CASES_OPEN) else []
+        notices = services.notices.list(ctx) if ctx.principal.can(Permission.NOTICES_READ) else []
+        return {"cases": listed, "cameras": cameras, "notices": notices, "now": datetime.now(UTC)}
+
+    return show(request, "cases.html", build)
+
+
+@router.get("/cases/{case_id}")
+def case(request: Request, case_id: CaseId) -> Response:
+    def build(services: Services, ctx: RequestContext) -> dict[str, Any]:
+        info = services.cases.show(ctx, case_id)
+        member = ctx.principal.name in info.members
+        can_search = member and ctx.principal.can(Permission.CASES_SEARCH)
+        results = services.search.results(ctx, case_id) if can_search else []
+        return {
+            "case": info,
+            "member": member,
+            "can_search": can_search,
+            "results": results,
+            "status": info.status(datetime.now(UTC)),
+        }
+
+    return show(request, "case.html", build)
+
+
+@router.get("/audit")
+def audit(
+    request: Request,
+    actor: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Response:
+    def build(services: Services, ctx: RequestContext) -> dict[str, Any]:
+        flt = EntryFilter(actor=actor or None, action=action or None, limit=limit)
+        entries = services.audit_service.entries(ctx, flt)
+        report = services.audit_service.verify(ctx)
+        return {
+            "entries": entries,
+            "report": report,
+            "filters": {"actor": actor or "", "action": action or "", "limit": limit},
+        }
+
+    return show(request, "audit.html", build)
+
+
+@router.get("/admin")
+def admin(request: Request) -> Response:
+    def build(services: Services, ctx: RequestContext) -> dict[str, Any]:
+        cameras = services.cameras.list(ctx)
+        return {
+            "users": services.users.list(ctx),
+            "tokens": services.tokens.list(ctx),
+            "cameras": [(c, services.recordings.status(ctx, c.name)) for c in cameras],
+            "groups": services.groups.list(ctx),
+            "roles": [str(r) for r in Role],
+        }
+
+    return show(request, "admin.html", build)

@@ -1,0 +1,119 @@
+"""Server-rendered pages: who is looking, what they may do, and the template for it.
+
+Pages read through the same services as the API, as the signed-in person (session cookie),
+so every page view is in the audit log like any other read; every action on a page is a
+call to the API (``static/vigil.js`` adds the CSRF token), audited there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from vigil.api.context import authenticate, services_of
+from vigil.app import Services
+from vigil.auth.roles import Permission, RequestContext, Role
+from vigil.errors import NotAuthenticated, VigilError
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    href: str
+    label: str
+    needs: tuple[Permission, ...]  # any of them
+
+
+NAV = (
+    NavItem("/cameras", "Live wall", (Permission.CAMERAS_VIEW,)),
+    NavItem("/alerts", "Alerts", (Permission.ALERTS_REVIEW,)),
+    NavItem("/watchlist", "Watchlist", (Permission.WATCHLIST_READ,)),
+    NavItem("/cases", "Cases", (Permission.CASES_OPEN, Permission.CASES_APPROVE)),
+    NavItem("/audit", "Audit", (Permission.AUDIT_READ,)),
+    NavItem("/admin", "Admin", (Permission.USERS_MANAGE, Permission.CAMERAS_MANAGE)),
+)
+
+
+def allowed(ctx: RequestContext, item: NavItem) -> bool:
+    return any(ctx.principal.can(p) for p in item.needs)
+
+
+ROLE_HOME = {
+    Role.OPERATOR: "/cameras",
+    Role.VIEWER: "/cameras",
+    Role.INVESTIGATOR: "/cases",
+    Role.SUPERVISOR: "/cases",
+    Role.AUDITOR: "/audit",
+    Role.ADMIN: "/admin",
+}
+
+
+def home_of(ctx: RequestContext) -> str:
+    """Where a person lands after signing in: the page their role works from."""
+    role = ctx.principal.role
+    return "/login" if role is None else ROLE_HOME[role]
+
+
+def _when(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("vigil.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+    env.filters["when"] = _when
+    env.globals["Permission"] = Permission
+    return env
+
+
+def viewer(request: Request) -> RequestContext | None:
+    """The signed-in person, or None (an expired or missing session: sign in again)."""
+    try:
+        return authenticate(request)
+    except (NotAuthenticated, VigilError):
+        return None
+
+
+def html(
+    template: str,
+    ctx: RequestContext | None,
+    http_status: int = 200,
+    **data: Any,
+) -> HTMLResponse:
+    nav = [] if ctx is None else [item for item in NAV if allowed(ctx, item)]
+    page = (
+        environment()
+        .get_template(template)
+        .render(me=ctx, nav=nav, can=(lambda p: ctx is not None and ctx.principal.can(p)), **data)
+    )
+    return HTMLResponse(page, status_code=http_status, headers={"Cache-Control": "no-store"})
+
+
+def show(
+    request: Request,
+    template: str,
+    build: Callable[[Services, RequestContext], Mapping[str, Any]],
+) -> Response:
+    """The page for the signed-in person; the sign-in page for anyone else.
+
+    A refusal or bad input from a service becomes an error page with its status.
+    """
+    ctx = viewer(request)
+    if ctx is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    try:
+        data = build(services_of(request), ctx)
+    except VigilError as exc:
+        return html("error.html", ctx, exc.http_status, error=exc)
+    return html(template, ctx, path=request.url.path, **data)

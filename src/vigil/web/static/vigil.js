@@ -1,0 +1,226 @@
+// Vigil's pages: every action is a call to the API, with the session's CSRF token.
+"use strict";
+
+const CSRF_KEY = "vigil-csrf";
+
+async function api(method, url, body) {
+  const headers = { "X-CSRF-Token": sessionStorage.getItem(CSRF_KEY) || "" };
+  let payload;
+  if (body instanceof FormData) {
+    payload = body;
+  } else if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  const response = await fetch(url, { method, headers, body: payload, credentials: "same-origin" });
+  if (response.status === 401) {
+    location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+    throw new Error("signed out");
+  }
+  if (!response.ok) {
+    let message = response.status + " " + response.statusText;
+    try { message = (await response.json()).error.message; } catch (ignored) { /* not JSON */ }
+    throw new Error(message);
+  }
+  return response;
+}
+
+function statusOf(element) {
+  return element.querySelector("[role=status]") || element.parentElement.querySelector("[role=status]");
+}
+
+function say(element, text, isError) {
+  const status = statusOf(element);
+  if (status) {
+    status.textContent = text;
+    status.classList.toggle("error", Boolean(isError));
+  }
+}
+
+function isoOf(value) {  // a datetime-local value is local time: send it with its zone
+  return new Date(value).toISOString();
+}
+
+function jsonOf(form) {
+  const data = {};
+  for (const input of form.elements) {
+    if (!input.name || input.disabled || input.type === "submit") continue;
+    let value = input.value;
+    if (input.dataset.bool !== undefined) { data[input.name] = input.checked; continue; }
+    if (input.type === "checkbox" && !input.checked) {
+      if (input.dataset.list !== undefined && !(input.name in data)) data[input.name] = [];
+      continue;
+    }
+    if (value === "") continue;
+    if (input.dataset.time !== undefined) value = isoOf(value);
+    if (input.dataset.int !== undefined) value = Number(value);
+    if (input.dataset.list !== undefined) {
+      (data[input.name] = data[input.name] || []).push(value);
+    } else {
+      data[input.name] = value;
+    }
+  }
+  return data;
+}
+
+function formDataOf(form) {
+  const data = new FormData(form);
+  for (const input of form.querySelectorAll("[data-time]")) {
+    if (input.value) data.set(input.name, isoOf(input.value));
+  }
+  return data;
+}
+
+function fill(template, values) {  // /x/{group}/y -> /x/city/y
+  return template.replace(/\{(\w+)\}/g, (_, key) => encodeURIComponent(values[key]));
+}
+
+async function save(response, fallbackName) {
+  const blob = await response.blob();
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const match = /filename="([^"]+)"/.exec(disposition);
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = match ? match[1] : fallbackName;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+
+async function submitForm(event) {
+  const form = event.target;
+  event.preventDefault();
+  const button = form.querySelector("[type=submit]");
+  if (button) button.disabled = true;
+  say(form, form.dataset.busy || "Working…");
+  try {
+    if (form.dataset.download) {
+      const values = jsonOf(form);
+      const query = new URLSearchParams();
+      for (const key of form.dataset.query.split(",")) query.set(key, values[key]);
+      const response = await api("GET", form.dataset.download + "?" + query);
+      await save(response, "export.mp4");
+      say(form, "Saved.");
+      return;
+    }
+    const values = jsonOf(form);
+    const url = fill(form.dataset.api, values);
+    const body = form.dataset.encoding === "multipart" ? formDataOf(form)
+      : form.dataset.encoding === "json" ? values : undefined;
+    const response = await api(form.dataset.method || "POST", url, body);
+    if (form.dataset.go) {
+      const created = await response.json();
+      location.href = fill(form.dataset.go, created);
+    } else {
+      location.reload();
+    }
+  } catch (error) {
+    say(form, error.message, true);
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+async function clickAction(button) {
+  button.disabled = true;
+  say(button, button.dataset.busy || "Working…");
+  try {
+    if (button.dataset.fetch) {
+      const response = await api("GET", button.dataset.fetch);
+      await save(response, "download");
+      say(button, "Downloaded.");
+    } else {
+      await api(button.dataset.method || "POST", button.dataset.api);
+      location.reload();
+    }
+  } catch (error) {
+    say(button, error.message, true);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function playLive(video) {  // endless fMP4 from the newest keyframe; reconnect on a drop
+  const state = document.getElementById("state");
+  const connect = () => { video.src = video.dataset.live + "?t=" + Date.now(); video.play().catch(() => {}); };
+  const retry = () => { if (state) state.textContent = "reconnecting"; setTimeout(connect, 2000); };
+  video.addEventListener("playing", () => { if (state) state.textContent = "live"; });
+  video.addEventListener("ended", retry);
+  video.addEventListener("error", retry);
+  connect();
+}
+
+function timeline(bar) {
+  const video = document.getElementById("playback");
+  const state = document.getElementById("playback-state");
+  const play = (at) => {
+    const start = new Date(at);
+    const end = new Date(Math.min(start.getTime() + 60000, Date.now()));
+    const query = new URLSearchParams({ start: start.toISOString(), end: end.toISOString() });
+    video.src = "/api/v1/cameras/" + encodeURIComponent(bar.dataset.camera) + "/recording.mp4?" + query;
+    video.play().catch(() => {});
+    state.textContent = "Playing from " + start.toLocaleString();
+  };
+  bar.addEventListener("click", (event) => {  // play from where the bar was clicked
+    const box = bar.getBoundingClientRect();
+    const from = new Date(bar.dataset.start).getTime();
+    const to = new Date(bar.dataset.end).getTime();
+    let at = from + (to - from) * (event.clientX - box.left) / box.width;
+    const run = event.target.closest(".rec");
+    if (run) at = Math.max(at, new Date(run.dataset.at).getTime());  // keys: from its start
+    play(new Date(at).toISOString());
+  });
+  video.addEventListener("error", () => { state.textContent = "Nothing recorded there (a gap)."; });
+}
+
+function followAlerts(element) {  // new alerts as server-sent events
+  const source = new EventSource(element.dataset.events);
+  source.addEventListener("alert", (event) => {
+    const alert = JSON.parse(event.data);
+    element.textContent = "New alert " + alert.id + " at " + alert.camera + ": reload to review.";
+  });
+  source.onerror = () => { element.textContent = "Live alert updates paused; reload to reconnect."; };
+}
+
+async function login(event) {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const message = document.getElementById("message");
+  const response = await fetch("/api/v1/auth/login", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username: form.get("username"), password: form.get("password") }),
+  });
+  if (!response.ok) { message.textContent = (await response.json()).error.message; return; }
+  sessionStorage.setItem(CSRF_KEY, (await response.json()).csrf_token);
+  const next = new URLSearchParams(location.search).get("next");
+  location.href = next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const loginForm = document.getElementById("login");
+  if (loginForm) loginForm.addEventListener("submit", login);
+  const logout = document.getElementById("logout");
+  if (logout) {
+    logout.addEventListener("click", async () => {
+      try { await api("POST", "/api/v1/auth/logout"); } finally {
+        sessionStorage.removeItem(CSRF_KEY);
+        location.href = "/login";
+      }
+    });
+  }
+  for (const form of document.querySelectorAll("form[data-api], form[data-download]")) {
+    form.addEventListener("submit", submitForm);
+  }
+  for (const button of document.querySelectorAll("button[data-api], button[data-fetch]")) {
+    button.addEventListener("click", () => clickAction(button));
+  }
+  for (const video of document.querySelectorAll("video[data-live]")) playLive(video);
+  const bar = document.getElementById("timeline");
+  if (bar) timeline(bar);
+  const news = document.querySelector("[data-events]");
+  if (news) followAlerts(news);
+  for (const image of document.querySelectorAll("img[data-fallback]")) {
+    image.addEventListener("error", () => { image.alt = "(face no longer stored: " + image.dataset.fallback + ")"; });
+  }
+});
