@@ -183,9 +183,11 @@ def test_open_cases_keep_their_results_biometrics_until_closed(
             )
 
     assert described() == set(kept)
+    assert [c.face_stored for c in env.services.search.results(w.ivy, case)] == [True, True]
     env.services.cases.close(w.ivy, case)
     assert expire_biometrics(env.services.access, timedelta(hours=72), later) == 2
     assert described() == set()
+    assert [c.face_stored for c in env.services.search.results(w.ivy, case)] == [False, False]
     assert others
 
 

@@ -377,6 +377,7 @@ class CandidateOut(BaseModel):
     match: bool = Field(description="Within the operating point")
     probe: int = Field(description="Which of the search's photos it is nearest to")
     confirmed_by: str | None
+    face_stored: bool = Field(description="Its face crop is kept (crop.jpg answers)")
 
 
 class SearchOut(BaseModel):

@@ -392,16 +392,16 @@ class CaseService:
         """Seal urgent cases not approved in time: delete their results (audited as system)."""
         now = now or datetime.now(UTC)
         deadline = now - timedelta(hours=self.config.urgent_approval_h)
+        query = select(CaseRow).where(
+            CaseRow.urgent.is_(True),
+            CaseRow.state == "requested",
+            CaseRow.requested_at <= deadline,
+        )
+        with self.db.read() as session:  # the common case: nothing to seal, no write lock
+            if session.scalar(query.with_only_columns(CaseRow.id).limit(1)) is None:
+                return 0
         with self.db.write() as session:
-            overdue = list(
-                session.scalars(
-                    select(CaseRow).where(
-                        CaseRow.urgent.is_(True),
-                        CaseRow.state == "requested",
-                        CaseRow.requested_at <= deadline,
-                    )
-                )
-            )
+            overdue = list(session.scalars(query))
             for row in overdue:
                 row.state, row.ended_at = "sealed", now
                 deleted = _delete_results(session, row.id)

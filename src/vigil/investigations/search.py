@@ -54,6 +54,7 @@ class Candidate:
     match: bool  # within the operating point
     probe: int  # which of the search's photos it is nearest to
     confirmed_by: str | None
+    face_stored: bool  # its crop is kept (open cases keep it; otherwise it expires)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +69,7 @@ class Candidate:
             "match": self.match,
             "probe": self.probe,
             "confirmed_by": self.confirmed_by,
+            "face_stored": self.face_stored,
         }
 
 
@@ -119,8 +121,8 @@ def candidates(
     """Results with where and when their sightings were (sightings read once, in bulk)."""
     ids = [r.sighting_id for r in rows]
     places = {
-        sighting_id: (start, end, camera, site, lat, lon)
-        for sighting_id, start, end, camera, site, lat, lon in session.execute(
+        sighting_id: (start, end, camera, site, lat, lon, stored)
+        for sighting_id, start, end, camera, site, lat, lon, stored in session.execute(
             select(
                 SightingRow.id,
                 SightingRow.start,
@@ -129,6 +131,7 @@ def candidates(
                 Site.name,
                 Camera.latitude,
                 Camera.longitude,
+                SightingRow.crop.is_not(None),
             )
             .join(Camera, Camera.id == SightingRow.camera_id)
             .outerjoin(Site, Site.id == Camera.site_id)
@@ -137,7 +140,7 @@ def candidates(
     }
     found = []
     for row in rows:
-        start, end, camera, site, lat, lon = places[row.sighting_id]
+        start, end, camera, site, lat, lon, stored = places[row.sighting_id]
         found.append(
             Candidate(
                 row.sighting_id,
@@ -153,6 +156,7 @@ def candidates(
                 row.distance <= point.threshold,
                 row.probe,
                 row.confirmed_by,
+                bool(stored),
             )
         )
     return found

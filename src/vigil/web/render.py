@@ -21,7 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from vigil.api.context import authenticate, services_of
 from vigil.app import Services
 from vigil.auth.roles import Permission, RequestContext, Role
-from vigil.errors import NotAuthenticated, VigilError
+from vigil.errors import VigilError
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +80,7 @@ def viewer(request: Request) -> RequestContext | None:
     """The signed-in person, or None (an expired or missing session: sign in again)."""
     try:
         return authenticate(request)
-    except (NotAuthenticated, VigilError):
+    except VigilError:  # not signed in, or a session that ended or expired
         return None
 
 

@@ -166,12 +166,12 @@ function timeline(bar) {
     const box = bar.getBoundingClientRect();
     const from = new Date(bar.dataset.start).getTime();
     const to = new Date(bar.dataset.end).getTime();
-    let at = from + (to - from) * (event.clientX - box.left) / box.width;
     const run = event.target.closest(".rec");
-    if (run) at = Math.max(at, new Date(run.dataset.at).getTime());  // keys: from its start
-    play(new Date(at).toISOString());
+    if (!run) { state.textContent = "Nothing was recorded at that moment."; return; }
+    const at = from + (to - from) * (event.clientX - box.left) / box.width;
+    play(new Date(Math.max(at, new Date(run.dataset.at).getTime())).toISOString());  // keys: from its start
   });
-  video.addEventListener("error", () => { state.textContent = "Nothing recorded there (a gap)."; });
+  video.addEventListener("error", () => { state.textContent = "That recording could not be played."; });
 }
 
 function followAlerts(element) {  // new alerts as server-sent events
