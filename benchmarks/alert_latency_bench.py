@@ -29,10 +29,12 @@ import numpy as np
 from matplotlib import cbook
 from sqlalchemy import select
 
+from vigil.analytics.pipeline import backlog
 from vigil.app import Services, open_services
 from vigil.auth.roles import LOCAL, Principal, RequestContext, Role
 from vigil.cameras.registry import CameraSpec
 from vigil.cli.setup import recording
+from vigil.config import load_config, save_config
 from vigil.datadir import initialise
 from vigil.sim.server import wait_until_serving
 from vigil.store.models import AlertRow, Camera
@@ -57,6 +59,9 @@ def as_user(services: Services, name: str, role: Role) -> RequestContext:
 def run(args: argparse.Namespace, root: Path) -> None:
     data = root / "data"
     initialise(data, admin_password=PASSWORD, request_id="bench")
+    config = load_config(data)
+    analytics = config.analytics.model_copy(update={"workers": args.workers})
+    save_config(data, config.model_copy(update={"analytics": analytics}))
     truth_file = root / "truth.json"
     port = 18554
     sim = subprocess.Popen(  # noqa: S603 - our own command line
@@ -87,6 +92,7 @@ def run(args: argparse.Namespace, root: Path) -> None:
         with recording(services):  # closes the services at the end
             time.sleep(args.seconds)
             stopped = datetime.now(UTC)
+            waiting = backlog(services.segments)
             with db.read() as session:
                 alerts = [
                     (camera, seen, created)
@@ -99,6 +105,10 @@ def run(args: argparse.Namespace, root: Path) -> None:
     finally:
         sim.terminate()
         sim.wait(20)
+    print(
+        f"{args.cameras} cameras, {args.workers} analysis workers, {args.seconds:.0f} s: "
+        f"{waiting.segments} segments waiting at the end, {waiting.lag_s(stopped):.1f} s behind"
+    )
     report(json.loads(truth_file.read_text()), alerts, stopped)
 
 
@@ -140,6 +150,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cameras", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=90.0)
+    parser.add_argument("--workers", type=int, default=1, help="analytics.workers")
     parser.add_argument(
         "--photo",
         type=Path,
