@@ -260,6 +260,21 @@ def test_auditor_and_admin_pages(browser: Browser, server: Served) -> None:
     admin.page.get_by_role("button", name="Grant").click()
     members = admin.page.locator("td", has_text=re.compile(r"\baud\b.*\bolga\b"))
     expect(members).to_have_count(1)  # the groups table, after the page reloaded
+    page = admin.page
+    page.get_by_label("For user").fill("aud")
+    page.get_by_label("Label").fill("reports")
+    page.get_by_role("button", name="Create token").click()
+    page.get_by_text("shown only once: vigil_").wait_for()
+    admin.shot("admin-token-created")
+    admin.visit("/admin", "admin-tokens")
+    token = page.locator("#tokens tr", has_text="reports")
+    token.get_by_role("button", name="Revoke").click()
+    expect(token.locator("td").nth(5)).to_have_text("yes")
+    page.get_by_role("button", name="Disable otto").click()
+    otto = page.locator("#users tr", has=page.locator("td", has_text=re.compile("^otto$")))
+    expect(otto.locator("td").nth(3)).to_have_text("yes")
     admin.close()
+    assert [e["actor"] for e in _entries(server, "token.revoke")] == ["admin"]
+    assert [e["target"] for e in _entries(server, "user.disable")] == ["user:otto"]
     by_admin = [e for e in _entries(server, "camera_group.grant") if e["actor"] == "admin"]
     assert [e["target"] for e in by_admin] == ["camera_group:city"]

@@ -164,7 +164,7 @@ def admin(request: Request) -> Response:
         cameras = services.cameras.list(ctx)
         return {
             "users": services.users.list(ctx),
-            "tokens": services.tokens.list(ctx),
+            "tokens": services.tokens.list(ctx, "*"),  # every user's
             "cameras": [(c, services.recordings.status(ctx, c.name)) for c in cameras],
             "groups": services.groups.list(ctx),
             "roles": [str(r) for r in Role],

@@ -112,6 +112,10 @@ async function submitForm(event) {
     if (form.dataset.go) {
       const created = await response.json();
       location.href = fill(form.dataset.go, created);
+    } else if (form.dataset.show) {  // shown once, never stored by the page (a new secret)
+      const created = await response.json();
+      say(form, "Copy it now, it is shown only once: " + created[form.dataset.show]);
+      form.reset();
     } else {
       location.reload();
     }
