@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import select, update
 
@@ -13,17 +14,21 @@ from tests.investigations.world import (
     NOON,
     approved_case,
     her_sightings,
+    hopper,
     mirrored,
     spec,
     strangers,
     world,
 )
+from tests.sightings import sightings_at
 from vigil.analytics.expiry import expire_biometrics
+from vigil.analytics.sightings import store_sightings
 from vigil.audit.log import EntryFilter
 from vigil.auth.roles import RequestContext, Role
 from vigil.cameras.registry import CameraSpec
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
 from vigil.investigations.search import SearchResult
+from vigil.recording.index import Segment
 from vigil.store.models import CaseResult, CaseRow, SightingRow
 
 
@@ -201,3 +206,33 @@ def test_hits_outside_the_window_do_not_crowd_out_those_inside(
     found = env.services.search.search(w.ivy, case, [("p.jpg", mirrored(portrait_path))], limit=1)
     assert [c.sighting_id for c in found.results] == [inside]
     assert found.in_scope == 1
+
+
+def test_reanalysing_a_segment_keeps_the_sightings_a_case_found(
+    env: Env, portrait_path: Path
+) -> None:
+    w = world(env)
+    segment = env.services.segments.add(
+        Segment(0, w.cameras["gate"], NOON, NOON + timedelta(seconds=4), 1, "0" * 64, "1/s.mp4")
+    )
+    vectors = (hopper(portrait_path).descriptor + np.zeros((2, 128))).astype(np.float32)
+    with env.services.db.write() as session:
+        first = store_sightings(
+            session, w.cameras["gate"], sightings_at(vectors, NOON), source="segment",
+            segment_id=segment.id,
+        )  # fmt: skip
+    case = approved_case(w, ["gate"])
+    found = env.services.search.search(w.ivy, case, [("p.jpg", mirrored(portrait_path))], limit=1)
+    (kept,) = [c.sighting_id for c in found.results]
+    with env.services.db.write() as session:  # the segment is analysed again
+        again = store_sightings(
+            session, w.cameras["gate"], sightings_at(vectors, NOON), source="segment",
+            segment_id=segment.id,
+        )  # fmt: skip
+    with env.services.db.read() as session:
+        rows = {r.id: r for r in session.scalars(select(SightingRow))}
+    assert set(rows) == {kept, *again}  # the other first sighting was replaced
+    assert rows[kept].segment_id is None
+    assert rows[kept].source == "segment, kept as evidence"
+    assert kept in first
+    assert [c.sighting_id for c in env.services.search.results(w.ivy, case)] == [kept]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from vigil.analytics.analyzer import Sighting
-from vigil.store.models import AlertRow, SightingRow
+from vigil.store.models import AlertRow, CaseResult, SightingRow
 
 
 def store_sightings(
@@ -20,14 +20,30 @@ def store_sightings(
     source: str,
     segment_id: int | None = None,
 ) -> list[int]:
-    """Insert the sightings; for a segment, its earlier sightings go first (idempotent)."""
+    """Insert the sightings; for a segment, its earlier sightings go first (idempotent).
+
+    Earlier sightings that are evidence (a reviewed alert's, a case's result) are kept,
+    detached from the segment, so that re-analysis never deletes what people relied on.
+    """
     if segment_id is not None:
-        replaced = select(SightingRow.id).where(SightingRow.segment_id == segment_id)
-        # Unreviewed alerts go with their sightings; reviewed ones stay on record.
+        of_segment = SightingRow.segment_id == segment_id
+        evidence = select(CaseResult.sighting_id).union(
+            select(AlertRow.sighting_id).where(
+                AlertRow.state != "pending", AlertRow.sighting_id.is_not(None)
+            )
+        )
+        session.execute(
+            update(SightingRow)
+            .where(of_segment, SightingRow.id.in_(evidence))
+            .values(segment_id=None, source="segment, kept as evidence")
+            .execution_options(synchronize_session=False)
+        )
+        replaced = select(SightingRow.id).where(of_segment)
+        # Unreviewed alerts go with their sightings.
         session.execute(
             delete(AlertRow).where(AlertRow.state == "pending", AlertRow.sighting_id.in_(replaced))
         )
-        session.execute(delete(SightingRow).where(SightingRow.segment_id == segment_id))
+        session.execute(delete(SightingRow).where(of_segment))
     now = datetime.now(UTC)
     rows = [
         SightingRow(
