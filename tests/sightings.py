@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import Env
 from vigil.analytics.analyzer import Sighting
@@ -15,7 +15,7 @@ from vigil.auth.roles import Role
 from vigil.faces.model import Box
 from vigil.faces.quality import Quality
 from vigil.search.vectors import decode
-from vigil.store.models import WatchlistPhoto
+from vigil.store.models import AlertRow, WatchlistPhoto
 
 
 def sightings_at(vectors: np.ndarray, at: datetime) -> list[Sighting]:
@@ -55,12 +55,15 @@ def approved_entry(env: Env, portrait: Path, label: str = "suspect D") -> int:
 
 
 def matching_alert(env: Env, camera: int) -> int:
-    """Store a sighting whose descriptor is a reference photo's own: it raises an alert."""
+    """Store a sighting whose descriptor is a reference photo's own: it raises an alert.
+
+    Each call's sighting is minutes from the others, so none joins an earlier alert.
+    """
     with env.services.db.read() as session:
         reference = decode(session.scalars(select(WatchlistPhoto.embedding).limit(1)).one())
-    (sighting,) = store_sightings_at(
-        env, camera, reference[np.newaxis, :], datetime.now(UTC) - timedelta(minutes=1)
-    )
+        earlier = session.scalar(select(func.count(AlertRow.id))) or 0
+    at = datetime.now(UTC) - timedelta(minutes=1 + 5 * earlier)
+    (sighting,) = store_sightings_at(env, camera, reference[np.newaxis, :], at)
     with env.services.db.write() as session:
         (alert,) = env.services.analytics.matcher.match(session, [sighting])
         return alert.id

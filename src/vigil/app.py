@@ -162,7 +162,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     live = LiveHub()
     engine = build_face_engine(config.faces)
     point = OperatingPoint.of(config.faces)
-    matcher = Matcher(access, point)
+    matcher = Matcher(access, point, timedelta(seconds=config.analytics.alert_merge_s))
     vectors = FaissDayIndex(db)
     cases = CaseService(access, config.cases)
     return Services(

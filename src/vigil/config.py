@@ -97,6 +97,9 @@ class AnalyticsConfig(Section):
     best_per_track: int = Field(default=3, ge=1, le=20)
     # Hours after which sightings that matched no watchlist entry lose crop and descriptor.
     biometric_retention_h: float = Field(default=72.0, gt=0, le=24 * 365)
+    # A match this soon after an alert's last sighting (same entry, same camera) joins that
+    # alert instead of raising another: one alert per appearance. 0 raises one per sighting.
+    alert_merge_s: float = Field(default=30.0, ge=0, le=3600)
 
 
 class EventsConfig(Section):

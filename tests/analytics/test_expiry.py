@@ -12,7 +12,7 @@ from tests.recorded import add_camera
 from tests.sightings import store_sightings_at
 from vigil.analytics.expiry import expire_biometrics
 from vigil.audit.log import EntryFilter
-from vigil.store.models import AlertRow, SightingRow, WatchlistEntry
+from vigil.store.models import AlertRow, AlertSighting, SightingRow, WatchlistEntry
 
 
 def test_only_old_unmatched_sightings_are_erased(env: Env) -> None:
@@ -28,12 +28,13 @@ def test_only_old_unmatched_sightings_are_erased(env: Env) -> None:
         )  # fmt: skip
         session.add(entry)
         session.flush()
-        session.add(
-            AlertRow(
-                entry_id=entry.id, sighting_id=old_matched, camera_id=camera, seen_at=now,
-                distance=0.3, similarity=0.8, state="pending", created_at=now,
-            )
+        alert = AlertRow(
+            entry_id=entry.id, sighting_id=old_matched, camera_id=camera, seen_at=now,
+            distance=0.3, similarity=0.8, state="pending", created_at=now,
         )  # fmt: skip
+        session.add(alert)
+        session.flush()
+        session.add(AlertSighting(alert_id=alert.id, sighting_id=old_matched))  # as matched
 
     assert expire_biometrics(env.services.access, timedelta(hours=72)) == 1
     assert expire_biometrics(env.services.access, timedelta(hours=72)) == 0

@@ -7,16 +7,21 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from tests.conftest import Env
 from tests.recorded import add_camera
+from tests.sightings import approved_entry, store_sightings_at
 from tests.streams import people_folder, scene_video
 from vigil.audit.log import EntryFilter
 from vigil.auth.roles import Role
 from vigil.errors import Conflict, Forbidden, InvalidInput
+from vigil.search.vectors import decode
 from vigil.sim.scenario import Renderer, Scenario, load_people
+from vigil.store.models import WatchlistPhoto
 
 NEXT_MONTH = datetime.now(UTC) + timedelta(days=30)
 
@@ -102,11 +107,12 @@ def test_matches_raise_alerts_that_two_people_must_confirm(
     assert before.alerts == 0  # not approved yet: nothing matches
     env.services.watchlists.approve(env.add_user("sue", Role.SUPERVISOR), entry)
     after = env.services.analytics.import_video(analyst, video, "gate", datetime.now(UTC))
-    assert after.alerts == len(after.sightings) >= 1
+    assert 1 <= after.alerts <= len(after.sightings)  # walkers seen moments apart: merged
 
     olga, otto = env.add_user("olga", Role.OPERATOR), env.add_user("otto", Role.OPERATOR)
     alerts, rejected = env.services.alerts.list(olga, "pending")
     assert (len(alerts), rejected) == (after.alerts, 0)
+    assert sum(a.sightings for a in alerts) == len(after.sightings)
     first = alerts[-1]
     assert (first.label, first.camera, first.entry_id) == ("suspect A", "gate", entry)
     assert first.similarity > 0.5
@@ -137,3 +143,31 @@ def test_matches_raise_alerts_that_two_people_must_confirm(
     env.services.watchlists.end(env.add_user("ivo", Role.INVESTIGATOR), entry)
     again = env.services.analytics.import_video(analyst, video, "gate", datetime.now(UTC))
     assert again.alerts == 0  # ended entries match nothing
+
+
+def test_one_appearance_is_one_alert(env: Env, portrait_path: Path) -> None:
+    """Sightings of the entry moments apart at one camera join the alert already raised."""
+    gate, yard = add_camera(env, "gate"), add_camera(env, "yard")
+    approved_entry(env, portrait_path)
+    with env.services.db.read() as session:
+        reference = decode(session.scalars(select(WatchlistPhoto.embedding).limit(1)).one())
+    face = reference[np.newaxis, :]
+    start = datetime.now(UTC) - timedelta(hours=1)
+
+    def seen(camera: int, after_s: float) -> list[int]:
+        ids = store_sightings_at(env, camera, face, start + timedelta(seconds=after_s))
+        with env.services.db.write() as session:
+            return [a.id for a in env.services.analytics.matcher.match(session, ids)]
+
+    (first,) = seen(gate, 0)
+    assert seen(gate, 20) == []  # 15 s after the first one ended: the same appearance
+    assert seen(yard, 25) != []  # another camera: another alert
+    assert seen(gate, 90) != []  # over a minute later: a new appearance
+    olga = env.add_user("olga", Role.OPERATOR)
+    alerts = {a.id: a for a in env.services.alerts.list(olga)[0]}
+    assert alerts[first].sightings == 2
+    assert alerts[first].last_seen_at == start + timedelta(seconds=25)
+    assert len(alerts) == 3
+    with env.services.db.read() as session:
+        again = env.services.audit.entries(session, EntryFilter(action="alert.seen_again"))
+    assert [e.target for e in again] == [f"alert:{first}"]

@@ -16,7 +16,14 @@ from sqlalchemy import func, select
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.errors import Conflict, InvalidInput, NotFound
-from vigil.store.models import AlertRow, Camera, SightingRow, WatchlistEntry, WatchlistPhoto
+from vigil.store.models import (
+    AlertRow,
+    AlertSighting,
+    Camera,
+    SightingRow,
+    WatchlistEntry,
+    WatchlistPhoto,
+)
 
 STATES = ("pending", "confirmed", "actionable", "rejected")
 
@@ -29,6 +36,8 @@ class AlertInfo:
     camera: str
     sighting_id: int | None
     seen_at: datetime
+    last_seen_at: datetime
+    sightings: int  # its first and those merged into it
     similarity: float
     distance: float
     estimated_fmr: float | None
@@ -45,6 +54,8 @@ class AlertInfo:
             "camera": self.camera,
             "sighting_id": self.sighting_id,
             "seen_at": self.seen_at.isoformat(),
+            "last_seen_at": self.last_seen_at.isoformat(),
+            "sightings": self.sightings,
             "similarity": round(self.similarity, 4),
             "distance": round(self.distance, 4),
             "estimated_fmr": self.estimated_fmr,
@@ -55,7 +66,7 @@ class AlertInfo:
         }
 
 
-def _info(row: AlertRow, label: str, camera: str) -> AlertInfo:
+def _info(row: AlertRow, label: str, camera: str, sightings: int) -> AlertInfo:
     return AlertInfo(
         row.id,
         row.entry_id,
@@ -63,6 +74,8 @@ def _info(row: AlertRow, label: str, camera: str) -> AlertInfo:
         camera,
         row.sighting_id,
         row.seen_at,
+        row.last_seen_at or row.seen_at,
+        sightings,
         row.similarity,
         row.distance,
         row.estimated_fmr,
@@ -73,8 +86,13 @@ def _info(row: AlertRow, label: str, camera: str) -> AlertInfo:
     )
 
 
+_MERGED = (
+    select(func.count(AlertSighting.sighting_id))
+    .where(AlertSighting.alert_id == AlertRow.id)
+    .scalar_subquery()
+)
 _JOINED = (
-    select(AlertRow, WatchlistEntry.label, Camera.name)
+    select(AlertRow, WatchlistEntry.label, Camera.name, _MERGED)
     .join(WatchlistEntry, WatchlistEntry.id == AlertRow.entry_id)
     .join(Camera, Camera.id == AlertRow.camera_id)
 )
@@ -94,7 +112,7 @@ class AlertService:
             query = _JOINED.order_by(AlertRow.id.desc())
             if state is not None:
                 query = query.where(AlertRow.state == state)
-            alerts = [_info(row, label, camera) for row, label, camera in session.execute(query)]
+            alerts = [_info(*found) for found in session.execute(query)]
             rejected = session.scalar(
                 select(func.count(AlertRow.id)).where(AlertRow.state == "rejected")
             )
@@ -141,7 +159,7 @@ class AlertService:
             rows = session.execute(
                 _JOINED.where(AlertRow.id > after_id).order_by(AlertRow.id).limit(100)
             )
-            return [_info(row, label, camera) for row, label, camera in rows]
+            return [_info(*found) for found in rows]
 
     def confirm(self, ctx: RequestContext, alert_id: int) -> AlertInfo:
         return self._review(ctx, alert_id, confirm=True)
@@ -159,7 +177,7 @@ class AlertService:
             found = session.execute(_JOINED.where(AlertRow.id == alert_id)).one_or_none()
             if found is None:
                 raise NotFound(f"no alert {alert_id}", alert=alert_id)
-            row, label, camera = found
+            row, label, camera, merged = found
             before = row.state
             now = datetime.now(UTC)
             me = ctx.principal.name
@@ -177,4 +195,4 @@ class AlertService:
                 row.state, row.second_by, row.second_at = "actionable", me, now
             details = {"from": before, "to": row.state, "entry": row.entry_id}
             self.access.record(session, ctx, action, target, details)
-            return _info(row, label, camera)
+            return _info(row, label, camera, merged)

@@ -17,13 +17,13 @@ from sqlalchemy import CursorResult, select, update
 from vigil.auth.access import Access
 from vigil.auth.roles import SYSTEM, RequestContext
 from vigil.investigations.cases import OPEN_STATES
-from vigil.store.models import AlertRow, CaseResult, CaseRow, SightingRow
+from vigil.store.models import AlertSighting, CaseResult, CaseRow, SightingRow
 
 
 def expire_biometrics(access: Access, retention: timedelta, now: datetime | None = None) -> int:
     """Erase expired crops and descriptors; returns how many sightings lost them (audited)."""
     cutoff = (now or datetime.now(UTC)) - retention
-    matched = select(AlertRow.sighting_id).where(AlertRow.sighting_id.is_not(None))
+    matched = select(AlertSighting.sighting_id)
     in_case = (
         select(CaseResult.sighting_id)
         .join(CaseRow, CaseRow.id == CaseResult.case_id)

@@ -1,14 +1,18 @@
 """Matching new sightings against the approved, unexpired watchlist entries.
 
 Alerts are raised in the transaction that stores the sightings, so a sighting and its
-alert exist together or not at all; each raise is in the audit log (actor: system).
+alert exist together or not at all; each raise is in the audit log (actor: system). A
+person walking past a camera is tracked in several sightings (a track ends at a segment's
+end, or when the face is lost for a moment): a match within ``merge`` of an alert's last
+sighting, for the same entry at the same camera, joins that alert (audited as
+``alert.seen_again``) instead of raising another one for people to review.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,7 +24,13 @@ from vigil.auth.roles import SYSTEM, RequestContext
 from vigil.config import FacesConfig
 from vigil.faces.compare import compare
 from vigil.search.vectors import decode
-from vigil.store.models import AlertRow, SightingRow, WatchlistEntry, WatchlistPhoto
+from vigil.store.models import (
+    AlertRow,
+    AlertSighting,
+    SightingRow,
+    WatchlistEntry,
+    WatchlistPhoto,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +71,10 @@ def active_references(session: Session, now: datetime) -> list[tuple[int, NDArra
 
 
 class Matcher:
-    def __init__(self, access: Access, point: OperatingPoint) -> None:
+    def __init__(self, access: Access, point: OperatingPoint, merge: timedelta) -> None:
         self.access = access
         self.point = point
+        self.merge = merge
 
     def match(self, session: Session, sighting_ids: list[int]) -> list[AlertRow]:
         """Raise one alert per sighting that matches an active entry (its nearest)."""
@@ -73,7 +84,9 @@ class Matcher:
         references = active_references(session, now)
         if not references:
             return []
-        sightings = session.scalars(select(SightingRow).where(SightingRow.id.in_(sighting_ids)))
+        sightings = session.scalars(
+            select(SightingRow).where(SightingRow.id.in_(sighting_ids)).order_by(SightingRow.start)
+        )
         alerts = []
         for sighting in sightings:
             if sighting.embedding is None:
@@ -85,11 +98,16 @@ class Matcher:
             )
             if not best.same:
                 continue
+            ongoing = self._ongoing(session, entry_id, sighting)
+            if ongoing is not None:
+                self._join(session, ongoing, sighting, best.distance)
+                continue
             alert = AlertRow(
                 entry_id=entry_id,
                 sighting_id=sighting.id,
                 camera_id=sighting.camera_id,
                 seen_at=sighting.start,
+                last_seen_at=sighting.end,
                 distance=best.distance,
                 similarity=best.similarity,
                 estimated_fmr=self.point.estimated_fmr(best.distance),
@@ -98,6 +116,7 @@ class Matcher:
             )
             session.add(alert)
             session.flush()
+            session.add(AlertSighting(alert_id=alert.id, sighting_id=sighting.id))
             ctx = RequestContext(SYSTEM, uuid.uuid4().hex, "analysis")
             details = {
                 "entry": entry_id,
@@ -108,3 +127,30 @@ class Matcher:
             self.access.record(session, ctx, "alert.raise", f"alert:{alert.id}", details)
             alerts.append(alert)
         return alerts
+
+    def _ongoing(self, session: Session, entry_id: int, sighting: SightingRow) -> AlertRow | None:
+        """The alert of this entry at this camera whose last sighting was moments ago."""
+        if self.merge <= timedelta(0):
+            return None
+        return session.scalar(
+            select(AlertRow)
+            .where(
+                AlertRow.entry_id == entry_id,
+                AlertRow.camera_id == sighting.camera_id,
+                AlertRow.seen_at <= sighting.end,
+                AlertRow.last_seen_at >= sighting.start - self.merge,
+            )
+            .order_by(AlertRow.id.desc())
+            .limit(1)
+        )
+
+    def _join(
+        self, session: Session, alert: AlertRow, sighting: SightingRow, distance: float
+    ) -> None:
+        session.add(AlertSighting(alert_id=alert.id, sighting_id=sighting.id))
+        if alert.last_seen_at is None or sighting.end > alert.last_seen_at:
+            alert.last_seen_at = sighting.end
+        session.flush()
+        ctx = RequestContext(SYSTEM, uuid.uuid4().hex, "analysis")
+        details = {"sighting": sighting.id, "distance": round(distance, 4)}
+        self.access.record(session, ctx, "alert.seen_again", f"alert:{alert.id}", details)

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from vigil.analytics.analyzer import Sighting
-from vigil.store.models import AlertRow, CaseResult, SightingRow
+from vigil.store.models import AlertRow, AlertSighting, CaseResult, SightingRow
 
 
 def store_sightings(
@@ -28,9 +28,9 @@ def store_sightings(
     if segment_id is not None:
         of_segment = SightingRow.segment_id == segment_id
         evidence = select(CaseResult.sighting_id).union(
-            select(AlertRow.sighting_id).where(
-                AlertRow.state != "pending", AlertRow.sighting_id.is_not(None)
-            )
+            select(AlertSighting.sighting_id)
+            .join(AlertRow, AlertRow.id == AlertSighting.alert_id)
+            .where(AlertRow.state != "pending")
         )
         session.execute(
             update(SightingRow)

@@ -308,6 +308,8 @@ class AlertOut(BaseModel):
     camera: str
     sighting_id: int | None
     seen_at: datetime
+    last_seen_at: datetime = Field(description="End of the latest sighting merged into it")
+    sightings: int = Field(description="Sightings of this appearance: the first and merged")
     similarity: float
     distance: float
     estimated_fmr: float | None = Field(description="Empty until thresholds are calibrated")

@@ -333,6 +333,8 @@ class AlertRow(Base):
     )
     camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"))
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The end of the latest sighting merged into it (the same person, camera, entry).
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     distance: Mapped[float] = mapped_column(Float)
     similarity: Mapped[float] = mapped_column(Float)
     estimated_fmr: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -344,6 +346,22 @@ class AlertRow(Base):
     second_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     rejected_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AlertSighting(Base):
+    """A sighting an alert stands for: its first, and those merged into it since."""
+
+    __tablename__ = "alert_sightings"
+
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    sighting_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("sightings.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    )
 
 
 class CaseRow(Base):
