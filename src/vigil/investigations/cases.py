@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from vigil.auth.access import Access
@@ -27,7 +27,7 @@ from vigil.auth.users import find_user, parse_role
 from vigil.cameras.registry import find_visible
 from vigil.config import CasesConfig
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
-from vigil.investigations.notices import raise_notice
+from vigil.investigations.abuse import AbuseGuard
 from vigil.store.models import Camera, CameraGroup, CaseCamera, CaseMember, CaseResult, CaseRow
 
 MAX_TEXT = 2000
@@ -200,6 +200,7 @@ class CaseService:
         self.access = access
         self.db = access.db
         self.config = config
+        self.guard = AbuseGuard(access, config)
 
     def open(self, ctx: RequestContext, spec: CaseSpec) -> CaseInfo:
         with self.access.attempt(ctx, Permission.CASES_OPEN, "case.open", "cases"):
@@ -239,7 +240,7 @@ class CaseService:
                 info = case_info(session, row)
                 details = {k: v for k, v in info.to_dict().items() if k != "status"}
                 self.access.record(session, ctx, "case.open", f"case:{row.id}", details)
-                self._watch_openings(session, ctx, row.id, now)
+                self.guard.opened(session, ctx, row.id, now)
                 return info
 
     def _scope(self, session: Session, ctx: RequestContext, spec: CaseSpec) -> list[Camera]:
@@ -254,27 +255,6 @@ class CaseService:
         if not cameras:
             raise InvalidInput("the scope holds no camera")
         return list(cameras.values())
-
-    def _watch_openings(
-        self, session: Session, ctx: RequestContext, case_id: int, now: datetime
-    ) -> None:
-        opened = session.scalar(
-            select(func.count(CaseRow.id)).where(
-                CaseRow.requested_by == ctx.principal.name,
-                CaseRow.requested_at > now - timedelta(days=1),
-            )
-        )
-        if opened and opened >= self.config.opened_per_day_notice:
-            message = f"{ctx.principal.name} opened {opened} cases within 24 hours"
-            raise_notice(
-                self.access,
-                session,
-                "many_cases",
-                ctx.principal.name,
-                message,
-                case_id=case_id,
-                now=now,
-            )
 
     def approve(self, ctx: RequestContext, case_id: int) -> CaseInfo:
         return self._decide(ctx, case_id, "approved")

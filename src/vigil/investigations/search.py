@@ -6,7 +6,7 @@ engine's threshold are returned with their estimated false-match rate; those wit
 operating point are flagged ``match``. Each search is stored with the case and audited
 with the fields EU AI Act Art. 12(3) asks for: when the use started and ended, the
 database searched, the input data (probe hashes) and what matched; confirmations record
-who verified which result. Quotas and unusual use raise notices (``notices``).
+who verified which result. Quotas and unusual use raise notices (``abuse``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import builtins
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -25,13 +25,12 @@ from vigil.analytics.matching import OperatingPoint
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.config import CasesConfig
-from vigil.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from vigil.errors import InvalidInput, NotFound
 from vigil.faces.compare import similarity
 from vigil.faces.engine import FaceEngine
 from vigil.faces.images import ImageLimits
 from vigil.faces.reference import ReferenceFace, reference_face
 from vigil.investigations.cases import CaseService, member_case, scope_cameras, searchable
-from vigil.investigations.notices import raise_notice
 from vigil.search.vectors import Hit, VectorIndex, days_between
 from vigil.store.models import Camera, CaseResult, CaseRow, CaseSearch, SightingRow, Site
 
@@ -101,20 +100,6 @@ def _scope_filter(case: CaseRow, cameras: Iterable[int]) -> tuple[ColumnElement[
     )
 
 
-def working_hours(spec: str) -> tuple[time, time]:
-    first, last = spec.split("-")
-    return time.fromisoformat(first), time.fromisoformat(last)
-
-
-def within(hours: tuple[time, time], moment: datetime) -> bool:
-    """Whether ``moment`` is within working hours; equal ends mean around the clock."""
-    start, end = hours
-    now = moment.astimezone(UTC).time()
-    if start == end:
-        return True
-    return start <= now < end if start < end else (now >= start or now < end)
-
-
 def candidates(
     session: Session, rows: Sequence[CaseResult], point: OperatingPoint
 ) -> list[Candidate]:
@@ -180,6 +165,7 @@ class SearchService:
         self.limits = limits
         self.vectors = vectors
         self.point = point
+        self.guard = cases.guard
 
     def search(
         self,
@@ -204,7 +190,7 @@ class SearchService:
                 in_scope = session.scalar(
                     select(func.count(SightingRow.id)).where(*_scope_filter(case, cameras))
                 )
-            self._check_quotas(ctx, case, started)
+            self.guard.check(ctx, case.id, started)
             probes = [reference_face(self.engine, self.limits, name, data) for name, data in photos]
             nearest = self._nearest(probes, case, list(cameras), limit)
             return self._store(ctx, case, probes, nearest, in_scope or 0, cameras, started)
@@ -293,20 +279,7 @@ class SearchService:
             session.add_all(rows)
             session.flush()
             found = candidates(session, rows, self.point)
-            if not within(working_hours(self.config.working_hours), started):
-                message = (
-                    f"{ctx.principal.name} searched case {case.id} at {started:%H:%M} UTC, "
-                    f"outside working hours ({self.config.working_hours})"
-                )
-                raise_notice(
-                    self.access,
-                    session,
-                    "after_hours",
-                    ctx.principal.name,
-                    message,
-                    case_id=case.id,
-                    now=started,
-                )
+            self.guard.after_hours(session, ctx, case.id, started)
             details = {
                 "case": case.id,
                 "reference": case.reference,
@@ -335,40 +308,6 @@ class SearchService:
             }
             self.access.record(session, ctx, "case.search", f"case:{case.id}", details)
             return SearchResult(search.id, case.id, hashes, in_scope, found)
-
-    def _check_quotas(self, ctx: RequestContext, case: CaseRow, now: datetime) -> None:
-        """Refuse past the user's daily quota or the case's cap, with a notice either way."""
-        midnight = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
-        with self.db.read() as session:
-            today = session.scalar(
-                select(func.count(CaseSearch.id)).where(
-                    CaseSearch.searched_by == ctx.principal.name,
-                    CaseSearch.started_at >= midnight,
-                )
-            )
-            in_case = session.scalar(
-                select(func.count(CaseSearch.id)).where(CaseSearch.case_id == case.id)
-            )
-        if (today or 0) >= self.config.daily_search_quota:
-            message = (
-                f"{ctx.principal.name} reached the daily quota of "
-                f"{self.config.daily_search_quota} searches"
-            )
-            self._notice("search_quota", ctx, case, message, now)
-            retry = midnight + timedelta(days=1) - now
-            raise TooManyAttempts(message, retry_after_s=int(retry.total_seconds()) + 1)
-        if (in_case or 0) >= self.config.searches_per_case:
-            message = f"case {case.id} reached its cap of {self.config.searches_per_case} searches"
-            self._notice("case_cap", ctx, case, message, now)
-            raise Conflict(message, case=case.id)
-
-    def _notice(
-        self, kind: str, ctx: RequestContext, case: CaseRow, message: str, now: datetime
-    ) -> None:
-        with self.db.write() as session:
-            raise_notice(
-                self.access, session, kind, ctx.principal.name, message, case_id=case.id, now=now
-            )
 
     def results(self, ctx: RequestContext, case_id: int) -> builtins.list[Candidate]:
         """The case's results so far, best first, one per sighting: for its members only."""
