@@ -169,6 +169,16 @@ def searchable(row: CaseRow, config: CasesConfig, now: datetime) -> None:
         raise Forbidden(f"case {row.id} expired at {row.expires_at.isoformat()}", case=row.id)
 
 
+def searched_database(cameras: list[str], start: datetime, end: datetime) -> dict[str, Any]:
+    """The database a search or report used, as EU AI Act Art. 12(3) records it."""
+    return {
+        "store": "sightings",
+        "cameras": cameras,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+    }
+
+
 def _check_texts(spec: CaseSpec) -> None:
     for value, what in (
         (spec.subject, "subject"),
@@ -228,15 +238,7 @@ class CaseService:
                 session.add(row)
                 session.flush()
                 session.add_all(CaseCamera(case_id=row.id, camera_id=c.id) for c in cameras)
-                session.add(
-                    CaseMember(
-                        case_id=row.id,
-                        username=ctx.principal.name,
-                        added_by=ctx.principal.name,
-                        added_at=now,
-                    )
-                )
-                session.flush()
+                _add_member(session, row.id, ctx.principal.name, ctx.principal.name, now)
                 info = case_info(session, row)
                 details = {k: v for k, v in info.to_dict().items() if k != "status"}
                 self.access.record(session, ctx, "case.open", f"case:{row.id}", details)
@@ -281,14 +283,7 @@ class CaseService:
                 row.state, row.decided_by, row.decided_at = state, ctx.principal.name, now
                 details: dict[str, Any] = {"subject": row.subject, "reference": row.reference}
                 if state == "approved":
-                    session.add(
-                        CaseMember(
-                            case_id=case_id,
-                            username=ctx.principal.name,
-                            added_by=ctx.principal.name,
-                            added_at=now,
-                        )
-                    )
+                    _add_member(session, case_id, ctx.principal.name, ctx.principal.name, now)
                 else:
                     details["results_deleted"] = _delete_results(session, case_id)
                     row.ended_at = now
@@ -323,15 +318,7 @@ class CaseService:
                 raise InvalidInput(f"{username} is a {user.role}, who may not search cases")
             if is_member(session, case_id, username):
                 raise Conflict(f"{username} is a member of case {case_id} already")
-            session.add(
-                CaseMember(
-                    case_id=case_id,
-                    username=username,
-                    added_by=ctx.principal.name,
-                    added_at=datetime.now(UTC),
-                )
-            )
-            session.flush()
+            _add_member(session, case_id, username, ctx.principal.name, datetime.now(UTC))
             self.access.record(session, ctx, "case.add_member", target, {"member": username})
             return case_info(session, row)
 
@@ -392,6 +379,11 @@ class CaseService:
                 }
                 self.access.record(session, ctx, "case.seal", f"case:{row.id}", details)
         return len(overdue)
+
+
+def _add_member(session: Session, case_id: int, username: str, by: str, now: datetime) -> None:
+    session.add(CaseMember(case_id=case_id, username=username, added_by=by, added_at=now))
+    session.flush()
 
 
 def _delete_results(session: Session, case_id: int) -> int:

@@ -29,7 +29,7 @@ from vigil.analytics.matching import OperatingPoint
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.errors import Conflict
-from vigil.investigations.cases import CaseInfo, case_info, member_case
+from vigil.investigations.cases import CaseInfo, case_info, member_case, searched_database
 from vigil.investigations.search import Candidate, best_per_sighting, candidates
 from vigil.store.models import CaseResult, CaseSearch, SightingRow
 
@@ -135,8 +135,9 @@ def places_of(visits: list[Visit]) -> list[Place]:
     return sorted(places.values(), key=lambda p: (-p.visits, -p.dwell_s, p.name))
 
 
-def _when(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+def utc_text(value: datetime | None) -> str:
+    """A time as people read it in reports and pages: UTC, to the second."""
+    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _duration(seconds: float) -> str:
@@ -189,7 +190,7 @@ def render_html(report: MovementReport) -> bytes:
         loader=PackageLoader("vigil.investigations", "templates"),
         autoescape=select_autoescape(["html"]),
     )
-    environment.filters["when"] = _when
+    environment.filters["when"] = utc_text
     environment.filters["duration"] = _duration
     svg = io.StringIO()
     plot(report).savefig(svg, format="svg")
@@ -221,13 +222,13 @@ def _cover(report: MovementReport) -> Figure:
         f"Legal basis: {case.legal_basis}  (reference {case.reference})",
         f"Purpose: {case.purpose}",
         f"Scope: {', '.join(case.cameras)}",
-        f"       {_when(case.start)} to {_when(case.end)}",
+        f"       {utc_text(case.start)} to {utc_text(case.end)}",
         f"Requested by {case.requested_by}; approved by {case.decided_by or 'nobody yet'}",
-        f"Generated {_when(report.generated_at)} by {report.generated_by}",
+        f"Generated {utc_text(report.generated_at)} by {report.generated_by}",
         f"Verified by: {', '.join(report.verified_by)}",
         "",
-        f"First seen {_when(report.first_seen)} at {report.visits[0].camera}",
-        f"Last seen  {_when(report.last_seen)} at {report.visits[-1].camera}",
+        f"First seen {utc_text(report.first_seen)} at {report.visits[0].camera}",
+        f"Last seen  {utc_text(report.last_seen)} at {report.visits[-1].camera}",
         f"{len(report.visits)} visits to {len(report.places)} places",
         "",
         "Places (visits, time seen):",
@@ -254,7 +255,7 @@ def _timeline_page(visits: list[Visit], offset: int) -> Figure:
         text = (
             f"{offset + row + 1}. {visit.camera}"
             + (f" ({visit.site})" if visit.site else "")
-            + f"\n{_when(visit.start)} to {_when(visit.end)}"
+            + f"\n{utc_text(visit.start)} to {utc_text(visit.end)}"
             + f"\nsimilarity {visit.similarity:.2f}; sightings {visit.sightings}"
             + f"\nclip: {visit.clip_url}"
         )
@@ -304,12 +305,7 @@ class ReportService:
                 "format": fmt,
                 "use_start": started.isoformat(),
                 "use_end": datetime.now(UTC).isoformat(),
-                "database": {
-                    "store": "sightings",
-                    "cameras": case.cameras,
-                    "from": case.start.isoformat(),
-                    "to": case.end.isoformat(),
-                },
+                "database": searched_database(case.cameras, case.start, case.end),
                 "probes": report.probes,
                 "sightings": [s for v in report.visits for s in v.sightings],
                 "verified_by": report.verified_by,

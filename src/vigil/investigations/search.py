@@ -30,7 +30,13 @@ from vigil.faces.compare import similarity
 from vigil.faces.engine import FaceEngine
 from vigil.faces.images import ImageLimits
 from vigil.faces.reference import ReferenceFace, reference_face
-from vigil.investigations.cases import CaseService, member_case, scope_cameras, searchable
+from vigil.investigations.cases import (
+    CaseService,
+    member_case,
+    scope_cameras,
+    searchable,
+    searched_database,
+)
 from vigil.search.vectors import Hit, VectorIndex, days_between
 from vigil.store.models import Camera, CaseResult, CaseRow, CaseSearch, SightingRow, Site
 
@@ -286,13 +292,10 @@ class SearchService:
                 "search": search.id,
                 "use_start": started.isoformat(),
                 "use_end": ended.isoformat(),
-                "database": {
-                    "store": "sightings",
-                    "cameras": sorted(cameras.values()),
-                    "from": case.scope_start.isoformat(),
-                    "to": case.scope_end.isoformat(),
-                    "sightings_searched": in_scope,
-                },
+                "database": searched_database(
+                    sorted(cameras.values()), case.scope_start, case.scope_end
+                )
+                | {"sightings_searched": in_scope},
                 "probes": hashes,
                 "matched": [
                     {

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +21,7 @@ from vigil.api.context import authenticate, services_of
 from vigil.app import Services
 from vigil.auth.roles import Permission, RequestContext, Role
 from vigil.errors import VigilError
+from vigil.investigations.report import utc_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,17 +61,13 @@ def home_of(ctx: RequestContext) -> str:
     return "/login" if role is None else ROLE_HOME[role]
 
 
-def _when(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 @cache
 def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("vigil.web", "templates"),
         autoescape=select_autoescape(["html"]),
     )
-    env.filters["when"] = _when
+    env.filters["when"] = utc_text
     env.globals["Permission"] = Permission
     return env
 
