@@ -1,0 +1,60 @@
+"""SQLAlchemy models of the metadata store; Alembic migrations build the same schema.
+
+One module per domain; importing this package registers every table on ``Base.metadata``.
+"""
+
+from vigil.store.models.accounts import (
+    ApiToken,
+    Camera,
+    CameraGroup,
+    LoginFailure,
+    Region,
+    Site,
+    User,
+    WebSession,
+    user_camera_groups,
+)
+from vigil.store.models.analytics import (
+    AlertRow,
+    AlertSighting,
+    SightingRow,
+    WatchlistEntry,
+    WatchlistPhoto,
+)
+from vigil.store.models.audit import AuditHeadRow, AuditRow, AuditStateRow
+from vigil.store.models.base import NAMING, Base, UTCDateTime
+from vigil.store.models.cases import CaseCamera, CaseMember, CaseResult, CaseRow, CaseSearch, Notice
+from vigil.store.models.recording import CameraHealth, EvidenceHold, RecordingGap, SegmentRow
+
+__all__ = [
+    "NAMING",
+    "AlertRow",
+    "AlertSighting",
+    "ApiToken",
+    "AuditHeadRow",
+    "AuditRow",
+    "AuditStateRow",
+    "Base",
+    "Camera",
+    "CameraGroup",
+    "CameraHealth",
+    "CaseCamera",
+    "CaseMember",
+    "CaseResult",
+    "CaseRow",
+    "CaseSearch",
+    "EvidenceHold",
+    "LoginFailure",
+    "Notice",
+    "RecordingGap",
+    "Region",
+    "SegmentRow",
+    "SightingRow",
+    "Site",
+    "UTCDateTime",
+    "User",
+    "WatchlistEntry",
+    "WatchlistPhoto",
+    "WebSession",
+    "user_camera_groups",
+]
