@@ -4,8 +4,9 @@
 
 Without --video, a simulated 640x360 scene at 10 fps is made first: people (the photo,
 default matplotlib's portrait of Grace Hopper) walk through at the simulator's rate.
-Vigil samples 5 fps, skips still frames, tracks faces and embeds the best three per
-track; the naive loop decodes every frame and detects and embeds every face in it, as
+Vigil samples 5 fps, skips still frames, embeds every face it finds (a track must hold one
+person: box and descriptor both fit) and keeps five diverse descriptors per sighting; the
+naive loop decodes every frame and detects and embeds every face in it, as
 face_recognition's video examples do. Both run on one core of this machine.
 """
 

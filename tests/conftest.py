@@ -39,6 +39,21 @@ def portrait(portrait_path: Path) -> bytes:
     return portrait_path.read_bytes()
 
 
+DATASETS = Path(
+    os.environ.get("VIGIL_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets")
+)
+
+
+@pytest.fixture(scope="session")
+def datasets() -> Path:
+    """The real faces and footage of ../shared/datasets (its README says what is where)."""
+    if not (DATASETS / "README.md").is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"the test data {DATASETS} is required in CI and missing")
+        pytest.skip(f"the test data {DATASETS} is missing here")
+    return DATASETS
+
+
 def _postgres_available() -> str | None:
     """None when the server answers; else why not. CI must have it: there a miss fails."""
     engine = create_engine(PG_URL)

@@ -26,7 +26,7 @@ def sightings_at(vectors: np.ndarray, at: datetime) -> list[Sighting]:
             box=Box(0, 0, 50, 50),
             quality=Quality(50, 100.0, 0.9),
             crop_jpeg=b"",
-            embedding=v.astype(np.float32),
+            descriptors=np.asarray(v, dtype=np.float32).reshape(-1, 128),
             faces=1,
         )
         for i, v in enumerate(vectors)

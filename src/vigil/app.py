@@ -30,6 +30,7 @@ from vigil.cameras.registry import CameraRegistry
 from vigil.cameras.vault import Vault
 from vigil.config import AnalyticsConfig, Config, FacesConfig, load_config
 from vigil.events.mqtt import AlertPublisher
+from vigil.faces.calibration import load_calibration
 from vigil.faces.engine import FaceEngine
 from vigil.faces.images import ImageLimits
 from vigil.faces.model import DlibFaceModel
@@ -111,6 +112,7 @@ class Services:
         pipeline = self.analytics.pipeline
         queue = ProcessJobQueue(
             pipeline.store_result,
+            pipeline.store_failure,
             workers=self.config.analytics.workers,
             faces=self.config.faces,
             settings=analysis_settings(self.config.analytics),
@@ -161,7 +163,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     media = MediaStore(config.media_root(data_dir), min_free_bytes=config.recording.min_free_bytes)
     live = LiveHub()
     engine = build_face_engine(config.faces)
-    point = OperatingPoint.of(config.faces)
+    point = OperatingPoint.of(config.faces, load_calibration(data_dir))
     matcher = Matcher(access, point, timedelta(seconds=config.analytics.alert_merge_s))
     vectors = FaissDayIndex(db)
     cases = CaseService(access, config.cases)

@@ -94,7 +94,9 @@ class AnalyticsConfig(Section):
     sample_fps: float = Field(default=5.0, gt=0, le=60)
     # Mean change (0-255) of a 64x36 gray thumbnail below which a frame is "still".
     motion_threshold: float = Field(default=1.5, ge=0)
-    best_per_track: int = Field(default=3, ge=1, le=20)
+    # Good faces of a track, chosen to differ, whose descriptors the sighting keeps (at most
+    # vigil.faces.model.MAX_DESCRIPTORS); probes are compared with each.
+    best_per_track: int = Field(default=5, ge=1, le=8)
     # Hours after which sightings that matched no watchlist entry lose crop and descriptor.
     biometric_retention_h: float = Field(default=72.0, gt=0, le=24 * 365)
     # A match this soon after an alert's last sighting (same entry, same camera) joins that

@@ -37,6 +37,15 @@ class VigilCollector(Collector):
         yield GaugeMetricFamily(
             "vigil_analysis_lag_seconds", "Age of the oldest segment waiting", max(0.0, lag)
         )
+        failed_segments, failed_frames = self.segments.analysis_failures()
+        yield GaugeMetricFamily(
+            "vigil_analysis_failed_segments",
+            "Segments whose analysis failed every attempt (given up on)",
+            failed_segments,
+        )
+        yield GaugeMetricFamily(
+            "vigil_analysis_failed_frames", "Frames skipped because they failed", failed_frames
+        )
         up = GaugeMetricFamily("vigil_camera_up", "1 while the camera streams", labels=["camera"])
         fps = GaugeMetricFamily("vigil_camera_fps", "Frames per second received", labels=["camera"])
         bitrate = GaugeMetricFamily(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from PIL import Image
@@ -19,6 +20,8 @@ from vigil.config import FacesConfig
 from vigil.errors import InvalidInput
 from vigil.faces.engine import FaceEngine
 from vigil.faces.images import load_image_file
+from vigil.faces.model import Detection, FaceModel
+from vigil.sim.footage import Span, join_clips
 from vigil.sim.scenario import Renderer, Scenario, load_people
 
 STARTED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -56,7 +59,7 @@ def test_each_walker_is_one_sighting_of_that_person(
         overlapping = [s for s in sightings if s.start < end and s.end > start]
         matches = [
             s for s in overlapping
-            if engine().compare(s.embedding, reference).same
+            if any(engine().compare(v, reference).same for v in s.descriptors)
         ]  # fmt: skip
         found += bool(matches)
     print(f"\n{found}/{len(truth)} appearances found; {len(sightings)} sightings; {stats}")
@@ -105,5 +108,98 @@ def test_a_truncated_video_gives_what_it_holds_or_a_clear_error(
         message = exc.message
     else:
         message = "analysed"
-        assert all(np.isfinite(s.embedding).all() for s in sightings)
+        assert all(np.isfinite(s.descriptors).all() for s in sightings)
     assert message == "analysed" or "cut.mp4" in message
+
+
+ASL = "video/intel-sample-videos/asl_gestures"
+FOUR_PEOPLE = ("again", "bird", "book", "eat")  # people A, B, C and D (datasets README)
+
+
+@pytest.fixture(scope="module")
+def four_people(
+    datasets: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, list[Span]]:
+    """Four people, each standing where the last one stood, one after another."""
+    out = tmp_path_factory.mktemp("four") / "four.mp4"
+    return out, join_clips([datasets / ASL / f"{name}.mkv" for name in FOUR_PEOPLE], out)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [AnalysisSettings(), AnalysisSettings(cut_threshold=1e9)],
+    ids=["cuts and descriptors", "descriptors alone"],
+)
+def test_people_one_after_another_at_one_spot_are_one_sighting_each(
+    four_people: tuple[Path, list[Span]], settings: AnalysisSettings
+) -> None:
+    video, spans = four_people
+    sightings, stats = VideoAnalyzer(engine(), settings).analyse(video, 0.0)
+    print(f"\n{[(round(s.start, 2), round(s.end, 2)) for s in sightings]}; {stats}")
+    holders = [
+        [span.clip.stem for span in spans if s.start < span.end and s.end > span.start]
+        for s in sightings
+    ]
+    assert holders == [[name] for name in FOUR_PEOPLE]
+    assert stats.frames_failed == 0
+    assert all(1 < len(s.descriptors) <= settings.best_per_track for s in sightings)
+
+
+@pytest.mark.parametrize(
+    ("size", "codec", "pix_fmt"),
+    [
+        ((708, 532), "libx264", "yuv420p"),  # rows padded: the decoded array is not contiguous
+        ((639, 479), "libx264", "yuv444p"),  # odd width and height
+        ((639, 479), "ffv1", "gray"),
+        ((640, 480), "libx264", "yuv420p10le"),  # 10 bits
+    ],
+)
+def test_frames_of_any_size_and_format_are_analysed(
+    datasets: Path, tmp_path: Path, size: tuple[int, int], codec: str, pix_fmt: str
+) -> None:
+    clip = datasets / ASL / "again.mkv"
+    video = tmp_path / "odd.mkv"
+    join_clips([clip], video, size=size, codec=codec, pix_fmt=pix_fmt)
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        assert (stream.width, stream.height, stream.format.name) == (*size, pix_fmt)
+    sightings, stats = VideoAnalyzer(engine()).analyse(video, 0.0)
+    original, _ = VideoAnalyzer(engine()).analyse(clip, 0.0)
+    assert stats.frames_failed == 0
+    assert len(sightings) == 1
+    nearest = min(
+        engine().compare(a, b).distance
+        for a in sightings[0].descriptors
+        for b in original[0].descriptors
+    )
+    assert nearest <= engine().threshold  # the same person is found in it
+
+
+class _FailsOnThirdFrame:
+    """The real model, except that its detector fails once (fault injection)."""
+
+    def __init__(self, model: FaceModel) -> None:
+        self.model = model
+        self.calls = 0
+
+    def detect(self, rgb: np.ndarray, upsample: int) -> list[Detection]:
+        self.calls += 1
+        if self.calls == 3:
+            raise RuntimeError("the detector failed on this frame")
+        return self.model.detect(rgb, upsample)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.model, name)
+
+
+def test_a_frame_that_fails_is_counted_and_the_rest_are_analysed(
+    scene: tuple[Scenario, Path],
+) -> None:
+    _, video = scene
+    healthy, _ = VideoAnalyzer(engine()).analyse(video, 0.0)
+    model = _FailsOnThirdFrame(engine().model)
+    faulty = FaceEngine(model, threshold=engine().threshold)  # type: ignore[arg-type]
+    sightings, stats = VideoAnalyzer(faulty).analyse(video, 0.0)
+    assert stats.frames_failed == 1
+    assert model.calls == stats.frames_sampled - stats.frames_still
+    assert len(sightings) >= len(healthy) - 1 >= 1

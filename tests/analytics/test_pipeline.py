@@ -14,7 +14,9 @@ from tests.cli_runner import vigil
 from tests.conftest import Env
 from tests.recorded import add_camera
 from tests.streams import h264_fragments, people_folder
-from vigil.analytics.pipeline import backlog
+from vigil.analytics.analyzer import AnalysisStats
+from vigil.analytics.pipeline import MAX_ATTEMPTS, backlog
+from vigil.auth.roles import Role
 from vigil.recording.index import Segment
 from vigil.recording.segments import SegmentWriter
 from vigil.sim.scenario import Renderer, Scenario, load_people
@@ -82,6 +84,33 @@ def test_segments_are_analysed_once_each_and_rerunning_replaces(
         queue.close()
 
 
+@pytest.mark.slow
+def test_a_segment_that_cannot_be_analysed_is_counted_and_holds_nothing_up(
+    env: Env, tmp_path: Path, portrait_path: Path
+) -> None:
+    camera = add_camera(env, "gate")
+    segments = _recorded(env, camera, portrait_path, tmp_path)
+    broken = env.services.media.path(segments[1].path)
+    broken.write_bytes(b"\x00" * 1000)  # a damaged file on disk
+    pipeline, queue = env.services.analysis()
+    try:
+        pipeline.start(queue)
+        _wait_for_no_backlog(env)
+    finally:
+        queue.close()
+    assert (queue.done, queue.failed) == (2, MAX_ATTEMPTS)  # tried again, then given up
+    with env.services.db.read() as session:
+        row = session.get(SegmentRow, segments[1].id)
+        assert row is not None
+        assert row.analysis_attempts == MAX_ATTEMPTS
+        assert "not a readable video" in (row.analysis_error or "")
+    assert {segment for segment, _ in _sightings(env)} <= {segments[0].id, segments[2].id}
+    status = vigil(env.data_dir, "status", "--json")
+    assert status.json()["analysis"]["failed_segments"] == 1
+    metrics = env.services.monitoring.scrape(env.add_user("audrey", Role.AUDITOR)).decode()
+    assert "vigil_analysis_failed_segments 1.0" in metrics
+
+
 def test_status_shows_the_backlog(env: Env) -> None:
     camera = add_camera(env, "gate")
     segment = Segment(
@@ -123,7 +152,7 @@ def test_a_segment_deleted_before_its_analysis_is_skipped(env: Env) -> None:
     env.services.cameras.set_analysis_fps(env.local(), "gate", 1.5)
     assert pipeline.job(segment).sample_fps == 1.5
     env.services.segments.remove([segment.id])
-    pipeline.store_result(job, [])
+    pipeline.store_result(job, ([], AnalysisStats()))
     assert _sightings(env) == []
 
 

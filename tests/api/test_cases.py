@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.api.conftest import Api
-from tests.investigations.world import NOON, her_sightings, mirrored, spec, world
+from tests.investigations.world import (
+    NOON,
+    approved_case,
+    blurred,
+    her_sightings,
+    mirrored,
+    spec,
+    world,
+)
 from vigil.auth.roles import Role
 
 
@@ -85,3 +93,24 @@ def test_no_route_lists_sightings_without_a_case_and_a_probe(api: Api) -> None:
     about_sightings = [p for p in paths if "sighting" in p]
     assert about_sightings == ["/api/v1/cases/{case_id}/results/{sighting_id}/crop.jpg"]
     assert set(paths["/api/v1/cases/{case_id}/searches"]) == {"post"}
+
+
+def test_a_weak_photo_is_refused_with_its_measures_unless_low_quality(
+    api: Api, portrait_path: Path
+) -> None:
+    w = world(api.env)
+    her_sightings(w, portrait_path, "gate", NOON)
+    case = approved_case(w, ["gate"])
+    ivy = api.bearer(api.env.services.tokens.create(api.env.local(), "ivy")[1])
+    photo = {"photos": ("blurred.jpg", blurred(portrait_path), "image/jpeg")}
+    url = f"/api/v1/cases/{case}/searches"
+    refused = api.client.post(url, files=photo, headers=ivy)
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert any(f.startswith("sharpness") for f in error["failed"])
+    assert api.client.get(f"/api/v1/cases/{case}/results", headers=ivy).json() == []
+    weak = api.client.post(url, files=photo, data={"low_quality": "true"}, headers=ivy)
+    assert weak.status_code == 200, weak.text
+    assert weak.json()["weak_probe"] is True
+    assert all(r["weak_probe"] for r in weak.json()["results"])
+    assert all(r["estimated_fmr"] > 0 for r in weak.json()["results"])

@@ -177,3 +177,18 @@ def test_camera_registry_from_the_command_line(data_dir: Path) -> None:
     missing = vigil(data_dir, "camera", "show", "dock-3")
     assert missing.code == 3
     assert "no camera named 'dock-3'" in missing.stderr
+
+
+def test_an_unexpected_error_is_one_line_and_its_trace_is_kept(data_dir: Path) -> None:
+    database = next(data_dir.glob("*.db"))
+    database.write_bytes(b"this is not a database" * 200)  # a disk or a person broke it
+    plain = vigil(data_dir, "status")
+    assert plain.code == 70
+    assert "Traceback" not in plain.stderr
+    assert len(plain.stderr.strip().splitlines()) == 1, plain.stderr
+    assert "unexpected" in plain.stderr
+    assert "vigil.log" in plain.stderr
+    assert "Traceback (most recent call last)" in (data_dir / "vigil.log").read_text()
+    debug = vigil(data_dir, "--debug", "status")
+    assert debug.code == 70
+    assert "Traceback (most recent call last)" in debug.stderr

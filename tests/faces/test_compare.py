@@ -55,9 +55,15 @@ def test_a_blurred_chip_is_less_sharp() -> None:
     [
         (Quality(face_px=100, sharpness=100.0, frontalness=0.9), True),
         (Quality(face_px=30, sharpness=100.0, frontalness=0.9), False),
-        (Quality(face_px=100, sharpness=5.0, frontalness=0.9), False),
+        (Quality(face_px=100, sharpness=3.0, frontalness=0.9), False),
         (Quality(face_px=100, sharpness=100.0, frontalness=0.1), False),
     ],
 )
 def test_the_quality_bar(quality: Quality, passes: bool) -> None:
     assert QualityBar().passes(quality) is passes
+    assert bool(QualityBar().failures(quality)) is not passes
+
+
+def test_a_failure_names_the_measure_and_its_bar() -> None:
+    quality = Quality(face_px=30, sharpness=2.5, frontalness=0.9)
+    assert QualityBar().failures(quality) == ["face size (px) 30 < 40", "sharpness 2.5 < 4"]

@@ -13,6 +13,7 @@ from tests.cli_runner import vigil
 from tests.conftest import PASSWORD
 from tests.faces.conftest import reencode
 from vigil.errors import InvalidInput
+from vigil.faces.calibration import load_calibration
 from vigil.faces.lfw import image_path, parse_pairs
 
 VIEW1 = "2\nAnn 1 2\nBob 1 3\nAnn 1 Bob 2\nCid 4 Ann 2\n"
@@ -134,6 +135,10 @@ def test_calibrate_writes_operating_points_and_audits(lfw: Path, tmp_path: Path)
     assert points["reliable_fmr_1e-4"] is False
     config = (data / "vigil.toml").read_text()
     assert f"threshold_fmr_1e3 = {points['fmr_1e-3']}" in config
+    calibration = load_calibration(data)  # the data directory's own, not the shipped one
+    assert calibration.impostor_pairs == 8
+    assert calibration.fmr_1e3 == points["fmr_1e-3"]
+    assert calibration != load_calibration(None)
     assert stat.S_IMODE((data / "vigil.toml").stat().st_mode) == 0o600
     listed = vigil(
         data, "--user", "admin", "--password-file", str(password), "audit", "list", "--json"

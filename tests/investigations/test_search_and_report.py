@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import Env
@@ -13,6 +14,7 @@ from tests.investigations.world import (
     NOON,
     World,
     approved_case,
+    blurred,
     her_sightings,
     hopper,
     mirrored,
@@ -20,6 +22,7 @@ from tests.investigations.world import (
     strangers,
     world,
 )
+from tests.sightings import store_sightings_at
 from vigil.audit.log import EntryFilter
 from vigil.auth.roles import Role
 from vigil.config import CasesConfig
@@ -171,3 +174,48 @@ def test_bad_searches_are_refused_and_change_nothing(env: Env, portrait_path: Pa
             env.services.search.search(w.ivy, case, photos, limit=limit)
     assert env.services.search.results(w.ivy, case) == []
     assert all(e.outcome == "denied" for e in _entries(env, "case.search"))
+
+
+def test_a_weak_probe_is_refused_by_name_unless_the_searcher_chooses_it(
+    env: Env, portrait_path: Path
+) -> None:
+    w = world(env)
+    seen = her_sightings(w, portrait_path, "gate", NOON)
+    case = approved_case(w, ["gate"])
+    weak = [("blurred.jpg", blurred(portrait_path))]
+    with pytest.raises(InvalidInput, match=r"blurred\.jpg: .*sharpness [\d.]+ < 4") as refused:
+        env.services.search.search(w.ivy, case, weak)
+    assert refused.value.fields["failed"]
+    assert env.services.search.results(w.ivy, case) == []
+
+    result = env.services.search.search(w.ivy, case, weak, low_quality=True)
+    assert result.weak_probe
+    # Found, marked as found with a weak photo, and too far to be called a match.
+    assert [(c.sighting_id, c.match, c.weak_probe) for c in result.results] == [
+        (seen[0], False, True)
+    ]
+    assert all(c.weak_probe for c in env.services.search.results(w.ivy, case))
+    entry = _entries(env, "case.search")[-1]
+    assert (entry.outcome, entry.details["low_quality_allowed"]) == ("allowed", True)
+    assert entry.details["weak_probe"] is True
+
+    good = env.services.search.search(w.ivy, case, _probe(portrait_path), low_quality=True)
+    assert not good.weak_probe  # allowed, but not needed: nothing is marked
+    assert not any(c.weak_probe for c in good.results)
+
+
+def test_a_sighting_is_as_near_as_its_nearest_descriptor(env: Env, portrait_path: Path) -> None:
+    w = world(env)
+    case_cameras = ["gate"]
+    rng = np.random.default_rng(5)
+    her = hopper(portrait_path).descriptor
+    turned = np.stack([rng.normal(scale=0.1, size=128), her + rng.normal(scale=0.01, size=128)])
+    (both,) = store_sightings_at(env, w.cameras["gate"], turned[None].astype(np.float32), NOON)
+    strangers(w, "gate", NOON, 3)
+    case = approved_case(w, case_cameras)
+    result = env.services.search.search(w.ivy, case, _probe(portrait_path))
+    matches = [c for c in result.results if c.match]
+    assert [c.sighting_id for c in matches] == [both]
+    assert matches[0].distance < 0.4
+    assert matches[0].estimated_fmr is not None
+    assert matches[0].estimated_fmr <= 1e-3

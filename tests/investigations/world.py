@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 from sqlalchemy import update
 
 from tests.conftest import Env
@@ -41,6 +41,14 @@ def mirrored(portrait: Path) -> bytes:
     image = Image.open(portrait).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+def blurred(portrait: Path) -> bytes:
+    """A photo of her too blurred to pass the quality bar (sharpness about 3.6 < 4)."""
+    image = Image.open(portrait).resize((256, 300)).filter(ImageFilter.GaussianBlur(3.6))
+    out = io.BytesIO()
+    image.save(out, format="JPEG")
     return out.getvalue()
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import column, insert, select, table, text
 
 from vigil.errors import ConfigError, NotInitialised
+from vigil.search.vectors import decode_many
 from vigil.store import migrate
 from vigil.store.db import Database
-from vigil.store.models import Base
+from vigil.store.models import Base, SightingRow, UTCDateTime
 
 
 def test_upgrade_matches_models_and_is_idempotent(database_url: str) -> None:
@@ -63,4 +66,43 @@ def test_a_failed_write_leaves_nothing_behind(database_url: str) -> None:
         failing_write()
     with db.read() as session:
         assert session.execute(text("SELECT count(*) FROM camera_groups")).scalar() == 0
+    db.dispose()
+
+
+def test_sightings_stored_before_keep_their_one_descriptor(database_url: str) -> None:
+    db = Database(database_url)
+    migrate.upgrade(db, "0008")
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    cameras = table(
+        "cameras",
+        column("name"),
+        column("url"),
+        column("enabled"),
+        column("created_at", UTCDateTime()),
+    )
+    sightings = table(
+        "sightings",
+        *(column(n) for n in ("camera_id", "source", "box", "face_px", "sharpness")),
+        *(column(n) for n in ("frontalness", "faces", "crop", "embedding")),
+        *(column(n, UTCDateTime()) for n in ("start", "end", "created_at")),
+    )
+    descriptor = np.linspace(-0.2, 0.2, 128, dtype="<f4")
+    with db.write() as session:
+        session.execute(
+            insert(cameras).values(name="gate", url="rtsp://x/1", enabled=True, created_at=now)
+        )
+        camera = session.scalar(text("SELECT id FROM cameras"))
+        session.execute(
+            insert(sightings).values(
+                camera_id=camera, source="segment", box="{}", face_px=80, sharpness=50.0,
+                frontalness=0.9, faces=3, crop=b"jpeg", embedding=descriptor.tobytes(),
+                start=now, end=now, created_at=now,
+            )
+        )  # fmt: skip
+    migrate.upgrade(db)
+    with db.read() as session:
+        row = session.scalars(select(SightingRow)).one()
+        assert row.descriptors == 1
+        assert row.embedding is not None
+        assert decode_many(row.embedding).tolist() == [descriptor.tolist()]
     db.dispose()

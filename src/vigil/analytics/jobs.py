@@ -39,7 +39,9 @@ class SegmentJob:
 
 
 Outcome = tuple[list[Sighting], AnalysisStats]
-ResultHandler = Callable[[SegmentJob, list[Sighting]], None]
+ResultHandler = Callable[[SegmentJob, Outcome], None]
+# Told of a failed job and why; answers whether to try the job again.
+FailureHandler = Callable[[SegmentJob, str], bool]
 
 
 class JobQueue(Protocol):
@@ -81,12 +83,14 @@ class ProcessJobQueue:
     def __init__(
         self,
         on_result: ResultHandler,
+        on_failure: FailureHandler,
         *,
         workers: int,
         faces: FacesConfig,
         settings: AnalysisSettings,
     ) -> None:
         self.on_result = on_result
+        self.on_failure = on_failure
         self._pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=get_context("spawn"),
@@ -109,19 +113,32 @@ class ProcessJobQueue:
         future.add_done_callback(lambda f: self._finished(job, f, began))
 
     def _finished(self, job: SegmentJob, future: Future[Outcome], began: float) -> None:
+        retry = False
         try:
             if future.cancelled():  # closing: the segment stays in the stored backlog
                 return
-            sightings, _ = future.result()
-            self.on_result(job, sightings)
+            self.on_result(job, future.result())
             self.done += 1
-        except Exception:  # the top of a worker loop: log, count, carry on
+        except Exception as exc:  # the top of a worker loop: log, count, carry on
             logger.exception("analysis of segment %d failed", job.segment_id)
             self.failed += 1
+            retry = self._failed(job, f"{type(exc).__name__}: {exc}")
         finally:
             self.seconds_busy += time.monotonic() - began
             with self._lock:
                 self._pending.pop(job.segment_id, None)
+        if retry:
+            try:
+                self.submit(job)
+            except RuntimeError:  # closing: the segment stays in the stored backlog
+                logger.info("segment %d is left for the next start", job.segment_id)
+
+    def _failed(self, job: SegmentJob, error: str) -> bool:
+        try:
+            return self.on_failure(job, error)
+        except Exception:  # the store is unreachable: the segment stays in the backlog
+            logger.exception("the failure of segment %d was not recorded", job.segment_id)
+            return False
 
     def backlog(self) -> int:
         with self._lock:

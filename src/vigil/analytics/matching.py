@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from vigil.auth.access import Access
 from vigil.auth.roles import SYSTEM, RequestContext
 from vigil.config import FacesConfig
+from vigil.faces.calibration import Calibration
 from vigil.faces.compare import compare
-from vigil.search.vectors import decode
+from vigil.search.vectors import decode, decode_many
 from vigil.store.models import (
     AlertRow,
     AlertSighting,
@@ -35,25 +36,21 @@ from vigil.store.models import (
 
 @dataclass(frozen=True, slots=True)
 class OperatingPoint:
-    """The distance at or below which a sighting matches, and what it says about errors."""
+    """The distance at or below which a sighting matches, and what a distance says about
+    false matches (``calibration``)."""
 
     threshold: float
-    fmr_1e3: float | None
-    fmr_1e4: float | None
+    calibration: Calibration
 
     @classmethod
-    def of(cls, faces: FacesConfig) -> OperatingPoint:
-        # FMR 1e-4 by default once calibrated; until then the configured threshold.
-        threshold = faces.threshold_fmr_1e4 or faces.threshold
-        return cls(threshold, faces.threshold_fmr_1e3, faces.threshold_fmr_1e4)
+    def of(cls, faces: FacesConfig, calibration: Calibration) -> OperatingPoint:
+        # FMR 1e-4: the configured point once `vigil faces calibrate` ran, else the shipped.
+        return cls(faces.threshold_fmr_1e4 or calibration.fmr_1e4, calibration)
 
-    def estimated_fmr(self, distance: float) -> float | None:
-        """The calibrated false-match rate bound at this distance; None if uncalibrated."""
-        if self.fmr_1e4 is not None and distance <= self.fmr_1e4:
-            return 1e-4
-        if self.fmr_1e3 is not None and distance <= self.fmr_1e3:
-            return 1e-3
-        return None
+    def estimated_fmr(self, distance: float, comparisons: int = 1) -> float:
+        """The calibrated false-match rate at this distance, for the nearest of
+        ``comparisons`` descriptor pairs."""
+        return self.calibration.estimated_fmr(distance, comparisons)
 
 
 def active_references(session: Session, now: datetime) -> list[tuple[int, NDArray[np.float32]]]:
@@ -77,7 +74,10 @@ class Matcher:
         self.merge = merge
 
     def match(self, session: Session, sighting_ids: list[int]) -> list[AlertRow]:
-        """Raise one alert per sighting that matches an active entry (its nearest)."""
+        """Raise one alert per sighting that matches an active entry (its nearest).
+
+        A sighting's distance to an entry is the least over its descriptors and the entry's
+        reference photos."""
         if not sighting_ids:
             return []
         now = datetime.now(UTC)
@@ -91,11 +91,16 @@ class Matcher:
         for sighting in sightings:
             if sighting.embedding is None:
                 continue
-            vector = decode(sighting.embedding)
+            vectors = decode_many(sighting.embedding)
             entry_id, best = min(
-                ((entry, compare(vector, ref, self.point.threshold)) for entry, ref in references),
+                (
+                    (entry, compare(vector, ref, self.point.threshold))
+                    for vector in vectors
+                    for entry, ref in references
+                ),
                 key=lambda pair: pair[1].distance,
             )
+            photos = sum(entry == entry_id for entry, _ in references)
             if not best.same:
                 continue
             ongoing = self._ongoing(session, entry_id, sighting)
@@ -110,7 +115,7 @@ class Matcher:
                 last_seen_at=sighting.end,
                 distance=best.distance,
                 similarity=best.similarity,
-                estimated_fmr=self.point.estimated_fmr(best.distance),
+                estimated_fmr=self.point.estimated_fmr(best.distance, len(vectors) * photos),
                 state="pending",
                 created_at=now,
             )

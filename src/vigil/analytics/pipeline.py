@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from vigil.analytics.analyzer import Sighting
-from vigil.analytics.jobs import JobQueue, SegmentJob
+from vigil.analytics.jobs import JobQueue, Outcome, SegmentJob
 from vigil.analytics.matching import Matcher
 from vigil.analytics.sightings import store_sightings
 from vigil.recording.index import Segment, SegmentIndex
@@ -21,12 +20,15 @@ from vigil.store.models import Camera, SegmentRow
 logger = logging.getLogger(__name__)
 
 BACKLOG_BATCH = 10_000
+MAX_ATTEMPTS = 3  # analyses of one segment before it is given up on
 
 
 @dataclass(frozen=True, slots=True)
 class Backlog:
     segments: int
     oldest_end: datetime | None
+    failed_segments: int  # given up on after MAX_ATTEMPTS failed analyses
+    failed_frames: int  # frames that could not be analysed and were skipped
 
     def lag_s(self, now: datetime) -> float:
         """How far analysis trails the recording: from the oldest waiting segment's end."""
@@ -37,12 +39,14 @@ class Backlog:
             "segments": self.segments,
             "oldest_end": None if self.oldest_end is None else self.oldest_end.isoformat(),
             "lag_s": round(self.lag_s(now), 1),
+            "failed_segments": self.failed_segments,
+            "failed_frames": self.failed_frames,
         }
 
 
 def backlog(index: SegmentIndex) -> Backlog:
     """Segments recorded and not yet analysed (readable from any process)."""
-    return Backlog(*index.backlog())
+    return Backlog(*index.backlog(), *index.analysis_failures())
 
 
 class AnalysisPipeline:
@@ -80,8 +84,9 @@ class AnalysisPipeline:
             rate,
         )
 
-    def store_result(self, job: SegmentJob, sightings: list[Sighting]) -> None:
+    def store_result(self, job: SegmentJob, outcome: Outcome) -> None:
         """Replace the segment's sightings, raise alerts, mark it analysed: one transaction."""
+        sightings, stats = outcome
         with self.db.write() as session:
             row = session.get(SegmentRow, job.segment_id)
             if row is None:
@@ -92,3 +97,23 @@ class AnalysisPipeline:
             )
             self.matcher.match(session, ids)
             row.analysed_at = datetime.now(UTC)
+            row.analysis_error = None
+            row.frames_failed = stats.frames_failed
+
+    def store_failure(self, job: SegmentJob, error: str) -> bool:
+        """Count a failed analysis of the segment; whether to try it again.
+
+        After ``MAX_ATTEMPTS`` failures the segment leaves the backlog with its error kept
+        (``vigil status`` and the metrics count it), so one bad segment never holds up the
+        camera's analysis; ``vigil analyze --from --to`` tries it again.
+        """
+        with self.db.write() as session:
+            row = session.get(SegmentRow, job.segment_id)
+            if row is None:
+                return False
+            row.analysis_attempts += 1
+            row.analysis_error = error[:500]
+            if row.analysis_attempts < MAX_ATTEMPTS:
+                return True
+            row.analysed_at = datetime.now(UTC)
+            return False

@@ -44,6 +44,8 @@ class ImportResult:
             "frames_decoded": self.stats.frames_decoded,
             "frames_sampled": self.stats.frames_sampled,
             "frames_still": self.stats.frames_still,
+            "frames_failed": self.stats.frames_failed,
+            "cuts": self.stats.cuts,
             "faces": self.stats.faces,
         }
 
@@ -92,9 +94,9 @@ class AnalyticsService:
             found = 0
             for done, segment in enumerate(segments, 1):
                 job = self.pipeline.job(segment)
-                sightings, _ = self.analyzer.analyse(job.path, job.start, sample_fps=job.sample_fps)
-                self.pipeline.store_result(job, sightings)
-                found += len(sightings)
+                outcome = self.analyzer.analyse(job.path, job.start, sample_fps=job.sample_fps)
+                self.pipeline.store_result(job, outcome)
+                found += len(outcome[0])
                 if progress is not None:
                     progress(done, len(segments))
             result = ReanalysisResult(camera, len(segments), found)

@@ -58,7 +58,8 @@ def store_sightings(
             frontalness=s.quality.frontalness,
             faces=s.faces,
             crop=s.crop_jpeg,
-            embedding=s.embedding.astype("<f4").tobytes(),
+            embedding=s.descriptors.astype("<f4").tobytes(),
+            descriptors=len(s.descriptors),
             created_at=now,
         )
         for s in sightings

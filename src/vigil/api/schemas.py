@@ -312,7 +312,9 @@ class AlertOut(BaseModel):
     sightings: int = Field(description="Sightings of this appearance: the first and merged")
     similarity: float
     distance: float
-    estimated_fmr: float | None = Field(description="Empty until thresholds are calibrated")
+    estimated_fmr: float | None = Field(
+        description="Calibrated chance that a different person comes this close"
+    )
     state: Literal["pending", "confirmed", "actionable", "rejected"]
     confirmed_by: str | None
     second_by: str | None
@@ -375,17 +377,23 @@ class CandidateOut(BaseModel):
     end: datetime
     similarity: float
     distance: float
-    estimated_fmr: float | None
+    estimated_fmr: float | None = Field(
+        description="Calibrated chance that a different person comes this close"
+    )
     match: bool = Field(description="Within the operating point")
     probe: int = Field(description="Which of the search's photos it is nearest to")
     confirmed_by: str | None
     face_stored: bool = Field(description="Its face crop is kept (crop.jpg answers)")
+    weak_probe: bool = Field(
+        description="Found with a photo below the reference quality bar (low_quality)"
+    )
 
 
 class SearchOut(BaseModel):
     search_id: int
     case: int
     probes: list[str] = Field(description="SHA-256 of the photos searched with")
+    weak_probe: bool = Field(description="A photo below the reference quality bar was used")
     sightings_searched: int
     results: list[CandidateOut]
 

@@ -158,12 +158,20 @@ def search(
     case: int = typer.Option(..., "--case", help="An approved case you are a member of."),
     photo: list[Path] = typer.Option(..., "--photo", help="Photo of the person; repeat for more."),
     limit: int = typer.Option(50, "--limit", help="Most results to return (1-200)."),
+    low_quality: bool = typer.Option(
+        False,
+        "--low-quality",
+        help="Use a photo below the reference quality bar; the search and its results are "
+        "marked as made from a weak probe (audited).",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Search the case's scope for a person by photo; audited, counted against your quota."""
     state: CliState = ctx.obj
     services = state.services()
-    result = services.search.search(state.context(services), case, read_photos(photo), limit=limit)
+    result = services.search.search(
+        state.context(services), case, read_photos(photo), limit=limit, low_quality=low_quality
+    )
 
     def human() -> None:
         _results_table([c.to_dict() for c in result.results])
@@ -171,6 +179,8 @@ def search(
             f"search {result.search_id}: {len(result.results)} candidates among "
             f"{result.in_scope} sightings in scope; confirm with 'vigil case confirm'"
         )
+        if result.weak_probe:
+            console.print("made from a photo below the quality bar: weak evidence, check each")
 
     emit(result.to_dict(), as_json, human)
 

@@ -16,6 +16,7 @@ from vigil.cli.output import console, emit, table
 from vigil.cli.state import CliState
 from vigil.config import Config, load_config, save_config
 from vigil.errors import NotInitialised
+from vigil.faces.calibration import CALIBRATION_FILE
 from vigil.faces.detector_eval import evaluate_detector, read_imglab
 from vigil.faces.engine import FaceEngine
 from vigil.faces.images import load_image_file
@@ -185,14 +186,17 @@ def calibrate_command(
         "genuine_pairs": points.genuine_pairs,
         "impostor_pairs": points.impostor_pairs,
         "reliable_fmr_1e-4": points.reliable(1e-4),
+        "source": points.source,
     }
+    points.save(state.data_dir)
     save_config(state.data_dir, config.model_copy(update={"faces": faces}))
     services.access.record_alone(request, "config.change", "faces", details)
 
     def human() -> None:
         console.print(
             f"thresholds written to the config: FMR 1e-3 {points.fmr_1e3:.4f} (now the operating "
-            f"point), FMR 1e-4 {points.fmr_1e4:.4f}, EER {points.eer:.4f}"
+            f"point), FMR 1e-4 {points.fmr_1e4:.4f}, EER {points.eer:.4f}; the false-match "
+            f"rate by distance to {state.data_dir / CALIBRATION_FILE}"
         )
         console.print(
             f"from {points.genuine_pairs} genuine and {points.impostor_pairs} impostor pairs"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -45,6 +49,9 @@ def main(
     password_file: Path | None = typer.Option(
         None, "--password-file", help="File holding --user's password ('-' reads standard input)."
     ),
+    _debug: bool = typer.Option(
+        False, "--debug", help="Print the trace of an unexpected error (always in vigil.log)."
+    ),
 ) -> None:
     ctx.obj = CliState(data_dir=data_dir, user=user, password_file=password_file)
 
@@ -68,9 +75,41 @@ app.add_typer(cases.app, name="case", help="Investigations approved by a second 
 
 
 def run() -> None:
-    """Console entry: a Vigil error becomes a clear message (or JSON) and its exit code."""
+    """Console entry: a Vigil error becomes a clear message (or JSON) and its exit code.
+
+    Anything else is a bug: one line says so and where its trace was written (the data
+    directory's ``vigil.log``); ``--debug`` (or VIGIL_DEBUG=1) prints the trace too.
+    """
+    args = sys.argv[1:]
     try:
         app()
     except VigilError as exc:
-        show_error(exc, "--json" in sys.argv[1:])
+        show_error(exc, "--json" in args)
         sys.exit(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - the top of the command: one line, trace kept
+        trace = traceback.format_exc()
+        where = _keep_trace(trace, args)
+        if "--debug" in args or os.environ.get("VIGIL_DEBUG") == "1":
+            sys.stderr.write(trace)
+        first = (str(exc).splitlines() or [""])[0]
+        failure = VigilError(
+            f"unexpected {type(exc).__name__}: {first} (the trace is in {where}; --debug prints it)"
+        )
+        show_error(failure, "--json" in args)
+        sys.exit(UNEXPECTED_EXIT)
+
+
+UNEXPECTED_EXIT = 70  # EX_SOFTWARE
+
+
+def _keep_trace(trace: str, args: list[str]) -> Path:
+    """Append the trace to the data directory's log (or the temp dir's when there is none)."""
+    data_dir = Path(os.environ.get("VIGIL_DATA_DIR", "vigil-data"))
+    for i, arg in enumerate(args[:-1]):
+        if arg == "--data-dir":
+            data_dir = Path(args[i + 1])
+    log = (data_dir if data_dir.is_dir() else Path(tempfile.gettempdir())) / "vigil.log"
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"{stamp} vigil {' '.join(args)}\n{trace}\n")
+    return log

@@ -39,7 +39,8 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
             ],
         )
         console.print(
-            f"analysis backlog: {analysis['segments']} segments, lag {analysis['lag_s']} s"
+            f"analysis backlog: {analysis['segments']} segments, lag {analysis['lag_s']} s; "
+            f"failed: {analysis['failed_segments']} segments, {analysis['failed_frames']} frames"
         )
 
     emit(data, as_json, human)

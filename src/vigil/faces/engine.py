@@ -59,7 +59,12 @@ class FaceEngine:
         self.bar = bar
 
     def describe(self, chips: list[NDArray[np.uint8]]) -> NDArray[np.float32]:
-        descriptors = self.model.embed(chips)
+        return self.flip_average(chips, self.model.embed(chips))
+
+    def flip_average(
+        self, chips: list[NDArray[np.uint8]], descriptors: NDArray[np.float32]
+    ) -> NDArray[np.float32]:
+        """The chips' descriptors averaged with their mirror images' (if ``flip``)."""
         if self.flip and chips:
             mirrored = self.model.embed([np.ascontiguousarray(c[:, ::-1]) for c in chips])
             descriptors = ((descriptors + mirrored) / 2).astype(np.float32)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from vigil.config import FacesConfig
 from vigil.errors import InvalidInput
+from vigil.faces.calibration import Calibration
 from vigil.faces.evaluation import (
     accuracy,
     best_threshold,
@@ -126,48 +125,31 @@ def evaluate(
     return report
 
 
-@dataclass(frozen=True, slots=True)
-class OperatingPoints:
-    fmr_1e3: float
-    fmr_1e4: float
-    eer: float
-    genuine_pairs: int
-    impostor_pairs: int
-
-    def reliable(self, fmr: float) -> bool:
-        """Ten impostor pairs below the threshold is the least for a usable estimate."""
-        return self.impostor_pairs * fmr >= 10
-
-
 def calibrate(
     images: Path, pairs_file: Path, settings: Settings, start: Callable[[int], Progress]
-) -> OperatingPoints:
-    """Thresholds from every pair of the listed images, not just the listed pairs."""
+) -> Calibration:
+    """The false-match rate by distance, from every pair of the listed images, not just the
+    listed pairs."""
     described, _ = _describe(images, [read_pairs(pairs_file)], settings, start)
     keys = sorted(described)
     vectors = np.array([described[k].descriptor for k in keys], dtype=np.float64)
-    names = [k[0] for k in keys]
-    genuine: list[tuple[int, int]] = []
-    impostor: list[tuple[int, int]] = []
-    for i, j in combinations(range(len(keys)), 2):
-        (genuine if names[i] == names[j] else impostor).append((i, j))
-    if not genuine or not impostor:
+    names = np.array([k[0] for k in keys])
+    # Every pair at once: |a - b|^2 = |a|^2 + |b|^2 - 2 a.b (3,443 images: 5.9 M pairs).
+    squares = (vectors**2).sum(axis=1)
+    gram = squares[:, None] + squares[None, :] - 2.0 * (vectors @ vectors.T)
+    first, second = np.triu_indices(len(keys), 1)
+    distances = np.sqrt(np.maximum(gram[first, second], 0.0))
+    same = names[first] == names[second]
+    if same.all() or not same.any():
         raise InvalidInput("calibration needs images of the same and of different people")
-
-    def dist(index: list[tuple[int, int]]) -> NDArray[np.float64]:
-        pairs = np.array(index)
-        found: NDArray[np.float64] = np.linalg.norm(
-            vectors[pairs[:, 0]] - vectors[pairs[:, 1]], axis=1
-        )
-        return found
-
-    gen_d, imp_d = dist(genuine), dist(impostor)
-    all_d = np.concatenate([gen_d, imp_d])
-    same = np.concatenate([np.ones(gen_d.size, bool), np.zeros(imp_d.size, bool)])
-    return OperatingPoints(
-        fmr_1e3=threshold_at_fmr(imp_d, 1e-3),
-        fmr_1e4=threshold_at_fmr(imp_d, 1e-4),
-        eer=equal_error_rate(all_d, same)[1],
-        genuine_pairs=int(gen_d.size),
-        impostor_pairs=int(imp_d.size),
+    gen_d, imp_d = distances[same], distances[~same]
+    points = (
+        threshold_at_fmr(imp_d, 1e-3),
+        threshold_at_fmr(imp_d, 1e-4),
+        equal_error_rate(distances, same)[1],
     )
+    source = (
+        f"{pairs_file.name}: {len(keys)} images of {len(set(names.tolist()))} people "
+        f"(detector {settings.detector}, upsample {settings.upsample}, flip {settings.flip})"
+    )
+    return Calibration.measure(imp_d, int(gen_d.size), points, source)

@@ -18,6 +18,7 @@ from vigil.errors import ConfigError
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
 DESCRIPTOR_SIZE = 128
+MAX_DESCRIPTORS = 8  # kept per sighting (different faces of one track), at most
 MODELS_PACKAGE = "face_recognition_models"
 LANDMARKS_FILE = "shape_predictor_5_face_landmarks.dat"
 MMOD_FILE = "mmod_human_face_detector.dat"

@@ -27,16 +27,29 @@ class Quality:
 
 @dataclass(frozen=True, slots=True)
 class QualityBar:
+    """What a reference photo must reach; set on real photos so that good ones pass.
+
+    Measured on the 4,963 lfw-dev images in which a face is found (ordinary news photos):
+    these bars accept 99.5% of them. Sharpness there: 0.1th percentile 4.3, median 35; the
+    same photos Gaussian-blurred with a 3 px radius: at most 2.3. Frontalness 0 means the
+    nose lies outside the eyes' span (a head turned well away).
+    """
+
     min_face_px: int = 40
-    min_sharpness: float = 20.0
-    min_frontalness: float = 0.35
+    min_sharpness: float = 4.0
+    min_frontalness: float = 0.15
 
     def passes(self, quality: Quality) -> bool:
-        return (
-            quality.face_px >= self.min_face_px
-            and quality.sharpness >= self.min_sharpness
-            and quality.frontalness >= self.min_frontalness
+        return not self.failures(quality)
+
+    def failures(self, quality: Quality) -> list[str]:
+        """Each measure below its bar, as 'measure value < bar' (none: the face passes)."""
+        measures = (
+            ("face size (px)", quality.face_px, self.min_face_px),
+            ("sharpness", quality.sharpness, self.min_sharpness),
+            ("frontalness", quality.frontalness, self.min_frontalness),
         )
+        return [f"{name} {value:.4g} < {bar:.4g}" for name, value, bar in measures if value < bar]
 
 
 def sharpness(chip: NDArray[np.uint8]) -> float:

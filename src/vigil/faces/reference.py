@@ -1,7 +1,10 @@
 """A reference face from an uploaded photo: watchlist entries and search probes.
 
-The photo must hold one usable face (large, sharp, frontal enough); what is kept of it is
-the face crop, its descriptor and the SHA-256 of the file, never the file itself.
+The photo must hold one usable face (large, sharp, frontal enough: ``QualityBar``, whose
+bars were set on real photos so that good ones pass); a refusal names each measure that
+failed and its bar. A search may go on with a weaker probe at the investigator's express,
+audited choice; watchlist references never. What is kept of a photo is the face crop, its
+descriptor and the SHA-256 of the file, never the file itself.
 """
 
 from __future__ import annotations
@@ -24,20 +27,24 @@ class ReferenceFace:
     crop_jpeg: bytes
     descriptor: NDArray[np.float32]
     sha256: str
+    weak: bool = False  # below the quality bar, taken at the caller's express choice
 
     def descriptor_bytes(self) -> bytes:
         return self.descriptor.astype("<f4").tobytes()
 
 
 def reference_face(
-    engine: FaceEngine, limits: ImageLimits, name: str, data: bytes
+    engine: FaceEngine, limits: ImageLimits, name: str, data: bytes, *, allow_weak: bool = False
 ) -> ReferenceFace:
+    """The photo's main face; refused below the quality bar unless ``allow_weak``."""
     image = load_image(data, limits, name=name)
     face = engine.main_face(image, name=name)
-    if not face.usable:
+    failed = engine.bar.failures(face.quality)
+    if failed and not allow_weak:
         raise InvalidInput(
-            f"{name}: the face is too small, blurred or turned away to be a reference",
+            f"{name}: the face is too poor to be a reference ({'; '.join(failed)})",
             quality=face.quality.to_dict(),
+            failed=failed,
         )
     box = face.detection.box
     crop = io.BytesIO()
@@ -48,4 +55,5 @@ def reference_face(
         crop.getvalue(),
         face.descriptor.astype(np.float32),
         hashlib.sha256(data).hexdigest(),
+        weak=bool(failed),
     )

@@ -60,6 +60,7 @@ class Candidate:
     probe: int  # which of the search's photos it is nearest to
     confirmed_by: str | None
     face_stored: bool  # its crop is kept (open cases keep it; otherwise it expires)
+    weak_probe: bool  # found with a photo below the reference bar: weaker evidence
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +76,7 @@ class Candidate:
             "probe": self.probe,
             "confirmed_by": self.confirmed_by,
             "face_stored": self.face_stored,
+            "weak_probe": self.weak_probe,
         }
 
 
@@ -84,6 +86,7 @@ class SearchResult:
     case_id: int
     probes: list[str]  # SHA-256 of the photos
     in_scope: int  # sightings searched
+    weak_probe: bool  # a photo below the reference bar was used (--low-quality)
     results: list[Candidate]
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,9 +94,19 @@ class SearchResult:
             "search_id": self.search_id,
             "case": self.case_id,
             "probes": self.probes,
+            "weak_probe": self.weak_probe,
             "sightings_searched": self.in_scope,
             "results": [c.to_dict() for c in self.results],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What one search covered: the case's cameras, how many sightings, on what terms."""
+
+    cameras: dict[int, str]
+    sightings: int
+    low_quality: bool
 
 
 def _scope_filter(case: CaseRow, cameras: Iterable[int]) -> tuple[ColumnElement[bool], ...]:
@@ -111,6 +124,13 @@ def candidates(
 ) -> list[Candidate]:
     """Results with where and when their sightings were (sightings read once, in bulk)."""
     ids = [r.sighting_id for r in rows]
+    weak = set(
+        session.scalars(
+            select(CaseSearch.id).where(
+                CaseSearch.id.in_({r.search_id for r in rows}), CaseSearch.weak_probe
+            )
+        )
+    )
     places = {
         sighting_id: (start, end, camera, site, lat, lon, stored)
         for sighting_id, start, end, camera, site, lat, lon, stored in session.execute(
@@ -148,6 +168,7 @@ def candidates(
                 row.probe,
                 row.confirmed_by,
                 bool(stored),
+                row.search_id in weak,
             )
         )
     return found
@@ -180,7 +201,13 @@ class SearchService:
         photos: builtins.list[tuple[str, bytes]],
         *,
         limit: int = 50,
+        low_quality: bool = False,
     ) -> SearchResult:
+        """The case's nearest sightings to the photos' person.
+
+        ``low_quality`` lets a photo below the reference bar be used; the search and its
+        results are then marked as made from a weak probe, and the choice is audited.
+        """
         target = f"case:{case_id}"
         with self.access.attempt(ctx, Permission.CASES_SEARCH, "case.search", target):
             started = datetime.now(UTC)
@@ -197,9 +224,13 @@ class SearchService:
                     select(func.count(SightingRow.id)).where(*_scope_filter(case, cameras))
                 )
             self.guard.check(ctx, case.id, started)
-            probes = [reference_face(self.engine, self.limits, name, data) for name, data in photos]
+            probes = [
+                reference_face(self.engine, self.limits, name, data, allow_weak=low_quality)
+                for name, data in photos
+            ]
             nearest = self._nearest(probes, case, list(cameras), limit)
-            return self._store(ctx, case, probes, nearest, in_scope or 0, cameras, started)
+            scope = Scope(cameras, in_scope or 0, low_quality)
+            return self._store(ctx, case, probes, nearest, scope, started)
 
     def _nearest(
         self,
@@ -252,12 +283,18 @@ class SearchService:
         case: CaseRow,
         probes: builtins.list[ReferenceFace],
         nearest: builtins.list[tuple[Hit, int]],
-        in_scope: int,
-        cameras: dict[int, str],
+        scope: Scope,
         started: datetime,
     ) -> SearchResult:
         hashes = [p.sha256 for p in probes]
+        weak = any(p.weak for p in probes)
         with self.db.write() as session:
+            hits = [hit.sighting_id for hit, _ in nearest]
+            described: dict[int, int] = dict(
+                session.execute(  # a list of rows: a Result would pass for a mapping
+                    select(SightingRow.id, SightingRow.descriptors).where(SightingRow.id.in_(hits))
+                ).all()
+            )
             ended = datetime.now(UTC)
             search = CaseSearch(
                 case_id=case.id,
@@ -265,8 +302,9 @@ class SearchService:
                 started_at=started,
                 ended_at=ended,
                 probes=json.dumps(hashes),
-                in_scope=in_scope,
+                in_scope=scope.sightings,
                 results=len(nearest),
+                weak_probe=weak,
             )
             session.add(search)
             session.flush()
@@ -278,7 +316,9 @@ class SearchService:
                     probe=probe,
                     distance=hit.distance,
                     similarity=similarity(hit.distance),
-                    estimated_fmr=self.point.estimated_fmr(hit.distance),
+                    estimated_fmr=self.point.estimated_fmr(
+                        hit.distance, described.get(hit.sighting_id, 1) * len(probes)
+                    ),
                 )
                 for hit, probe in nearest
             ]
@@ -293,10 +333,12 @@ class SearchService:
                 "use_start": started.isoformat(),
                 "use_end": ended.isoformat(),
                 "database": searched_database(
-                    sorted(cameras.values()), case.scope_start, case.scope_end
+                    sorted(scope.cameras.values()), case.scope_start, case.scope_end
                 )
-                | {"sightings_searched": in_scope},
+                | {"sightings_searched": scope.sightings},
                 "probes": hashes,
+                "low_quality_allowed": scope.low_quality,
+                "weak_probe": weak,
                 "matched": [
                     {
                         "sighting": c.sighting_id,
@@ -310,7 +352,7 @@ class SearchService:
                 "verified_by": [],
             }
             self.access.record(session, ctx, "case.search", f"case:{case.id}", details)
-            return SearchResult(search.id, case.id, hashes, in_scope, found)
+            return SearchResult(search.id, case.id, hashes, scope.sightings, weak, found)
 
     def results(self, ctx: RequestContext, case_id: int) -> builtins.list[Candidate]:
         """The case's results so far, best first, one per sighting: for its members only."""

@@ -239,6 +239,14 @@ class SegmentIndex:
             ).one()
         return int(count), oldest
 
+    def analysis_failures(self) -> tuple[int, int]:
+        """Segments whose analysis was given up on, and frames skipped as failed."""
+        given_up = SegmentRow.analysis_error.is_not(None) & SegmentRow.analysed_at.is_not(None)
+        with self.db.read() as session:
+            segments = session.scalar(select(func.count(SegmentRow.id)).where(given_up))
+            frames = session.scalar(select(func.sum(SegmentRow.frames_failed)))
+        return int(segments or 0), int(frames or 0)
+
     def total_bytes(self) -> int:
         with self.db.read() as session:
             return int(session.scalar(select(func.sum(SegmentRow.bytes))) or 0)

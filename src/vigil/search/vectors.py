@@ -2,7 +2,9 @@
 
 Descriptors live in the metadata store, the source of truth. Each (day, camera) partition
 is a FAISS index of half-precision descriptors (256 bytes each: 10 million fit in about
-2.6 GB), scanned exactly. A case's scope is cameras and a time window, so a search scans
+2.6 GB), scanned exactly. A sighting has a few descriptors (different faces of its track),
+each indexed under the sighting's id; a sighting's distance is that of its nearest one.
+A case's scope is cameras and a time window, so a search scans
 only the partitions of its cameras and days and nothing outside them is even ranked; its
 cost grows with the scope, not with the archive. A day is read from the store on first
 use and brought up to date before each search with the rows added since (sighting ids only
@@ -25,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import select
 
-from vigil.faces.model import DESCRIPTOR_SIZE
+from vigil.faces.model import DESCRIPTOR_SIZE, MAX_DESCRIPTORS
 from vigil.store.db import Database
 from vigil.store.models import SightingRow
 
@@ -51,7 +53,13 @@ class VectorIndex(Protocol):
 
 
 def decode(blob: bytes) -> NDArray[np.float32]:
+    """One stored descriptor (a reference photo's)."""
     return np.frombuffer(blob, dtype="<f4").astype(np.float32)
+
+
+def decode_many(blob: bytes) -> NDArray[np.float32]:
+    """A sighting's descriptors, one row each."""
+    return decode(blob).reshape(-1, DESCRIPTOR_SIZE)
 
 
 def _partition() -> Any:
@@ -82,14 +90,17 @@ class Partitions:
             part = self._parts.get(key)
             if part is None or part.ntotal == 0:
                 continue
-            distances, ids = part.search(query, min(k, part.ntotal))
+            # A sighting has up to MAX_DESCRIPTORS rows: enough rows for k sightings.
+            distances, ids = part.search(query, min(k * MAX_DESCRIPTORS, part.ntotal))
             hits += [
                 Hit(int(i), float(np.sqrt(max(float(d), 0.0))))
                 for d, i in zip(distances[0], ids[0], strict=True)
                 if i >= 0
             ]
-        hits.sort(key=lambda h: h.distance)
-        return hits[:k]
+        nearest: dict[int, Hit] = {}
+        for hit in sorted(hits, key=lambda h: h.distance):
+            nearest.setdefault(hit.sighting_id, hit)  # a sighting's nearest descriptor
+        return list(nearest.values())[:k]
 
     def drop(self, day: date) -> None:
         for key in [key for key in self._parts if key[0] == day]:
@@ -122,12 +133,12 @@ class FaissDayIndex:
                 )
                 .order_by(SightingRow.id)
             ).all()
-        by_camera: dict[int, list[tuple[int, bytes]]] = defaultdict(list)
+        by_camera: dict[int, list[tuple[int, NDArray[np.float32]]]] = defaultdict(list)
         for row_id, camera_id, blob in rows:
             if blob is not None:
-                by_camera[camera_id].append((row_id, blob))
+                by_camera[camera_id] += [(row_id, v) for v in decode_many(blob)]
         for camera_id, kept in by_camera.items():
-            vectors = np.array([decode(blob) for _, blob in kept], dtype=np.float32)
+            vectors = np.array([v for _, v in kept], dtype=np.float32)
             ids = np.array([i for i, _ in kept], dtype=np.int64)
             self.partitions.add((day, camera_id), ids, vectors)
         if rows:

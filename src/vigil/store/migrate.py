@@ -30,12 +30,12 @@ def current_revision(db: Database) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(db: Database) -> None:
-    """Bring the schema to the newest revision; a no-op when it is there already."""
+def upgrade(db: Database, revision: str = "head") -> None:
+    """Bring the schema to the newest revision (or ``revision``); a no-op when it is there."""
     cfg = _alembic_config()
     with db.engine.execution_options(vigil_write=True).begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, revision)
 
 
 def check(db: Database) -> None:

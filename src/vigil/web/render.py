@@ -21,6 +21,7 @@ from vigil.api.context import authenticate, services_of
 from vigil.app import Services
 from vigil.auth.roles import Permission, RequestContext, Role
 from vigil.errors import VigilError
+from vigil.faces.calibration import odds
 from vigil.investigations.report import utc_text
 
 
@@ -68,6 +69,7 @@ def environment() -> Environment:
         autoescape=select_autoescape(["html"]),
     )
     env.filters["when"] = utc_text
+    env.filters["odds"] = odds
     env.globals["Permission"] = Permission
     return env
 

@@ -89,10 +89,17 @@ def search(
     ctx: Caller,
     services: ServicesDep,
     limit: Annotated[int, Form(ge=1, le=MAX_LIMIT)] = 50,
+    low_quality: Annotated[
+        bool,
+        Form(
+            description="Use a photo below the reference quality bar; the search and its "
+            "results are marked as made from a weak probe (audited)"
+        ),
+    ] = False,
 ) -> SearchOut:
     """Search the case's scope by photo; audited and counted against your daily quota."""
     files = [(p.filename or "photo", read_upload(p)) for p in photos]
-    result = services.search.search(ctx, case_id, files, limit=limit)
+    result = services.search.search(ctx, case_id, files, limit=limit, low_quality=low_quality)
     return SearchOut.model_validate(result.to_dict())
 
 

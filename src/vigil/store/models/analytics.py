@@ -20,8 +20,10 @@ from vigil.store.models.base import Base, UTCDateTime
 
 
 class SightingRow(Base):
-    """One tracked face: when and where, its best crop and its descriptor.
+    """One tracked person: when and where, their best face crop and a few descriptors.
 
+    ``embedding`` holds ``descriptors`` descriptors (little-endian float32, one after
+    another) of different faces of the track; a probe's distance is to the nearest.
     ``crop`` and ``embedding`` are biometric data: emptied when the sighting expires.
     A sighting from a recorded segment names it; re-analysing the segment replaces them.
     """
@@ -45,6 +47,7 @@ class SightingRow(Base):
     sharpness: Mapped[float] = mapped_column(Float)
     frontalness: Mapped[float] = mapped_column(Float)
     faces: Mapped[int] = mapped_column(Integer)
+    descriptors: Mapped[int] = mapped_column(Integer, server_default="1")
     crop: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -87,6 +88,9 @@ class CaseSearch(Base):
     probes: Mapped[str] = mapped_column(Text)  # JSON list of the photos' SHA-256
     in_scope: Mapped[int] = mapped_column(Integer)  # sightings searched
     results: Mapped[int] = mapped_column(Integer)
+    # A probe below the reference quality bar, used at the searcher's choice: its results
+    # are weaker evidence and say so.
+    weak_probe: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class CaseResult(Base):

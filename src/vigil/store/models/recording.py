@@ -33,6 +33,11 @@ class SegmentRow(Base):
     path: Mapped[str] = mapped_column(Text, unique=True)  # relative to the media root
     # When face analysis of this segment finished; empty while it waits (the backlog).
     analysed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    # Failed analyses so far; after the last allowed one the segment is given up on
+    # (analysed_at set, the error kept) until someone re-analyses it.
+    analysis_attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    analysis_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    frames_failed: Mapped[int] = mapped_column(Integer, server_default="0")  # skipped, logged
 
 
 class RecordingGap(Base):

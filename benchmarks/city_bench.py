@@ -1,0 +1,261 @@
+"""Watchlist alerts and case search over simulated cameras full of LFW people.
+
+    .venv/bin/python benchmarks/city_bench.py [--cameras 8] [--people 50] [--seconds 120]
+        [--watched 5] [--searched 20] [--workers 2] [--datasets ../shared/datasets]
+
+The simulator's scenes (people from lfw-dev, each shown by their first photo, walking
+through CAMERAS cameras) are rendered to files, one per camera, and imported with the
+real ``vigil analyze`` command, WORKERS cameras at a time. Only people with a second
+photo in lfw-dev are used: that photo, never shown to any camera, is what the case
+searches with (and what half of the watchlist holds).
+
+Printed, against the simulator's ground truth (who was in full view of which camera when):
+- alerts: the watched people's appearances that an alert of theirs covers, and alerts
+  that cover no appearance of their entry's person (false alerts); WATCHED people are on
+  the watchlist with the photo the cameras show, WATCHED others with a second photo;
+- search: for SEARCHED people, one search each in a case over every camera, the
+  appearances found by a result flagged ``match``, and ``match`` results that are someone
+  else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from alert_latency_bench import PASSWORD, as_user
+from vigil.app import Services, open_services
+from vigil.auth.roles import LOCAL, RequestContext, Role
+from vigil.cameras.registry import CameraSpec
+from vigil.config import load_config, save_config
+from vigil.datadir import initialise
+from vigil.investigations.cases import CaseSpec
+from vigil.sim.footage import Frame, encode
+from vigil.sim.scenario import Renderer, Scenario, load_people
+from vigil.store.models import AlertRow, AlertSighting, Camera, SightingRow, WatchlistEntry
+
+FPS = 10
+STARTED = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+Window = tuple[str, datetime, datetime]  # camera, start, end
+
+
+def people_folder(lfw: Path, root: Path, count: int, rng: random.Random) -> Path:
+    """An LFW-layout folder of ``count`` people who have a second photo."""
+    names = sorted(p.name for p in lfw.iterdir() if len(list(p.glob("*.jpg"))) >= 2)
+    folder = root / "people"
+    for name in rng.sample(names, count):
+        (folder / name).mkdir(parents=True)
+        for photo in sorted((lfw / name).glob("*.jpg")):
+            (folder / name / photo.name).symlink_to(photo.resolve())
+    return folder
+
+
+def second_photo(folder: Path, name: str) -> tuple[str, bytes]:
+    photo = sorted((folder / name).glob("*.jpg"))[1]
+    return photo.name, photo.read_bytes()
+
+
+def frames(renderer: Renderer, seconds: float) -> Iterator[Frame]:
+    for i in range(round(seconds * FPS)):
+        yield renderer.frame(i / FPS)
+
+
+def analyse(data: Path, video: Path, camera: str) -> float:
+    """``vigil analyze`` as the investigator would run it; the seconds it took."""
+    password = data / "ivy.pw"
+    began = time.perf_counter()
+    subprocess.run(  # noqa: S603 - our own command line
+        [sys.executable, "-m", "vigil", "--data-dir", str(data), "--user", "ivy",
+         "--password-file", str(password), "analyze", str(video), "--camera", camera,
+         "--start", STARTED.isoformat(), "--json"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return time.perf_counter() - began
+
+
+def overlaps(window: Window, camera: str, start: datetime, end: datetime) -> bool:
+    return window[0] == camera and start < window[2] and end > window[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cameras", type=int, default=8)
+    parser.add_argument("--people", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--watched", type=int, default=5)
+    parser.add_argument("--searched", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        folder = people_folder(
+            args.datasets / "lfw-dev" / "lfw-deepfunneled", root, args.people, rng
+        )
+        data = root / "data"
+        initialise(data, admin_password=PASSWORD, request_id="bench")
+        config = load_config(data)
+        cases = config.cases.model_copy(update={"daily_search_quota": 1000})
+        save_config(data, config.model_copy(update={"cases": cases}))
+        (data / "ivy.pw").write_text(PASSWORD)
+        services = open_services(data)
+        try:
+            run(args, rng, folder, data, services)
+        finally:
+            services.close()
+
+
+def run(
+    args: argparse.Namespace, rng: random.Random, folder: Path, data: Path, services: Services
+) -> None:
+    local = RequestContext(LOCAL, uuid.uuid4().hex)
+    cameras = [f"cam{n}" for n in range(1, args.cameras + 1)]
+    for camera in cameras:
+        services.cameras.add(
+            local, CameraSpec(camera, f"rtsp://127.0.0.1:9/{camera}", group="city")
+        )
+    ivy = as_user(services, "ivy", Role.INVESTIGATOR)
+    sue = as_user(services, "sue", Role.SUPERVISOR)
+    services.groups.grant(local, "city", "ivy")
+
+    scenario = Scenario(cameras, load_people(folder, None, rng), STARTED, seed=args.seed)
+    truth = scenario.truth(args.seconds)["appearances"]
+    truth = [
+        a
+        for a in truth
+        if datetime.fromisoformat(a["end"]) <= STARTED + timedelta(seconds=args.seconds)
+    ]
+    seen = sorted({a["person"] for a in truth})
+    windows = {
+        name: [
+            (a["camera"], datetime.fromisoformat(a["start"]), datetime.fromisoformat(a["end"]))
+            for a in truth if a["person"] == name
+        ]
+        for name in seen
+    }  # fmt: skip
+    # Half the watched people are on the watchlist with the photo the cameras show, half
+    # with their second photo, which no camera shows.
+    watched = rng.sample(seen, min(2 * args.watched, len(seen)))
+    shown, unseen = watched[: len(watched) // 2], watched[len(watched) // 2 :]
+    for name in watched:
+        photo = sorted((folder / name).glob("*.jpg"))[0 if name in shown else 1]
+        entry = services.watchlists.propose(
+            ivy, name, [(photo.name, photo.read_bytes())], basis="benchmark",
+            reference="BENCH-C", expires=datetime.now(UTC) + timedelta(days=1),
+        )  # fmt: skip
+        services.watchlists.approve(sue, entry.id)
+
+    clock = time.perf_counter()
+    videos = {}
+    for camera in cameras:
+        videos[camera] = root_video = data.parent / f"{camera}.mp4"
+        encode(frames(Renderer(scenario, camera), args.seconds), root_video, fps=FPS,
+               size=(scenario.width, scenario.height))  # fmt: skip
+    rendered = time.perf_counter() - clock
+    with ThreadPoolExecutor(args.workers) as pool:
+        took = list(pool.map(lambda c: analyse(data, videos[c], c), cameras))
+    print(
+        f"{len(cameras)} cameras x {args.seconds:.0f} s, {len(scenario.people)} people, "
+        f"{len(truth)} appearances of {len(seen)} of them; rendered in {rendered:.0f} s, "
+        f"analysed in {sum(took):.0f} s of worker time ({args.workers} at a time)"
+    )
+    alerts_report(services, windows, shown, "the photo the cameras show")
+    alerts_report(services, windows, unseen, "a second photo no camera shows")
+    search_report(
+        services,
+        ivy,
+        sue,
+        folder,
+        cameras,
+        windows,
+        rng.sample(seen, min(args.searched, len(seen))),
+    )
+
+
+def alerts_report(
+    services: Services, windows: dict[str, list[Window]], watched: list[str], how: str
+) -> None:
+    with services.db.read() as session:
+        rows = session.execute(
+            select(
+                AlertRow.id, WatchlistEntry.label, Camera.name, SightingRow.start, SightingRow.end
+            )
+            .join(WatchlistEntry, WatchlistEntry.id == AlertRow.entry_id)
+            .join(AlertSighting, AlertSighting.alert_id == AlertRow.id)
+            .join(SightingRow, SightingRow.id == AlertSighting.sighting_id)
+            .join(Camera, Camera.id == AlertRow.camera_id)
+        ).all()
+    alerts: dict[int, list[tuple[str, str, datetime, datetime]]] = {}
+    for alert, label, camera, start, end in rows:
+        alerts.setdefault(alert, []).append((label, camera, start, end))
+    alerts = {a: parts for a, parts in alerts.items() if parts[0][0] in watched}
+    false = sum(
+        not any(overlaps(w, c, s, e) for label, c, s, e in parts for w in windows[label])
+        for parts in alerts.values()
+    )
+    due = [(name, w) for name in watched for w in windows[name]]
+    covered = sum(
+        any(
+            label == name and overlaps(w, c, s, e)
+            for parts in alerts.values()
+            for label, c, s, e in parts
+        )
+        for name, w in due
+    )
+    print(
+        f"alerts, {len(watched)} people watched with {how}: {covered}/{len(due)} of their "
+        f"appearances "
+        f"alerted; {len(alerts)} alerts, {false} covering no appearance of their person (false)"
+    )
+
+
+def search_report(
+    services: Services,
+    ivy: RequestContext,
+    sue: RequestContext,
+    folder: Path,
+    cameras: list[str],
+    windows: dict[str, list[Window]],
+    searched: list[str],
+) -> None:
+    case = services.cases.open(ivy, CaseSpec(
+        subject="people of the benchmark", legal_basis="benchmark", reference="BENCH-S",
+        purpose="measure search", start=STARTED - timedelta(hours=1),
+        end=STARTED + timedelta(hours=2), expires=datetime.now(UTC) + timedelta(days=1),
+        cameras=cameras,
+    ))  # fmt: skip
+    services.cases.approve(sue, case.id)
+    appearances = found = matches = wrong = weak = 0
+    for name in searched:
+        result = services.search.search(
+            ivy, case.id, [second_photo(folder, name)], limit=50, low_quality=True
+        )
+        weak += result.weak_probe
+        hits = [(c.camera, c.start, c.end) for c in result.results if c.match]
+        appearances += len(windows[name])
+        found += sum(any(overlaps(w, *hit) for hit in hits) for w in windows[name])
+        matches += len(hits)
+        wrong += sum(not any(overlaps(w, *hit) for w in windows[name]) for hit in hits)
+    print(
+        f"search: {len(searched)} people searched with a photo no camera showed "
+        f"({weak} below the quality bar); {found}/{appearances} appearances found "
+        f"({found / max(appearances, 1):.1%}); {matches} match results, {wrong} of them "
+        f"someone else ({wrong / max(matches, 1):.1%})"
+    )
+
+
+if __name__ == "__main__":
+    main()
