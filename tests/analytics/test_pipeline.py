@@ -175,3 +175,8 @@ def test_reanalysis_from_the_command_line_replaces_sightings(
     missing = vigil(env.data_dir, "analyze", "--camera", "gate")
     assert missing.code == 2
     assert "--from and --to" in missing.stderr
+    env.services.media.path(segments[0].path).write_bytes(b"\x00" * 1000)  # damaged on disk
+    damaged = vigil(env.data_dir, "analyze", "--camera", "gate", *span, "--json")
+    assert damaged.code == 0, damaged.stderr
+    assert (damaged.json()["segments"], damaged.json()["failed"]) == (3, 1)
+    assert _sightings(env) == stored  # the others again; the damaged one keeps what it had

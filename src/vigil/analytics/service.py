@@ -55,9 +55,15 @@ class ReanalysisResult:
     camera: str
     segments: int
     sightings: int
+    failed: int  # segments that could not be analysed (damaged): counted, skipped
 
     def to_dict(self) -> dict[str, Any]:
-        return {"camera": self.camera, "segments": self.segments, "sightings": self.sightings}
+        return {
+            "camera": self.camera,
+            "segments": self.segments,
+            "sightings": self.sightings,
+            "failed": self.failed,
+        }
 
 
 class AnalyticsService:
@@ -91,15 +97,20 @@ class AnalyticsService:
             with self.db.read() as session:
                 camera_id = find_camera(session, camera).id
             segments = self.index.between(camera_id, span.start, span.end)
-            found = 0
+            found = failed = 0
             for done, segment in enumerate(segments, 1):
                 job = self.pipeline.job(segment)
-                outcome = self.analyzer.analyse(job.path, job.start, sample_fps=job.sample_fps)
-                self.pipeline.store_result(job, outcome)
-                found += len(outcome[0])
+                try:
+                    outcome = self.analyzer.analyse(job.path, job.start, sample_fps=job.sample_fps)
+                except InvalidInput as exc:  # one damaged segment: recorded, the rest go on
+                    self.pipeline.store_failure(job, exc.message)
+                    failed += 1
+                else:
+                    self.pipeline.store_result(job, outcome)
+                    found += len(outcome[0])
                 if progress is not None:
                     progress(done, len(segments))
-            result = ReanalysisResult(camera, len(segments), found)
+            result = ReanalysisResult(camera, len(segments), found, failed)
             self.access.record_alone(
                 ctx, "analysis.rerun", target, span.to_dict() | result.to_dict()
             )

@@ -105,5 +105,6 @@ def _rerun(
         as_json,
         lambda: console.print(
             f"{result.sightings} sightings in {result.segments} segments of {camera}"
+            + (f"; {result.failed} damaged segments skipped" if result.failed else "")
         ),
     )
