@@ -20,6 +20,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Protocol
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from vigil.analytics.analyzer import AnalysisSettings, AnalysisStats, Sighting, VideoAnalyzer
 from vigil.config import FacesConfig
 
@@ -136,7 +138,7 @@ class ProcessJobQueue:
     def _failed(self, job: SegmentJob, error: str) -> bool:
         try:
             return self.on_failure(job, error)
-        except Exception:  # the store is unreachable: the segment stays in the backlog
+        except SQLAlchemyError:  # the store is unreachable: the segment stays in the backlog
             logger.exception("the failure of segment %d was not recorded", job.segment_id)
             return False
 

@@ -30,7 +30,7 @@ from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.errors import Conflict
 from vigil.investigations.cases import CaseInfo, case_info, member_case, searched_database
-from vigil.investigations.search import Candidate, best_per_sighting, candidates
+from vigil.investigations.results import Candidate, best_per_sighting, candidates
 from vigil.store.models import CaseResult, CaseSearch, SightingRow
 
 Format = Literal["html", "pdf"]

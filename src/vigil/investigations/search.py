@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
 
 from vigil.analytics.matching import OperatingPoint
 from vigil.auth.access import Access
@@ -37,47 +36,12 @@ from vigil.investigations.cases import (
     searchable,
     searched_database,
 )
+from vigil.investigations.results import Candidate, best_per_sighting, candidates
 from vigil.search.vectors import Hit, VectorIndex, days_between
-from vigil.store.models import Camera, CaseResult, CaseRow, CaseSearch, SightingRow, Site
+from vigil.store.models import CaseResult, CaseRow, CaseSearch, SightingRow
 
 MAX_PROBES = 5
 MAX_LIMIT = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    sighting_id: int
-    camera: str
-    site: str | None
-    latitude: float | None
-    longitude: float | None
-    start: datetime
-    end: datetime
-    distance: float
-    similarity: float
-    estimated_fmr: float | None
-    match: bool  # within the operating point
-    probe: int  # which of the search's photos it is nearest to
-    confirmed_by: str | None
-    face_stored: bool  # its crop is kept (open cases keep it; otherwise it expires)
-    weak_probe: bool  # found with a photo below the reference bar: weaker evidence
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "sighting_id": self.sighting_id,
-            "camera": self.camera,
-            "site": self.site,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "similarity": round(self.similarity, 4),
-            "distance": round(self.distance, 4),
-            "estimated_fmr": self.estimated_fmr,
-            "match": self.match,
-            "probe": self.probe,
-            "confirmed_by": self.confirmed_by,
-            "face_stored": self.face_stored,
-            "weak_probe": self.weak_probe,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,61 +81,6 @@ def _scope_filter(case: CaseRow, cameras: Iterable[int]) -> tuple[ColumnElement[
         SightingRow.start < case.scope_end,
         SightingRow.embedding.is_not(None),
     )
-
-
-def candidates(
-    session: Session, rows: Sequence[CaseResult], point: OperatingPoint
-) -> list[Candidate]:
-    """Results with where and when their sightings were (sightings read once, in bulk)."""
-    ids = [r.sighting_id for r in rows]
-    weak = set(
-        session.scalars(
-            select(CaseSearch.id).where(
-                CaseSearch.id.in_({r.search_id for r in rows}), CaseSearch.weak_probe
-            )
-        )
-    )
-    places = {
-        sighting_id: (start, end, camera, site, lat, lon, stored)
-        for sighting_id, start, end, camera, site, lat, lon, stored in session.execute(
-            select(
-                SightingRow.id,
-                SightingRow.start,
-                SightingRow.end,
-                Camera.name,
-                Site.name,
-                Camera.latitude,
-                Camera.longitude,
-                SightingRow.crop.is_not(None),
-            )
-            .join(Camera, Camera.id == SightingRow.camera_id)
-            .outerjoin(Site, Site.id == Camera.site_id)
-            .where(SightingRow.id.in_(ids))
-        )
-    }
-    found = []
-    for row in rows:
-        start, end, camera, site, lat, lon, stored = places[row.sighting_id]
-        found.append(
-            Candidate(
-                row.sighting_id,
-                camera,
-                site,
-                lat,
-                lon,
-                start,
-                end,
-                row.distance,
-                row.similarity,
-                row.estimated_fmr,
-                row.distance <= point.threshold,
-                row.probe,
-                row.confirmed_by,
-                bool(stored),
-                row.search_id in weak,
-            )
-        )
-    return found
 
 
 class SearchService:
@@ -422,16 +331,3 @@ class SearchService:
                 raise NotFound(f"no face crop of sighting {sighting_id} in case {case_id}")
             details["sighting"] = sighting_id
         return crop
-
-
-def best_per_sighting(
-    session: Session, case_id: int, only: set[int] | None = None
-) -> builtins.list[CaseResult]:
-    """One row per sighting of the case, its nearest (confirming marks all of a sighting's)."""
-    query = select(CaseResult).where(CaseResult.case_id == case_id)
-    if only is not None:
-        query = query.where(CaseResult.sighting_id.in_(only))
-    best: dict[int, CaseResult] = {}
-    for row in session.scalars(query.order_by(CaseResult.distance)):
-        best.setdefault(row.sighting_id, row)
-    return sorted(best.values(), key=lambda r: r.distance)
