@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from vigil.app import Services, build_services
 from vigil.audit.signing import SigningKey
 from vigil.auth.roles import LOCAL, Principal, RequestContext, Role
+from vigil.auth.users import find_user
 from vigil.config import Config, parse_config, render_config
 from vigil.datadir import initialise
 from vigil.store import migrate
@@ -121,9 +122,19 @@ class Env:
         return RequestContext(LOCAL, uuid.uuid4().hex)
 
     def add_user(self, name: str, role: Role) -> RequestContext:
-        info = self.services.users.create(self.local(), name, str(role), PASSWORD)
-        principal = Principal(name=name, kind="user", role=role, user_id=info.id)
+        self.services.users.create(self.local(), name, str(role), PASSWORD)
+        return self.acting(name)
+
+    def acting(self, name: str) -> RequestContext:
+        """An existing user acting in person (as after signing in)."""
+        with self.services.db.read() as session:
+            user = find_user(session, name)
+            principal = Principal(name=name, kind="user", role=Role(user.role), user_id=user.id)
         return RequestContext(principal, uuid.uuid4().hex, "test")
+
+    def own_token(self, name: str) -> str:
+        """A token that the existing user ``name`` made for themself."""
+        return self.services.tokens.create(self.acting(name), name)[1]
 
 
 def make_env(data_dir: Path, database_url: str) -> Env:

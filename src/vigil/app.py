@@ -34,6 +34,7 @@ from vigil.faces.calibration import load_calibration
 from vigil.faces.engine import FaceEngine
 from vigil.faces.images import ImageLimits
 from vigil.faces.model import DlibFaceModel
+from vigil.faces.photos import Photos
 from vigil.faces.quality import QualityBar
 from vigil.faces.service import FaceService
 from vigil.investigations.cases import CaseService
@@ -132,6 +133,7 @@ def build_face_engine(config: FacesConfig) -> FaceEngine:
         threshold=config.threshold,
         flip=config.flip_average,
         bar=QualityBar(min_face_px=config.min_face_px),
+        detect_pixels=config.detect_max_pixels,
     )
 
 
@@ -145,6 +147,15 @@ def analysis_settings(config: AnalyticsConfig) -> AnalysisSettings:
 
 def image_limits(config: FacesConfig) -> ImageLimits:
     return ImageLimits(max_bytes=config.max_image_bytes, max_pixels=config.max_image_pixels)
+
+
+def uploaded_photos(config: FacesConfig) -> Photos:
+    return Photos(
+        image_limits(config),
+        concurrent=config.max_concurrent,
+        wait_s=config.busy_wait_s,
+        per_minute=config.photos_per_minute,
+    )
 
 
 def open_database(config: Config, data_dir: Path) -> Database:
@@ -163,6 +174,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     media = MediaStore(config.media_root(data_dir), min_free_bytes=config.recording.min_free_bytes)
     live = LiveHub()
     engine = build_face_engine(config.faces)
+    photos = uploaded_photos(config.faces)
     point = OperatingPoint.of(config.faces, load_calibration(data_dir))
     matcher = Matcher(access, point, timedelta(seconds=config.analytics.alert_merge_s))
     vectors = FaissDayIndex(db)
@@ -178,7 +190,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         tokens=TokenService(access, config.auth),
         sessions=SessionService(access, config.auth),
         login=PasswordLogin(access, passwords, config.auth),
-        faces=FaceService(access, engine, image_limits(config.faces)),
+        faces=FaceService(access, engine, photos),
         cameras=CameraRegistry(access, Vault.open(data_dir)),
         groups=CameraGroups(access),
         recordings=RecordingService(access, segments, media, live),
@@ -193,11 +205,11 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
             matcher,
         ),
         vectors=vectors,
-        watchlists=WatchlistService(access, engine, image_limits(config.faces)),
+        watchlists=WatchlistService(access, engine, photos),
         alerts=AlertService(access),
         monitoring=Monitoring(access, segments),
         cases=cases,
-        search=SearchService(access, cases, engine, image_limits(config.faces), vectors, point),
+        search=SearchService(access, cases, engine, photos, vectors, point),
         reports=ReportService(access, point),
         notices=NoticeService(access),
     )

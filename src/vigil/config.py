@@ -65,7 +65,15 @@ class FacesConfig(Section):
     flip_average: bool = True
     max_image_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     max_image_pixels: int = Field(default=40_000_000, ge=10_000)
+    # Faces are looked for in a copy scaled down to this many pixels (then located at full
+    # size): a 36-megapixel upload costs what a 4-megapixel one does.
+    detect_max_pixels: int = Field(default=4_000_000, ge=100_000)
     min_face_px: int = Field(default=40, ge=10)
+    # Uploaded photos analysed at once in one process; more wait up to busy_wait_s, then
+    # get 503. Each user may send this many photos a minute (then 429).
+    max_concurrent: int = Field(default=2, ge=1, le=64)
+    busy_wait_s: float = Field(default=1.0, ge=0.0, le=30.0)
+    photos_per_minute: int = Field(default=30, ge=1, le=10_000)
 
 
 class RecordingConfig(Section):

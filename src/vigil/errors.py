@@ -75,6 +75,18 @@ class TooManyAttempts(VigilError):
         self.retry_after_s = retry_after_s
 
 
+class Busy(VigilError):
+    """This process is at its limit for that kind of work; try again shortly."""
+
+    code = "busy"
+    http_status = 503
+    exit_code = 9
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, retry_after_s=retry_after_s)
+        self.retry_after_s = retry_after_s
+
+
 class PayloadTooLarge(VigilError):
     code = "payload_too_large"
     http_status = 413

@@ -34,9 +34,7 @@ def _case_body(cameras: list[str]) -> dict[str, object]:
 def test_a_case_from_opening_to_report(api: Api, portrait_path: Path) -> None:
     w = world(api.env)
     seen = her_sightings(w, portrait_path, "gate", NOON, n=2)
-    tokens = {
-        name: api.env.services.tokens.create(api.env.local(), name)[1] for name in ("ivy", "sue")
-    }
+    tokens = {name: api.env.own_token(name) for name in ("ivy", "sue")}
     ivy, sue = api.bearer(tokens["ivy"]), api.bearer(tokens["sue"])
     client = api.client
 
@@ -79,7 +77,7 @@ def test_a_case_from_opening_to_report(api: Api, portrait_path: Path) -> None:
 
 def test_bad_case_requests_are_refused(api: Api) -> None:
     world(api.env)
-    ivy = api.bearer(api.env.services.tokens.create(api.env.local(), "ivy")[1])
+    ivy = api.bearer(api.env.own_token("ivy"))
     body = _case_body(["gate"])
     for change in ({"from": "2026-11-20T10:00"}, {"cameras": []}, {"subject": ""}, {"x": 1}):
         answer = api.client.post("/api/v1/cases", json=body | change, headers=ivy)
@@ -101,7 +99,7 @@ def test_a_weak_photo_is_refused_with_its_measures_unless_low_quality(
     w = world(api.env)
     her_sightings(w, portrait_path, "gate", NOON)
     case = approved_case(w, ["gate"])
-    ivy = api.bearer(api.env.services.tokens.create(api.env.local(), "ivy")[1])
+    ivy = api.bearer(api.env.own_token("ivy"))
     photo = {"photos": ("blurred.jpg", blurred(portrait_path), "image/jpeg")}
     url = f"/api/v1/cases/{case}/searches"
     refused = api.client.post(url, files=photo, headers=ivy)

@@ -7,7 +7,9 @@ import hashlib
 from tests.api.conftest import Api
 from vigil.audit.entry import Outcome
 from vigil.audit.log import EntryFilter
-from vigil.auth.roles import Role
+from vigil.auth.roles import LOCAL, RequestContext, Role
+from vigil.faces.images import ImageLimits
+from vigil.faces.photos import Photos
 
 
 def _entries(api: Api, action: str) -> list[dict[str, object]]:
@@ -75,3 +77,25 @@ def test_bad_uploads_get_a_clear_422(api: Api) -> None:
     assert "notes.jpg is not a JPEG, PNG, WebP or PGM image" in error["message"]
     missing = api.client.post("/api/v1/faces/detect", headers=api.bearer(token))
     assert missing.status_code == 422
+
+
+def test_too_many_photos_get_429_or_503_and_are_audited(api: Api, portrait: bytes) -> None:
+    token = api.bearer(api.token_for("olga", Role.OPERATOR))
+    photos = Photos(ImageLimits(), concurrent=1, wait_s=0.05, per_minute=2)
+    api.env.services.faces.photos = photos
+    files = {"image": ("hopper.jpg", portrait, "image/jpeg")}
+    with photos.working(RequestContext(LOCAL, "someone else's turn")):
+        busy = api.client.post("/api/v1/faces/detect", files=files, headers=token)
+    assert busy.status_code == 503
+    assert busy.headers["Retry-After"] == "1"
+    assert busy.json()["error"]["code"] == "busy"
+    assert api.client.post("/api/v1/faces/detect", files=files, headers=token).status_code == 200
+    limited = api.client.post("/api/v1/faces/detect", files=files, headers=token)
+    assert limited.status_code == 429
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    audited = [(e["outcome"], e["details"]) for e in reversed(_entries(api, "faces.detect"))]
+    assert [(outcome, details.get("reason")) for outcome, details in audited] == [  # type: ignore[union-attr]
+        ("denied", "busy"),
+        ("allowed", None),
+        ("denied", "too_many_attempts"),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import select, update
 from tests.conftest import PASSWORD, Env
 from vigil.audit.entry import Outcome
 from vigil.audit.log import EntryFilter
-from vigil.auth.roles import Role
+from vigil.auth.roles import RequestContext, Role
 from vigil.errors import (
     Conflict,
     Forbidden,
@@ -117,6 +118,40 @@ def test_only_admins_manage_other_peoples_tokens(env: Env) -> None:
         env.services.tokens.revoke(env.local(), 999_999)
     assert [t.id for t in env.services.tokens.list(alice)] == [info.id]
     assert _denied(env, "token.revoke") == ["token:999999", "token:999999", f"token:{info.id}"]
+
+
+@pytest.mark.parametrize("role", [Role.INVESTIGATOR, Role.SUPERVISOR, Role.OPERATOR])
+def test_nobody_makes_tokens_in_a_persons_name(env: Env, role: Role) -> None:
+    """An admin (or the local operator) cannot act as an investigator, a supervisor or an
+    operator: their tokens are theirs to make. Service accounts may be given one."""
+    env.add_user("root2", Role.ADMIN)
+    admin = env.acting("admin")
+    env.add_user("person", role)
+    for ctx in (admin, env.local()):
+        with pytest.raises(Forbidden, match="only person may create tokens"):
+            env.services.tokens.create(ctx, "person")
+    with env.services.db.read() as session:
+        assert session.scalars(select(ApiToken)).all() == []
+    assert _denied(env, "token.create") == ["user:person", "user:person"]
+    for service in ("root2", "wall"):
+        if service == "wall":
+            env.add_user("wall", Role.VIEWER)
+        info, _ = env.services.tokens.create(admin, service, label="display wall")
+        assert info.created_by == "admin"
+
+
+def test_acts_with_a_token_are_audited_with_its_id_and_maker(env: Env) -> None:
+    env.add_user("wall", Role.VIEWER)
+    info, secret = env.services.tokens.create(env.acting("admin"), "wall")
+    principal = env.services.tokens.authenticate(secret)
+    assert (principal.token_id, principal.token_creator) == (info.id, "admin")
+    ctx = RequestContext(principal, "req-wall", "test")
+    env.services.cameras.list(ctx)
+    with env.services.db.read() as session:
+        entries = env.services.audit.entries(session, EntryFilter(action="camera.list"))
+    assert [(e.actor, json.loads(e.details_json)["via_token"]) for e in entries] == [
+        ("wall", {"id": info.id, "created_by": "admin"})
+    ]
 
 
 @pytest.mark.parametrize("days", [0, -1, 10_000])

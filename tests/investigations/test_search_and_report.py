@@ -45,7 +45,7 @@ def _metered(env: Env, **config: object) -> SearchService:
     s = env.services
     cases = CaseService(s.access, CasesConfig.model_validate(config))
     return SearchService(
-        s.access, cases, s.search.engine, s.search.limits, s.vectors, s.search.point
+        s.access, cases, s.search.engine, s.search.photos, s.vectors, s.search.point
     )
 
 

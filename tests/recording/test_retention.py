@@ -33,6 +33,7 @@ def test_old_segments_go_held_ones_stay_and_the_pass_is_audited(env: Env) -> Non
     recent = record(env, camera, now - 60, 4)
     held = old[1]
     supervisor = env.add_user("sam", "supervisor")
+    env.services.groups.grant(env.local(), "city", "sam")
     env.services.recordings.hold(supervisor, "gate", TimeRange(held.start, held.end), "case 7")
 
     result = _recorder(env, retain_days=30).prune()
@@ -54,6 +55,7 @@ def test_over_the_disk_budget_the_oldest_unheld_go_first(env: Env) -> None:
     segments = record(env, camera, now - 600, 10)  # five segments
     first, second, third = segments[:3]
     supervisor = env.add_user("sam", "supervisor")
+    env.services.groups.grant(env.local(), "city", "sam")
     env.services.recordings.hold(supervisor, "gate", TimeRange(first.start, first.end), "kept")
     recorder = _recorder(env)
     budget = sum(s.bytes for s in segments) - second.bytes - third.bytes // 2
@@ -74,6 +76,7 @@ def test_a_released_hold_no_longer_protects(env: Env) -> None:
     now = time.time()
     (old,) = record(env, camera, now - 40 * DAY, 2)
     supervisor = env.add_user("sam", "supervisor")
+    env.services.groups.grant(env.local(), "city", "sam")
     hold = env.services.recordings.hold(
         supervisor, "gate", TimeRange(old.start - timedelta(hours=1), old.end), "case 8"
     )

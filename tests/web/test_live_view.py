@@ -35,7 +35,7 @@ def viewer_token(tmp_path: Path, portrait_path: Path) -> Iterator[tuple[str, str
     def prepare(env: Env) -> None:
         env.services.users.create(env.local(), "olga", str(Role.OPERATOR), PASSWORD)
         env.services.groups.grant(env.local(), "city", "olga")
-        tokens.append(env.services.tokens.create(env.local(), "olga")[1])
+        tokens.append(env.own_token("olga"))
 
     with served(tmp_path, portrait_path, prepare) as server:
         yield server.base, tokens[0]

@@ -19,7 +19,7 @@ from vigil.auth.names import check_text
 from vigil.auth.roles import Permission, RequestContext
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
 from vigil.faces.engine import FaceEngine
-from vigil.faces.images import ImageLimits
+from vigil.faces.photos import Photos
 from vigil.faces.reference import reference_face
 from vigil.store.models import WatchlistEntry, WatchlistPhoto
 
@@ -83,11 +83,11 @@ def _info(session: Session, row: WatchlistEntry) -> EntryInfo:
 
 
 class WatchlistService:
-    def __init__(self, access: Access, engine: FaceEngine, limits: ImageLimits) -> None:
+    def __init__(self, access: Access, engine: FaceEngine, photos: Photos) -> None:
         self.access = access
         self.db = access.db
         self.engine = engine
-        self.limits = limits
+        self.photos = photos
 
     def propose(
         self,
@@ -112,7 +112,11 @@ class WatchlistService:
                 raise InvalidInput(f"the expiry must be in the future, within {MAX_DAYS} days")
             if not 1 <= len(photos) <= MAX_PHOTOS:
                 raise InvalidInput(f"give 1 to {MAX_PHOTOS} reference photos")
-            faces = [reference_face(self.engine, self.limits, name, data) for name, data in photos]
+            with self.photos.working(ctx, len(photos)):
+                faces = [
+                    reference_face(self.engine, self.photos.limits, name, data)
+                    for name, data in photos
+                ]
             with self.db.write() as session:
                 row = WatchlistEntry(
                     label=label,

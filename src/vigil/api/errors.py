@@ -17,6 +17,7 @@ from vigil.audit.entry import Outcome
 from vigil.auth.roles import RequestContext
 from vigil.errors import (
     BadRequest,
+    Busy,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -40,6 +41,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         PayloadTooLarge,
         InvalidInput,
         TooManyAttempts,
+        Busy,
     )
 }
 
@@ -54,7 +56,7 @@ def _vigil_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.http_status >= 500:
         logger.error("request %s failed: %s", request_id_of(request), exc.message)
     response = _render(request, exc.http_status, exc.to_dict())
-    if isinstance(exc, TooManyAttempts):
+    if isinstance(exc, TooManyAttempts | Busy):
         response.headers["Retry-After"] = str(exc.retry_after_s)
     if isinstance(exc, NotAuthenticated):
         response.headers["WWW-Authenticate"] = "Bearer"

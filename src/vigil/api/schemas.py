@@ -71,6 +71,7 @@ class TokenOut(BaseModel):
     id: int
     user: str
     label: str
+    created_by: str
     created_at: datetime
     expires_at: datetime
     revoked: bool
@@ -79,7 +80,11 @@ class TokenOut(BaseModel):
 
 class TokenCreate(RequestBody):
     user: str | None = Field(
-        default=None, pattern=NAME_PATTERN, max_length=64, description="Default: yourself"
+        default=None,
+        pattern=NAME_PATTERN,
+        max_length=64,
+        description="Default: yourself; someone else only if a service account (admin, "
+        "auditor or viewer role)",
     )
     expires_days: int | None = Field(default=None, ge=1, le=MAX_TOKEN_DAYS)
     label: str = Field(default="", max_length=MAX_LABEL_CHARS, pattern=TEXT_PATTERN)

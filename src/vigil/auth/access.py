@@ -37,13 +37,19 @@ class Access:
         details: Mapping[str, Any] | None,
         outcome: Outcome,
     ) -> Record:
+        principal = ctx.principal
+        via = (
+            {}
+            if principal.token_id is None
+            else {"via_token": {"id": principal.token_id, "created_by": principal.token_creator}}
+        )
         return Record(
-            actor=ctx.principal.name,
+            actor=principal.name,
             action=action,
             target=target,
             request_id=ctx.request_id,
             outcome=outcome,
-            details={"client": ctx.client, **(details or {})},
+            details={"client": ctx.client, **(details or {}), **via},
         )
 
     def record(

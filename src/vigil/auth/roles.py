@@ -30,8 +30,10 @@ class Permission(StrEnum):
     CAMERAS_MANAGE = "cameras.manage"
     # Live view and playback of the cameras in the caller's camera groups.
     CAMERAS_VIEW = "cameras.view"
-    # Place and release evidence holds on recordings.
+    # Place evidence holds on recordings of one's camera groups, and release one's own.
     RECORDINGS_HOLD = "recordings.hold"
+    # Release a hold that someone else placed (on a camera of one's groups).
+    HOLDS_RELEASE_ANY = "holds.release_any"
     # Run face analysis on footage (imports, re-analysis); results are sightings, not names.
     ANALYTICS_RUN = "analytics.run"
     # Propose watchlist entries (and end them); approving is a separate permission.
@@ -85,6 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CAMERAS_READ,
             Permission.CAMERAS_VIEW,
             Permission.RECORDINGS_HOLD,
+            Permission.HOLDS_RELEASE_ANY,
             Permission.ANALYTICS_RUN,
             Permission.WATCHLIST_APPROVE,
             Permission.WATCHLIST_READ,
@@ -136,6 +139,26 @@ LOCAL_OPERATOR_PERMISSIONS = frozenset(
 )
 RESERVED_NAMES = frozenset({LOCAL_OPERATOR, "anonymous", "system"})
 
+# Permissions that are a person's own: case data, approvals and the two-person reviews.
+# A role holding any of them gets API tokens only by creating them itself, so that nobody
+# (an admin included) can act in that person's name.
+PERSONAL_PERMISSIONS = frozenset(
+    {
+        Permission.CASES_OPEN,
+        Permission.CASES_SEARCH,
+        Permission.CASES_APPROVE,
+        Permission.WATCHLIST_PROPOSE,
+        Permission.WATCHLIST_APPROVE,
+        Permission.ALERTS_REVIEW,
+    }
+)
+
+
+def is_service_role(role: Role) -> bool:
+    """Whether tokens for this role may be made by someone else (a service account)."""
+    return not ROLE_PERMISSIONS[role] & PERSONAL_PERMISSIONS
+
+
 PrincipalKind = Literal["user", "local", "anonymous", "system"]
 
 
@@ -145,6 +168,9 @@ class Principal:
     kind: PrincipalKind
     role: Role | None = None
     user_id: int | None = None
+    # Set when acting with an API token: its id, and who created it (audited with each act).
+    token_id: int | None = None
+    token_creator: str | None = None
 
     def can(self, permission: Permission) -> bool:
         if self.kind == "local":

@@ -1,4 +1,10 @@
-"""API tokens for machines and scripts: shown once, stored hashed, expiring, revocable."""
+"""API tokens for machines and scripts: shown once, stored hashed, expiring, revocable.
+
+A person's tokens are made by that person alone; someone else (an admin, the local
+operator) may make them only for a service account, whose role reaches no case data,
+approval or review (``is_service_role``). Every act done with a token is audited with the
+token's id and whoever created it.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +17,11 @@ from sqlalchemy import select
 
 from vigil.auth.access import Access
 from vigil.auth.names import check_text
-from vigil.auth.roles import Permission, Principal, RequestContext, Role
+from vigil.auth.roles import Permission, Principal, RequestContext, Role, is_service_role
 from vigil.auth.secrets import new_secret, secret_hash
 from vigil.auth.users import find_user
 from vigil.config import AuthConfig
-from vigil.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from vigil.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from vigil.store.models import ApiToken, User
 
 TOKEN_PREFIX = "vigil"  # noqa: S105 - a prefix, not a secret
@@ -30,6 +36,7 @@ class TokenInfo:
     id: int
     user: str
     label: str
+    created_by: str
     created_at: datetime
     expires_at: datetime
     revoked: bool
@@ -40,6 +47,7 @@ class TokenInfo:
             "id": self.id,
             "user": self.user,
             "label": self.label,
+            "created_by": self.created_by,
             "created_at": self.created_at.isoformat(),
             "expires_at": self.expires_at.isoformat(),
             "revoked": self.revoked,
@@ -52,6 +60,7 @@ def _info(token: ApiToken, user: str) -> TokenInfo:
         id=token.id,
         user=user,
         label=token.label,
+        created_by=token.created_by,
         created_at=token.created_at,
         expires_at=token.expires_at,
         revoked=token.revoked_at is not None,
@@ -91,10 +100,17 @@ class TokenService:
                 owner = find_user(session, user)
                 if owner.disabled_at is not None:
                     raise Conflict(f"user {user!r} is disabled", user=user)
+                if user != ctx.principal.name and not is_service_role(Role(owner.role)):
+                    raise Forbidden(
+                        f"only {user} may create tokens for {user}: a {owner.role} acts in "
+                        "person (tokens for others are for service accounts only)",
+                        user=user,
+                    )
                 token = ApiToken(
                     user_id=owner.id,
                     secret_hash=secret_hash(secret),
                     label=label,
+                    created_by=ctx.principal.name,
                     created_at=now,
                     expires_at=now + timedelta(days=days),
                 )
@@ -150,4 +166,11 @@ class TokenService:
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             with self.db.write() as session:
                 session.get_one(ApiToken, token.id).last_used_at = now
-        return Principal(name=user.name, kind="user", role=Role(user.role), user_id=user.id)
+        return Principal(
+            name=user.name,
+            kind="user",
+            role=Role(user.role),
+            user_id=user.id,
+            token_id=token.id,
+            token_creator=token.created_by,
+        )

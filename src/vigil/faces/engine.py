@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image
 
 from vigil.errors import InvalidInput
 from vigil.faces.compare import Comparison, compare
 from vigil.faces.images import LoadedImage
-from vigil.faces.model import Detection, FaceModel
+from vigil.faces.model import Box, Detection, FaceModel
 from vigil.faces.quality import Quality, QualityBar, measure
 
 
@@ -41,6 +43,8 @@ class FaceEngine:
 
     ``flip`` averages each descriptor with that of the mirrored chip, which makes it less
     sensitive to pose at twice the cost: worth it for photos, not for every video frame.
+    Faces are looked for in a copy scaled down to ``detect_pixels`` and then located (and
+    cut out) at full size, so the cost of a photo is bounded whatever its size.
     """
 
     def __init__(
@@ -51,12 +55,14 @@ class FaceEngine:
         threshold: float,
         flip: bool = True,
         bar: QualityBar = QualityBar(),
+        detect_pixels: int = 4_000_000,
     ) -> None:
         self.model = model
         self.upsample = upsample
         self.threshold = threshold
         self.flip = flip
         self.bar = bar
+        self.detect_pixels = detect_pixels
 
     def describe(self, chips: list[NDArray[np.uint8]]) -> NDArray[np.float32]:
         return self.flip_average(chips, self.model.embed(chips))
@@ -70,9 +76,29 @@ class FaceEngine:
             descriptors = ((descriptors + mirrored) / 2).astype(np.float32)
         return descriptors
 
+    def detect(self, rgb: NDArray[np.uint8]) -> list[Detection]:
+        """Faces found in a copy of at most ``detect_pixels``, located at full size."""
+        height, width = rgb.shape[:2]
+        if height * width <= self.detect_pixels:
+            return self.model.detect(rgb, self.upsample)
+        scale = math.sqrt(self.detect_pixels / (height * width))
+        size = (max(1, int(width * scale)), max(1, int(height * scale)))
+        small = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR))
+        found = []
+        for face in self.model.detect(small, self.upsample):
+            b = face.box
+            box = Box(
+                max(0, int(b.left / scale)),
+                max(0, int(b.top / scale)),
+                min(width, math.ceil(b.right / scale)),
+                min(height, math.ceil(b.bottom / scale)),
+            )
+            found.append(replace(self.model.locate(rgb, box), score=face.score))
+        return found
+
     def analyse(self, image: LoadedImage) -> list[AnalysedFace]:
         """Every face in the image, largest first."""
-        detections = self.model.detect(image.rgb, self.upsample)
+        detections = self.detect(image.rgb)
         chips = self.model.chips(image.rgb, detections)
         descriptors = self.describe(chips)
         faces = []

@@ -9,7 +9,8 @@ from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.faces.compare import Comparison
 from vigil.faces.engine import AnalysedFace, FaceEngine
-from vigil.faces.images import ImageLimits, load_image
+from vigil.faces.images import load_image
+from vigil.faces.photos import Photos
 
 
 def _fingerprint(data: bytes) -> dict[str, Any]:
@@ -18,14 +19,17 @@ def _fingerprint(data: bytes) -> dict[str, Any]:
 
 
 class FaceService:
-    def __init__(self, access: Access, engine: FaceEngine, limits: ImageLimits) -> None:
+    def __init__(self, access: Access, engine: FaceEngine, photos: Photos) -> None:
         self.access = access
         self.engine = engine
-        self.limits = limits
+        self.photos = photos
 
     def detect(self, ctx: RequestContext, data: bytes, name: str) -> list[AnalysedFace]:
-        with self.access.attempt(ctx, Permission.FACES_ANALYSE, "faces.detect", "image"):
-            faces = self.engine.analyse(load_image(data, self.limits, name=name))
+        with (
+            self.access.attempt(ctx, Permission.FACES_ANALYSE, "faces.detect", "image"),
+            self.photos.working(ctx),
+        ):
+            faces = self.engine.analyse(load_image(data, self.photos.limits, name=name))
         details = {"image": _fingerprint(data), "faces": len(faces)}
         self.access.record_alone(ctx, "faces.detect", "image", details)
         return faces
@@ -33,9 +37,13 @@ class FaceService:
     def compare(
         self, ctx: RequestContext, a: bytes, b: bytes
     ) -> tuple[AnalysedFace, AnalysedFace, Comparison]:
-        with self.access.attempt(ctx, Permission.FACES_ANALYSE, "faces.compare", "images"):
-            face_a = self.engine.main_face(load_image(a, self.limits, name="a"), name="a")
-            face_b = self.engine.main_face(load_image(b, self.limits, name="b"), name="b")
+        limits = self.photos.limits
+        with (
+            self.access.attempt(ctx, Permission.FACES_ANALYSE, "faces.compare", "images"),
+            self.photos.working(ctx, 2),
+        ):
+            face_a = self.engine.main_face(load_image(a, limits, name="a"), name="a")
+            face_b = self.engine.main_face(load_image(b, limits, name="b"), name="b")
             result = self.engine.compare(face_a.descriptor, face_b.descriptor)
         details = {"a": _fingerprint(a), "b": _fingerprint(b), **result.to_dict()}
         self.access.record_alone(ctx, "faces.compare", "images", details)

@@ -27,7 +27,7 @@ from vigil.config import CasesConfig
 from vigil.errors import InvalidInput, NotFound
 from vigil.faces.compare import similarity
 from vigil.faces.engine import FaceEngine
-from vigil.faces.images import ImageLimits
+from vigil.faces.photos import Photos
 from vigil.faces.reference import ReferenceFace, reference_face
 from vigil.investigations.cases import (
     CaseService,
@@ -89,7 +89,7 @@ class SearchService:
         access: Access,
         cases: CaseService,
         engine: FaceEngine,
-        limits: ImageLimits,
+        photos: Photos,
         vectors: VectorIndex,
         point: OperatingPoint,
     ) -> None:
@@ -98,7 +98,7 @@ class SearchService:
         self.cases = cases
         self.config: CasesConfig = cases.config
         self.engine = engine
-        self.limits = limits
+        self.photos = photos
         self.vectors = vectors
         self.point = point
         self.guard = cases.guard
@@ -133,10 +133,13 @@ class SearchService:
                     select(func.count(SightingRow.id)).where(*_scope_filter(case, cameras))
                 )
             self.guard.check(ctx, case.id, started)
-            probes = [
-                reference_face(self.engine, self.limits, name, data, allow_weak=low_quality)
-                for name, data in photos
-            ]
+            with self.photos.working(ctx, len(photos)):
+                probes = [
+                    reference_face(
+                        self.engine, self.photos.limits, name, data, allow_weak=low_quality
+                    )
+                    for name, data in photos
+                ]
             nearest = self._nearest(probes, case, list(cameras), limit)
             scope = Scope(cameras, in_scope or 0, low_quality)
             return self._store(ctx, case, probes, nearest, scope, started)

@@ -1,7 +1,10 @@
 """Recordings for people: status, segment lists, clip export, live view and evidence holds.
 
 Watching and playback need the cameras.view permission and membership of the camera's
-group; every view, list and export is audited with the camera and the time range.
+group; every view, list and export is audited with the camera and the time range. Holds
+are bounded the same way: placed, listed and released only on cameras of the caller's
+groups, over a bounded range of footage that exists or is about to; a hold is released by
+whoever placed it, or by a supervisor (``holds.release_any``).
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from sqlalchemy.orm import Session
 from vigil.auth.access import Access
 from vigil.auth.names import check_text
 from vigil.auth.roles import Permission, RequestContext
-from vigil.cameras.groups import member_of
-from vigil.cameras.registry import find_camera, find_visible
+from vigil.cameras.groups import member_of, visible_group_ids
+from vigil.cameras.registry import find_visible
 from vigil.errors import Forbidden, InvalidInput, NotFound, NotReady
 from vigil.recording.index import Gap, Segment, SegmentIndex
 from vigil.recording.live import Fragment, LiveHub, LiveView
@@ -32,6 +35,8 @@ MAX_EXPORT = timedelta(hours=1)
 MAX_LIST = timedelta(days=7)
 RECENT_GAPS = 20
 MAX_REASON = 500
+MAX_HOLD = timedelta(days=31)
+HOLD_AHEAD = timedelta(days=1)  # a hold may reach this far past now (an incident going on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +103,8 @@ class RecordingService:
         self.live = live
 
     def _viewable(self, session: Session, ctx: RequestContext, name: str) -> Camera:
-        camera = find_camera(session, name)
+        """The camera, if the caller may watch it; one they may not know of is not found."""
+        camera = find_visible(session, ctx, name)
         if not member_of(session, ctx.principal, camera.group_id):
             raise Forbidden(
                 f"{ctx.principal.name} may not watch {name}: it is not in any of their camera "
@@ -183,7 +189,13 @@ class RecordingService:
             self.db.write() as session,
         ):
             check_text(reason, what="reason", max_chars=MAX_REASON)
-            camera = find_camera(session, name)
+            span.limit(MAX_HOLD)
+            if span.end > datetime.now(UTC) + HOLD_AHEAD:
+                raise InvalidInput(
+                    f"a hold may reach at most {HOLD_AHEAD} past now; place another later",
+                    field="end",
+                )
+            camera = self._viewable(session, ctx, name)
             row = EvidenceHold(
                 camera_id=camera.id,
                 start=span.start,
@@ -205,10 +217,24 @@ class RecordingService:
             self.db.write() as session,
         ):
             row = session.get(EvidenceHold, hold_id)
-            if row is None or row.released_at is not None:
+            camera = None if row is None else session.get_one(Camera, row.camera_id)
+            if (
+                row is None
+                or camera is None
+                or row.released_at is not None
+                or not member_of(session, ctx.principal, camera.group_id)
+            ):
                 raise NotFound(f"no active hold {hold_id}", hold=hold_id)
+            if row.created_by != ctx.principal.name and not ctx.principal.can(
+                Permission.HOLDS_RELEASE_ANY
+            ):
+                raise Forbidden(
+                    f"{ctx.principal.name} may not release hold {hold_id}: {row.created_by} "
+                    "placed it (a supervisor may release it)",
+                    hold=hold_id,
+                )
             row.released_at = datetime.now(UTC)
-            hold = _hold(row, session.get_one(Camera, row.camera_id).name)
+            hold = _hold(row, camera.name)
             self.access.record(session, ctx, "recording.release", target, hold.to_dict())
             return hold
 
@@ -220,7 +246,10 @@ class RecordingService:
             rows = session.execute(
                 select(EvidenceHold, Camera.name)
                 .join(Camera, Camera.id == EvidenceHold.camera_id)
-                .where(EvidenceHold.released_at.is_(None))
+                .where(
+                    EvidenceHold.released_at.is_(None),
+                    Camera.group_id.in_(visible_group_ids(session, ctx.principal)),
+                )
                 .order_by(EvidenceHold.id)
             )
             holds = [_hold(row, camera) for row, camera in rows]

@@ -11,6 +11,9 @@ router = APIRouter(tags=["system"])
 
 
 @router.get("/health", response_model=Health)
-def health() -> Health:
-    """Liveness probe; public, reveals nothing but the version."""
+async def health() -> Health:
+    """Liveness probe; public, reveals nothing but the version.
+
+    Answered on the event loop, never queued behind the worker threads that busy routes
+    (photo uploads, exports) may occupy."""
     return Health(status="ok", version=__version__)
