@@ -121,8 +121,11 @@ class Env:
     def local(self) -> RequestContext:
         return RequestContext(LOCAL, uuid.uuid4().hex)
 
-    def add_user(self, name: str, role: Role) -> RequestContext:
+    def add_user(self, name: str, role: Role, groups: tuple[str, ...] = ()) -> RequestContext:
+        """A new user, member of those camera groups, acting in person."""
         self.services.users.create(self.local(), name, str(role), PASSWORD)
+        for group in groups:
+            self.services.groups.grant(self.local(), group, name)
         return self.acting(name)
 
     def acting(self, name: str) -> RequestContext:

@@ -109,7 +109,8 @@ def test_matches_raise_alerts_that_two_people_must_confirm(
     after = env.services.analytics.import_video(analyst, video, "gate", datetime.now(UTC))
     assert 1 <= after.alerts <= len(after.sightings)  # walkers seen moments apart: merged
 
-    olga, otto = env.add_user("olga", Role.OPERATOR), env.add_user("otto", Role.OPERATOR)
+    olga = env.add_user("olga", Role.OPERATOR, groups=("city",))
+    otto = env.add_user("otto", Role.OPERATOR, groups=("city",))
     alerts, rejected = env.services.alerts.list(olga, "pending")
     assert (len(alerts), rejected) == (after.alerts, 0)
     assert sum(a.sightings for a in alerts) == len(after.sightings)
@@ -165,7 +166,7 @@ def test_one_appearance_is_one_alert(env: Env, portrait_path: Path) -> None:
     assert seen(gate, 20) == []  # 15 s after the first one ended: the same appearance
     assert seen(yard, 25) != []  # another camera: another alert
     assert seen(gate, 90) != []  # over a minute later: a new appearance
-    olga = env.add_user("olga", Role.OPERATOR)
+    olga = env.add_user("olga", Role.OPERATOR, groups=("city",))
     alerts = {a.id: a for a in env.services.alerts.list(olga)[0]}
     assert alerts[first].sightings == 2
     assert alerts[first].last_seen_at == start + timedelta(seconds=25)

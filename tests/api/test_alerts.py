@@ -43,7 +43,23 @@ def test_watchlist_and_two_person_review(api: Api, portrait_path: Path) -> None:
     approved = api.client.post(f"/api/v1/watchlist/{entry['id']}/approve", headers=api.bearer(sue))
     assert approved.json()["status"] == "active"
 
-    alert = matching_alert(api.env, add_camera(api.env, "gate"))
+    alert = matching_alert(api.env, add_camera(api.env, "gate", group="ga"))
+    add_camera(api.env, "yard", group="gb")
+    oscar = api.bearer(api.token_for("oscar", Role.OPERATOR))
+    for group, user in (("ga", "olga"), ("ga", "otto"), ("gb", "oscar")):
+        api.env.services.groups.grant(api.env.local(), group, user)
+    assert api.client.get("/api/v1/alerts", headers=oscar).json() == {
+        "alerts": [],
+        "rejected_total": 0,
+    }
+    for attempt in (
+        api.client.get(f"/api/v1/alerts/{alert}/reference.jpg", headers=oscar),
+        api.client.get(f"/api/v1/alerts/{alert}/sighting.jpg", headers=oscar),
+        api.client.post(f"/api/v1/alerts/{alert}/confirm", headers=oscar),
+        api.client.post(f"/api/v1/alerts/{alert}/reject", headers=oscar),
+    ):
+        assert attempt.status_code == 404  # outside his camera groups: as if there were none
+        assert attempt.json()["error"]["message"] == f"no alert {alert}"
     listed = api.client.get("/api/v1/alerts", params={"state": "pending"}, headers=api.bearer(olga))
     assert [a["id"] for a in listed.json()["alerts"]] == [alert]
     assert listed.json()["alerts"][0]["similarity"] == 1.0
@@ -71,14 +87,17 @@ def test_new_alerts_arrive_as_server_sent_events(api: Api, portrait_path: Path) 
     entry = _propose(api, api.token_for("ivy", Role.INVESTIGATOR), portrait_path)
     sue = api.token_for("sue", Role.SUPERVISOR)
     api.client.post(f"/api/v1/watchlist/{entry['id']}/approve", headers=api.bearer(sue))
-    camera = add_camera(api.env, "gate")
+    camera = add_camera(api.env, "gate", group="ga")
+    elsewhere = add_camera(api.env, "yard", group="gb")
     olga = api.bearer(api.token_for("olga", Role.OPERATOR))
+    api.env.services.groups.grant(api.env.local(), "ga", "olga")
     investigator = api.bearer(api.token_for("ian", Role.INVESTIGATOR))
     assert api.client.get("/api/v1/alerts/events", headers=investigator).status_code == 403
     with api.client.stream("GET", "/api/v1/alerts/events", headers=olga) as stream:
         assert stream.headers["content-type"].startswith("text/event-stream")
         lines = (line for line in stream.iter_lines() if line)  # events end with a blank
         assert next(lines) == ": connected"
+        matching_alert(api.env, elsewhere)  # not in her groups: never sent to her
         alert = matching_alert(api.env, camera)
         event = [next(lines) for _ in range(3)]
     assert event[:2] == [f"id: {alert}", "event: alert"]

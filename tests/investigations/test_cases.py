@@ -77,7 +77,7 @@ def test_nobody_approves_their_own_case(env: Env) -> None:
 
 def test_only_members_see_a_case_and_its_results(env: Env, portrait_path: Path) -> None:
     w = world(env)
-    her_sightings(w, portrait_path, "gate", NOON)
+    seen = her_sightings(w, portrait_path, "gate", NOON)
     case = approved_case(w, ["gate"])
     other = env.add_user("otto", Role.INVESTIGATOR)
     with pytest.raises(NotFound):
@@ -86,8 +86,22 @@ def test_only_members_see_a_case_and_its_results(env: Env, portrait_path: Path) 
         env.services.search.results(other, case)
     assert env.services.cases.list(other) == []
     assert [c.id for c in env.services.cases.list(w.sue)] == [case]  # to decide on it
+    # Camera groups bound membership: otto, in none of them, cannot be added...
+    with pytest.raises(InvalidInput, match="not in the camera groups of gate"):
+        env.services.cases.add_member(w.ivy, case, "otto")
+    env.services.groups.grant(env.local(), "city", "otto")
     env.services.cases.add_member(w.ivy, case, "otto")
     assert _search(env, other, case, portrait_path).results
+    # ... and once out of the group, a member reads nothing the cameras saw.
+    env.services.groups.revoke(env.local(), "city", "otto")
+    for read in (
+        lambda: _search(env, other, case, portrait_path),
+        lambda: env.services.search.results(other, case),
+        lambda: env.services.reports.report(other, case, "html"),
+        lambda: env.services.search.crop(other, case, seen[0]),
+    ):
+        with pytest.raises(Forbidden, match="not in the camera groups of gate"):
+            read()
     operator = env.add_user("olga", Role.OPERATOR)
     with pytest.raises(InvalidInput, match="may not search"):
         env.services.cases.add_member(w.ivy, case, "olga")

@@ -91,7 +91,7 @@ def test_confirmed_results_make_the_movement_report(env: Env, portrait_path: Pat
     ids = [c.sighting_id for c in result.results]
     with pytest.raises(NotFound):
         env.services.search.confirm(w.ivy, case, [ids[0], 10_000])
-    otto = env.add_user("otto", Role.INVESTIGATOR)
+    otto = env.add_user("otto", Role.INVESTIGATOR, groups=("city",))
     env.services.cases.add_member(w.ivy, case, "otto")
     with pytest.raises(Forbidden):  # supervisors decide on cases; investigators verify
         env.services.search.confirm(w.sue, case, ids)

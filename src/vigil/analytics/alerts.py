@@ -1,7 +1,9 @@
 """Alert review: a match is only a lead until two different people confirm it.
 
 pending -> confirmed (one person) -> actionable (a second, different person); or, at
-either step, rejected as a false match, which is counted and kept on record.
+either step, rejected as a false match, which is counted and kept on record. A reviewer
+sees, follows and reviews only the alerts of cameras in their camera groups; others are
+not found.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
 
 from vigil.auth.access import Access
-from vigil.auth.roles import Permission, RequestContext
+from vigil.auth.roles import Permission, Principal, RequestContext
+from vigil.cameras.groups import visible_group_ids
 from vigil.errors import Conflict, InvalidInput, NotFound
 from vigil.store.models import (
     AlertRow,
@@ -98,6 +102,11 @@ _JOINED = (
 )
 
 
+def _in_groups(session: Session, principal: Principal) -> ColumnElement[bool]:
+    """Alerts of cameras in the principal's camera groups."""
+    return Camera.group_id.in_(visible_group_ids(session, principal))
+
+
 class AlertService:
     def __init__(self, access: Access) -> None:
         self.access = access
@@ -109,12 +118,15 @@ class AlertService:
             raise InvalidInput(f"state must be one of {', '.join(STATES)}")
         reading = self.access.reading(ctx, Permission.ALERTS_REVIEW, "alert.list", "alerts")
         with reading as (session, details):
-            query = _JOINED.order_by(AlertRow.id.desc())
+            mine = _in_groups(session, ctx.principal)
+            query = _JOINED.where(mine).order_by(AlertRow.id.desc())
             if state is not None:
                 query = query.where(AlertRow.state == state)
             alerts = [_info(*found) for found in session.execute(query)]
             rejected = session.scalar(
-                select(func.count(AlertRow.id)).where(AlertRow.state == "rejected")
+                select(func.count(AlertRow.id))
+                .join(Camera, Camera.id == AlertRow.camera_id)
+                .where(AlertRow.state == "rejected", mine)
             )
             details.update({"state": state, "count": len(alerts)})
         return alerts, int(rejected or 0)
@@ -124,7 +136,11 @@ class AlertService:
         target = f"alert:{alert_id}"
         reading = self.access.reading(ctx, Permission.ALERTS_REVIEW, "alert.image", target)
         with reading as (session, details):
-            alert = session.get(AlertRow, alert_id)
+            alert = session.scalar(
+                select(AlertRow)
+                .join(Camera, Camera.id == AlertRow.camera_id)
+                .where(AlertRow.id == alert_id, _in_groups(session, ctx.principal))
+            )
             if alert is None:
                 raise NotFound(f"no alert {alert_id}", alert=alert_id)
             if which == "sighting":
@@ -153,12 +169,15 @@ class AlertService:
         with self.db.read() as session:
             return int(session.scalar(select(func.max(AlertRow.id))) or 0)
 
-    def since(self, after_id: int) -> builtins.list[AlertInfo]:
-        """Alerts raised after that id, oldest first (for a follower started by ``watch``)."""
+    def since(self, after_id: int, follower: Principal | None = None) -> builtins.list[AlertInfo]:
+        """Alerts raised after that id, oldest first: for a follower started by ``watch``
+        (those of its camera groups, as they are at each call), or for Vigil's own event
+        publisher (``None``: all)."""
         with self.db.read() as session:
-            rows = session.execute(
-                _JOINED.where(AlertRow.id > after_id).order_by(AlertRow.id).limit(100)
-            )
+            query = _JOINED.where(AlertRow.id > after_id)
+            if follower is not None:
+                query = query.where(_in_groups(session, follower))
+            rows = session.execute(query.order_by(AlertRow.id).limit(100))
             return [_info(*found) for found in rows]
 
     def confirm(self, ctx: RequestContext, alert_id: int) -> AlertInfo:
@@ -174,7 +193,9 @@ class AlertService:
             self.access.attempt(ctx, Permission.ALERTS_REVIEW, action, target),
             self.db.write() as session,
         ):
-            found = session.execute(_JOINED.where(AlertRow.id == alert_id)).one_or_none()
+            found = session.execute(
+                _JOINED.where(AlertRow.id == alert_id, _in_groups(session, ctx.principal))
+            ).one_or_none()
             if found is None:
                 raise NotFound(f"no alert {alert_id}", alert=alert_id)
             row, label, camera, merged = found

@@ -43,12 +43,15 @@ def member_of(session: Session, principal: Principal, group_id: int | None) -> b
 
 
 def visible_group_ids(session: Session, principal: Principal) -> set[int]:
-    if principal.user_id is None:
+    return group_ids_of(session, principal.user_id)
+
+
+def group_ids_of(session: Session, user_id: int | None) -> set[int]:
+    """The camera groups of that user (none for Vigil itself and the local operator)."""
+    if user_id is None:
         return set()
     rows = session.scalars(
-        select(user_camera_groups.c.group_id).where(
-            user_camera_groups.c.user_id == principal.user_id
-        )
+        select(user_camera_groups.c.group_id).where(user_camera_groups.c.user_id == user_id)
     )
     return set(rows)
 

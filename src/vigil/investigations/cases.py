@@ -24,6 +24,7 @@ from vigil.auth.access import Access
 from vigil.auth.names import check_text
 from vigil.auth.roles import ROLE_PERMISSIONS, SYSTEM, Permission, RequestContext
 from vigil.auth.users import find_user, parse_role
+from vigil.cameras.groups import group_ids_of
 from vigil.cameras.registry import find_visible
 from vigil.config import CasesConfig
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -155,6 +156,27 @@ def member_case(session: Session, ctx: RequestContext, case_id: int) -> CaseRow:
     row = session.get(CaseRow, case_id)
     if row is None or not is_member(session, case_id, ctx.principal.name):
         raise NotFound(f"no case {case_id} that you are a member of", case=case_id)
+    return row
+
+
+def outside_groups(session: Session, user_id: int | None, case_id: int) -> builtins.list[str]:
+    """The case's cameras that are not in any camera group of that user."""
+    groups = group_ids_of(session, user_id)
+    return [c.name for c in scope_cameras(session, case_id) if c.group_id not in groups]
+
+
+def case_data(session: Session, ctx: RequestContext, case_id: int) -> CaseRow:
+    """The case, for a member who may see what its cameras saw: camera groups bound case
+    membership too, so a member outside a scope camera's group reads none of its data."""
+    row = member_case(session, ctx, case_id)
+    outside = outside_groups(session, ctx.principal.user_id, case_id)
+    if outside:
+        raise Forbidden(
+            f"{ctx.principal.name} is not in the camera groups of {', '.join(outside)} in "
+            f"case {case_id}'s scope",
+            case=case_id,
+            cameras=outside,
+        )
     return row
 
 
@@ -318,6 +340,13 @@ class CaseService:
                 raise InvalidInput(f"{username} is a {user.role}, who may not search cases")
             if is_member(session, case_id, username):
                 raise Conflict(f"{username} is a member of case {case_id} already")
+            outside = outside_groups(session, user.id, case_id)
+            if outside:
+                raise InvalidInput(
+                    f"{username} is not in the camera groups of {', '.join(outside)}, which "
+                    "the case covers",
+                    cameras=outside,
+                )
             _add_member(session, case_id, username, ctx.principal.name, datetime.now(UTC))
             self.access.record(session, ctx, "case.add_member", target, {"member": username})
             return case_info(session, row)

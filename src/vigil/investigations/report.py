@@ -29,7 +29,7 @@ from vigil.analytics.matching import OperatingPoint
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.errors import Conflict
-from vigil.investigations.cases import CaseInfo, case_info, member_case, searched_database
+from vigil.investigations.cases import CaseInfo, case_data, case_info, searched_database
 from vigil.investigations.results import Candidate, best_per_sighting, candidates
 from vigil.store.models import CaseResult, CaseSearch, SightingRow
 
@@ -289,7 +289,7 @@ class ReportService:
             started = datetime.now(UTC)
             render, media_type = RENDERERS[fmt]
             with self.db.read() as session:
-                row = member_case(session, ctx, case_id)
+                row = case_data(session, ctx, case_id)
                 if row.state in ("rejected", "sealed"):
                     raise Conflict(f"case {case_id} is {row.state}: it has no results")
                 case = case_info(session, row)

@@ -31,7 +31,7 @@ from vigil.faces.photos import Photos
 from vigil.faces.reference import ReferenceFace, reference_face
 from vigil.investigations.cases import (
     CaseService,
-    member_case,
+    case_data,
     scope_cameras,
     searchable,
     searched_database,
@@ -126,7 +126,7 @@ class SearchService:
                 raise InvalidInput(f"give 1 to {MAX_PROBES} photos of the person")
             self.cases.seal_overdue(started)
             with self.db.read() as session:
-                case = member_case(session, ctx, case_id)
+                case = case_data(session, ctx, case_id)
                 searchable(case, self.config, started)
                 cameras = {c.id: c.name for c in scope_cameras(session, case_id)}
                 in_scope = session.scalar(
@@ -274,7 +274,7 @@ class SearchService:
             session,
             details,
         ):
-            member_case(session, ctx, case_id)
+            case_data(session, ctx, case_id)
             found = candidates(session, best_per_sighting(session, case_id), self.point)
             details["count"] = len(found)
         return found
@@ -291,7 +291,7 @@ class SearchService:
             if not sighting_ids:
                 raise InvalidInput("name the sightings to confirm")
             now = datetime.now(UTC)
-            case = member_case(session, ctx, case_id)
+            case = case_data(session, ctx, case_id)
             searchable(case, self.config, now)
             rows = list(
                 session.scalars(
@@ -323,7 +323,7 @@ class SearchService:
             session,
             details,
         ):
-            member_case(session, ctx, case_id)
+            case_data(session, ctx, case_id)
             known = session.scalar(
                 select(CaseResult.id).where(
                     CaseResult.case_id == case_id, CaseResult.sighting_id == sighting_id

@@ -15,6 +15,7 @@ from vigil.api.context import Caller, ServicesDep
 from vigil.api.routers.faces import read_upload
 from vigil.api.schemas import AlertOut, AlertsOut, WatchlistEntryOut
 from vigil.app import Services
+from vigil.auth.roles import Principal
 
 router = APIRouter(tags=["watchlists and alerts"])
 EntryId = Annotated[int, Path(ge=1, le=2**31)]
@@ -104,17 +105,19 @@ def alert_events(request: Request, ctx: Caller, services: ServicesDep) -> Stream
     """New alerts as server-sent events (``event: alert``, JSON data), as they are raised."""
     newest = services.alerts.watch(ctx)
     return StreamingResponse(
-        _events(request, services, newest),
+        _events(request, services, newest, ctx.principal),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
-async def _events(request: Request, services: Services, after: int) -> AsyncIterator[str]:
+async def _events(
+    request: Request, services: Services, after: int, follower: Principal
+) -> AsyncIterator[str]:
     yield ": connected\n\n"
     quiet = 0.0
     while not await request.is_disconnected():
-        fresh = await asyncio.to_thread(services.alerts.since, after)
+        fresh = await asyncio.to_thread(services.alerts.since, after, follower)
         for alert in fresh:
             after = alert.id
             yield f"id: {alert.id}\nevent: alert\ndata: {json.dumps(alert.to_dict())}\n\n"
