@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -185,6 +186,36 @@ def test_logins_are_throttled_and_every_attempt_audited(env: Env) -> None:
     assert _denied(env, "auth.login").count("user:victim") == 4
     with pytest.raises(NotAuthenticated):
         login("nobody-here", "whatever pass", client="10.0.0.9", request_id="r")
+
+
+def test_parallel_wrong_logins_make_no_more_password_checks_than_the_limit(env: Env) -> None:
+    env.add_user("victim", Role.VIEWER)
+    checks: list[int] = []
+    passwords = env.services.login.passwords
+    real_verify = passwords.verify
+
+    def counted(stored: str | None, password: str) -> bool:
+        checks.append(1)
+        return real_verify(stored, password)
+
+    passwords.verify = counted  # type: ignore[method-assign]
+
+    def attempt(n: int) -> str:
+        try:
+            env.services.login.login(
+                "victim", "wrong password!", client=f"10.0.0.{n}", request_id="r"
+            )
+        except TooManyAttempts:
+            return "throttled"
+        except NotAuthenticated:
+            return "checked"
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        outcomes = list(pool.map(attempt, range(60)))
+    limit = env.services.login.config.login_max_failures
+    assert len(checks) == outcomes.count("checked") == limit
+    assert outcomes.count("throttled") == 60 - limit
 
 
 def test_a_good_login_clears_earlier_failures(env: Env) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import Env
 from tests.investigations.world import (
@@ -27,8 +29,11 @@ from vigil.audit.log import EntryFilter
 from vigil.auth.roles import Role
 from vigil.config import CasesConfig
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts
+from vigil.faces.images import ImageLimits
+from vigil.faces.photos import Photos
 from vigil.investigations.cases import CaseService
 from vigil.investigations.search import SearchService
+from vigil.store.models import CaseSearch
 
 
 def _probe(portrait: Path) -> list[tuple[str, bytes]]:
@@ -44,9 +49,8 @@ def _metered(env: Env, **config: object) -> SearchService:
     """The search service under other quotas (as a city would set in vigil.toml)."""
     s = env.services
     cases = CaseService(s.access, CasesConfig.model_validate(config))
-    return SearchService(
-        s.access, cases, s.search.engine, s.search.photos, s.vectors, s.search.point
-    )
+    photos = Photos(ImageLimits(), concurrent=16, wait_s=60, per_minute=1000)
+    return SearchService(s.access, cases, s.search.engine, photos, s.vectors, s.search.point)
 
 
 def _moves(w: World, portrait: Path) -> int:
@@ -146,6 +150,35 @@ def test_the_daily_quota_refuses_and_tells_supervisors(env: Env, portrait_path: 
     capped = _metered(env, searches_per_case=2, working_hours="00:00-00:00")
     with pytest.raises(Conflict, match="cap of 2"):
         capped.search(w.ivy, case, _probe(portrait_path))
+
+
+def test_parallel_searches_stay_within_the_quota(env: Env, portrait_path: Path) -> None:
+    w = world(env)
+    her_sightings(w, portrait_path, "gate", NOON)
+    case = approved_case(w, ["gate"])
+    search = _metered(env, daily_search_quota=3, working_hours="00:00-00:00")
+    photo = _probe(portrait_path)
+
+    def attempt(_: int) -> str:
+        try:
+            search.search(w.ivy, case, photo)
+        except TooManyAttempts:
+            return "refused"
+        return "searched"
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(attempt, range(10)))
+    assert sorted(outcomes) == ["refused"] * 7 + ["searched"] * 3
+    with env.services.db.read() as session:
+        kept = session.scalars(select(CaseSearch)).all()
+    assert [s.results for s in kept] == [1, 1, 1]  # each held place was filled in
+    # A search that fails gives its place back: a bad photo costs no quota.
+    fresh = _metered(env, daily_search_quota=4, working_hours="00:00-00:00")
+    with pytest.raises(InvalidInput):
+        fresh.search(w.ivy, case, [("x.jpg", b"not an image")])
+    fresh.search(w.ivy, case, photo)
+    with pytest.raises(TooManyAttempts):
+        fresh.search(w.ivy, case, photo)
 
 
 def test_unusual_use_raises_notices(env: Env, portrait_path: Path) -> None:

@@ -1,4 +1,9 @@
-"""Password login with throttling: failures are counted per name and per client, in the store."""
+"""Password login with throttling: failures are counted per name and per client, in the store.
+
+An attempt is counted as a failure *before* its password is checked (in a transaction that
+runs alone for that name and client), and the count is taken back only when the password
+was right; so parallel attempts can never make more password checks than the limit.
+"""
 
 from __future__ import annotations
 
@@ -26,14 +31,16 @@ class PasswordLogin:
         self.passwords = passwords
         self.config = config
 
-    def _throttled(self, username: str, client: str, now: datetime) -> int:
-        """Seconds until the next attempt is allowed, or 0."""
+    def _reserve(self, username: str, client: str, now: datetime) -> int:
+        """Seconds until the next attempt is allowed; or 0, having recorded this attempt's
+        failure in advance."""
         window = timedelta(seconds=self.config.login_window_s)
         limits = (
             (LoginFailure.username == username, self.config.login_max_failures),
             (LoginFailure.client == client, self.config.login_max_failures * CLIENT_FACTOR),
         )
-        with self.db.read() as session:
+        with self.db.write() as session:
+            self.db.serialise(session, f"login-name:{username}", f"login-client:{client}")
             for condition, limit in limits:
                 count, oldest = session.execute(
                     select(func.count(), func.min(LoginFailure.at)).where(
@@ -42,7 +49,8 @@ class PasswordLogin:
                 ).one()
                 if count >= limit:
                     return max(1, int((oldest + window - now).total_seconds()) + 1)
-        return 0
+            session.add(LoginFailure(username=username, client=client, at=now))
+            return 0
 
     def login(self, username: str, password: str, *, client: str, request_id: str) -> Principal:
         """Check a name and password; every attempt, good or bad, is audited."""
@@ -51,7 +59,7 @@ class PasswordLogin:
         ctx = RequestContext(ANONYMOUS, request_id, encode_text(client)[:64])
         target = f"user:{name}"
         now = datetime.now(UTC)
-        retry_after = self._throttled(name, ctx.client, now)
+        retry_after = self._reserve(name, ctx.client, now)
         if retry_after:
             raise self.access.deny(
                 ctx,
@@ -66,8 +74,7 @@ class PasswordLogin:
             user = session.scalar(select(User).where(User.name == name))
         good = self.passwords.verify(None if user is None else user.password_hash, password)
         if user is None or not good or user.disabled_at is not None:
-            with self.db.write() as session:
-                session.add(LoginFailure(username=name, client=ctx.client, at=now))
+            with self.db.write() as session:  # the failure was recorded in advance
                 self.access.record(
                     session,
                     ctx,

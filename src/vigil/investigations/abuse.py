@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from vigil.auth.access import Access
@@ -40,10 +40,16 @@ class AbuseGuard:
         self.db = access.db
         self.config = config
 
-    def check(self, ctx: RequestContext, case_id: int, now: datetime) -> None:
-        """Refuse past the user's daily quota or the case's cap, with a notice either way."""
+    def reserve(self, ctx: RequestContext, case_id: int, now: datetime) -> int:
+        """Refuse past the user's daily quota or the case's cap, with a notice either way;
+        else hold the search's place: the id of its record, which the search fills in (or
+        gives back with ``release``). Counting and holding run alone per user and case, so
+        parallel searches cannot all pass one count."""
         midnight = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
-        with self.db.read() as session:
+        with self.db.write() as session:
+            self.db.serialise(
+                session, f"search-user:{ctx.principal.name}", f"search-case:{case_id}"
+            )
             today = session.scalar(
                 select(func.count(CaseSearch.id)).where(
                     CaseSearch.searched_by == ctx.principal.name,
@@ -53,7 +59,22 @@ class AbuseGuard:
             in_case = session.scalar(
                 select(func.count(CaseSearch.id)).where(CaseSearch.case_id == case_id)
             )
-        if (today or 0) >= self.config.daily_search_quota:
+            over_quota = (today or 0) >= self.config.daily_search_quota
+            over_cap = (in_case or 0) >= self.config.searches_per_case
+            if not (over_quota or over_cap):
+                held = CaseSearch(
+                    case_id=case_id,
+                    searched_by=ctx.principal.name,
+                    started_at=now,
+                    ended_at=now,
+                    probes="[]",
+                    in_scope=0,
+                    results=0,
+                )
+                session.add(held)
+                session.flush()
+                return held.id
+        if over_quota:
             message = (
                 f"{ctx.principal.name} reached the daily quota of "
                 f"{self.config.daily_search_quota} searches"
@@ -61,10 +82,14 @@ class AbuseGuard:
             self._notice("search_quota", ctx, case_id, message, now)
             retry = midnight + timedelta(days=1) - now
             raise TooManyAttempts(message, retry_after_s=int(retry.total_seconds()) + 1)
-        if (in_case or 0) >= self.config.searches_per_case:
-            message = f"case {case_id} reached its cap of {self.config.searches_per_case} searches"
-            self._notice("case_cap", ctx, case_id, message, now)
-            raise Conflict(message, case=case_id)
+        message = f"case {case_id} reached its cap of {self.config.searches_per_case} searches"
+        self._notice("case_cap", ctx, case_id, message, now)
+        raise Conflict(message, case=case_id)
+
+    def release(self, search_id: int) -> None:
+        """Give back a held place: the search it was held for did not happen."""
+        with self.db.write() as session:
+            session.execute(delete(CaseSearch).where(CaseSearch.id == search_id))
 
     def after_hours(
         self, session: Session, ctx: RequestContext, case_id: int, moment: datetime

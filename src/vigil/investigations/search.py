@@ -132,17 +132,21 @@ class SearchService:
                 in_scope = session.scalar(
                     select(func.count(SightingRow.id)).where(*_scope_filter(case, cameras))
                 )
-            self.guard.check(ctx, case.id, started)
-            with self.photos.working(ctx, len(photos)):
-                probes = [
-                    reference_face(
-                        self.engine, self.photos.limits, name, data, allow_weak=low_quality
-                    )
-                    for name, data in photos
-                ]
-            nearest = self._nearest(probes, case, list(cameras), limit)
-            scope = Scope(cameras, in_scope or 0, low_quality)
-            return self._store(ctx, case, probes, nearest, scope, started)
+            held = self.guard.reserve(ctx, case.id, started)
+            try:
+                with self.photos.working(ctx, len(photos)):
+                    probes = [
+                        reference_face(
+                            self.engine, self.photos.limits, name, data, allow_weak=low_quality
+                        )
+                        for name, data in photos
+                    ]
+                nearest = self._nearest(probes, case, list(cameras), limit)
+                scope = Scope(cameras, in_scope or 0, low_quality)
+                return self._store(ctx, case, held, probes, nearest, scope, started)
+            except BaseException:
+                self.guard.release(held)
+                raise
 
     def _nearest(
         self,
@@ -193,11 +197,13 @@ class SearchService:
         self,
         ctx: RequestContext,
         case: CaseRow,
+        held: int,
         probes: builtins.list[ReferenceFace],
         nearest: builtins.list[tuple[Hit, int]],
         scope: Scope,
         started: datetime,
     ) -> SearchResult:
+        """Fill in the search's held record, its results and its audit entry."""
         hashes = [p.sha256 for p in probes]
         weak = any(p.weak for p in probes)
         with self.db.write() as session:
@@ -208,18 +214,12 @@ class SearchService:
                 ).all()
             )
             ended = datetime.now(UTC)
-            search = CaseSearch(
-                case_id=case.id,
-                searched_by=ctx.principal.name,
-                started_at=started,
-                ended_at=ended,
-                probes=json.dumps(hashes),
-                in_scope=scope.sightings,
-                results=len(nearest),
-                weak_probe=weak,
-            )
-            session.add(search)
-            session.flush()
+            search = session.get_one(CaseSearch, held)
+            search.ended_at = ended
+            search.probes = json.dumps(hashes)
+            search.in_scope = scope.sightings
+            search.results = len(nearest)
+            search.weak_probe = weak
             rows = [
                 CaseResult(
                     search_id=search.id,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -63,6 +64,20 @@ class Database:
     def read(self) -> Iterator[Session]:
         with self._reader() as session, session.begin():
             yield session
+
+    def serialise(self, session: Session, *keys: str) -> None:
+        """Make the rest of this write transaction run alone among those naming the same
+        keys (a check followed by the write that it allows: login throttles, quotas).
+
+        SQLite runs every write transaction alone already; PostgreSQL takes a transaction
+        advisory lock per key (in the order given: callers name keys in one fixed order).
+        """
+        if self.dialect != "postgresql":
+            return
+        for key in keys:
+            digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+            number = int.from_bytes(digest, "big", signed=True)
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
 
     def dispose(self) -> None:
         self.engine.dispose()
