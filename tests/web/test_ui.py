@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -77,7 +78,7 @@ def browser() -> Iterator[Browser]:
 class Session:
     """One person's browser: signs in, visits pages, keeps their console errors."""
 
-    def __init__(self, browser: Browser, server: Served, user: str) -> None:
+    def __init__(self, browser: Browser, server: Served, user: str, after: str = "") -> None:
         self.server = server
         self.context: BrowserContext = browser.new_context(
             timezone_id="UTC", accept_downloads=True, viewport={"width": 1280, "height": 900}
@@ -86,7 +87,7 @@ class Session:
         self.errors: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.goto(f"{server.base}/login")
+        self.page.goto(f"{server.base}/login{after}")
         self.page.get_by_label("User").fill(user)
         self.page.get_by_label("Password").fill(PASSWORD)
         self.page.get_by_role("button", name="Sign in").click()
@@ -109,6 +110,30 @@ def _entries(server: Served, action: str) -> list[dict[str, object]]:
     page = server.get(f"/api/v1/audit/entries?action={action}&limit=100")
     entries: list[dict[str, object]] = page["entries"]
     return entries
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/%5Cevil.example/x",
+        "/%09/evil.example",
+        "//evil.example",
+        "https://evil.example/",
+        "/%0a/evil.example",
+    ],
+)
+def test_signing_in_never_leads_off_the_site(browser: Browser, server: Served, target: str) -> None:
+    olga = Session(browser, server, "olga", after=f"?next={target}")
+    olga.page.wait_for_load_state()
+    assert urlsplit(olga.page.url).netloc == urlsplit(server.base).netloc
+    assert urlsplit(olga.page.url).path == "/cameras"  # her start page
+    olga.close()
+
+
+def test_signing_in_returns_to_the_page_asked_for(browser: Browser, server: Served) -> None:
+    olga = Session(browser, server, "olga", after="?next=%2Falerts%3Fstate%3Dpending")
+    assert olga.page.url == f"{server.base}/alerts?state=pending"
+    olga.close()
 
 
 def test_an_operator_watches_live_video_and_plays_back(browser: Browser, server: Served) -> None:

@@ -187,6 +187,18 @@ function followAlerts(element) {  // new alerts as server-sent events
   source.onerror = () => { element.textContent = "Live alert updates paused; reload to reconnect."; };
 }
 
+// Where to go after signing in: only a page of this site. The URL is parsed as the browser
+// will (backslashes, tabs and newlines included), and its origin must be this one.
+function sameSiteTarget(next) {
+  if (!next) return "/";
+  try {
+    const url = new URL(next, location.origin);
+    return url.origin === location.origin ? url.pathname + url.search + url.hash : "/";
+  } catch (error) {
+    return "/";
+  }
+}
+
 async function login(event) {
   event.preventDefault();
   const form = new FormData(event.target);
@@ -197,8 +209,7 @@ async function login(event) {
   });
   if (!response.ok) { message.textContent = (await response.json()).error.message; return; }
   sessionStorage.setItem(CSRF_KEY, (await response.json()).csrf_token);
-  const next = new URLSearchParams(location.search).get("next");
-  location.href = next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
+  location.href = sameSiteTarget(new URLSearchParams(location.search).get("next"));
 }
 
 document.addEventListener("DOMContentLoaded", () => {
