@@ -45,6 +45,38 @@ def is_local_operator(data_dir: Path) -> bool:
         return False
 
 
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+# Files made by this process (the database's -wal and -shm, segments, logs) are private too.
+PRIVATE_UMASK = 0o077
+
+
+def make_private(*roots: Path) -> int:
+    """Make every directory under the roots 0700 and every file 0600, whatever they were:
+    password hashes, the audit log, face crops, descriptors and recordings are for Vigil's
+    owner alone. Links are not followed. Returns how many modes were changed."""
+    changed = 0
+
+    def private(path: Path, mode: int) -> None:
+        nonlocal changed
+        if path.is_symlink():
+            return
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+            changed += 1
+
+    for root in roots:
+        if not root.exists():
+            continue
+        private(root, PRIVATE_DIR)
+        for folder, dirs, files in os.walk(root):
+            for name in dirs:
+                private(Path(folder) / name, PRIVATE_DIR)
+            for name in files:
+                private(Path(folder) / name, PRIVATE_FILE)
+    return changed
+
+
 def write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -88,5 +120,6 @@ def initialise(data_dir: Path, *, admin_password: str | None, request_id: str) -
             services.audit.sign_head(session)
     finally:
         db.dispose()
+    make_private(data_dir, config.media_root(data_dir))
     generated = password if created_admin and admin_password is None else None
     return InitResult(data_dir, created_config, created_key, created_admin, generated)

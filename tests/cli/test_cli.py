@@ -39,6 +39,26 @@ def test_init_creates_private_files_and_never_overwrites(data_dir: Path) -> None
     assert login.code == 0, login.stderr
 
 
+def test_init_makes_an_existing_directory_private(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "media" / "1").mkdir(parents=True, mode=0o755)
+    data.chmod(0o755)
+    (data / "media" / "1" / "old.mp4").write_bytes(b"footage")
+    (data / "media" / "1" / "old.mp4").chmod(0o644)
+    (data / "notes.txt").write_text("left here by someone")
+    (data / "notes.txt").chmod(0o666)
+    password_file = tmp_path / "admin.pw"
+    password_file.write_text(PASSWORD + "\n")
+    made = vigil(data, "init", "--admin-password-file", str(password_file))
+    assert made.code == 0, made.stderr
+    modes = {
+        str(p.relative_to(data)): stat.S_IMODE(p.stat().st_mode) for p in [data, *data.rglob("*")]
+    }
+    assert modes["vigil.db"] == modes["media/1/old.mp4"] == modes["notes.txt"] == 0o600
+    assert modes["."] == modes["media"] == modes["media/1"] == 0o700
+    assert {p: oct(m) for p, m in modes.items() if m not in (0o600, 0o700)} == {}
+
+
 def test_init_without_a_password_file_prints_a_generated_one_once(tmp_path: Path) -> None:
     first = vigil(tmp_path / "d", "init")
     assert first.code == 0

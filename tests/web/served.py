@@ -24,6 +24,7 @@ from vigil.sim.server import wait_until_serving
 class Served:
     base: str
     admin_token: str
+    data_dir: Path
 
     def get(self, path: str, token: str | None = None) -> Any:
         headers = {"Authorization": f"Bearer {token or self.admin_token}"}
@@ -55,7 +56,7 @@ def served(
         )
         try:
             wait_until_serving(port, process=up)
-            result = Served(f"http://127.0.0.1:{port}", admin)
+            result = Served(f"http://127.0.0.1:{port}", admin, env.data_dir)
             _wait_live(result)
             yield result
         finally:

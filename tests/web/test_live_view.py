@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +30,7 @@ PLAYHEAD = """() => {
 
 
 @pytest.fixture
-def viewer_token(tmp_path: Path, portrait_path: Path) -> Iterator[tuple[str, str]]:
+def viewer_token(tmp_path: Path, portrait_path: Path) -> Iterator[tuple[str, str, Path]]:
     """A running `vigil up` recording one simulated camera; yields (base URL, viewer token)."""
     tokens: list[str] = []
 
@@ -38,11 +40,13 @@ def viewer_token(tmp_path: Path, portrait_path: Path) -> Iterator[tuple[str, str
         tokens.append(env.own_token("olga"))
 
     with served(tmp_path, portrait_path, prepare) as server:
-        yield server.base, tokens[0]
+        yield server.base, tokens[0], server.data_dir
 
 
-def test_live_view_plays_in_chromium_within_six_seconds(viewer_token: tuple[str, str]) -> None:
-    base, token = viewer_token
+def test_live_view_plays_in_chromium_within_six_seconds(
+    viewer_token: tuple[str, str, Path],
+) -> None:
+    base, token, data_dir = viewer_token
     errors: list[str] = []
     with sync_playwright() as playwright:
         browser = launch(playwright)
@@ -78,3 +82,17 @@ def test_live_view_plays_in_chromium_within_six_seconds(viewer_token: tuple[str,
     assert latency <= 6.0
     assert first["state"] == "live"
     assert errors == []
+    # The data directory was made by this test process (umask 022: 0644 files, 0755
+    # folders); `vigil up` made it private, and what it wrote since is private too: the
+    # database's -wal and -shm, the media folders and segments.
+    paths = [data_dir, *data_dir.rglob("*")]
+    names = {p.name for p in paths}
+    assert {"vigil.db", "vigil.db-wal", "vigil.db-shm", "media"} <= names
+    assert any(p.suffix == ".mp4" for p in paths)
+    public = {}
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):  # a segment being finished moves
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if mode != (0o700 if path.is_dir() else 0o600):
+                public[str(path.relative_to(data_dir))] = oct(mode)
+    assert public == {}

@@ -27,6 +27,7 @@ from vigil.cli import (
 )
 from vigil.cli.output import show_error
 from vigil.cli.state import CliState
+from vigil.datadir import PRIVATE_UMASK
 from vigil.errors import VigilError
 
 app = typer.Typer(
@@ -81,6 +82,7 @@ def run() -> None:
     directory's ``vigil.log``); ``--debug`` (or VIGIL_DEBUG=1) prints the trace too.
     """
     args = sys.argv[1:]
+    os.umask(PRIVATE_UMASK)  # whatever Vigil writes is its owner's alone
     try:
         app()
     except VigilError as exc:

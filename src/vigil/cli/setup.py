@@ -15,7 +15,7 @@ import typer
 from vigil.app import Services
 from vigil.cli.output import console, emit
 from vigil.cli.state import CliState, read_secret_file
-from vigil.datadir import initialise
+from vigil.datadir import initialise, make_private
 
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
@@ -71,6 +71,7 @@ def up(
 
     state: CliState = ctx.obj
     services = open_services(state.data_dir, migrate_schema=True)
+    make_private(state.data_dir, services.config.media_root(state.data_dir))
     url = f"http://{host or services.config.api.host}:{port or services.config.api.port}"
     emit(
         {
@@ -144,6 +145,7 @@ def record_only(ctx: typer.Context) -> None:
     state: CliState = ctx.obj
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     services = open_services(state.data_dir, migrate_schema=True)
+    make_private(state.data_dir, services.config.media_root(state.data_dir))
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
