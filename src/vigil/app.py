@@ -191,7 +191,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         sessions=SessionService(access, config.auth),
         login=PasswordLogin(access, passwords, config.auth),
         faces=FaceService(access, engine, photos),
-        cameras=CameraRegistry(access, Vault.open(data_dir)),
+        cameras=CameraRegistry(access, Vault.open(data_dir), config.import_root(data_dir)),
         groups=CameraGroups(access),
         recordings=RecordingService(access, segments, media, live),
         segments=segments,

@@ -79,6 +79,8 @@ class FacesConfig(Section):
 class RecordingConfig(Section):
     # Where segment files go; empty means "media" in the data directory.
     media_dir: str = ""
+    # The only place file:// camera sources may read from; empty: "imports" in the data dir.
+    import_dir: str = ""
     # Segments are cut on the first keyframe after this many seconds.
     segment_s: float = Field(default=4.0, ge=1.0, le=60.0)
     retain_days: float = Field(default=30.0, gt=0)
@@ -151,6 +153,10 @@ class Config(Section):
 
     def media_root(self, data_dir: Path) -> Path:
         return Path(self.recording.media_dir) if self.recording.media_dir else data_dir / "media"
+
+    def import_root(self, data_dir: Path) -> Path:
+        chosen = self.recording.import_dir
+        return Path(chosen) if chosen else data_dir / "imports"
 
 
 def load_config(data_dir: Path) -> Config:

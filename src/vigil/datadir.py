@@ -91,6 +91,7 @@ def initialise(data_dir: Path, *, admin_password: str | None, request_id: str) -
     if created_config:
         write_private(config_path, render_config(Config()))
     config = load_config(data_dir)
+    config.import_root(data_dir).mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     db = open_database(config, data_dir)
     try:
         migrate.upgrade(db)

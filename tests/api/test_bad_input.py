@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.api.conftest import Api
 from tests.conftest import PASSWORD
+from vigil.api.app import create_api
 from vigil.audit.entry import Outcome
 from vigil.audit.log import EntryFilter
 from vigil.store.models import ApiToken, User
@@ -119,3 +121,36 @@ def test_unauthenticated_garbage_gets_401_not_422(api: Api) -> None:
         "/api/v1/users", content=b"{not json", headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 401
+
+
+def test_huge_ids_and_malformed_urls_get_422_and_are_audited(api: Api) -> None:
+    bad = [
+        ("POST", "/api/v1/cases/1/confirmations", {"sighting_ids": [9223372036854775808]}),
+        ("POST", "/api/v1/cameras", {"name": "v6", "url": "rtsp://u:p@[::1/x"}),
+        ("POST", "/api/v1/cameras", {"name": "far", "url": "rtsp://cam:99999/x"}),
+        ("POST", "/api/v1/cameras", {"name": "pw", "url": "file:///etc/passwd"}),
+    ]
+    for method, path, body in bad:
+        answer = api.client.request(method, path, json=body, headers=api.bearer())
+        assert answer.status_code == 422, (path, body, answer.text)
+        assert answer.json()["error"]["code"] == "invalid_input"
+    with api.env.services.db.read() as session:
+        denied = api.env.services.audit.entries(session, EntryFilter(outcome=Outcome.DENIED))
+    assert len(denied) == len(bad)
+
+
+def test_an_unexpected_error_is_json_naming_the_request_and_audited(api: Api) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("a bug")
+
+    api.env.services.users.list = broken  # type: ignore[method-assign,assignment]
+    with TestClient(create_api(api.env.services), raise_server_exceptions=False) as client:
+        answer = client.get("/api/v1/users", headers=api.bearer())
+    assert answer.status_code == 500
+    error = answer.json()["error"]
+    assert error["code"] == "internal_error"
+    assert answer.json()["request_id"] in error["message"]
+    assert "a bug" not in answer.text  # the trace is in the log, not the answer
+    with api.env.services.db.read() as session:
+        (entry,) = api.env.services.audit.entries(session, EntryFilter(action="api.request"))
+    assert (entry.outcome, entry.target) == (Outcome.DENIED, "GET /api/v1/users")

@@ -28,6 +28,7 @@ def test_the_api_hides_credentials(api: Api) -> None:
     (seen,) = api.client.get("/api/v1/cameras", headers=viewer).json()
     assert seen["name"] == "lobby"
     assert "Sup3r" not in str(seen)
+    assert seen["username"] is None  # the camera's login is for those who manage cameras
     assert api.client.post("/api/v1/cameras", json=body, headers=viewer).status_code == 403
     assert api.client.delete("/api/v1/cameras/lobby", headers=api.bearer()).status_code == 204
     assert api.client.get("/api/v1/cameras/lobby", headers=api.bearer()).status_code == 404

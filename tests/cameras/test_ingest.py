@@ -33,8 +33,9 @@ def _wait(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
 
 
 @pytest.fixture
-def clip_file(tmp_path: Path) -> Path:
-    return h264_file(tmp_path / "clip.mp4", 10.0)
+def clip_file(env: Env) -> Path:
+    """A 10-fps clip in the import directory, where file sources may be."""
+    return h264_file(env.data_dir / "imports" / "clip.mp4", 10.0)
 
 
 def test_a_dead_camera_never_stops_a_live_one_and_hides_its_password(
@@ -82,8 +83,8 @@ def test_a_full_disk_is_reported_and_survived(env: Env, clip_file: Path) -> None
     assert gaps[0].end is not None
 
 
-def test_a_file_that_is_not_video_is_a_clear_source_error(env: Env, tmp_path: Path) -> None:
-    junk = tmp_path / "junk.mp4"
+def test_a_file_that_is_not_video_is_a_clear_source_error(env: Env) -> None:
+    junk = env.data_dir / "imports" / "junk.mp4"
     junk.write_bytes(b"this is not a video" * 100)
     camera = add_camera(env, "junk", url=f"file://{junk}")
     recorder = _recorder(env)

@@ -25,8 +25,20 @@ def test_credentials_are_encrypted_and_never_shown(env: Env) -> None:
         audit = session.execute(text("SELECT details FROM audit_entries")).scalars().all()
     assert b"Sup3r" not in bytes(stored.credentials)
     assert "Sup3r" not in stored.url
-    assert not any("Sup3r" in d for d in audit)
+    assert not any("Sup3r" in d or "operator" in d for d in audit)  # nor its user name
     assert registry.stream("gate-1").full() == SECRET_URL  # for ingest only
+
+
+def test_query_secrets_are_never_shown_but_used(env: Env) -> None:
+    url = "https://x.example/live.m3u8?token=s3cret-value"
+    registry = env.services.cameras
+    info = registry.add(env.local(), CameraSpec("hls", url))
+    assert info.url == "https://x.example/live.m3u8?token=***"
+    assert "s3cret" not in repr(registry.list(env.local()))
+    with env.services.db.read() as session:
+        audit = session.execute(text("SELECT details FROM audit_entries")).scalars().all()
+    assert not any("s3cret" in d for d in audit)
+    assert registry.stream("hls").full() == url  # for ingest only
 
 
 def test_sites_regions_and_groups_are_made_on_first_use(env: Env) -> None:

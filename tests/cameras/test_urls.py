@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from vigil.cameras.urls import describe_credentials, parse_stream_url
+from vigil.cameras.urls import describe_credentials, parse_stream_url, shown
 from vigil.errors import InvalidInput
+
+IMPORTS = Path("/srv/import")
 
 
 @pytest.mark.parametrize(
@@ -19,7 +23,7 @@ from vigil.errors import InvalidInput
     ],
 )
 def test_credentials_are_split_off(url: str, public: str, credentials: str | None) -> None:
-    stream = parse_stream_url(url)
+    stream = parse_stream_url(url, IMPORTS)
     assert stream.public == public
     assert stream.credentials == credentials
     assert stream.full() == url
@@ -35,11 +39,33 @@ def test_credentials_are_split_off(url: str, public: str, credentials: str | Non
         ("rtsp:///nohost", "no host"),
         ("file://relative/path.mp4", "absolute path"),
         ("rtsp://cam/" + "x" * 3000, "at most"),
+        ("rtsp://u:p@[::1/x", "malformed"),
+        ("rtsp://cam:99999/x", "malformed"),
+        ("rtsp://cam:0/x", "port must be 1 to 65535"),
+        ("rtsp://cam:-1/x", "malformed"),
+        ("file:///etc/passwd", "import directory"),
+        ("file:///srv/import/../../etc/passwd", "import directory"),
+        ("file:///srv/importer/clip.mp4", "import directory"),
     ],
 )
 def test_bad_urls_are_refused(url: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
-        parse_stream_url(url)
+        parse_stream_url(url, IMPORTS)
+
+
+def test_a_link_out_of_the_import_directory_is_refused(tmp_path: Path) -> None:
+    imports = tmp_path / "imports"
+    imports.mkdir()
+    (imports / "inside.mp4").symlink_to("/etc/passwd")
+    with pytest.raises(InvalidInput, match="import directory"):
+        parse_stream_url(f"file://{imports}/inside.mp4", imports)
+
+
+def test_query_values_are_never_shown() -> None:
+    url = "https://x.example/live.m3u8?token=s3cret&profile=main"
+    assert shown(url) == "https://x.example/live.m3u8?token=***&profile=***"
+    assert "s3cret" not in shown(url)
+    assert shown("rtsp://cam.local/h264") == "rtsp://cam.local/h264"
 
 
 def test_only_the_user_name_is_ever_described() -> None:

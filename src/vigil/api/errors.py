@@ -118,7 +118,26 @@ def _allowed_methods(request: Request) -> set[str]:
     return methods
 
 
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: the trace goes to the log, the caller gets JSON naming the request, and the
+    failure is on the record like any other outcome of an authenticated call."""
+    rid = request_id_of(request)
+    logger.error("request %s failed unexpectedly", rid, exc_info=exc)
+    ctx: RequestContext | None = getattr(request.state, "ctx", None)
+    if ctx is not None:
+        services_of(request).access.record_alone(
+            ctx,
+            "api.request",
+            f"{request.method} {request.url.path}",
+            {"reason": "internal_error", "error": type(exc).__name__},
+            Outcome.DENIED,
+        )
+    message = f"an unexpected error; it is logged as request {rid}"
+    return _render(request, 500, {"code": "internal_error", "message": message})
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(VigilError, _vigil_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -404,7 +404,7 @@ class SearchOut(BaseModel):
 
 
 class ConfirmIn(RequestBody):
-    sighting_ids: list[int] = Field(min_length=1, max_length=500)
+    sighting_ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(min_length=1, max_length=500)
 
 
 class NoticeOut(BaseModel):

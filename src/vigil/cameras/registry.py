@@ -6,6 +6,7 @@ import builtins
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from vigil.auth.names import check_name
 from vigil.auth.roles import Permission, RequestContext
 from vigil.cameras.groups import member_of
 from vigil.cameras.ingest import IngestTarget
-from vigil.cameras.urls import StreamUrl, describe_credentials, parse_stream_url
+from vigil.cameras.urls import StreamUrl, describe_credentials, parse_stream_url, shown
 from vigil.cameras.vault import Vault
 from vigil.errors import Conflict, InvalidInput, NotFound
 from vigil.store.models import (
@@ -133,12 +134,15 @@ def find_visible(session: Session, ctx: RequestContext, name: str) -> Camera:
 
 
 class CameraRegistry:
-    def __init__(self, access: Access, vault: Vault) -> None:
+    def __init__(self, access: Access, vault: Vault, import_dir: Path) -> None:
         self.access = access
         self.db = access.db
         self.vault = vault
+        self.import_dir = import_dir
 
-    def _info(self, session: Session, camera: Camera) -> CameraInfo:
+    def _info(self, session: Session, camera: Camera, ctx: RequestContext) -> CameraInfo:
+        """What the caller may see: the user name of the camera's login only if they manage
+        cameras; a URL's query values never (they may be tokens)."""
         site = None if camera.site_id is None else session.get_one(Site, camera.site_id)
         region = (
             None if site is None or site.region_id is None else session.get(Region, site.region_id)
@@ -148,8 +152,12 @@ class CameraRegistry:
         return CameraInfo(
             id=camera.id,
             name=camera.name,
-            url=camera.url,
-            username=describe_credentials(secret),
+            url=shown(camera.url),
+            username=(
+                describe_credentials(secret)
+                if ctx.principal.can(Permission.CAMERAS_MANAGE)
+                else None
+            ),
             site=None if site is None else site.name,
             region=None if region is None else region.name,
             group=None if group is None else group.name,
@@ -164,7 +172,7 @@ class CameraRegistry:
         target = f"camera:{spec.name}"
         with self.access.attempt(ctx, Permission.CAMERAS_MANAGE, "camera.create", target):
             check_name(spec.name, what="camera name")
-            stream = parse_stream_url(spec.url)
+            stream = parse_stream_url(spec.url, self.import_dir)
             _check_position(spec.latitude, spec.longitude)
             _check_rate(spec.analysis_fps)
             with self.db.write() as session:
@@ -193,8 +201,9 @@ class CameraRegistry:
                 )
                 session.add(camera)
                 session.flush()
-                info = self._info(session, camera)
-                details = {k: v for k, v in info.to_dict().items() if k not in ("id", "created_at")}
+                info = self._info(session, camera, ctx)
+                hidden = ("id", "created_at", "username")  # the login stays out of the log
+                details = {k: v for k, v in info.to_dict().items() if k not in hidden}
                 self.access.record(session, ctx, "camera.create", target, details)
                 return info
 
@@ -202,7 +211,7 @@ class CameraRegistry:
         reading = self.access.reading(ctx, Permission.CAMERAS_READ, "camera.list", "cameras")
         with reading as (session, details):
             cameras = [
-                self._info(session, c)
+                self._info(session, c, ctx)
                 for c in session.scalars(select(Camera).order_by(Camera.name))
                 if _visible(session, ctx, c)
             ]
@@ -215,7 +224,7 @@ class CameraRegistry:
             session,
             _,
         ):
-            return self._info(session, find_visible(session, ctx, name))
+            return self._info(session, find_visible(session, ctx, name), ctx)
 
     def remove(self, ctx: RequestContext, name: str) -> None:
         target = f"camera:{name}"
@@ -251,7 +260,7 @@ class CameraRegistry:
             camera = find_camera(session, name)
             camera.enabled = enabled
             self.access.record(session, ctx, action, target)
-            return self._info(session, camera)
+            return self._info(session, camera, ctx)
 
     def set_analysis_fps(self, ctx: RequestContext, name: str, fps: float | None) -> CameraInfo:
         """The rate face analysis samples this camera at; None: the configured default.
@@ -268,7 +277,7 @@ class CameraRegistry:
             details = {"from": camera.analysis_fps, "to": fps}
             camera.analysis_fps = fps
             self.access.record(session, ctx, "camera.analysis_rate", target, details)
-            return self._info(session, camera)
+            return self._info(session, camera, ctx)
 
     def ingest_targets(self) -> builtins.list[IngestTarget]:
         """Enabled cameras with their full URLs, for the recorder only: never shown."""
