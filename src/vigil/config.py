@@ -34,7 +34,11 @@ class ApiConfig(Section):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # multipart/form-data (photo uploads): two images of faces.max_image_bytes fit.
     max_upload_bytes: int = Field(default=48 * 1024 * 1024, ge=1024)
+    # Set when served over TLS (directly or behind a proxy): the session cookie is Secure.
     cookie_secure: bool = False
+    # Addresses of reverse proxies whose X-Forwarded-For/-Proto are believed; from anyone
+    # else (local callers included) those headers are ignored.
+    trusted_proxies: list[str] = Field(default_factory=list)
 
 
 class AuthConfig(Section):

@@ -29,7 +29,7 @@ SAMPLE_PATH_VALUES = {
 
 
 def _operations(api: Api) -> list[tuple[str, str]]:
-    spec = api.client.get("/api/v1/openapi.json").json()
+    spec = api.client.get("/api/v1/openapi.json", headers=api.bearer()).json()
     return [(method.upper(), path) for path, item in spec["paths"].items() for method in item]
 
 
@@ -54,6 +54,26 @@ def test_every_endpoint_but_login_and_health_needs_authentication(api: Api) -> N
         assert response.headers["www-authenticate"] == "Bearer"
     protected = len(operations) - len(PUBLIC)
     assert len(_denied(api, "api.request")) == protected
+    for described in ("/api/v1/openapi.json", "/api/v1/docs"):  # the API's description too
+        assert api.client.get(described).status_code == 401
+        assert api.client.get(described, headers=api.bearer()).status_code == 200
+
+
+def test_every_answer_carries_the_security_headers(api: Api) -> None:
+    for path, headers in (
+        ("/api/v1/health", {}),
+        ("/api/v1/users", api.bearer()),
+        ("/login", {}),
+        ("/api/v1/nope", {}),
+    ):
+        answer = api.client.get(path, headers=headers)
+        assert answer.headers["x-content-type-options"] == "nosniff", path
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["referrer-policy"] == "no-referrer"
+        policy = answer.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy
+        assert "default-src 'self'" in policy
+        assert "unsafe-inline" not in policy
 
 
 @pytest.mark.parametrize(

@@ -87,7 +87,7 @@ def test_bad_case_requests_are_refused(api: Api) -> None:
 
 
 def test_no_route_lists_sightings_without_a_case_and_a_probe(api: Api) -> None:
-    paths = api.client.get("/api/v1/openapi.json").json()["paths"]
+    paths = api.client.get("/api/v1/openapi.json", headers=api.bearer()).json()["paths"]
     about_sightings = [p for p in paths if "sighting" in p]
     assert about_sightings == ["/api/v1/cases/{case_id}/results/{sighting_id}/crop.jpg"]
     assert set(paths["/api/v1/cases/{case_id}/searches"]) == {"post"}

@@ -20,7 +20,11 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesi
     data_dir: Path = tmp_path_factory.mktemp("schema") / "data"
     env = make_env(data_dir, f"sqlite:///{data_dir.parent / 'vigil.db'}")
     _, _STATE["token"] = env.services.tokens.create(env.local(), "admin", label="fuzz")
-    yield schemathesis.openapi.from_asgi("/api/v1/openapi.json", create_api(env.services))
+    yield schemathesis.openapi.from_asgi(
+        "/api/v1/openapi.json",
+        create_api(env.services),
+        headers={"Authorization": f"Bearer {_STATE['token']}"},
+    )
     env.services.close()
 
 

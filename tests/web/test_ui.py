@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -128,6 +129,21 @@ def test_signing_in_never_leads_off_the_site(browser: Browser, server: Served, t
     assert urlsplit(olga.page.url).netloc == urlsplit(server.base).netloc
     assert urlsplit(olga.page.url).path == "/cameras"  # her start page
     olga.close()
+
+
+def test_a_forged_forwarded_for_is_not_believed(server: Served) -> None:
+    """`vigil up` behind no proxy: a local caller's X-Forwarded-For is neither its client
+    address for the limits nor what the audit records."""
+    forged = urllib.request.Request(  # noqa: S310 - the test server
+        f"{server.base}/api/v1/users",
+        headers={"Authorization": f"Bearer {server.admin_token}", "X-Forwarded-For": "6.6.6.6"},
+    )
+    with urllib.request.urlopen(forged, timeout=10) as answer:  # noqa: S310 - ours
+        assert answer.status == 200
+    (entry,) = [e for e in _entries(server, "user.list") if e["actor"] == "admin"][:1]
+    details = entry["details"]
+    assert isinstance(details, dict)
+    assert details["client"] == "127.0.0.1"
 
 
 def test_signing_in_returns_to_the_page_asked_for(browser: Browser, server: Served) -> None:
@@ -293,8 +309,9 @@ def test_auditor_and_admin_pages(browser: Browser, server: Served) -> None:
     admin.shot("admin-token-created")
     admin.visit("/admin", "admin-tokens")
     token = page.locator("#tokens tr", has_text="reports")
+    expect(token.locator("td").nth(3)).to_have_text("admin")  # made by her for the auditor
     token.get_by_role("button", name="Revoke").click()
-    expect(token.locator("td").nth(5)).to_have_text("yes")
+    expect(token.locator("td").nth(6)).to_have_text("yes")
     page.get_by_role("button", name="Disable otto").click()
     otto = page.locator("#users tr", has=page.locator("td", has_text=re.compile("^otto$")))
     expect(otto.locator("td").nth(3)).to_have_text("yes")

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from vigil import __version__
 from vigil.api.context import authenticate
 from vigil.api.errors import ERROR_RESPONSES, install_error_handlers
-from vigil.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from vigil.api.middleware import (
+    BodyLimitMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+)
 from vigil.api.routers import (
     alerts,
     audit,
@@ -29,13 +37,10 @@ API_PREFIX = "/api/v1"
 
 
 def create_api(services: Services) -> FastAPI:
-    """Every route needs authentication unless it is on the public router (login, health)."""
+    """Every route needs authentication unless it is on the public router (login, health);
+    so does the API's description (OpenAPI document and interactive docs)."""
     app = FastAPI(
-        title="Vigil",
-        version=__version__,
-        openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
-        redoc_url=None,
+        title="Vigil", version=__version__, openapi_url=None, docs_url=None, redoc_url=None
     )
     app.state.services = services
     public = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
@@ -58,6 +63,7 @@ def create_api(services: Services) -> FastAPI:
     )
     for router in routers:
         protected.include_router(router)
+    protected.include_router(_described(app))
     app.include_router(public)
     app.include_router(protected)
     app.include_router(pages.router)
@@ -68,5 +74,21 @@ def create_api(services: Services) -> FastAPI:
         max_bytes=services.config.api.max_body_bytes,
         max_upload_bytes=services.config.api.max_upload_bytes,
     )
+    app.add_middleware(SecurityHeadersMiddleware, docs_path=f"{API_PREFIX}/docs")
     app.add_middleware(RequestIdMiddleware)
     return app
+
+
+def _described(app: FastAPI) -> APIRouter:
+    """The OpenAPI document and Swagger UI, for authenticated callers only."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/openapi.json")
+    def openapi() -> dict[str, Any]:
+        return app.openapi()
+
+    @router.get("/docs", response_class=HTMLResponse)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=f"{API_PREFIX}/openapi.json", title="Vigil API")
+
+    return router

@@ -156,6 +156,11 @@ function playLive(video) {  // endless fMP4 from the newest keyframe; reconnect 
 }
 
 function timeline(bar) {
+  // Placed here, not in style attributes, which the content security policy forbids.
+  for (const part of bar.querySelectorAll("[data-left]")) {
+    part.style.left = part.dataset.left + "%";
+    part.style.width = part.dataset.width + "%";
+  }
   const video = document.getElementById("playback");
   const state = document.getElementById("playback-state");
   const play = (at) => {
