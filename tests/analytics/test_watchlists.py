@@ -71,6 +71,9 @@ def test_a_supervisor_cannot_approve_their_own_entry(env: Env, portrait_path: Pa
         ({"expires": datetime.now(UTC) - timedelta(days=1)}, "in the future"),
         ({"expires": datetime.now(UTC) + timedelta(days=400)}, "within 365 days"),
         ({"basis": "  "}, "legal basis must not be empty"),
+        ({"basis": "court order \u202eredro truoc"}, "invisible formatting"),
+        ({"reference": "AZ\u200b12/34"}, "invisible formatting"),
+        ({"reference": "\ufeffAZ 12/34"}, "invisible formatting"),
     ],
 )
 def test_bad_entries_are_refused(
@@ -79,6 +82,20 @@ def test_bad_entries_are_refused(
     with pytest.raises(InvalidInput, match=words):
         _propose(env, "ivy", portrait_path, **changes)
     assert env.services.watchlists.list(env.add_user("sam", Role.SUPERVISOR)) == []
+
+
+def test_an_entry_is_ended_by_its_proposer_or_a_supervisor(env: Env, portrait_path: Path) -> None:
+    first = _propose(env, "ivy", portrait_path)
+    ian = env.add_user("ian", Role.INVESTIGATOR)
+    with pytest.raises(Forbidden, match="ivy proposed it"):
+        env.services.watchlists.end(ian, first)
+    assert env.services.watchlists.end(env.acting("ivy"), first).ended_at is not None
+    second = env.services.watchlists.propose(
+        env.acting("ivy"), "suspect B", [("a.jpg", portrait_path.read_bytes())],
+        basis="court order", reference="AZ 5", expires=NEXT_MONTH,
+    )  # fmt: skip
+    ended = env.services.watchlists.end(env.add_user("sue", Role.SUPERVISOR), second.id)
+    assert ended.ended_at is not None
 
 
 def test_a_photo_without_a_face_is_refused(env: Env) -> None:
@@ -143,7 +160,7 @@ def test_matches_raise_alerts_that_two_people_must_confirm(
         ("ana", "denied"),
     ]
 
-    env.services.watchlists.end(env.add_user("ivo", Role.INVESTIGATOR), entry)
+    env.services.watchlists.end(env.acting("ivy"), entry)  # who proposed it
     again = env.services.analytics.import_video(analyst, video, "gate", datetime.now(UTC))
     assert again.alerts == 0  # ended entries match nothing
 

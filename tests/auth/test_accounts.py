@@ -59,6 +59,19 @@ def test_bad_roles_and_weak_passwords(env: Env, role: str, password: str, error:
     assert _user_count(env) == 1
 
 
+@pytest.mark.parametrize(
+    "password",
+    ["aaaaaaaaaaaa", "password1234", "qwertyuiopas", "abcabcabcabc", "valid.namevalid.name", "x" * 20],
+)
+def test_long_but_guessable_passwords_are_refused(env: Env, password: str) -> None:
+    with pytest.raises(InvalidInput, match="too easy to guess") as refused:
+        env.services.users.create(env.local(), "valid.name", "supervisor", password)
+    assert refused.value.fields["field"] == "password"
+    assert _user_count(env) == 1
+    # A few uncommon words pass.
+    env.services.users.create(env.local(), "valid.name", "supervisor", "lantern quietly orbit 7")
+
+
 def test_roles_decide_who_manages_accounts(env: Env) -> None:
     operator = env.add_user("olga", Role.OPERATOR)
     auditor = env.add_user("audrey", Role.AUDITOR)

@@ -170,6 +170,13 @@ class WatchlistService:
                     raise Forbidden("nobody approves their own watchlist entry")
                 row.approved_by, row.approved_at = ctx.principal.name, now
             else:
+                if row.created_by != ctx.principal.name and not ctx.principal.can(
+                    Permission.WATCHLIST_APPROVE
+                ):
+                    raise Forbidden(
+                        f"{ctx.principal.name} may not end watchlist entry {entry_id}: "
+                        f"{row.created_by} proposed it (a supervisor may end it)"
+                    )
                 row.ended_at = now
             info = _info(session, row)
             self.access.record(session, ctx, action, target, {"label": row.label})

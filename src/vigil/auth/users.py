@@ -71,7 +71,7 @@ class UserService:
         with self.access.attempt(ctx, Permission.USERS_MANAGE, "user.create", target):
             check_name(name, what="user name")
             parsed = parse_role(role)
-            password_hash = self.passwords.hash(password)
+            password_hash = self.passwords.hash(password, name)
             with self.db.write() as session:
                 if session.scalar(select(User.id).where(User.name == name)) is not None:
                     raise Conflict(f"a user named {name!r} exists already", user=name)
@@ -137,7 +137,7 @@ class UserService:
             User(
                 name="admin",
                 role=str(Role.ADMIN),
-                password_hash=self.passwords.hash(password),
+                password_hash=self.passwords.hash(password, "admin"),
                 created_at=datetime.now(UTC),
             )
         )
