@@ -61,7 +61,14 @@ def test_bad_roles_and_weak_passwords(env: Env, role: str, password: str, error:
 
 @pytest.mark.parametrize(
     "password",
-    ["aaaaaaaaaaaa", "password1234", "qwertyuiopas", "abcabcabcabc", "valid.namevalid.name", "x" * 20],
+    [
+        "aaaaaaaaaaaa",
+        "password1234",
+        "qwertyuiopas",
+        "abcabcabcabc",
+        "valid.namevalid.name",
+        "x" * 20,
+    ],
 )
 def test_long_but_guessable_passwords_are_refused(env: Env, password: str) -> None:
     with pytest.raises(InvalidInput, match="too easy to guess") as refused:

@@ -161,23 +161,24 @@ class WatchlistService:
             if row is None:
                 raise NotFound(f"no watchlist entry {entry_id}", entry=entry_id)
             now = datetime.now(UTC)
+            ending = action == "watchlist.end"
+            own = row.created_by == ctx.principal.name
+            # Who may act is decided before what state the entry is in, which is theirs.
+            if ending and not own and not ctx.principal.can(Permission.WATCHLIST_APPROVE):
+                raise Forbidden(
+                    f"{ctx.principal.name} may not end watchlist entry {entry_id}: "
+                    f"{row.created_by} proposed it (a supervisor may end it)"
+                )
+            if not ending and own:
+                raise Forbidden("nobody approves their own watchlist entry")
             if row.ended_at is not None or row.expires_at <= now:
                 raise Conflict(f"watchlist entry {entry_id} has ended or expired")
-            if action == "watchlist.approve":
+            if ending:
+                row.ended_at = now
+            else:
                 if row.approved_by is not None:
                     raise Conflict(f"watchlist entry {entry_id} is approved already")
-                if row.created_by == ctx.principal.name:
-                    raise Forbidden("nobody approves their own watchlist entry")
                 row.approved_by, row.approved_at = ctx.principal.name, now
-            else:
-                if row.created_by != ctx.principal.name and not ctx.principal.can(
-                    Permission.WATCHLIST_APPROVE
-                ):
-                    raise Forbidden(
-                        f"{ctx.principal.name} may not end watchlist entry {entry_id}: "
-                        f"{row.created_by} proposed it (a supervisor may end it)"
-                    )
-                row.ended_at = now
             info = _info(session, row)
             self.access.record(session, ctx, action, target, {"label": row.label})
             return info

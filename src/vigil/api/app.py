@@ -34,6 +34,8 @@ from vigil.app import Services
 from vigil.web import pages
 
 API_PREFIX = "/api/v1"
+# The API's description, for signed-in callers (not in the OpenAPI document itself).
+DESCRIBED = (("GET", f"{API_PREFIX}/openapi.json"), ("GET", f"{API_PREFIX}/docs"))
 
 
 def create_api(services: Services) -> FastAPI:

@@ -1,0 +1,167 @@
+"""Who may do what: every API operation and web page, the permissions it needs and what
+bounds it (camera groups, case membership, ownership).
+
+The services enforce it (each checks its permission and scope); this table states it in one
+place. ``tests/api/test_permission_matrix.py`` walks every operation for every role, inside
+and outside the camera's group and case, against it, and ``docs/permissions.md`` is made
+from it (``python -m vigil.api.permissions > docs/permissions.md``). A new route joins this
+table in the same change: the matrix test fails for a route that is not in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from vigil.auth.roles import ROLE_PERMISSIONS, Permission, Role
+
+P = Permission
+
+
+class Scope(StrEnum):
+    NONE = "-"  # nothing from a camera or a case behind it
+    REGISTRY = "camera registry"  # the camera's record: in its group, or a camera manager
+    CAMERA = "camera group"  # what a camera saw or keeps: footage, holds, alerts
+    CASE_RECORD = "case record"  # a case's record: its members, or a case approver
+    CASE = "case data"  # a case's results: its members, within the groups of its cameras
+    OWN = "own"  # the caller's own (tokens, holds, entries); others' need the permission
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    needs: frozenset[Permission]  # any one of them; empty: anyone signed in
+    scope: Scope
+    note: str = ""
+
+    def allows(self, role: Role) -> bool:
+        return not self.needs or bool(self.needs & ROLE_PERMISSIONS[role])
+
+
+def rule(*needs: Permission, scope: Scope = Scope.NONE, note: str = "") -> Rule:
+    return Rule(frozenset(needs), scope, note)
+
+
+PUBLIC: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/api/v1/health"),
+        ("POST", "/api/v1/auth/login"),
+        ("GET", "/"),
+        ("GET", "/login"),
+    }
+)
+
+A = "/api/v1"
+RULES: dict[tuple[str, str], Rule] = {
+    ("GET", f"{A}/openapi.json"): rule(note="the API's description"),
+    ("GET", f"{A}/docs"): rule(note="the API's description"),
+    ("POST", f"{A}/auth/logout"): rule(),
+    ("GET", f"{A}/auth/me"): rule(),
+    ("GET", f"{A}/users"): rule(P.USERS_READ),
+    ("POST", f"{A}/users"): rule(P.USERS_MANAGE),
+    ("GET", f"{A}/users/{{name}}"): rule(P.USERS_READ, scope=Scope.OWN, note="oneself: anyone"),
+    ("POST", f"{A}/users/{{name}}/disable"): rule(P.USERS_MANAGE),
+    ("GET", f"{A}/tokens"): rule(note="one's own; everyone's with tokens.manage_any"),
+    ("POST", f"{A}/tokens"): rule(
+        note="for oneself; for another user only a service account (admin, auditor, viewer) "
+        "and with tokens.manage_any"
+    ),
+    ("DELETE", f"{A}/tokens/{{token_id}}"): rule(
+        P.TOKENS_MANAGE_ANY, scope=Scope.OWN, note="one's own: anyone"
+    ),
+    ("GET", f"{A}/audit/entries"): rule(P.AUDIT_READ),
+    ("GET", f"{A}/audit/entries/{{seq}}"): rule(P.AUDIT_READ),
+    ("GET", f"{A}/audit/head"): rule(P.AUDIT_VERIFY),
+    ("GET", f"{A}/audit/public-key"): rule(P.AUDIT_VERIFY),
+    ("GET", f"{A}/audit/proofs/inclusion"): rule(P.AUDIT_VERIFY),
+    ("GET", f"{A}/audit/proofs/consistency"): rule(P.AUDIT_VERIFY),
+    ("GET", f"{A}/audit/verify"): rule(P.AUDIT_VERIFY),
+    ("POST", f"{A}/faces/detect"): rule(P.FACES_ANALYSE, note="photos a minute and at once"),
+    ("POST", f"{A}/faces/compare"): rule(P.FACES_ANALYSE, note="photos a minute and at once"),
+    ("GET", f"{A}/cameras"): rule(P.CAMERAS_READ, note="those of one's groups (managers: all)"),
+    ("POST", f"{A}/cameras"): rule(P.CAMERAS_MANAGE),
+    ("GET", f"{A}/cameras/{{name}}"): rule(P.CAMERAS_READ, scope=Scope.REGISTRY),
+    ("DELETE", f"{A}/cameras/{{name}}"): rule(P.CAMERAS_MANAGE),
+    ("PATCH", f"{A}/cameras/{{name}}"): rule(P.CAMERAS_MANAGE),
+    ("GET", f"{A}/cameras/{{name}}/status"): rule(P.CAMERAS_READ, scope=Scope.REGISTRY),
+    ("GET", f"{A}/cameras/{{name}}/recordings"): rule(P.CAMERAS_VIEW, scope=Scope.CAMERA),
+    ("GET", f"{A}/cameras/{{name}}/recording.mp4"): rule(P.CAMERAS_VIEW, scope=Scope.CAMERA),
+    ("GET", f"{A}/cameras/{{name}}/live.mp4"): rule(P.CAMERAS_VIEW, scope=Scope.CAMERA),
+    ("POST", f"{A}/cameras/{{name}}/holds"): rule(P.RECORDINGS_HOLD, scope=Scope.CAMERA),
+    ("GET", f"{A}/holds"): rule(P.RECORDINGS_HOLD, note="those on cameras of one's groups"),
+    ("DELETE", f"{A}/holds/{{hold_id}}"): rule(
+        P.HOLDS_RELEASE_ANY, scope=Scope.CAMERA, note="one's own hold: recordings.hold"
+    ),
+    ("GET", f"{A}/camera-groups"): rule(P.CAMERAS_MANAGE),
+    ("PUT", f"{A}/camera-groups/{{group}}/members/{{user}}"): rule(P.CAMERAS_MANAGE),
+    ("DELETE", f"{A}/camera-groups/{{group}}/members/{{user}}"): rule(P.CAMERAS_MANAGE),
+    ("GET", f"{A}/watchlist"): rule(P.WATCHLIST_READ),
+    ("POST", f"{A}/watchlist"): rule(P.WATCHLIST_PROPOSE),
+    ("POST", f"{A}/watchlist/{{entry_id}}/approve"): rule(
+        P.WATCHLIST_APPROVE, note="not one's own entry"
+    ),
+    ("POST", f"{A}/watchlist/{{entry_id}}/end"): rule(
+        P.WATCHLIST_APPROVE, scope=Scope.OWN, note="one's own entry: watchlist.propose"
+    ),
+    ("GET", f"{A}/alerts"): rule(P.ALERTS_REVIEW, note="those of cameras of one's groups"),
+    ("POST", f"{A}/alerts/{{alert_id}}/confirm"): rule(P.ALERTS_REVIEW, scope=Scope.CAMERA),
+    ("POST", f"{A}/alerts/{{alert_id}}/reject"): rule(P.ALERTS_REVIEW, scope=Scope.CAMERA),
+    ("GET", f"{A}/alerts/{{alert_id}}/{{which}}.jpg"): rule(P.ALERTS_REVIEW, scope=Scope.CAMERA),
+    ("GET", f"{A}/alerts/events"): rule(P.ALERTS_REVIEW, note="those of cameras of one's groups"),
+    ("GET", f"{A}/cases"): rule(
+        P.CASES_OPEN, P.CASES_APPROVE, note="those one is a member of; approvers: all records"
+    ),
+    ("POST", f"{A}/cases"): rule(P.CASES_OPEN, scope=Scope.CAMERA),
+    ("GET", f"{A}/cases/{{case_id}}"): rule(P.CASES_OPEN, P.CASES_APPROVE, scope=Scope.CASE_RECORD),
+    ("POST", f"{A}/cases/{{case_id}}/approve"): rule(P.CASES_APPROVE, note="not one's own"),
+    ("POST", f"{A}/cases/{{case_id}}/reject"): rule(P.CASES_APPROVE, note="not one's own"),
+    ("POST", f"{A}/cases/{{case_id}}/close"): rule(P.CASES_OPEN, scope=Scope.CASE_RECORD),
+    ("POST", f"{A}/cases/{{case_id}}/members"): rule(P.CASES_SEARCH, scope=Scope.CASE_RECORD),
+    ("POST", f"{A}/cases/{{case_id}}/searches"): rule(P.CASES_SEARCH, scope=Scope.CASE),
+    ("GET", f"{A}/cases/{{case_id}}/results"): rule(P.CASES_SEARCH, scope=Scope.CASE),
+    ("POST", f"{A}/cases/{{case_id}}/confirmations"): rule(P.CASES_SEARCH, scope=Scope.CASE),
+    ("GET", f"{A}/cases/{{case_id}}/results/{{sighting_id}}/crop.jpg"): rule(
+        P.CASES_SEARCH, scope=Scope.CASE
+    ),
+    ("GET", f"{A}/cases/{{case_id}}/report"): rule(P.CASES_SEARCH, scope=Scope.CASE),
+    ("GET", f"{A}/notices"): rule(P.NOTICES_READ),
+    ("GET", f"{A}/metrics"): rule(P.METRICS_READ),
+    # Web pages (signed-in people; others are sent to the sign-in page).
+    ("GET", "/cameras"): rule(P.CAMERAS_READ),
+    ("GET", "/cameras/{name}"): rule(P.CAMERAS_VIEW, scope=Scope.CAMERA),
+    ("GET", "/cameras/{name}/live"): rule(P.CAMERAS_VIEW, scope=Scope.CAMERA),
+    ("GET", "/alerts"): rule(P.ALERTS_REVIEW),
+    ("GET", "/watchlist"): rule(P.WATCHLIST_READ),
+    ("GET", "/cases"): rule(P.CASES_OPEN, P.CASES_APPROVE),
+    ("GET", "/cases/{case_id}"): rule(P.CASES_OPEN, P.CASES_APPROVE, scope=Scope.CASE_RECORD),
+    ("GET", "/audit"): rule(P.AUDIT_READ),
+    ("GET", "/admin"): rule(P.USERS_MANAGE, note="with tokens.manage_any and cameras.manage"),
+}
+
+
+def render_markdown() -> str:
+    """docs/permissions.md: the table, one row per operation, one column per role."""
+    roles = list(Role)
+    lines = [
+        "# Who may do what",
+        "",
+        (
+            "Made from `vigil.api.permissions` (`python -m vigil.api.permissions`); "
+            "`tests/api/test_permission_matrix.py` checks every cell against the running API."
+        ),
+        "",
+        "**yes**: the role holds a permission the operation needs; the scope column then "
+        "bounds it (a caller outside the camera's group or the case is answered as if the "
+        "thing did not exist). Public: " + ", ".join(f"`{m} {p}`" for m, p in sorted(PUBLIC)) + ".",
+        "",
+        "| operation | needs | scope | " + " | ".join(str(r) for r in roles) + " | note |",
+        "|---|---|---|" + "---|" * len(roles) + "---|",
+    ]
+    for (method, path), r in RULES.items():
+        needs = ", ".join(sorted(str(p) for p in r.needs)) or "signed in"
+        cells = " | ".join("yes" if r.allows(role) else "" for role in roles)
+        lines.append(f"| `{method} {path}` | {needs} | {r.scope} | {cells} | {r.note} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_markdown(), end="")
