@@ -238,6 +238,26 @@ def test_parallel_wrong_logins_make_no_more_password_checks_than_the_limit(env: 
     assert outcomes.count("throttled") == 60 - limit
 
 
+def test_guessing_from_elsewhere_cannot_lock_a_person_out(env: Env) -> None:
+    env.add_user("boss", Role.ADMIN)
+    login = env.services.login.login
+    assert login("boss", PASSWORD, client="10.1.1.1", request_id="r").name == "boss"  # her desk
+    for _ in range(3):
+        with pytest.raises(NotAuthenticated):
+            login("boss", "guess guess guess", client="6.6.6.6", request_id="r")
+    with pytest.raises(TooManyAttempts):  # the guesser is stopped...
+        login("boss", "guess guess guess", client="6.6.6.6", request_id="r")
+    with pytest.raises(TooManyAttempts):  # ... and so is any client new to her name...
+        login("boss", PASSWORD, client="7.7.7.7", request_id="r")
+    # ... but not the one she signs in from.
+    assert login("boss", PASSWORD, client="10.1.1.1", request_id="r").name == "boss"
+    for _ in range(3):  # which has an allowance of its own
+        with pytest.raises(NotAuthenticated):
+            login("boss", "typo typo typo", client="10.1.1.1", request_id="r")
+    with pytest.raises(TooManyAttempts):
+        login("boss", PASSWORD, client="10.1.1.1", request_id="r")
+
+
 def test_a_good_login_clears_earlier_failures(env: Env) -> None:
     env.add_user("typo", Role.VIEWER)
     for _ in range(2):

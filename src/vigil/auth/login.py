@@ -3,6 +3,10 @@
 An attempt is counted as a failure *before* its password is checked (in a transaction that
 runs alone for that name and client), and the count is taken back only when the password
 was right; so parallel attempts can never make more password checks than the limit.
+
+Failures lock a name for new clients only: a client its user signed in from within
+``KNOWN_FOR`` keeps its own allowance (per name and client), so nobody can lock a person
+out from elsewhere by guessing.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from vigil.auth.passwords import Passwords
 from vigil.auth.roles import ANONYMOUS, Principal, RequestContext, Role
 from vigil.config import AuthConfig
 from vigil.errors import NotAuthenticated, TooManyAttempts
-from vigil.store.models import LoginFailure, User
+from vigil.store.models import LoginClient, LoginFailure, User
 
 # One client may fail this many times more than one account name before it is throttled.
 CLIENT_FACTOR = 4
+KNOWN_FOR = timedelta(days=30)
 MAX_USERNAME_CHARS = 128
 
 
@@ -35,12 +40,21 @@ class PasswordLogin:
         """Seconds until the next attempt is allowed; or 0, having recorded this attempt's
         failure in advance."""
         window = timedelta(seconds=self.config.login_window_s)
-        limits = (
-            (LoginFailure.username == username, self.config.login_max_failures),
-            (LoginFailure.client == client, self.config.login_max_failures * CLIENT_FACTOR),
-        )
+        most = self.config.login_max_failures
         with self.db.write() as session:
             self.db.serialise(session, f"login-name:{username}", f"login-client:{client}")
+            known = session.scalar(
+                select(LoginClient.client).where(
+                    LoginClient.username == username,
+                    LoginClient.client == client,
+                    LoginClient.last_success_at > now - KNOWN_FOR,
+                )
+            )
+            name = LoginFailure.username == username
+            limits = (
+                ((name & (LoginFailure.client == client)) if known else name, most),
+                (LoginFailure.client == client, most * CLIENT_FACTOR),
+            )
             for condition, limit in limits:
                 count, oldest = session.execute(
                     select(func.count(), func.min(LoginFailure.at)).where(
@@ -86,7 +100,17 @@ class PasswordLogin:
             raise NotAuthenticated("invalid user name or password")
         principal = Principal(name=user.name, kind="user", role=Role(user.role), user_id=user.id)
         with self.db.write() as session:
-            session.execute(delete(LoginFailure).where(LoginFailure.username == name))
+            self.db.serialise(session, f"login-name:{name}", f"login-client:{ctx.client}")
+            session.execute(
+                delete(LoginFailure).where(
+                    LoginFailure.username == name, LoginFailure.client == ctx.client
+                )
+            )
+            known = session.get(LoginClient, (name, ctx.client))
+            if known is None:
+                session.add(LoginClient(username=name, client=ctx.client, last_success_at=now))
+            else:
+                known.last_success_at = now
             self.access.record(
                 session, RequestContext(principal, request_id, ctx.client), "auth.login", target
             )

@@ -111,6 +111,17 @@ class WebSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class LoginClient(Base):
+    """A client address a user signed in from: the lock that failed logins put on a name
+    does not keep them out of it (an attacker elsewhere cannot lock a person out)."""
+
+    __tablename__ = "login_clients"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_success_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class LoginFailure(Base):
     __tablename__ = "login_failures"
     __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),)
