@@ -97,7 +97,7 @@ class RecordingConfig(Section):
     # Reconnect delays double from the first to the cap; the cap bounds how late
     # recording resumes after a camera comes back.
     backoff_initial_s: float = Field(default=0.5, gt=0, le=60)
-    backoff_max_s: float = Field(default=3.0, gt=0, le=300)
+    backoff_max_s: float = Field(default=2.0, gt=0, le=300)
     retention_interval_s: float = Field(default=60.0, ge=1.0)
 
 

@@ -65,26 +65,26 @@ class Forbidden(VigilError, PermissionError):
     exit_code = 6
 
 
-class TooManyAttempts(VigilError):
-    code = "too_many_attempts"
-    http_status = 429
-    exit_code = 7
+class RetryLater(VigilError):
+    """A refusal that passes: the API says when to try again (``Retry-After``)."""
 
     def __init__(self, message: str, *, retry_after_s: int) -> None:
         super().__init__(message, retry_after_s=retry_after_s)
         self.retry_after_s = retry_after_s
 
 
-class Busy(VigilError):
+class TooManyAttempts(RetryLater):
+    code = "too_many_attempts"
+    http_status = 429
+    exit_code = 7
+
+
+class Busy(RetryLater):
     """This process is at its limit for that kind of work; try again shortly."""
 
     code = "busy"
     http_status = 503
     exit_code = 9
-
-    def __init__(self, message: str, *, retry_after_s: int) -> None:
-        super().__init__(message, retry_after_s=retry_after_s)
-        self.retry_after_s = retry_after_s
 
 
 class PayloadTooLarge(VigilError):

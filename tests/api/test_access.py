@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.api.conftest import Api
 from tests.conftest import PASSWORD
+from vigil.api.app import create_api
 from vigil.audit.entry import Outcome
 from vigil.audit.log import EntryFilter
 from vigil.auth.roles import Role
@@ -98,6 +100,16 @@ def test_roles_are_enforced_and_refusals_audited(api: Api) -> None:
     newest = again["entries"][0]
     assert (newest["actor"], newest["action"]) == ("audrey", "audit.list")  # reads are recorded
     assert newest["details"]["filter"] == {"limit": 5}
+
+
+def test_the_session_cookie_is_secure_over_tls(api: Api) -> None:
+    api.token_for("web", Role.VIEWER)
+    body = {"username": "web", "password": PASSWORD}
+    plain = api.client.post("/api/v1/auth/login", json=body)
+    assert "secure" not in plain.headers["set-cookie"].lower()
+    with TestClient(create_api(api.env.services), base_url="https://vigil.example") as tls:
+        over_tls = tls.post("/api/v1/auth/login", json=body)
+    assert "; secure" in over_tls.headers["set-cookie"].lower()
 
 
 def test_browser_sessions_need_the_csrf_token_on_unsafe_requests(api: Api) -> None:

@@ -72,7 +72,7 @@ def _build(env: Env, portrait_path: Path) -> World:
     s = env.services
     gate = add_camera(env, "gate", group="ga")
     add_camera(env, "spare", group="ga")
-    record(env, gate, time.time() - 120, 6)
+    record(env, gate, NOW.timestamp() - 120, 6)  # inside SPAN, however late the test runs
     init, fragments = clip()  # and live now
     s.live.begin(gate, init)
     for i, fragment in enumerate(fragments):

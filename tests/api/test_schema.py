@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.conftest import make_env
 from vigil.api.app import create_api
@@ -38,4 +39,9 @@ schema = schemathesis.pytest.from_fixture("api_schema")
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 def test_api_conforms_to_its_schema(case: schemathesis.Case) -> None:
-    case.call_and_validate(headers={"Authorization": f"Bearer {_STATE['token']}"})
+    # A password that fits the schema's length may still be refused as too easy to guess
+    # (zxcvbn's estimate, which no JSON schema can state): a 422 there is not a defect.
+    judged = [positive_data_acceptance] if case.operation.label == "POST /api/v1/users" else []
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {_STATE['token']}"}, excluded_checks=judged
+    )

@@ -24,6 +24,7 @@ from vigil.errors import (
     NotAuthenticated,
     NotFound,
     PayloadTooLarge,
+    RetryLater,
     TooManyAttempts,
     VigilError,
 )
@@ -56,7 +57,7 @@ def _vigil_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.http_status >= 500:
         logger.error("request %s failed: %s", request_id_of(request), exc.message)
     response = _render(request, exc.http_status, exc.to_dict())
-    if isinstance(exc, TooManyAttempts | Busy):
+    if isinstance(exc, RetryLater):
         response.headers["Retry-After"] = str(exc.retry_after_s)
     if isinstance(exc, NotAuthenticated):
         response.headers["WWW-Authenticate"] = "Bearer"

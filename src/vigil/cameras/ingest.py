@@ -39,7 +39,7 @@ class IngestTarget:
 @dataclass(frozen=True, slots=True)
 class Backoff:
     initial_s: float = 0.5
-    max_s: float = 3.0
+    max_s: float = 2.0
 
     def delay(self, failures: int) -> float:
         return min(self.max_s, self.initial_s * 2.0 ** max(0, failures - 1))

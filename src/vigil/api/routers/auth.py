@@ -34,7 +34,8 @@ def login(
         session.secret,
         max_age=int(services.config.auth.session_hours * 3600),
         httponly=True,
-        secure=services.config.api.cookie_secure,
+        # Over TLS (directly, or as a trusted proxy says) the cookie never travels in clear.
+        secure=services.config.api.cookie_secure or request.url.scheme == "https",
         samesite="strict",
         path="/",
     )
