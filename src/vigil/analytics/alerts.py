@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, Principal, RequestContext
-from vigil.cameras.groups import visible_group_ids
+from vigil.cameras.groups import in_groups_of
 from vigil.errors import Conflict, InvalidInput, NotFound
 from vigil.store.models import (
     AlertRow,
@@ -102,11 +101,6 @@ _JOINED = (
 )
 
 
-def _in_groups(session: Session, principal: Principal) -> ColumnElement[bool]:
-    """Alerts of cameras in the principal's camera groups."""
-    return Camera.group_id.in_(visible_group_ids(session, principal))
-
-
 class AlertService:
     def __init__(self, access: Access) -> None:
         self.access = access
@@ -118,7 +112,7 @@ class AlertService:
             raise InvalidInput(f"state must be one of {', '.join(STATES)}")
         reading = self.access.reading(ctx, Permission.ALERTS_REVIEW, "alert.list", "alerts")
         with reading as (session, details):
-            mine = _in_groups(session, ctx.principal)
+            mine = in_groups_of(session, ctx.principal)
             query = _JOINED.where(mine).order_by(AlertRow.id.desc())
             if state is not None:
                 query = query.where(AlertRow.state == state)
@@ -139,7 +133,7 @@ class AlertService:
             alert = session.scalar(
                 select(AlertRow)
                 .join(Camera, Camera.id == AlertRow.camera_id)
-                .where(AlertRow.id == alert_id, _in_groups(session, ctx.principal))
+                .where(AlertRow.id == alert_id, in_groups_of(session, ctx.principal))
             )
             if alert is None:
                 raise NotFound(f"no alert {alert_id}", alert=alert_id)
@@ -176,7 +170,7 @@ class AlertService:
         with self.db.read() as session:
             query = _JOINED.where(AlertRow.id > after_id)
             if follower is not None:
-                query = query.where(_in_groups(session, follower))
+                query = query.where(in_groups_of(session, follower))
             rows = session.execute(query.order_by(AlertRow.id).limit(100))
             return [_info(*found) for found in rows]
 
@@ -194,7 +188,7 @@ class AlertService:
             self.db.write() as session,
         ):
             found = session.execute(
-                _JOINED.where(AlertRow.id == alert_id, _in_groups(session, ctx.principal))
+                _JOINED.where(AlertRow.id == alert_id, in_groups_of(session, ctx.principal))
             ).one_or_none()
             if found is None:
                 raise NotFound(f"no alert {alert_id}", alert=alert_id)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import ColumnElement, delete, exists, select
 from sqlalchemy.orm import Session
 
 from vigil.auth.access import Access
@@ -44,6 +44,11 @@ def member_of(session: Session, principal: Principal, group_id: int | None) -> b
 
 def visible_group_ids(session: Session, principal: Principal) -> set[int]:
     return group_ids_of(session, principal.user_id)
+
+
+def in_groups_of(session: Session, principal: Principal) -> ColumnElement[bool]:
+    """A filter for rows joined to ``Camera``: cameras in the principal's groups."""
+    return Camera.group_id.in_(visible_group_ids(session, principal))
 
 
 def group_ids_of(session: Session, user_id: int | None) -> set[int]:

@@ -7,6 +7,8 @@ working hours, and opening many cases within a day, go ahead but raise a notice.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import delete, func, select
@@ -86,10 +88,19 @@ class AbuseGuard:
         self._notice("case_cap", ctx, case_id, message, now)
         raise Conflict(message, case=case_id)
 
-    def release(self, search_id: int) -> None:
-        """Give back a held place: the search it was held for did not happen."""
-        with self.db.write() as session:
-            session.execute(delete(CaseSearch).where(CaseSearch.id == search_id))
+    @contextmanager
+    def place(self, ctx: RequestContext, case_id: int, now: datetime) -> Iterator[int]:
+        """A held place (``reserve``) for the search done inside; given back unless that
+        search finished (a bad photo, a refusal or a crash costs no quota)."""
+        held = self.reserve(ctx, case_id, now)
+        finished = False
+        try:
+            yield held
+            finished = True
+        finally:
+            if not finished:
+                with self.db.write() as session:
+                    session.execute(delete(CaseSearch).where(CaseSearch.id == held))
 
     def after_hours(
         self, session: Session, ctx: RequestContext, case_id: int, moment: datetime

@@ -24,11 +24,17 @@ from vigil.auth.access import Access
 from vigil.auth.names import check_text
 from vigil.auth.roles import ROLE_PERMISSIONS, SYSTEM, Permission, RequestContext
 from vigil.auth.users import find_user, parse_role
-from vigil.cameras.groups import group_ids_of
 from vigil.cameras.registry import find_visible
 from vigil.config import CasesConfig
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
 from vigil.investigations.abuse import AbuseGuard
+from vigil.investigations.membership import (
+    is_member,
+    member_case,
+    members,
+    outside_groups,
+    scope_cameras,
+)
 from vigil.store.models import Camera, CameraGroup, CaseCamera, CaseMember, CaseResult, CaseRow
 
 MAX_TEXT = 2000
@@ -99,27 +105,6 @@ class CaseInfo:
         }
 
 
-def members(session: Session, case_id: int) -> list[str]:
-    return list(
-        session.scalars(
-            select(CaseMember.username)
-            .where(CaseMember.case_id == case_id)
-            .order_by(CaseMember.username)
-        )
-    )
-
-
-def scope_cameras(session: Session, case_id: int) -> list[Camera]:
-    return list(
-        session.scalars(
-            select(Camera)
-            .join(CaseCamera, CaseCamera.camera_id == Camera.id)
-            .where(CaseCamera.case_id == case_id)
-            .order_by(Camera.name)
-        )
-    )
-
-
 def case_info(session: Session, row: CaseRow) -> CaseInfo:
     return CaseInfo(
         id=row.id,
@@ -140,44 +125,6 @@ def case_info(session: Session, row: CaseRow) -> CaseInfo:
         decided_at=row.decided_at,
         members=members(session, row.id),
     )
-
-
-def is_member(session: Session, case_id: int, username: str) -> bool:
-    found = session.scalar(
-        select(CaseMember.case_id).where(
-            CaseMember.case_id == case_id, CaseMember.username == username
-        )
-    )
-    return found is not None
-
-
-def member_case(session: Session, ctx: RequestContext, case_id: int) -> CaseRow:
-    """The case, if the caller is one of its members; others learn nothing of it."""
-    row = session.get(CaseRow, case_id)
-    if row is None or not is_member(session, case_id, ctx.principal.name):
-        raise NotFound(f"no case {case_id} that you are a member of", case=case_id)
-    return row
-
-
-def outside_groups(session: Session, user_id: int | None, case_id: int) -> builtins.list[str]:
-    """The case's cameras that are not in any camera group of that user."""
-    groups = group_ids_of(session, user_id)
-    return [c.name for c in scope_cameras(session, case_id) if c.group_id not in groups]
-
-
-def case_data(session: Session, ctx: RequestContext, case_id: int) -> CaseRow:
-    """The case, for a member who may see what its cameras saw: camera groups bound case
-    membership too, so a member outside a scope camera's group reads none of its data."""
-    row = member_case(session, ctx, case_id)
-    outside = outside_groups(session, ctx.principal.user_id, case_id)
-    if outside:
-        raise Forbidden(
-            f"{ctx.principal.name} is not in the camera groups of {', '.join(outside)} in "
-            f"case {case_id}'s scope",
-            case=case_id,
-            cameras=outside,
-        )
-    return row
 
 
 def searchable(row: CaseRow, config: CasesConfig, now: datetime) -> None:

@@ -29,7 +29,8 @@ from vigil.analytics.matching import OperatingPoint
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.errors import Conflict
-from vigil.investigations.cases import CaseInfo, case_data, case_info, searched_database
+from vigil.investigations.cases import CaseInfo, case_info, searched_database
+from vigil.investigations.membership import case_data
 from vigil.investigations.results import Candidate, best_per_sighting, candidates
 from vigil.store.models import CaseResult, CaseSearch, SightingRow
 

@@ -29,13 +29,8 @@ from vigil.faces.compare import similarity
 from vigil.faces.engine import FaceEngine
 from vigil.faces.photos import Photos
 from vigil.faces.reference import ReferenceFace, reference_face
-from vigil.investigations.cases import (
-    CaseService,
-    case_data,
-    scope_cameras,
-    searchable,
-    searched_database,
-)
+from vigil.investigations.cases import CaseService, searchable, searched_database
+from vigil.investigations.membership import case_data, scope_cameras
 from vigil.investigations.results import Candidate, best_per_sighting, candidates
 from vigil.search.vectors import Hit, VectorIndex, days_between
 from vigil.store.models import CaseResult, CaseRow, CaseSearch, SightingRow
@@ -132,8 +127,7 @@ class SearchService:
                 in_scope = session.scalar(
                     select(func.count(SightingRow.id)).where(*_scope_filter(case, cameras))
                 )
-            held = self.guard.reserve(ctx, case.id, started)
-            try:
+            with self.guard.place(ctx, case.id, started) as held:
                 with self.photos.working(ctx, len(photos)):
                     probes = [
                         reference_face(
@@ -144,9 +138,6 @@ class SearchService:
                 nearest = self._nearest(probes, case, list(cameras), limit)
                 scope = Scope(cameras, in_scope or 0, low_quality)
                 return self._store(ctx, case, held, probes, nearest, scope, started)
-            except BaseException:
-                self.guard.release(held)
-                raise
 
     def _nearest(
         self,

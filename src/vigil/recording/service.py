@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from vigil.auth.access import Access
 from vigil.auth.names import check_text
 from vigil.auth.roles import Permission, RequestContext
-from vigil.cameras.groups import member_of, visible_group_ids
+from vigil.cameras.groups import in_groups_of, member_of
 from vigil.cameras.registry import find_visible
 from vigil.errors import Forbidden, InvalidInput, NotFound, NotReady
 from vigil.recording.index import Gap, Segment, SegmentIndex
@@ -248,7 +248,7 @@ class RecordingService:
                 .join(Camera, Camera.id == EvidenceHold.camera_id)
                 .where(
                     EvidenceHold.released_at.is_(None),
-                    Camera.group_id.in_(visible_group_ids(session, ctx.principal)),
+                    in_groups_of(session, ctx.principal),
                 )
                 .order_by(EvidenceHold.id)
             )

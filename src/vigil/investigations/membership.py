@@ -1,0 +1,75 @@
+"""Who may see a case: its members, and of its data only what their camera groups cover.
+
+Members are the requester, the approver and those they add. A case's record is for its
+members (and supervisors, who decide on it); what its cameras saw is for members in the
+camera groups of every camera in its scope.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.auth.roles import RequestContext
+from vigil.cameras.groups import group_ids_of
+from vigil.errors import Forbidden, NotFound
+from vigil.store.models import Camera, CaseCamera, CaseMember, CaseRow
+
+
+def members(session: Session, case_id: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(CaseMember.username)
+            .where(CaseMember.case_id == case_id)
+            .order_by(CaseMember.username)
+        )
+    )
+
+
+def scope_cameras(session: Session, case_id: int) -> list[Camera]:
+    return list(
+        session.scalars(
+            select(Camera)
+            .join(CaseCamera, CaseCamera.camera_id == Camera.id)
+            .where(CaseCamera.case_id == case_id)
+            .order_by(Camera.name)
+        )
+    )
+
+
+def is_member(session: Session, case_id: int, username: str) -> bool:
+    found = session.scalar(
+        select(CaseMember.case_id).where(
+            CaseMember.case_id == case_id, CaseMember.username == username
+        )
+    )
+    return found is not None
+
+
+def member_case(session: Session, ctx: RequestContext, case_id: int) -> CaseRow:
+    """The case, if the caller is one of its members; others learn nothing of it."""
+    row = session.get(CaseRow, case_id)
+    if row is None or not is_member(session, case_id, ctx.principal.name):
+        raise NotFound(f"no case {case_id} that you are a member of", case=case_id)
+    return row
+
+
+def outside_groups(session: Session, user_id: int | None, case_id: int) -> list[str]:
+    """The case's cameras that are not in any camera group of that user."""
+    groups = group_ids_of(session, user_id)
+    return [c.name for c in scope_cameras(session, case_id) if c.group_id not in groups]
+
+
+def case_data(session: Session, ctx: RequestContext, case_id: int) -> CaseRow:
+    """The case, for a member who may see what its cameras saw: camera groups bound case
+    membership too, so a member outside a scope camera's group reads none of its data."""
+    row = member_case(session, ctx, case_id)
+    outside = outside_groups(session, ctx.principal.user_id, case_id)
+    if outside:
+        raise Forbidden(
+            f"{ctx.principal.name} is not in the camera groups of {', '.join(outside)} in "
+            f"case {case_id}'s scope",
+            case=case_id,
+            cameras=outside,
+        )
+    return row
