@@ -23,6 +23,8 @@ from vigil.datadir import initialise
 from vigil.store import migrate
 from vigil.store.db import Database
 
+pytest_plugins = ["tests.disks"]
+
 PG_URL = os.environ.get(
     "VIGIL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -89,6 +91,11 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+# For tests whose subject does not depend on the database (streams, subprocesses): they
+# run on SQLite alone, which keeps the suite's time for what does.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from functools import cache
 
 from tests.conftest import Env
 from tests.streams import h264_fragments
 from vigil.cameras.registry import CameraSpec
+from vigil.config import RecordingConfig
 from vigil.recording.index import Segment
+from vigil.recording.recorder import Recorder
 from vigil.recording.segments import SegmentWriter
 
 GOP_S = 1.0
@@ -40,3 +44,23 @@ def record(
     if last is not None:
         closed.append(last)
     return closed
+
+
+def make_recorder(
+    env: Env, on_segment: Callable[[Segment], None] | None = None, **settings: object
+) -> Recorder:
+    """A recorder of env's cameras with short segments and a quick reconnect."""
+    s = env.services
+    config = RecordingConfig.model_validate(
+        {"min_free_bytes": 0, "segment_s": 2.0, "backoff_max_s": 1.0, **settings}
+    )
+    return Recorder(s.access, s.cameras, s.segments, s.media, s.live, config, on_segment)
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise TimeoutError("condition not met in time")

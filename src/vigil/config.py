@@ -92,7 +92,14 @@ class RecordingConfig(Section):
     max_bytes: int | None = Field(default=None, ge=1_000_000)
     # Recording stops (and says so) rather than fill the disk past this reserve.
     min_free_bytes: int = Field(default=1024**3, ge=0)
-    open_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # Each camera's newest footage that retention never deletes to make room: when only
+    # that (or held footage) is left, the disk is under pressure and recording waits.
+    floor_hours: float = Field(default=1.0, ge=0, le=24 * 365)
+    # Retention keeps free space for this many seconds of writing beyond the reserve,
+    # and runs each time a quarter of it has been written.
+    headroom_s: float = Field(default=60.0, ge=1, le=3600)
+    # A connection attempt that takes longer is given up (and retried after the backoff).
+    open_timeout_s: float = Field(default=5.0, gt=0, le=120)
     read_timeout_s: float = Field(default=5.0, gt=0, le=120)
     # Reconnect delays double from the first to the cap; the cap bounds how late
     # recording resumes after a camera comes back.

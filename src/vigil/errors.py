@@ -87,6 +87,14 @@ class Busy(RetryLater):
     exit_code = 9
 
 
+class DiskFull(VigilError, OSError):
+    """The disk is full: nothing more can be stored (footage, or records of any kind)."""
+
+    code = "disk_full"
+    http_status = 507
+    exit_code = 12
+
+
 class PayloadTooLarge(VigilError):
     code = "payload_too_large"
     http_status = 413

@@ -1,4 +1,4 @@
-"""Prometheus metrics: camera health, analysis backlog and lag, alerts by state.
+"""Prometheus metrics: camera health, the media disk, analysis backlog and lag, alerts.
 
 Read from the store at scrape time, so any API process reports what every recorder and
 worker stored; nothing is kept in process-global registries.
@@ -54,6 +54,9 @@ class VigilCollector(Collector):
         reconnects = GaugeMetricFamily(
             "vigil_camera_reconnects", "Reconnects since the recorder started", labels=["camera"]
         )
+        recording = GaugeMetricFamily(
+            "vigil_camera_recording", "1 while the camera is written to disk", labels=["camera"]
+        )
         alerts = GaugeMetricFamily("vigil_alerts", "Alerts by review state", labels=["state"])
         with self.db.read() as session:
             rows = session.execute(
@@ -62,7 +65,8 @@ class VigilCollector(Collector):
                 )
             )
             for name, health in rows:
-                up.add_metric([name], 1.0 if health.state == "online" else 0.0)
+                up.add_metric([name], 1.0 if health.state in ("online", "disk_full") else 0.0)
+                recording.add_metric([name], 1.0 if health.state == "online" else 0.0)
                 fps.add_metric([name], health.fps)
                 bitrate.add_metric([name], health.bitrate_bps)
                 reconnects.add_metric([name], health.reconnects)
@@ -70,7 +74,30 @@ class VigilCollector(Collector):
                 select(AlertRow.state, func.count(AlertRow.id)).group_by(AlertRow.state)
             ):
                 alerts.add_metric([state], n)
-        yield from (up, fps, bitrate, reconnects, alerts)
+        yield from (up, recording, fps, bitrate, reconnects, alerts)
+        yield from self._storage()
+
+    def _storage(self) -> Iterator[GaugeMetricFamily]:
+        pressure = GaugeMetricFamily(
+            "vigil_storage_disk_pressure",
+            "1 while retention may not delete enough to keep recording",
+            labels=["node"],
+        )
+        free = GaugeMetricFamily(
+            "vigil_storage_free_bytes", "Free bytes on the media disk", labels=["node"]
+        )
+        recorded = GaugeMetricFamily(
+            "vigil_storage_recorded_bytes", "Bytes of footage on the media disk", labels=["node"]
+        )
+        rate = GaugeMetricFamily(
+            "vigil_storage_write_bps", "Bytes per second being recorded", labels=["node"]
+        )
+        for disk in self.segments.storage():
+            pressure.add_metric([disk.node], 1.0 if disk.state == "disk_pressure" else 0.0)
+            free.add_metric([disk.node], disk.free_bytes)
+            recorded.add_metric([disk.node], disk.recorded_bytes)
+            rate.add_metric([disk.node], disk.write_bps)
+        yield from (pressure, free, recorded, rate)
 
 
 class Monitoring:

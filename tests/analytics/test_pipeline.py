@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.cli_runner import vigil
-from tests.conftest import Env
+from tests.conftest import SQLITE_ONLY, Env
 from tests.recorded import add_camera
 from tests.streams import h264_fragments, people_folder
 from vigil.analytics.analyzer import AnalysisStats
@@ -157,6 +157,7 @@ def test_a_segment_deleted_before_its_analysis_is_skipped(env: Env) -> None:
 
 
 @pytest.mark.slow
+@SQLITE_ONLY  # the CLI's subject; the pipeline's store runs on both backends above
 def test_reanalysis_from_the_command_line_replaces_sightings(
     env: Env, tmp_path: Path, portrait_path: Path
 ) -> None:

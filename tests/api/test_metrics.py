@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.api.conftest import Api
 from tests.recorded import add_camera, record
 from vigil.auth.roles import Role
-from vigil.recording.index import Health
+from vigil.recording.index import Health, Storage
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -39,3 +39,23 @@ def test_metrics_show_health_and_backlog(api: Api) -> None:
     assert timedelta(seconds=20) < timedelta(seconds=lag) < timedelta(seconds=60)
     operator = api.token_for("olga", Role.OPERATOR)
     assert api.client.get("/api/v1/metrics", headers=api.bearer(operator)).status_code == 403
+
+
+def test_metrics_show_the_media_disk_and_a_camera_not_written(api: Api) -> None:
+    camera = add_camera(api.env, "gate")
+    now = datetime.now(UTC)
+    api.env.services.segments.save_health(
+        [Health(camera, "disk_full", now, 10.0, 250_000.0, 0, "full", now)]
+    )
+    api.env.services.segments.save_storage(
+        Storage("node-1", "disk_pressure", "short", 1000, 5_000_000, 2_000_000, 40_000.0, now)
+    )
+    auditor = api.token_for("audrey", Role.AUDITOR)
+    samples = _samples(api.client.get("/api/v1/metrics", headers=api.bearer(auditor)).text)
+    assert samples[("vigil_camera_up", (("camera", "gate"),))] == 1.0  # still streaming
+    assert samples[("vigil_camera_recording", (("camera", "gate"),))] == 0.0
+    node = (("node", "node-1"),)
+    assert samples[("vigil_storage_disk_pressure", node)] == 1.0
+    assert samples[("vigil_storage_free_bytes", node)] == 1000.0
+    assert samples[("vigil_storage_recorded_bytes", node)] == 5_000_000.0
+    assert samples[("vigil_storage_write_bps", node)] == 40_000.0

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import av
+import pytest
 
 from tests.api.conftest import Api
 from tests.recorded import add_camera, clip, record
@@ -126,6 +127,34 @@ def test_live_view_serves_the_init_segment_then_the_newest_fragment(api: Api) ->
         ("olga", Outcome.DENIED),
         ("admin", Outcome.ALLOWED),
     ]
+
+
+def test_a_live_view_is_on_record_with_the_time_it_was_watched(api: Api) -> None:
+    camera = add_camera(api.env, "gate")
+    init, fragments = clip()
+    hub = api.env.services.live
+    api.client.put("/api/v1/camera-groups/city/members/admin", headers=api.bearer())
+    hub.begin(camera, init)
+    hub.publish(camera, fragments[0], 1000.0)
+    with api.client.stream("GET", "/api/v1/cameras/gate/live.mp4", headers=api.bearer()) as r:
+        chunks = r.iter_bytes()
+        head = next(chunks)
+        time.sleep(1.5)
+        hub.publish(camera, fragments[1], 1001.0)
+        second = next(chunks)
+    # The viewer left (the connection closed): the record follows within moments.
+    deadline = time.monotonic() + 10
+    while not _entries(api, "camera.live.end") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    ((actor, outcome, opened),) = [e for e in _entries(api, "camera.live") if e[0] == "admin"]
+    ((_, _, closed),) = _entries(api, "camera.live.end")
+    assert (actor, outcome) == ("admin", Outcome.ALLOWED)
+    assert closed["start"] == opened["start"]
+    seconds = (
+        datetime.fromisoformat(str(closed["end"])) - datetime.fromisoformat(str(closed["start"]))
+    ).total_seconds()
+    assert 1.5 <= float(str(closed["seconds"])) == pytest.approx(seconds, abs=0.002)
+    assert closed["bytes"] == len(head) + len(second)
 
 
 def test_evidence_holds_need_the_hold_permission(api: Api) -> None:

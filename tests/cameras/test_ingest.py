@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Env
-from tests.recorded import add_camera
+from tests.recorded import add_camera, make_recorder, wait_for
 from tests.streams import free_port, h264_file
-from vigil.config import RecordingConfig
-from vigil.recording.recorder import Recorder
-
-
-def _recorder(env: Env, **settings: object) -> Recorder:
-    s = env.services
-    config = RecordingConfig.model_validate(
-        {"min_free_bytes": 0, "segment_s": 2.0, "backoff_max_s": 1.0, **settings}
-    )
-    return Recorder(s.access, s.cameras, s.segments, s.media, s.live, config)
-
-
-def _wait(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise TimeoutError("condition not met in time")
 
 
 @pytest.fixture
@@ -43,11 +24,11 @@ def test_a_dead_camera_never_stops_a_live_one_and_hides_its_password(
 ) -> None:
     dead = add_camera(env, "dead", url=f"rtsp://admin:Sup3rSecret@127.0.0.1:{free_port()}/x")
     alive = add_camera(env, "alive", url=f"file://{clip_file}")
-    recorder = _recorder(env)
+    recorder = make_recorder(env)
     recorder.start()
     try:
-        _wait(lambda: env.services.segments.coverage(alive)["segments"] >= 2)
-        _wait(lambda: recorder.supervisors[dead].reconnects >= 3)
+        wait_for(lambda: env.services.segments.coverage(alive)["segments"] >= 2)
+        wait_for(lambda: recorder.supervisors[dead].reconnects >= 3)
         dead_health = recorder.supervisors[dead].health()
         alive_health = recorder.supervisors[alive].health()
     finally:
@@ -66,15 +47,15 @@ def test_a_dead_camera_never_stops_a_live_one_and_hides_its_password(
 def test_a_full_disk_is_reported_and_survived(env: Env, clip_file: Path) -> None:
     camera = add_camera(env, "gate", url=f"file://{clip_file}")
     env.services.media.min_free_bytes = 2**62  # the reserve is never there
-    recorder = _recorder(env)
+    recorder = make_recorder(env)
     recorder.start()
     try:
         supervisor = recorder.supervisors[camera]
-        _wait(lambda: supervisor.state == "disk_full")
+        wait_for(lambda: supervisor.state == "disk_full")
         assert "free" in (supervisor.error or "")
         assert env.services.segments.coverage(camera)["segments"] == 0
         env.services.media.min_free_bytes = 0  # space came back
-        _wait(lambda: env.services.segments.coverage(camera)["segments"] >= 1)
+        wait_for(lambda: env.services.segments.coverage(camera)["segments"] >= 1)
         assert supervisor.alive
     finally:
         recorder.stop()
@@ -87,13 +68,34 @@ def test_a_file_that_is_not_video_is_a_clear_source_error(env: Env) -> None:
     junk = env.data_dir / "imports" / "junk.mp4"
     junk.write_bytes(b"this is not a video" * 100)
     camera = add_camera(env, "junk", url=f"file://{junk}")
-    recorder = _recorder(env)
+    recorder = make_recorder(env)
     recorder.start()
     try:
-        _wait(lambda: recorder.supervisors[camera].reconnects >= 2)
+        wait_for(lambda: recorder.supervisors[camera].reconnects >= 2)
         health = recorder.supervisors[camera].health()
     finally:
         recorder.stop()
     assert health.error is not None
     assert health.error.startswith("cannot open the stream")
     assert str(junk) not in health.error
+
+
+def test_a_camera_that_accepts_but_never_answers_is_given_up_on_within_the_timeout(
+    env: Env,
+) -> None:
+    silent = socket.create_server(("127.0.0.1", 0))  # takes connections, says nothing
+    port = silent.getsockname()[1]
+    camera = add_camera(env, "mute", url=f"rtsp://127.0.0.1:{port}/x")
+    recorder = make_recorder(env, open_timeout_s=1.0)
+    recorder.start()
+    try:
+        began = time.monotonic()
+        wait_for(lambda: recorder.supervisors[camera].reconnects >= 3)
+        took = time.monotonic() - began
+        health = recorder.supervisors[camera].health()
+    finally:
+        recorder.stop()
+        silent.close()
+    # Three attempts of at most 1 s each, with backoff of 0.5 s and 1 s between: ~4.5 s.
+    assert took < 8.0  # an attempt that ignored its timeout would hang here for good
+    assert health.error == "cannot open the stream: no answer within 1 s"

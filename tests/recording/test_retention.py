@@ -6,20 +6,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from tests.conftest import Env
-from tests.recorded import add_camera, record
+from tests.recorded import add_camera, make_recorder, record
 from vigil.audit.log import EntryFilter
-from vigil.config import RecordingConfig
-from vigil.recording.recorder import Recorder
 from vigil.recording.retention import RetentionPolicy
 from vigil.recording.service import TimeRange
 
 DAY = 86400.0
-
-
-def _recorder(env: Env, **settings: object) -> Recorder:
-    s = env.services
-    config = RecordingConfig.model_validate({"min_free_bytes": 0, **settings})
-    return Recorder(s.access, s.cameras, s.segments, s.media, s.live, config)
 
 
 def _utc(epoch: float) -> datetime:
@@ -36,7 +28,7 @@ def test_old_segments_go_held_ones_stay_and_the_pass_is_audited(env: Env) -> Non
     env.services.groups.grant(env.local(), "city", "sam")
     env.services.recordings.hold(supervisor, "gate", TimeRange(held.start, held.end), "case 7")
 
-    result = _recorder(env, retain_days=30).prune()
+    result = make_recorder(env, retain_days=30).prune()
 
     assert result.segments == 2
     left = env.services.segments.between(camera, _utc(0), _utc(now + 1))
@@ -57,10 +49,10 @@ def test_over_the_disk_budget_the_oldest_unheld_go_first(env: Env) -> None:
     supervisor = env.add_user("sam", "supervisor")
     env.services.groups.grant(env.local(), "city", "sam")
     env.services.recordings.hold(supervisor, "gate", TimeRange(first.start, first.end), "kept")
-    recorder = _recorder(env)
+    recorder = make_recorder(env)
     budget = sum(s.bytes for s in segments) - second.bytes - third.bytes // 2
     recorder.retention.policy = RetentionPolicy(
-        retain_days=30, max_bytes=budget, free_target_bytes=0
+        retain_days=30, max_bytes=budget, reserve_bytes=0, floor_s=0, headroom_s=60
     )
 
     result = recorder.prune()
@@ -80,6 +72,6 @@ def test_a_released_hold_no_longer_protects(env: Env) -> None:
     hold = env.services.recordings.hold(
         supervisor, "gate", TimeRange(old.start - timedelta(hours=1), old.end), "case 8"
     )
-    assert _recorder(env, retain_days=30).prune().segments == 0
+    assert make_recorder(env, retain_days=30).prune().segments == 0
     env.services.recordings.release(supervisor, hold.id)
-    assert _recorder(env, retain_days=30).prune().segments == 1
+    assert make_recorder(env, retain_days=30).prune().segments == 1

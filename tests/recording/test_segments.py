@@ -13,7 +13,8 @@ import pytest
 from tests.conftest import Env
 from tests.recorded import add_camera, clip, record
 from vigil.config import RecordingConfig
-from vigil.recording.media import DiskFull, SegmentName
+from vigil.errors import DiskFull
+from vigil.recording.media import SegmentName
 from vigil.recording.recorder import Recorder
 from vigil.recording.segments import SegmentWriter
 

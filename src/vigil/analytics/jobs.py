@@ -24,6 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.analytics.analyzer import AnalysisSettings, AnalysisStats, Sighting, VideoAnalyzer
 from vigil.config import FacesConfig
+from vigil.errors import DiskFull
+from vigil.logthrottle import Throttle
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +106,7 @@ class ProcessJobQueue:
         self.done = 0
         self.failed = 0
         self.seconds_busy = 0.0
+        self._throttle = Throttle(logger)
 
     def submit(self, job: SegmentJob) -> None:
         with self._lock:
@@ -121,8 +124,14 @@ class ProcessJobQueue:
                 return
             self.on_result(job, future.result())
             self.done += 1
-        except Exception as exc:  # the top of a worker loop: log, count, carry on
-            logger.exception("analysis of segment %d failed", job.segment_id)
+        except Exception as exc:  # noqa: BLE001 - a worker loop's top: logged, counted
+            self._throttle.log(
+                logging.ERROR,
+                type(exc).__name__,
+                "analysis of segment %d failed",
+                job.segment_id,
+                exc_info=exc,
+            )
             self.failed += 1
             retry = self._failed(job, f"{type(exc).__name__}: {exc}")
         finally:
@@ -138,8 +147,14 @@ class ProcessJobQueue:
     def _failed(self, job: SegmentJob, error: str) -> bool:
         try:
             return self.on_failure(job, error)
-        except SQLAlchemyError:  # the store is unreachable: the segment stays in the backlog
-            logger.exception("the failure of segment %d was not recorded", job.segment_id)
+        except (SQLAlchemyError, DiskFull) as exc:  # the segment stays in the backlog
+            self._throttle.log(
+                logging.ERROR,
+                "unrecorded",
+                "the failure of segment %d was not recorded: %s",
+                job.segment_id,
+                exc,
+            )
             return False
 
     def backlog(self) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
@@ -19,6 +20,7 @@ from vigil.errors import (
     BadRequest,
     Busy,
     Conflict,
+    DiskFull,
     Forbidden,
     InvalidInput,
     NotAuthenticated,
@@ -28,8 +30,11 @@ from vigil.errors import (
     TooManyAttempts,
     VigilError,
 )
+from vigil.logthrottle import Throttle
 
 logger = logging.getLogger(__name__)
+# A failing disk or store fails every request alike: the log says so once a minute per kind.
+_throttle = Throttle(logger)
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     error.http_status: {"model": ErrorResponse, "description": error.__name__}
@@ -43,6 +48,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         InvalidInput,
         TooManyAttempts,
         Busy,
+        DiskFull,
     )
 }
 
@@ -55,7 +61,9 @@ def _render(request: Request, status: int, detail: dict[str, Any]) -> JSONRespon
 def _vigil_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, VigilError)  # noqa: S101 - registered for VigilError only
     if exc.http_status >= 500:
-        logger.error("request %s failed: %s", request_id_of(request), exc.message)
+        _throttle.log(
+            logging.ERROR, exc.code, "request %s failed: %s", request_id_of(request), exc.message
+        )
     response = _render(request, exc.http_status, exc.to_dict())
     if isinstance(exc, RetryLater):
         response.headers["Retry-After"] = str(exc.retry_after_s)
@@ -123,17 +131,25 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     """A bug: the trace goes to the log, the caller gets JSON naming the request, and the
     failure is on the record like any other outcome of an authenticated call."""
     rid = request_id_of(request)
-    logger.error("request %s failed unexpectedly", rid, exc_info=exc)
+    kind = type(exc).__name__
+    logged = _throttle.log(logging.ERROR, kind, "request %s failed unexpectedly", rid, exc_info=exc)
     ctx: RequestContext | None = getattr(request.state, "ctx", None)
     if ctx is not None:
-        services_of(request).access.record_alone(
-            ctx,
-            "api.request",
-            f"{request.method} {request.url.path}",
-            {"reason": "internal_error", "error": type(exc).__name__},
-            Outcome.DENIED,
-        )
-    message = f"an unexpected error; it is logged as request {rid}"
+        try:
+            services_of(request).access.record_alone(
+                ctx,
+                "api.request",
+                f"{request.method} {request.url.path}",
+                {"reason": "internal_error", "error": kind},
+                Outcome.DENIED,
+            )
+        except (VigilError, SQLAlchemyError, TimeoutError) as failed:  # the store fails too
+            _throttle.log(logging.ERROR, "unaudited", "request %s not audited: %s", rid, failed)
+    message = (
+        f"an unexpected error; it is logged as request {rid}"
+        if logged
+        else f"an unexpected error (request {rid}); errors like it are logged once a minute"
+    )
     return _render(request, 500, {"code": "internal_error", "message": message})
 
 

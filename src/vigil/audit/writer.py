@@ -8,6 +8,7 @@ import threading
 from concurrent.futures import Future
 
 from vigil.audit.log import AuditLog, Record
+from vigil.logthrottle import Throttle
 from vigil.store.db import Database
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class AuditWriter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.failed_batches = 0
+        self._throttle = Throttle(logger)
 
     def record(self, record: Record) -> int:
         """Append one record durably; returns its position in the log."""
@@ -78,9 +80,15 @@ class AuditWriter:
         try:
             with self._db.write_core() as conn:
                 seqs = self._log.append_many(conn, [record for record, _ in batch])
-        except Exception as exc:  # the worker loop's top: every waiting caller gets the error
+        except Exception as exc:  # noqa: BLE001 - the worker loop's top: every caller gets it
             self.failed_batches += 1
-            logger.exception("audit batch of %d records failed", len(batch))
+            self._throttle.log(
+                logging.ERROR,
+                type(exc).__name__,
+                "audit batch of %d records failed",
+                len(batch),
+                exc_info=exc,
+            )
             for _, done in batch:
                 done.set_exception(exc)
             return

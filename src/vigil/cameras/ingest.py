@@ -3,6 +3,10 @@
 A supervisor runs in its own thread; nothing it does can stop another camera. On any loss
 it records the start of a gap, waits with capped exponential backoff and connects again;
 the gap ends when the first fragment of the new connection is on disk.
+
+A full disk is not a loss of the source: the camera stays connected and on the live view,
+its state stays ``disk_full`` and writing is tried again each second until there is room;
+the gap runs from the first footage lost to the first written again.
 """
 
 from __future__ import annotations
@@ -11,22 +15,26 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
 
 import av
+from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.cameras.sources import Source, SourceError, Timeouts, open_source
+from vigil.errors import DiskFull, VigilError
+from vigil.logthrottle import Throttle
 from vigil.recording.fmp4 import FRAGMENTED_MP4, FragmentSplitter
 from vigil.recording.index import Health, SegmentIndex
 from vigil.recording.live import LiveHub
-from vigil.recording.media import DiskFull
 from vigil.recording.segments import SegmentWriter, utc
 
 logger = logging.getLogger(__name__)
 
 STATS_WINDOW_S = 5.0
+SPACE_RETRY_S = 1.0  # while the disk is full, writing is tried again this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +85,10 @@ class CameraSupervisor:
         *,
         timeouts: Timeouts = Timeouts(),
         backoff: Backoff = Backoff(),
+        on_disk_full: Callable[[], None] | None = None,
     ) -> None:
         self.target = target
+        self.on_disk_full = on_disk_full  # retention is told at once
         self.writer = writer
         self.index = index
         self.live = live
@@ -91,13 +101,15 @@ class CameraSupervisor:
         self.error: str | None = None
         self.reconnects = 0
         self.last_frame_at: float | None = None
-        self._gap_open = False
+        self._gap: tuple[datetime, str] | None = None  # since when, and why, not recorded
+        self._retry_write_at = 0.0
+        self._throttle = Throttle(logger)
 
     # -- control ------------------------------------------------------------------------
     def start(self) -> None:
         last = self.index.last_end(self.target.camera_id)
         if last is not None:  # not recorded since the last run ended
-            self._open_gap(last, "recorder not running")
+            self._gap_begins(last, "recorder not running")
         self._thread.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
@@ -110,7 +122,8 @@ class CameraSupervisor:
 
     def health(self) -> Health:
         now = time.time()
-        fps, bitrate = self._stats.rates(now) if self.state == "online" else (0.0, 0.0)
+        streaming = self.state in ("online", "disk_full")
+        fps, bitrate = self._stats.rates(now) if streaming else (0.0, 0.0)
         return Health(
             camera_id=self.target.camera_id,
             state=self.state,
@@ -131,8 +144,6 @@ class CameraSupervisor:
             try:
                 recorded = self._session()
                 self.error, reason = "the stream ended", "source lost"
-            except DiskFull as exc:
-                self.state, self.error, reason = "disk_full", exc.message, "disk full"
             except SourceError as exc:
                 self.error, reason = exc.message, "source lost"
             except (av.FFmpegError, OSError) as exc:
@@ -147,10 +158,11 @@ class CameraSupervisor:
                 failures = 0
             failures += 1
             self.reconnects += 1
-            if self.state != "disk_full":
-                self.state = "offline"
-            self._open_gap(self.last_frame_at or time.time(), reason)
-            logger.warning("camera %s: %s (%s)", self.target.name, reason, self.error)
+            self.state = "offline"
+            self._gap_begins(self.last_frame_at or time.time(), reason)
+            self._throttle.log(
+                logging.WARNING, "lost", "camera %s: %s (%s)", self.target.name, reason, self.error
+            )
             self._stop.wait(self.backoff.delay(failures))
         self.state = "stopped"
 
@@ -211,27 +223,77 @@ class CameraSupervisor:
         return recorded
 
     def _frame(self, now: float, size: int) -> None:
-        if self.state != "online":
+        if self.state == "connecting":
             self.state, self.error = "online", None
+            if self._throttle.log(logging.INFO, "back", "camera %s: streaming", self.target.name):
+                self._throttle.reset("lost")
         self.last_frame_at = now
         self._stats.add(now, size)
 
     def _keep(self, fragment: bytes, start: float, end: float) -> None:
-        self.writer.add(fragment, start, end)
         self.live.publish(self.target.camera_id, fragment, start)
-        if self._gap_open:
-            self.index.close_gap(self.target.camera_id, utc(start))
-            self._gap_open = False
+        if self._write(fragment, start, end):
+            self._gap_ends(start)
+
+    def _write(self, fragment: bytes, start: float, end: float) -> bool:
+        """Record a fragment; False while the disk is full (the stream and live view go on)."""
+        if self.state == "disk_full" and time.monotonic() < self._retry_write_at:
+            return False
+        lost_from = self.writer.open_since or start
+        try:
+            self.writer.add(fragment, start, end)
+        except DiskFull as exc:
+            self._retry_write_at = time.monotonic() + SPACE_RETRY_S
+            if self.state != "disk_full":
+                self.state, self.error = "disk_full", exc.message
+                self._throttle.log(
+                    logging.WARNING,
+                    "disk",
+                    "camera %s: not recording (%s); the stream and live view go on",
+                    self.target.name,
+                    exc.message,
+                )
+                self._gap_begins(lost_from, "disk full")
+                if self.on_disk_full is not None:
+                    self.on_disk_full()
+            return False
+        if self.state == "disk_full":
+            self.state, self.error = "online", None
+            logger.info("camera %s: recording again", self.target.name)
+            self._throttle.reset("disk")
+        return True
 
     def _pace(self, due: float) -> None:
         delay = due - time.time()
         if delay > 0:
             self._stop.wait(delay)
 
-    def _open_gap(self, start: float | datetime, reason: str) -> None:
-        moment = start if isinstance(start, datetime) else utc(start)
-        self.index.open_gap(self.target.camera_id, moment, reason)
-        self._gap_open = True
+    def _gap_begins(self, start: float | datetime, reason: str) -> None:
+        """Footage stops here: on record now if the store can take it, else when it ends."""
+        if self._gap is None:
+            moment = start if isinstance(start, datetime) else utc(start)
+            self._gap = (moment, reason)
+        self._save_gap()
+
+    def _gap_ends(self, end: float) -> None:
+        if self._gap is not None and self._save_gap(utc(end)):
+            self._gap = None
+
+    def _save_gap(self, end: datetime | None = None) -> bool:
+        if self._gap is None:
+            return True
+        start, reason = self._gap
+        camera = self.target.camera_id
+        try:
+            self.index.open_gap(camera, start, reason)  # nothing if it is open already
+            if end is not None:
+                self.index.close_gap(camera, end)
+        except (VigilError, SQLAlchemyError) as exc:  # a full or unreachable store: retried
+            self._throttle.log(
+                logging.ERROR, "gap", "camera %s: gap not recorded yet: %s", self.target.name, exc
+            )
+            return False
+        return True
 
     def _end_session(self) -> None:
         self._stats.clear()

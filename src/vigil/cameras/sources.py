@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -32,15 +33,23 @@ class Source:
 
 def open_source(url: str, timeouts: Timeouts) -> Source:
     parts = urlsplit(url)
-    options: dict[str, str] = {}
+    # Recording copies the stream and needs no frame-rate estimate: without it, opening
+    # takes one keyframe instead of about three seconds of probing (measured on the
+    # simulator: 2.9 s -> 0.9 s), and a camera that comes back is recorded that much sooner.
+    options: dict[str, str] = {"fpsprobesize": "0"}
     target = url
     if parts.scheme in ("rtsp", "rtsps"):
         options["rtsp_transport"] = "tcp"
     elif parts.scheme == "file":
         target = unquote(parts.path)
+    began = time.monotonic()
     try:
         container = av.open(target, options=options, timeout=(timeouts.open_s, timeouts.read_s))
     except (av.FFmpegError, OSError) as exc:
+        if time.monotonic() - began >= timeouts.open_s:
+            raise SourceError(
+                f"cannot open the stream: no answer within {timeouts.open_s:g} s"
+            ) from None
         raise SourceError(f"cannot open the stream: {_reason(exc)}") from None
     if not container.streams.video:
         container.close()

@@ -96,19 +96,26 @@ def serve(services: Services, *, host: str | None, port: int | None, record: boo
     from vigil.api.app import create_api  # noqa: PLC0415
 
     proxies = services.config.api.trusted_proxies
-    with recording(services, record=record):
-        uvicorn.run(
-            create_api(services),
-            host=host or services.config.api.host,
-            port=port or services.config.api.port,
-            log_level="info",
-            # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise.
-            proxy_headers=bool(proxies),
-            forwarded_allow_ips=",".join(proxies) if proxies else "",
-            # Live video and alert events are endless responses: on shutdown, end them
-            # after a grace period instead of waiting for every browser to leave.
-            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
-        )
+    # uvicorn raises the signal that stopped it again once it has shut down; SIGTERM's
+    # default action would then end the process before the recorder (and its last segment)
+    # and the analysis workers are closed.
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        with recording(services, record=record):
+            uvicorn.run(
+                create_api(services),
+                host=host or services.config.api.host,
+                port=port or services.config.api.port,
+                log_level="info",
+                # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise.
+                proxy_headers=bool(proxies),
+                forwarded_allow_ips=",".join(proxies) if proxies else "",
+                # Live video and alert events are endless responses: on shutdown, end them
+                # after a grace period instead of waiting for every browser to leave.
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+            )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""``vigil status``: cameras' health and how far face analysis trails the recording."""
+"""``vigil status``: cameras' health, the media disk, and how far face analysis trails."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 def status(ctx: typer.Context, as_json: bool = JSON) -> None:
-    """Health of the cameras you may see, and the analysis backlog and lag."""
+    """Health of the cameras you may see, the media disk, and the analysis backlog and lag."""
     state: CliState = ctx.obj
     services = state.services()
     cameras = services.cameras.list(state.context(services))
@@ -27,7 +27,8 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
             | ({"state": "never recorded"} if health is None else health.to_dict())
         )
     analysis = backlog(services.segments).to_dict(now)
-    data = {"cameras": rows, "analysis": analysis}
+    storage = [s.to_dict() for s in services.segments.storage()]
+    data = {"cameras": rows, "storage": storage, "analysis": analysis}
 
     def human() -> None:
         table(
@@ -38,6 +39,14 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
                 for r in rows
             ],
         )
+        for disk in storage:
+            console.print(
+                f"media disk ({disk['node']}): {disk['state']}; "
+                f"{disk['free_bytes'] // 2**20} MiB free, "
+                f"{disk['recorded_bytes'] // 2**20} MiB recorded, "
+                f"writing {disk['write_bps'] // 1000} kB/s"
+                + (f"; {disk['detail']}" if disk["detail"] else "")
+            )
         console.print(
             f"analysis backlog: {analysis['segments']} segments, lag {analysis['lag_s']} s; "
             f"failed: {analysis['failed_segments']} segments, {analysis['failed_frames']} frames"

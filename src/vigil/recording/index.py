@@ -10,7 +10,18 @@ from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from vigil.store.db import Database
-from vigil.store.models import CameraHealth, EvidenceHold, RecordingGap, SegmentRow
+from vigil.store.models import (
+    Camera,
+    CameraHealth,
+    EvidenceHold,
+    RecordingGap,
+    SegmentRow,
+    StorageState,
+)
+
+# A camera whose last saved frame is older than this is not streaming (whatever its state:
+# the recorder may have been killed).
+STREAMING_FRESH_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +74,15 @@ class Health:
     error: str | None
     updated_at: datetime
 
+    def streaming(self, now: datetime) -> bool:
+        """Frames arriving now, as the recorder last saved (every 2 s): the same answer in
+        any process that asks, the recorder's own or not."""
+        return (
+            self.state in ("online", "disk_full")
+            and self.last_frame_at is not None
+            and (now - self.last_frame_at).total_seconds() <= STREAMING_FRESH_S
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "state": self.state,
@@ -71,6 +91,32 @@ class Health:
             "bitrate_bps": round(self.bitrate_bps),
             "reconnects": self.reconnects,
             "error": self.error,
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    """A recorder's media disk: ``disk_pressure`` when retention cannot make enough room."""
+
+    node: str
+    state: str  # ok | disk_pressure
+    detail: str | None
+    free_bytes: int
+    recorded_bytes: int
+    wanted_free_bytes: int
+    write_bps: float
+    updated_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "node": self.node,
+            "state": self.state,
+            "detail": self.detail,
+            "free_bytes": self.free_bytes,
+            "recorded_bytes": self.recorded_bytes,
+            "wanted_free_bytes": self.wanted_free_bytes,
+            "write_bps": round(self.write_bps),
             "updated_at": self.updated_at.isoformat(),
         }
 
@@ -136,6 +182,21 @@ class SegmentIndex:
                     )
                 )
 
+    def save_storage(self, storage: Storage) -> None:
+        with self.db.write() as session:
+            session.merge(
+                StorageState(
+                    node=storage.node,
+                    state=storage.state,
+                    detail=storage.detail,
+                    free_bytes=storage.free_bytes,
+                    recorded_bytes=storage.recorded_bytes,
+                    wanted_free_bytes=storage.wanted_free_bytes,
+                    write_bps=storage.write_bps,
+                    updated_at=storage.updated_at,
+                )
+            )
+
     def remove(self, segment_ids: list[int]) -> None:
         with self.db.write() as session:
             session.execute(delete(SegmentRow).where(SegmentRow.id.in_(segment_ids)))
@@ -188,6 +249,23 @@ class SegmentIndex:
                 row.updated_at,
             )
 
+    def storage(self) -> list[Storage]:
+        with self.db.read() as session:
+            rows = session.scalars(select(StorageState).order_by(StorageState.node))
+            return [
+                Storage(
+                    r.node,
+                    r.state,
+                    r.detail,
+                    r.free_bytes,
+                    r.recorded_bytes,
+                    r.wanted_free_bytes,
+                    r.write_bps,
+                    r.updated_at,
+                )
+                for r in rows
+            ]
+
     def coverage(self, camera_id: int) -> dict[str, Any]:
         with self.db.read() as session:
             count, first, last, seconds, size = session.execute(
@@ -207,16 +285,36 @@ class SegmentIndex:
             "bytes": int(size or 0),
         }
 
-    def oldest_unheld(self, limit: int, before: datetime | None = None) -> list[Segment]:
-        """The oldest segments no hold protects, for retention (oldest first)."""
+    def oldest_unheld(
+        self, limit: int, *, before: datetime | None = None, after: Segment | None = None
+    ) -> list[Segment]:
+        """The oldest segments no hold protects, for retention (oldest first); ``after``
+        pages on from a segment an earlier call returned."""
         with self.db.read() as session:
             query = select(SegmentRow).where(
                 ~_held(SegmentRow.camera_id, SegmentRow.start, SegmentRow.end)
             )
             if before is not None:
                 query = query.where(SegmentRow.end <= before)
-            rows = session.scalars(query.order_by(SegmentRow.start).limit(limit))
+            if after is not None:
+                query = query.where(
+                    (SegmentRow.start > after.start)
+                    | ((SegmentRow.start == after.start) & (SegmentRow.id > after.id))
+                )
+            order = (SegmentRow.start, SegmentRow.id)
+            rows = session.scalars(query.order_by(*order).limit(limit))
             return [_segment(r) for r in rows]
+
+    def newest_starts(self) -> dict[int, datetime]:
+        """Each recorded camera's newest segment start (one index lookup per camera)."""
+        newest = (
+            select(func.max(SegmentRow.start))
+            .where(SegmentRow.camera_id == Camera.id)
+            .scalar_subquery()
+        )
+        with self.db.read() as session:
+            rows = session.execute(select(Camera.id, newest))
+            return {camera_id: _aware(start) for camera_id, start in rows if start is not None}
 
     def unanalysed(self, limit: int) -> list[Segment]:
         """Segments waiting for face analysis, oldest first."""

@@ -67,11 +67,6 @@ class LiveHub:
                 channel.init = None
                 channel.fragments.clear()
 
-    def is_live(self, camera_id: int) -> bool:
-        with self._lock:
-            channel = self._channels.get(camera_id)
-            return channel is not None and bool(channel.fragments)
-
     def join(self, camera_id: int) -> tuple[LiveView, Fragment] | None:
         """Start watching: the init segment and the newest fragment, or None when offline."""
         with self._lock:

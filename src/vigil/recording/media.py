@@ -16,16 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from vigil.errors import VigilError
+from vigil.errors import DiskFull
 
 logger = logging.getLogger(__name__)
 
 PART_SUFFIX = ".part"
-
-
-class DiskFull(VigilError, OSError):
-    code = "disk_full"
-    http_status = 507
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,9 +31,13 @@ class SegmentWriter:
         index: SegmentIndex,
         target_s: float,
         on_segment: Callable[[Segment], None] | None = None,
+        *,
+        on_written: Callable[[int], None] | None = None,
     ) -> None:
         self.camera_id = camera_id
         self.on_segment = on_segment
+        # Told the size of every write (retention plans its room by the write rate).
+        self.on_written = on_written
         self.store = store
         self.index = index
         self.target_s = target_s
@@ -79,6 +83,13 @@ class SegmentWriter:
             raise disk_error(exc) from exc
         self._hash.update(data)
         self._bytes += len(data)
+        if self.on_written is not None:
+            self.on_written(len(data))
+
+    @property
+    def open_since(self) -> float | None:
+        """When the segment being written began (epoch seconds); None between segments."""
+        return self._start if self._part is not None else None
 
     def finish(self) -> Segment | None:
         """Close the open segment (if any): fsync, rename, index."""

@@ -85,6 +85,17 @@ class Hold:
 
 
 @dataclass(frozen=True, slots=True)
+class Watching:
+    """A live view being watched: what it shows, from where, since when."""
+
+    camera: str
+    camera_id: int
+    view: LiveView
+    first: Fragment
+    started: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Clip:
     path: Path  # a temporary file the caller deletes
     start: datetime
@@ -126,7 +137,7 @@ class RecordingService:
             "health": None if health is None else health.to_dict(),
             "coverage": self.index.coverage(camera_id),
             "gaps": [g.to_dict() for g in self.index.gaps(camera_id)[-RECENT_GAPS:]],
-            "live": self.live.is_live(camera_id),
+            "live": health is not None and health.streaming(datetime.now(UTC)),
         }
 
     def segments(
@@ -169,18 +180,32 @@ class RecordingService:
             raise
         return Clip(path, found[0].start, found[-1].end, len(found))
 
-    def watch(self, ctx: RequestContext, name: str) -> tuple[int, LiveView, Fragment]:
-        """Start a live view: the camera id, the view and its first fragment."""
+    def watch(self, ctx: RequestContext, name: str) -> Watching:
+        """Start a live view. Audited as it opens; ``watched`` records how long it lasted
+        once it closes."""
         target = f"camera:{name}"
         with self.access.reading(ctx, Permission.CAMERAS_VIEW, "camera.live", target) as (
             session,
-            _,
+            details,
         ):
             camera_id = self._viewable(session, ctx, name).id
             joined = self.live.join(camera_id)
             if joined is None:
                 raise NotReady(f"{name} is not streaming now", camera=name)
-        return camera_id, *joined
+            started = datetime.now(UTC)
+            details["start"] = started.isoformat()
+        return Watching(name, camera_id, *joined, started)
+
+    def watched(self, ctx: RequestContext, watching: Watching, sent_bytes: int) -> None:
+        """A live view has closed: on record with the time range it showed."""
+        start, end = watching.started, datetime.now(UTC)
+        details = {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "seconds": round((end - start).total_seconds(), 3),
+            "bytes": sent_bytes,
+        }
+        self.access.record_alone(ctx, "camera.live.end", f"camera:{watching.camera}", details)
 
     def hold(self, ctx: RequestContext, name: str, span: TimeRange, reason: str) -> Hold:
         target = f"camera:{name}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vigil.errors import ConfigError
+from vigil.errors import ConfigError, DiskFull
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class Database:
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(parsed, **kwargs)
+        event.listen(self.engine, "handle_error", _disk_full)
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine, sqlite_synchronous)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
@@ -81,6 +83,22 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+PG_DISK_FULL = "53100"
+
+
+def _disk_full(context: Any) -> None:
+    """A store on a full disk says so (DiskFull, answered 507) instead of a driver error."""
+    original = context.original_exception
+    full = (
+        isinstance(original, sqlite3.OperationalError)
+        and getattr(original, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    ) or getattr(original, "sqlstate", None) == PG_DISK_FULL
+    if full:
+        raise DiskFull(
+            "the database's disk is full: nothing was done (Vigil does nothing it cannot record)"
+        ) from original
 
 
 def _configure_sqlite(engine: Engine, synchronous: str) -> None:

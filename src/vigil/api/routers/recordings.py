@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -21,7 +21,7 @@ from vigil.api.schemas import (
 )
 from vigil.auth.names import NAME_PATTERN
 from vigil.recording.live import LiveHub, LiveView
-from vigil.recording.service import TimeRange
+from vigil.recording.service import TimeRange, Watching
 
 router = APIRouter(tags=["recordings"])
 Start = Annotated[datetime, Query(description="ISO 8601 with a time zone")]
@@ -75,28 +75,46 @@ def export_recording(
 
 @router.get("/cameras/{name}/live.mp4", response_class=StreamingResponse, responses=MP4)
 def live(name: CameraName, ctx: Caller, services: ServicesDep) -> StreamingResponse:
-    """The camera now, as an endless fragmented MP4 that a <video> element plays."""
-    camera_id, view, first = services.recordings.watch(ctx, name)
+    """The camera now, as an endless fragmented MP4 that a <video> element plays; audited
+    as it opens and, with its time range, as it closes."""
+    watching = services.recordings.watch(ctx, name)
+
+    def closed(sent_bytes: int) -> None:
+        services.recordings.watched(ctx, watching, sent_bytes)
+
     return StreamingResponse(
-        _follow(services.live, camera_id, view, view.init + first.data),
+        _follow(services.live, watching, closed),
         media_type="video/mp4",
-        headers={"Cache-Control": "no-store", "X-Vigil-Live-Start": f"{first.start:.3f}"},
+        headers={
+            "Cache-Control": "no-store",
+            "X-Vigil-Live-Start": f"{watching.first.start:.3f}",
+        },
     )
 
 
 async def _follow(
-    hub: LiveHub, camera_id: int, view: LiveView, head: bytes
+    hub: LiveHub, watching: Watching, closed: Callable[[int], None]
 ) -> AsyncIterator[bytes]:
-    yield head
-    seq = view.seq
-    while True:
-        fragments = hub.follow(camera_id, LiveView(view.session, view.init, seq))
-        if fragments is None:  # the camera dropped: the viewer reconnects
-            return
-        for fragment in fragments:
-            seq = fragment.seq
-            yield fragment.data
-        await asyncio.sleep(LIVE_POLL_S)
+    view, camera_id = watching.view, watching.camera_id
+    sent = 0
+    try:
+        head = view.init + watching.first.data
+        yield head
+        sent += len(head)
+        seq = view.seq
+        while True:
+            fragments = hub.follow(camera_id, LiveView(view.session, view.init, seq))
+            if fragments is None:  # the camera dropped: the viewer reconnects
+                return
+            for fragment in fragments:
+                seq = fragment.seq
+                yield fragment.data
+                sent += len(fragment.data)
+            await asyncio.sleep(LIVE_POLL_S)
+    finally:
+        # However the stream ends (the viewer left, the camera dropped, shutdown): the
+        # record is written in a thread that finishes even if this task is cancelled.
+        await asyncio.shield(asyncio.to_thread(closed, sent))
 
 
 @router.post("/cameras/{name}/holds", response_model=HoldOut, status_code=status.HTTP_201_CREATED)

@@ -25,7 +25,13 @@ from vigil.store.models.analytics import (
 from vigil.store.models.audit import AuditHeadRow, AuditRow, AuditStateRow
 from vigil.store.models.base import NAMING, Base, UTCDateTime
 from vigil.store.models.cases import CaseCamera, CaseMember, CaseResult, CaseRow, CaseSearch, Notice
-from vigil.store.models.recording import CameraHealth, EvidenceHold, RecordingGap, SegmentRow
+from vigil.store.models.recording import (
+    CameraHealth,
+    EvidenceHold,
+    RecordingGap,
+    SegmentRow,
+    StorageState,
+)
 
 __all__ = [
     "NAMING",
@@ -53,6 +59,7 @@ __all__ = [
     "SegmentRow",
     "SightingRow",
     "Site",
+    "StorageState",
     "UTCDateTime",
     "User",
     "WatchlistEntry",

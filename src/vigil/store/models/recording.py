@@ -1,4 +1,4 @@
-"""Recording: segments on disk, gaps, camera health, evidence holds."""
+"""Recording: segments on disk, gaps, camera health, the media disk, evidence holds."""
 
 from __future__ import annotations
 
@@ -67,6 +67,22 @@ class CameraHealth(Base):
     bitrate_bps: Mapped[float] = mapped_column(Float)
     reconnects: Mapped[int] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StorageState(Base):
+    """A recorder's latest view of its media disk: ``disk_pressure`` when retention may not
+    delete enough (all that is left is each camera's newest footage or under holds)."""
+
+    __tablename__ = "storage_state"
+
+    node: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # ok | disk_pressure
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    free_bytes: Mapped[int] = mapped_column(BigInteger)
+    recorded_bytes: Mapped[int] = mapped_column(BigInteger)
+    wanted_free_bytes: Mapped[int] = mapped_column(BigInteger)
+    write_bps: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
