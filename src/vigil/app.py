@@ -128,7 +128,7 @@ class Services:
 def build_face_engine(config: FacesConfig) -> FaceEngine:
     """The photo pipeline; dlib's models load on first use, not here."""
     return FaceEngine(
-        DlibFaceModel(detector=config.detector),
+        DlibFaceModel(detector=config.detector, embedder=config.embedder),
         upsample=config.upsample,
         threshold=config.threshold,
         flip=config.flip_average,

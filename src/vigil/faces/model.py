@@ -1,4 +1,5 @@
-"""The ``FaceModel`` interface and its dlib backend (HOG detector, 5-point landmarks, ResNet)."""
+"""The ``FaceModel`` interface and its dlib backend (HOG detector, 5-point landmarks, ResNet;
+the ResNet run by ONNX Runtime unless ``embedder="dlib"``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vigil.errors import ConfigError
+from vigil.faces.resnet_onnx import OnnxEmbedder
 
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
@@ -105,11 +107,16 @@ class DlibFaceModel:
     turned and partly hidden faces, about a second per 512x512 image on a CPU.
     """
 
-    def __init__(self, model_dir: Path | None = None, *, detector: str = "hog") -> None:
+    def __init__(
+        self, model_dir: Path | None = None, *, detector: str = "hog", embedder: str = "onnx"
+    ) -> None:
         if detector not in ("hog", "mmod"):
             raise ConfigError(f"unknown face detector {detector!r}; use 'hog' or 'mmod'")
+        if embedder not in ("onnx", "dlib"):
+            raise ConfigError(f"unknown face embedder {embedder!r}; use 'onnx' or 'dlib'")
         self._dir = model_dir
         self._kind = detector
+        self._embedder = embedder
         self._lock = threading.Lock()
 
     def _file(self, name: str) -> str:
@@ -145,6 +152,10 @@ class DlibFaceModel:
     @cached_property
     def _encoder(self) -> Any:
         return self._dlib.face_recognition_model_v1(self._file(RESNET_FILE))
+
+    @cached_property
+    def _onnx(self) -> OnnxEmbedder:
+        return OnnxEmbedder(Path(self._file(RESNET_FILE)))
 
     def _shape(self, rgb: NDArray[np.uint8], box: Box) -> Any:
         rect = self._dlib.rectangle(box.left, box.top, box.right, box.bottom)
@@ -184,6 +195,10 @@ class DlibFaceModel:
     def embed(self, chips: Sequence[NDArray[np.uint8]]) -> NDArray[np.float32]:
         if not chips:
             return np.zeros((0, DESCRIPTOR_SIZE), dtype=np.float32)
+        if self._embedder == "onnx":
+            with self._lock:
+                embedder = self._onnx
+            return embedder.embed(chips)
         with self._lock:
             vectors = self._encoder.compute_face_descriptor(list(chips))
         return np.array([np.array(v) for v in vectors], dtype=np.float32)
