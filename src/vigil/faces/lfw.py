@@ -99,10 +99,15 @@ def _centre_box(width: int, height: int) -> Box:
 
 
 def describe_image(
-    root: Path, key: ImageKey, upsample: int, flip: bool, detector: str = "hog"
+    root: Path,
+    key: ImageKey,
+    upsample: int,
+    flip: bool,
+    detector: str = "hog",
+    embedder: str = "onnx",
 ) -> Described:
     """One LFW image: the detected face nearest the centre, else the centre box."""
-    engine = worker_engine(detector, flip)
+    engine = worker_engine(detector, flip, embedder)
     model = engine.model
     image = load_image_file(image_path(root, key))
     found = model.detect(image.rgb, upsample)
@@ -121,16 +126,17 @@ def describe_image(
     return Described(key, descriptor, bool(found))
 
 
-_ENGINES: dict[tuple[str, bool], FaceEngine] = {}
+_ENGINES: dict[tuple[str, bool, str], FaceEngine] = {}
 
 
-def worker_engine(detector: str, flip: bool) -> FaceEngine:
+def worker_engine(detector: str, flip: bool, embedder: str = "onnx") -> FaceEngine:
     """One engine per process and setting; its model loads on first use in each worker."""
-    if (detector, flip) not in _ENGINES:
-        model = DlibFaceModel(detector=detector)
+    key = (detector, flip, embedder)
+    if key not in _ENGINES:
+        model = DlibFaceModel(detector=detector, embedder=embedder)
         # Only descriptors are used here; the decision threshold plays no part.
-        _ENGINES[detector, flip] = FaceEngine(model, threshold=DEFAULT_THRESHOLD, flip=flip)
-    return _ENGINES[detector, flip]
+        _ENGINES[key] = FaceEngine(model, threshold=DEFAULT_THRESHOLD, flip=flip)
+    return _ENGINES[key]
 
 
 def describe_all(
@@ -141,6 +147,7 @@ def describe_all(
     flip: bool,
     workers: int,
     detector: str = "hog",
+    embedder: str = "onnx",
     progress: Callable[[int], None] = lambda _: None,
 ) -> dict[ImageKey, Described]:
     keys = list(keys)
@@ -150,11 +157,14 @@ def describe_all(
     results: dict[ImageKey, Described] = {}
     if workers <= 1:
         for key in keys:
-            results[key] = describe_image(root, key, upsample, flip, detector)
+            results[key] = describe_image(root, key, upsample, flip, detector, embedder)
             progress(1)
         return results
     with ProcessPoolExecutor(workers) as pool:
-        futures = [pool.submit(describe_image, root, key, upsample, flip, detector) for key in keys]
+        futures = [
+            pool.submit(describe_image, root, key, upsample, flip, detector, embedder)
+            for key in keys
+        ]
         for future in futures:
             described = future.result()
             results[described.key] = described

@@ -40,6 +40,7 @@ class Settings:
     flip: bool = True
     workers: int = 2
     detector: str = "hog"
+    embedder: str = "onnx"
 
     @classmethod
     def of(cls, config: FacesConfig, workers: int, upsample: int | None = None) -> Settings:
@@ -48,6 +49,7 @@ class Settings:
             flip=config.flip_average,
             workers=workers,
             detector=config.detector,
+            embedder=config.embedder,
         )
 
 
@@ -63,6 +65,7 @@ def _describe(
         flip=settings.flip,
         workers=settings.workers,
         detector=settings.detector,
+        embedder=settings.embedder,
         progress=start(len(keys)),
     )
     return described, time.perf_counter() - began
@@ -150,6 +153,7 @@ def calibrate(
     )
     source = (
         f"{pairs_file.name}: {len(keys)} images of {len(set(names.tolist()))} people "
-        f"(detector {settings.detector}, upsample {settings.upsample}, flip {settings.flip})"
+        f"(detector {settings.detector}, embedder {settings.embedder}, "
+        f"upsample {settings.upsample}, flip {settings.flip})"
     )
     return Calibration.measure(imp_d, int(gen_d.size), points, source)

@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 from vigil.errors import ConfigError
 
 CHIP = 150
+# Residual levels, input first: filters, blocks, whether the first block halves the size.
 WIDTHS = ((32, 3, False), (64, 4, True), (128, 3, True), (256, 3, True), (256, 1, True))
 NAMES = (
     "loss_metric_2",
@@ -211,9 +212,11 @@ class _Builder:
         x = self.g.op("Mul", [x, self.g.const(np.array(1 / 256, np.float32))])
         t = self.relu(self.conv(_Tensor(x, 3, CHIP)))
         t = self.pool(t, "MaxPool", "max_pool_2", 3)
-        for _, count, down in WIDTHS:
+        for width, count, down in WIDTHS:
             for i in range(count):
                 t = self.block(t, down and i == 0)
+            if t.channels != width:
+                raise ValueError(f"a level of {t.channels} filters where {width} belong")
         if self.take("avg_pool_2").integers(2) != [0, 0]:
             raise ValueError("the last pooling layer does not pool everything")
         flat = self.g.op("Flatten", [self.g.op("GlobalAveragePool", [t.name])])
