@@ -24,8 +24,8 @@ import numpy as np
 from matplotlib import cbook
 
 from vigil.analytics.analyzer import VideoAnalyzer
-from vigil.app import build_face_engine
 from vigil.config import FacesConfig
+from vigil.faces.build import build_face_engine
 from vigil.faces.engine import FaceEngine
 from vigil.sim.scenario import Renderer, Scenario, load_people
 

@@ -2,6 +2,7 @@
 each person (and nobody else)?
 
     .venv/bin/python benchmarks/identity_bench.py [--orders 3] [--datasets ../shared/datasets]
+        [--detector yunet|hog] [--embedder onnx|dlib]
 
 The 20 American Sign Language clips show five people (A-E, grouped in the datasets
 README), each standing at the same spot of one office. For each seeded order one clip of
@@ -39,6 +40,7 @@ from alert_latency_bench import PASSWORD, as_user
 from vigil.app import Services, open_services
 from vigil.auth.roles import LOCAL, RequestContext, Role
 from vigil.cameras.registry import CameraSpec
+from vigil.config import load_config, save_config
 from vigil.datadir import initialise
 from vigil.errors import InvalidInput
 from vigil.faces.model import DlibFaceModel
@@ -71,7 +73,7 @@ class Tally:
 
 def probe_photo(clip: Path) -> bytes:
     """The clip's frame with the best face (size x frontalness x sharpness), as a JPEG."""
-    model = DlibFaceModel()
+    model = DlibFaceModel(detector="hog")  # the same probes whichever engine is measured
     best: tuple[float, Image.Image] | None = None
     with av.open(str(clip)) as container:
         for n, frame in enumerate(container.decode(video=0)):
@@ -227,10 +229,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=3)
     parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument("--detector", choices=["yunet", "hog"], default="yunet")
+    parser.add_argument("--embedder", choices=["onnx", "dlib"], default="onnx")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         initialise(data, admin_password=PASSWORD, request_id="bench")
+        config = load_config(data)
+        faces = config.faces.model_copy(
+            update={"detector": args.detector, "embedder": args.embedder}
+        )
+        save_config(data, config.model_copy(update={"faces": faces}))
+        print(f"engine: detector {args.detector}, embedder {args.embedder}")
         services = open_services(data)
         try:
             users = (

@@ -30,12 +30,10 @@ from vigil.cameras.registry import CameraRegistry
 from vigil.cameras.vault import Vault
 from vigil.config import AnalyticsConfig, Config, FacesConfig, load_config
 from vigil.events.mqtt import AlertPublisher
+from vigil.faces.build import build_face_engine
 from vigil.faces.calibration import load_calibration
-from vigil.faces.engine import FaceEngine
 from vigil.faces.images import ImageLimits
-from vigil.faces.model import DlibFaceModel
 from vigil.faces.photos import Photos
-from vigil.faces.quality import QualityBar
 from vigil.faces.service import FaceService
 from vigil.investigations.cases import CaseService
 from vigil.investigations.notices import NoticeService
@@ -123,18 +121,6 @@ class Services:
     def close(self) -> None:
         self.access.writer.close()
         self.db.dispose()
-
-
-def build_face_engine(config: FacesConfig) -> FaceEngine:
-    """The photo pipeline; dlib's models load on first use, not here."""
-    return FaceEngine(
-        DlibFaceModel(detector=config.detector, embedder=config.embedder),
-        upsample=config.upsample,
-        threshold=config.threshold,
-        flip=config.flip_average,
-        bar=QualityBar(min_face_px=config.min_face_px),
-        detect_pixels=config.detect_max_pixels,
-    )
 
 
 def analysis_settings(config: AnalyticsConfig) -> AnalysisSettings:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import random
+import signal
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,6 +112,36 @@ def test_a_segment_that_cannot_be_analysed_is_counted_and_holds_nothing_up(
     assert status.json()["analysis"]["failed_segments"] == 1
     metrics = env.services.monitoring.scrape(env.add_user("audrey", Role.AUDITOR)).decode()
     assert "vigil_analysis_failed_segments 1.0" in metrics
+
+
+@pytest.mark.slow
+@SQLITE_ONLY  # about processes and signals, not the store
+def test_ctrl_c_leaves_the_workers_running_and_a_closed_queue_keeps_the_backlog(
+    env: Env, tmp_path: Path, portrait_path: Path
+) -> None:
+    camera = add_camera(env, "gate")
+    segments = _recorded(env, camera, portrait_path, tmp_path)
+    pipeline, queue = env.services.analysis()
+    try:
+        pipeline.start(queue)
+        _wait_for_no_backlog(env)
+        workers = multiprocessing.active_children()
+        assert workers
+        for worker in workers:  # what Ctrl-C in a terminal does to the whole group
+            os.kill(worker.pid or 0, signal.SIGINT)
+        with env.services.db.write() as session:
+            session.execute(update(SegmentRow).values(analysed_at=None))
+        assert pipeline.start(queue) == len(segments)
+        _wait_for_no_backlog(env)
+        assert queue.failed == 0
+        assert all(worker.is_alive() for worker in workers)
+    finally:
+        queue.close()
+    with env.services.db.write() as session:
+        session.execute(update(SegmentRow).values(analysed_at=None))
+    pipeline.segment_closed(segments[0])  # a camera's last segment, after the close
+    assert queue.backlog() == 0
+    assert backlog(env.services.segments).segments == len(segments)  # kept for next start
 
 
 def test_status_shows_the_backlog(env: Env) -> None:

@@ -19,9 +19,9 @@ from sqlalchemy import update
 from tests.conftest import Env
 from tests.recorded import add_camera
 from tests.sightings import store_sightings_at
-from vigil.app import build_face_engine
 from vigil.auth.roles import RequestContext, Role
 from vigil.config import FacesConfig
+from vigil.faces.build import build_face_engine
 from vigil.faces.images import ImageLimits
 from vigil.faces.reference import ReferenceFace, reference_face
 from vigil.investigations.cases import CaseSpec

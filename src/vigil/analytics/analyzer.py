@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import io
 import logging
+import math
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
@@ -34,6 +37,8 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[float], None]  # seconds of video done
 MOTION_SIZE = (64, 36)
 CROP_MARGIN = 0.4
+BATCH_FRAMES = 10  # sampled frames whose faces are described together (2 s at 5 fps) ...
+BATCH_FACES = 16  # ... or fewer, once they hold this many faces
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,33 @@ class _Face:
     crop: NDArray[np.uint8]
 
 
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """A sampled frame's faces, found and aligned, waiting for their descriptors."""
+
+    t: float
+    detections: list[Detection]
+    chips: list[NDArray[np.uint8]]
+    qualities: list[Quality]
+    crops: list[NDArray[np.uint8]]
+
+    def faces(self, descriptors: list[NDArray[np.float32]]) -> list[_Face]:
+        return [
+            _Face(
+                quality.face_px * quality.frontalness * min(quality.sharpness, 200.0),
+                self.t,
+                detection,
+                chip,
+                descriptor,
+                quality,
+                crop,
+            )
+            for detection, chip, quality, crop, descriptor in zip(
+                self.detections, self.chips, self.qualities, self.crops, descriptors, strict=True
+            )
+        ]
+
+
 @dataclass
 class AnalysisStats:
     frames_decoded: int = 0
@@ -94,6 +126,17 @@ class AnalysisStats:
     cuts: int = 0  # shot cuts, each of which ended every track
     faces: int = 0
     seconds: float = 0.0
+    # Seconds (wall clock) spent in each stage: decode, motion, detect, align, embed, track
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - began
+            self.stages[stage] = self.stages.get(stage, 0.0) + spent
 
 
 class VideoAnalyzer:
@@ -111,7 +154,9 @@ class VideoAnalyzer:
     ) -> tuple[list[Sighting], AnalysisStats]:
         """Sightings in the video at ``path`` whose first frame was at ``origin``.
 
-        ``sample_fps`` overrides the default rate (a camera's own setting).
+        ``sample_fps`` overrides the default rate (a camera's own setting). Faces are
+        found frame by frame and described in batches of a few frames (``BATCH_FRAMES``),
+        then tracked in time order; a shot cut ends the batch and every track.
         """
         settings = self.settings
         rate = sample_fps or settings.sample_fps
@@ -120,34 +165,50 @@ class VideoAnalyzer:
             max_gap_s=settings.max_gap_s, link_distance=settings.link_distance
         )
         ended: list[Track[_Face]] = []
+        batch: list[_Frame] = []
         previous: NDArray[np.float32] | None = None
-        for t, rgb in self._sampled(path, rate, stats):
-            thumb = _thumbnail(rgb)
-            change = None if previous is None else _change(previous, thumb)
+        last_face = -math.inf  # when a face was last found: still frames are skipped after
+        for t, rgb, thumb in self._sampled(path, rate, stats):
+            with stats.timed("motion"):
+                change = None if previous is None else _change(previous, thumb)
             previous = thumb
             if change is not None and change >= settings.cut_threshold:
                 stats.cuts += 1
+                ended += self._track(tracker, batch, stats)
                 ended += tracker.finish()
-            elif change is not None and change < settings.motion_threshold and not tracker.active:
+                batch = []
+            elif (
+                change is not None
+                and change < settings.motion_threshold
+                and t - last_face > settings.max_gap_s
+            ):
                 stats.frames_still += 1
                 continue
             try:
-                ended += self._frame(tracker, origin + t, rgb, stats)
+                frame = self._find(origin + t, rgb, stats)
             except Exception:  # one bad frame must not end the analysis: logged, counted
                 logger.exception("frame at %.2f s of %s could not be analysed", t, path.name)
                 stats.frames_failed += 1
+                continue
+            last_face = t if frame.detections else last_face
+            batch.append(frame)
+            if len(batch) >= BATCH_FRAMES or sum(len(f.chips) for f in batch) >= BATCH_FACES:
+                ended += self._track(tracker, batch, stats)
+                batch = []
             if progress is not None:
                 progress(t)
+        ended += self._track(tracker, batch, stats)
         ended += tracker.finish()
         sightings = [s for track in ended for s in self._sightings(track)]
         return sorted(sightings, key=lambda s: s.start), stats
 
     def _sampled(
         self, path: Path, rate: float, stats: AnalysisStats
-    ) -> Iterator[tuple[float, NDArray[np.uint8]]]:
-        """(seconds since the first frame, RGB) at ``rate`` frames per second.
+    ) -> Iterator[tuple[float, NDArray[np.uint8], NDArray[np.float32]]]:
+        """(seconds since the first frame, RGB, gray thumbnail) at ``rate`` frames a second.
 
-        Frames of any size, stride, pixel format or bit depth become packed 8-bit RGB.
+        Frames of any size, stride, pixel format or bit depth become packed 8-bit RGB; the
+        thumbnail (MOTION_SIZE, for the motion gate) is scaled by FFmpeg from the frame.
         """
         interval = 1.0 / rate
         try:
@@ -162,40 +223,65 @@ class VideoAnalyzer:
             first: float | None = None
             next_t = 0.0
             try:
-                for frame in container.decode(stream):
-                    stats.frames_decoded += 1
-                    if frame.time is None:
-                        continue
-                    first = frame.time if first is None else first
-                    t = frame.time - first
-                    if t + 1e-6 < next_t:
-                        continue
-                    next_t = t + interval
-                    stats.frames_sampled += 1
-                    stats.seconds = t
-                    rgb = frame.to_ndarray(format="rgb24")
-                    yield t, np.ascontiguousarray(rgb, dtype=np.uint8)
+                frames = container.decode(stream)
+                while True:
+                    with stats.timed("decode"):
+                        frame = next(frames, None)
+                        if frame is None:
+                            return
+                        stats.frames_decoded += 1
+                        if frame.time is None:
+                            continue
+                        first = frame.time if first is None else first
+                        t = frame.time - first
+                        if t + 1e-6 < next_t:
+                            continue
+                        next_t = t + interval
+                        stats.frames_sampled += 1
+                        stats.seconds = t
+                        rgb = np.ascontiguousarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+                    with stats.timed("motion"):
+                        thumb = _thumbnail(frame)
+                    yield t, rgb, thumb
             except av.FFmpegError as exc:
                 raise InvalidInput(f"{path.name} is damaged: {exc}") from None
 
-    def _frame(
-        self, tracker: FaceTracker[_Face], t: float, rgb: NDArray[np.uint8], stats: AnalysisStats
-    ) -> list[Track[_Face]]:
-        detections = self.engine.model.detect(rgb, self.engine.upsample)
-        chips = self.engine.model.chips(rgb, detections)
-        descriptors = list(self.engine.model.embed(chips))
-        tracks, ended = tracker.update(t, [d.box for d in detections], descriptors)
+    def _find(self, t: float, rgb: NDArray[np.uint8], stats: AnalysisStats) -> _Frame:
+        """The frame's faces, aligned and measured (described later, with the batch)."""
+        model = self.engine.model
+        with stats.timed("detect"):
+            detections = model.detect(rgb, self.engine.upsample)
+        with stats.timed("align"):
+            chips = model.chips(rgb, detections)
+            qualities = [measure(d, c) for d, c in zip(detections, chips, strict=True)]
+            crops = [_crop(rgb, d.box) for d in detections]
         stats.faces += len(detections)
-        for detection, chip, descriptor, track in zip(
-            detections, chips, descriptors, tracks, strict=True
-        ):
-            quality = measure(detection, chip)
-            score = quality.face_px * quality.frontalness * min(quality.sharpness, 200.0)
-            crop = _crop(rgb, detection.box)
-            track.items.append(_Face(score, t, detection, chip, descriptor, quality, crop))
-            if len(track.items) >= self.settings.max_track_faces:
-                tracker.end(track)
-                ended.append(track)
+        return _Frame(t, detections, chips, qualities, crops)
+
+    def _track(
+        self, tracker: FaceTracker[_Face], batch: list[_Frame], stats: AnalysisStats
+    ) -> list[Track[_Face]]:
+        """Describe the batch's faces in one call, then track them frame by frame."""
+        chips = [chip for frame in batch for chip in frame.chips]
+        try:
+            with stats.timed("embed"):
+                descriptors = iter(self.engine.model.embed(chips))
+        except Exception:  # as for one frame: the batch's frames are logged, counted, skipped
+            logger.exception("faces of %d frames could not be described", len(batch))
+            stats.frames_failed += len(batch)
+            batch = []
+        ended: list[Track[_Face]] = []
+        with stats.timed("track"):
+            for frame in batch:
+                vectors = [next(descriptors) for _ in frame.chips]
+                boxes = [d.box for d in frame.detections]
+                tracks, gone = tracker.update(frame.t, boxes, vectors)
+                ended += gone
+                for face, track in zip(frame.faces(vectors), tracks, strict=True):
+                    track.items.append(face)
+                    if len(track.items) >= self.settings.max_track_faces:
+                        tracker.end(track)
+                        ended.append(track)
         return ended
 
     def _sightings(self, track: Track[_Face]) -> list[Sighting]:
@@ -236,9 +322,10 @@ def _diverse(faces: list[_Face], count: int) -> list[_Face]:
     return chosen
 
 
-def _thumbnail(rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
-    image = Image.fromarray(rgb).convert("L").resize(MOTION_SIZE, Image.Resampling.BILINEAR)
-    return np.asarray(image, dtype=np.float32)
+def _thumbnail(frame: av.VideoFrame) -> NDArray[np.float32]:
+    width, height = MOTION_SIZE
+    small = frame.reformat(width=width, height=height, format="gray", interpolation="AREA")
+    return np.asarray(small.to_ndarray(), dtype=np.float32)
 
 
 def _change(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from vigil.analytics.analyzer import AnalysisSettings, AnalysisStats, Sighting, VideoAnalyzer
 from vigil.config import FacesConfig
 from vigil.errors import DiskFull
+from vigil.faces.build import build_face_engine, cores_each
 from vigil.logthrottle import Throttle
 
 logger = logging.getLogger(__name__)
@@ -61,11 +63,12 @@ class JobQueue(Protocol):
 _worker: VideoAnalyzer | None = None
 
 
-def _start_worker(faces: FacesConfig, settings: AnalysisSettings) -> None:
-    from vigil.app import build_face_engine  # noqa: PLC0415 - the worker builds its own
-
+def _start_worker(faces: FacesConfig, settings: AnalysisSettings, threads: int) -> None:
+    # Ctrl-C in a terminal reaches every process of the group: the parent stops the
+    # workers in order (a worker killed mid-job would break the pool for the last segments).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _worker  # noqa: PLW0603 - one analyser per worker process, made once
-    _worker = VideoAnalyzer(build_face_engine(faces), settings)
+    _worker = VideoAnalyzer(build_face_engine(faces, threads=threads), settings)
     parent = os.getppid()
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 
@@ -99,7 +102,7 @@ class ProcessJobQueue:
             max_workers=workers,
             mp_context=get_context("spawn"),
             initializer=_start_worker,
-            initargs=(faces, settings),
+            initargs=(faces, settings, cores_each(workers)),
         )
         self._lock = threading.Lock()
         self._pending: dict[int, SegmentJob] = {}
@@ -109,11 +112,25 @@ class ProcessJobQueue:
         self._throttle = Throttle(logger)
 
     def submit(self, job: SegmentJob) -> None:
+        """Queue the segment; once the queue is closing (or its workers died), the segment
+        stays in the stored backlog for the next start instead."""
         with self._lock:
             if job.segment_id in self._pending:
                 return  # already queued: the same segment needs one run
             self._pending[job.segment_id] = job
-        future = self._pool.submit(_analyse, job)
+        try:
+            future = self._pool.submit(_analyse, job)
+        except RuntimeError as exc:  # shut down, or BrokenProcessPool
+            with self._lock:
+                self._pending.pop(job.segment_id, None)
+            self._throttle.log(
+                logging.WARNING,
+                "closed",
+                "segment %d is left in the backlog: the analysis workers are gone (%s)",
+                job.segment_id,
+                exc,
+            )
+            return
         began = time.monotonic()
         future.add_done_callback(lambda f: self._finished(job, f, began))
 
@@ -139,10 +156,7 @@ class ProcessJobQueue:
             with self._lock:
                 self._pending.pop(job.segment_id, None)
         if retry:
-            try:
-                self.submit(job)
-            except RuntimeError:  # closing: the segment stays in the stored backlog
-                logger.info("segment %d is left for the next start", job.segment_id)
+            self.submit(job)
 
     def _failed(self, job: SegmentJob, error: str) -> bool:
         try:

@@ -10,12 +10,13 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from vigil.app import build_face_engine, image_limits
+from vigil.app import image_limits
 from vigil.auth.roles import Permission
 from vigil.cli.output import console, emit, table
 from vigil.cli.state import CliState
 from vigil.config import Config, load_config, save_config
 from vigil.errors import NotInitialised
+from vigil.faces.build import build_face_engine
 from vigil.faces.calibration import CALIBRATION_FILE
 from vigil.faces.detector_eval import evaluate_detector, read_imglab
 from vigil.faces.engine import FaceEngine
@@ -213,11 +214,16 @@ def eval_detector(
     xml: Path = typer.Option(..., "--xml", help="dlib imglab annotations (e.g. testing.xml)."),
     upsample: int | None = typer.Option(None, "--upsample", min=0, max=3),
     iou: float = typer.Option(0.3, "--iou", min=0.05, max=0.95, help="Overlap that counts."),
+    detector: str | None = typer.Option(
+        None, "--detector", help="yunet, hog or mmod; default: the configured one."
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Detector recall and precision against hand-marked face boxes."""
     config = _config(ctx.obj).faces
-    model = DlibFaceModel(detector=config.detector)
+    if detector is not None:
+        config = config.model_copy(update={"detector": detector})
+    model = DlibFaceModel(detector=config.detector, smallest_face_px=config.smallest_face_px)
     score = evaluate_detector(
         model, read_imglab(xml), config.upsample if upsample is None else upsample, iou
     )

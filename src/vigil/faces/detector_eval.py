@@ -6,8 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
+from numpy.typing import NDArray
+from PIL import Image
 
 from vigil.errors import InvalidInput
 from vigil.faces.images import ImageLimits, load_image_file
@@ -109,3 +112,46 @@ def evaluate_detector(
     return DetectorScore(
         truth=truth, detections=detections, matched=matched, images=len(annotations)
     )
+
+
+# An lfw-deepfunneled image is 250 px square with its face at the centre, 108 px wide as
+# dlib's detectors draw it (the median over lfw-dev).
+LFW_SIZE = 250
+LFW_FACE = 108
+
+
+def small_faces(
+    photos: list[Path], background: NDArray[np.uint8], face_px: int
+) -> tuple[NDArray[np.uint8], list[Box]]:
+    """LFW photos scaled so their faces are ``face_px`` wide, in rows over a real frame.
+
+    Returns the frame and the faces' boxes (centred, ``face_px`` square): the truth for a
+    detector that must find faces of that size.
+    """
+    frame = background.copy()
+    height, width = frame.shape[:2]
+    tile = round(LFW_SIZE * face_px / LFW_FACE)
+    step = tile + face_px  # room between tiles, so no face touches another
+    columns = (width - face_px) // step
+    truth = []
+    for i, photo in enumerate(photos):
+        row, column = divmod(i, columns)
+        x, y = face_px + column * step, face_px + row * step
+        if y + tile > height - face_px:
+            raise ValueError(f"{len(photos)} faces of {face_px} px do not fit the frame")
+        image = load_image_file(photo, ImageLimits()).rgb
+        small = Image.fromarray(image).resize((tile, tile), Image.Resampling.LANCZOS)
+        frame[y : y + tile, x : x + tile] = np.asarray(small)
+        cx, cy, half = x + tile // 2, y + tile // 2, face_px // 2
+        truth.append(Box(cx - half, cy - half, cx - half + face_px, cy - half + face_px))
+    return frame, truth
+
+
+def evaluate_small_faces(
+    model: FaceModel, photos: list[Path], background: NDArray[np.uint8], face_px: int
+) -> DetectorScore:
+    """Recall and precision on LFW faces ``face_px`` wide pasted into a real frame."""
+    frame, truth = small_faces(photos, background, face_px)
+    found = [d.box for d in model.detect(frame, 1)]
+    matched, counted = match(truth, [], found, 0.3)
+    return DetectorScore(truth=len(truth), detections=counted, matched=matched, images=1)

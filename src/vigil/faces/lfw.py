@@ -103,7 +103,7 @@ def describe_image(
     key: ImageKey,
     upsample: int,
     flip: bool,
-    detector: str = "hog",
+    detector: str = "yunet",
     embedder: str = "onnx",
 ) -> Described:
     """One LFW image: the detected face nearest the centre, else the centre box."""
@@ -146,7 +146,7 @@ def describe_all(
     upsample: int,
     flip: bool,
     workers: int,
-    detector: str = "hog",
+    detector: str = "yunet",
     embedder: str = "onnx",
     progress: Callable[[int], None] = lambda _: None,
 ) -> dict[ImageKey, Described]:

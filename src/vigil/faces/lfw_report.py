@@ -39,7 +39,7 @@ class Settings:
     upsample: int = 1
     flip: bool = True
     workers: int = 2
-    detector: str = "hog"
+    detector: str = "yunet"
     embedder: str = "onnx"
 
     @classmethod

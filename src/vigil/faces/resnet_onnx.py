@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vigil.errors import ConfigError
+from vigil.faces.onnx_session import open_session
 
 CHIP = 150
 # Residual levels, input first: filters, blocks, whether the first block halves the size.
@@ -289,13 +290,8 @@ class OnnxEmbedder:
 
     @cached_property
     def _session(self) -> Any:
-        import onnxruntime  # noqa: PLC0415 - loaded only when faces are described
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        options.inter_op_num_threads = 1
         path = cached_model(self.dat, self.cache)
-        return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return open_session(path, threads=self.threads, what="face descriptor")
 
     def embed(self, chips: Sequence[NDArray[np.uint8]]) -> NDArray[np.float32]:
         with self._lock:  # built once

@@ -1,0 +1,178 @@
+"""Live analysis throughput: how many 720p cameras this machine records and analyses.
+
+    .venv/bin/python benchmarks/throughput_bench.py [--cameras 8,10] [--minutes 5]
+        [--engine onnx|dlib] [--workers 2] [--datasets ../shared/datasets]
+
+For each camera count N: a fresh data directory, ``vigil sim serve`` with N cameras of
+1280x720 at 10 fps (lfw-dev people walking through), and what ``vigil up`` runs (recorder,
+analysis workers, matcher) for MINUTES, each camera analysed at 5 fps. Every 10 s the
+analysis backlog and its lag (the age of the oldest segment waiting) are read as ``vigil
+status`` reads them. Printed per N: lag over time, lag p50/p95, the seconds spent in each
+stage of analysis (decode, motion gate, detect, align, embed, track, in the workers;
+store, in the recorder), the CPU of each process (simulator, recorder, workers), and
+whether the lag stayed bounded: p95 <= 15 s, and its mean over the last minute less than
+a segment (4 s) above its mean over the minute before. ``--engine dlib`` is the engine
+before ONNX (HOG and dlib's own ResNet), for the ratio. The simulator shares the
+machine's cores with Vigil.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from alert_latency_bench import PASSWORD
+from vigil.analytics.jobs import Outcome, SegmentJob
+from vigil.analytics.pipeline import backlog
+from vigil.app import open_services
+from vigil.auth.roles import LOCAL, RequestContext
+from vigil.cameras.registry import CameraSpec
+from vigil.cli.setup import recording
+from vigil.config import load_config, save_config
+from vigil.datadir import initialise
+from vigil.sim.server import wait_until_serving
+
+ENGINES = {"onnx": ("yunet", "onnx"), "dlib": ("hog", "dlib")}
+SAMPLE_S = 10.0
+BOUND_P95_S = 15.0
+BOUND_GROWTH_S = 4.0  # mean lag, last minute against the one before: one segment's length
+CLOCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int) -> float:
+    """User and system CPU seconds of a live process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def run(cameras: int, args: argparse.Namespace, root: Path) -> bool:
+    data = root / "data"
+    initialise(data, admin_password=PASSWORD, request_id="bench")
+    config = load_config(data)
+    detector, embedder = ENGINES[args.engine]
+    faces = config.faces.model_copy(update={"detector": detector, "embedder": embedder})
+    analytics = config.analytics.model_copy(update={"workers": args.workers})
+    save_config(data, config.model_copy(update={"faces": faces, "analytics": analytics}))
+    port = 18654
+    sim = subprocess.Popen(  # noqa: S603 - our own command line
+        [sys.executable, "-m", "vigil", "sim", "serve", "--faces", str(args.faces),
+         "--cameras", str(cameras), "--port", str(port), "--width", "1280", "--height", "720",
+         "--fps", "10", "--noise", "4"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    stages: dict[str, float] = defaultdict(float)
+    samples: list[tuple[float, float, int]] = []  # (seconds, lag, segments waiting)
+    try:
+        wait_until_serving(port, process=sim)
+        services = open_services(data)
+        local = RequestContext(LOCAL, uuid.uuid4().hex)
+        for n in range(1, cameras + 1):
+            url = f"rtsp://127.0.0.1:{port}/cam{n}"
+            services.cameras.add(local, CameraSpec(f"cam{n}", url, group="city"))
+        pipeline = services.analytics.pipeline
+        store = pipeline.store_result
+
+        def measured(job: SegmentJob, outcome: Outcome) -> None:
+            for stage, seconds in outcome[1].stages.items():
+                stages[stage] += seconds
+            began = time.perf_counter()
+            store(job, outcome)
+            stages["store"] += time.perf_counter() - began
+
+        pipeline.store_result = measured  # type: ignore[method-assign]
+        cpu_before = {"simulator": cpu_s(sim.pid), "recorder": cpu_s(os.getpid())}
+        began = time.monotonic()
+        with recording(services):  # closes the services at the end
+            while (elapsed := time.monotonic() - began) < args.minutes * 60:
+                time.sleep(SAMPLE_S)
+                waiting = backlog(services.segments)
+                now = time.time()
+                lag = 0.0 if waiting.oldest_end is None else now - waiting.oldest_end.timestamp()
+                samples.append((elapsed + SAMPLE_S, max(0.0, lag), waiting.segments))
+            workers = [p for p in children(os.getpid()) if p != sim.pid]  # started on demand
+            cpu = {
+                "simulator": cpu_s(sim.pid) - cpu_before["simulator"],
+                "recorder": cpu_s(os.getpid()) - cpu_before["recorder"],
+                "workers": sum(cpu_s(p) for p in workers),
+            }
+    finally:
+        sim.terminate()
+        sim.wait(20)
+    return report(cameras, args, samples, stages, cpu)
+
+
+def report(
+    cameras: int,
+    args: argparse.Namespace,
+    samples: list[tuple[float, float, int]],
+    stages: dict[str, float],
+    cpu: dict[str, float],
+) -> bool:
+    seconds = samples[-1][0]
+    lags = np.array([lag for _, lag, _ in samples])
+    p50, p95 = np.percentile(lags, [50, 95])
+    last = [lag for t, lag, _ in samples if t > seconds - 60]
+    before = [lag for t, lag, _ in samples if seconds - 120 < t <= seconds - 60] or last
+    growth = float(np.mean(last) - np.mean(before))
+    bounded = p95 <= BOUND_P95_S and growth < BOUND_GROWTH_S
+    print(f"\n## {cameras} cameras, engine {args.engine}, {args.workers} workers, {seconds:.0f} s")
+    print("lag over time (s): " + " ".join(f"{lag:.0f}" for lag in lags))
+    print("segments waiting:  " + " ".join(str(n) for _, _, n in samples))
+    print(
+        f"lag p50 {p50:.1f} s, p95 {p95:.1f} s, last minute's mean against the one before "
+        f"{growth:+.1f} s: "
+        f"{'bounded' if bounded else 'NOT bounded'}"
+    )
+    frames = cameras * 5 * seconds
+    print(
+        "stage seconds in the workers and the recorder (ms per sampled frame): "
+        + ", ".join(f"{k} {v:.0f} ({1000 * v / frames:.1f})" for k, v in stages.items())
+    )
+    share = ", ".join(f"{k} {v:.0f} s ({100 * v / seconds:.0f}% of a core)" for k, v in cpu.items())
+    print(f"process CPU: {share}")
+    return bool(bounded)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cameras", default="8,10", help="camera counts to try, in order")
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--engine", choices=sorted(ENGINES), default="onnx")
+    parser.add_argument("--workers", type=int, default=2, help="analytics.workers")
+    parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
+    args = parser.parse_args()
+    args.faces = (args.datasets / "lfw-dev" / "lfw-deepfunneled").resolve()
+    largest = 0
+    for cameras in [int(n) for n in args.cameras.split(",")]:
+        with tempfile.TemporaryDirectory() as root:
+            if run(cameras, args, Path(root)):
+                largest = max(largest, cameras)
+    print(f"\nlargest camera count with bounded lag ({args.engine}): {largest or 'none tried'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""The face engine built from its config: one place for the API, the CLI and the workers."""
+
+from __future__ import annotations
+
+import os
+
+from vigil.config import FacesConfig
+from vigil.faces.engine import FaceEngine
+from vigil.faces.model import DlibFaceModel
+from vigil.faces.quality import QualityBar
+
+
+def cores_each(processes: int) -> int:
+    """Each of ``processes`` analysing processes' share of this machine's cores (at least 1)."""
+    return max(1, (os.cpu_count() or 1) // max(1, processes))
+
+
+def build_face_engine(config: FacesConfig, *, threads: int = 1) -> FaceEngine:
+    """The face pipeline; its models load on first use, not here.
+
+    ``threads``: what ONNX Runtime may use in this process (its share of the cores).
+    """
+    return FaceEngine(
+        DlibFaceModel(
+            detector=config.detector,
+            embedder=config.embedder,
+            smallest_face_px=config.smallest_face_px,
+            threads=threads,
+        ),
+        upsample=config.upsample,
+        threshold=config.threshold,
+        flip=config.flip_average,
+        bar=QualityBar(min_face_px=config.min_face_px),
+        detect_pixels=config.detect_max_pixels,
+    )

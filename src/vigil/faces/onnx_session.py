@@ -1,0 +1,38 @@
+"""ONNX Runtime sessions for the face models: one thread budget, the GPU where there is one.
+
+With the ``onnxruntime-gpu`` package and a CUDA device, models run on the GPU (the same
+code, the same models); with the ``onnxruntime`` package (Vigil's pinned default), on the
+CPU with ``threads`` threads: the process's share of the cores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from vigil.errors import ConfigError
+
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+
+
+def providers(available: list[str]) -> list[str]:
+    """The execution providers to ask for, best first."""
+    return [CUDA, CPU] if CUDA in available else [CPU]
+
+
+def open_session(path: Path, *, threads: int, what: str) -> Any:
+    """An inference session of the model at ``path``; a clear error if it cannot load."""
+    import onnxruntime  # noqa: PLC0415 - loaded only when faces are used
+
+    if not path.is_file():
+        raise ConfigError(f"{what} model {path} is missing")
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    try:
+        return onnxruntime.InferenceSession(
+            str(path), options, providers=providers(onnxruntime.get_available_providers())
+        )
+    except Exception as exc:  # ONNX Runtime raises its own untyped errors
+        raise ConfigError(f"cannot load the {what} model {path}: {exc}") from exc
