@@ -138,7 +138,7 @@ def small_faces(
         row, column = divmod(i, columns)
         x, y = face_px + column * step, face_px + row * step
         if y + tile > height - face_px:
-            raise ValueError(f"{len(photos)} faces of {face_px} px do not fit the frame")
+            raise InvalidInput(f"{len(photos)} faces of {face_px} px do not fit the frame")
         image = load_image_file(photo, ImageLimits()).rgb
         small = Image.fromarray(image).resize((tile, tile), Image.Resampling.LANCZOS)
         frame[y : y + tile, x : x + tile] = np.asarray(small)
