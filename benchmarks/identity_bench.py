@@ -84,8 +84,7 @@ def probe_photo(clip: Path) -> bytes:
             faces = model.detect(rgb, 1)
             if not faces:
                 continue
-            q = measure(faces[0], model.chips(rgb, faces[:1])[0])
-            score = q.face_px * q.frontalness * min(q.sharpness, 200.0)
+            score = measure(faces[0], model.chips(rgb, faces[:1])[0]).rank
             if best is None or score > best[0]:
                 best = (score, image)
     if best is None:

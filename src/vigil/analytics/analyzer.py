@@ -102,15 +102,7 @@ class _Frame:
 
     def faces(self, descriptors: list[NDArray[np.float32]]) -> list[_Face]:
         return [
-            _Face(
-                quality.face_px * quality.frontalness * min(quality.sharpness, 200.0),
-                self.t,
-                detection,
-                chip,
-                descriptor,
-                quality,
-                crop,
-            )
+            _Face(quality.rank, self.t, detection, chip, descriptor, quality, crop)
             for detection, chip, quality, crop, descriptor in zip(
                 self.detections, self.chips, self.qualities, self.crops, descriptors, strict=True
             )
@@ -269,7 +261,7 @@ class VideoAnalyzer:
         except Exception:  # as for one frame: the batch's frames are logged, counted, skipped
             logger.exception("faces of %d frames could not be described", len(batch))
             stats.frames_failed += len(batch)
-            batch = []
+            return []
         ended: list[Track[_Face]] = []
         with stats.timed("track"):
             for frame in batch:

@@ -22,7 +22,6 @@ from vigil.faces.detector_eval import evaluate_detector, read_imglab
 from vigil.faces.engine import FaceEngine
 from vigil.faces.images import load_image_file
 from vigil.faces.lfw_report import Settings, calibrate, evaluate
-from vigil.faces.model import DlibFaceModel
 
 app = typer.Typer(no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
@@ -223,7 +222,7 @@ def eval_detector(
     config = _config(ctx.obj).faces
     if detector is not None:
         config = config.model_copy(update={"detector": detector})
-    model = DlibFaceModel(detector=config.detector, smallest_face_px=config.smallest_face_px)
+    model = build_face_engine(config).model
     score = evaluate_detector(
         model, read_imglab(xml), config.upsample if upsample is None else upsample, iou
     )

@@ -24,6 +24,7 @@ def providers(available: list[str]) -> list[str]:
 def open_session(path: Path, *, threads: int, what: str) -> Any:
     """An inference session of the model at ``path``; a clear error if it cannot load."""
     import onnxruntime  # noqa: PLC0415 - loaded only when faces are used
+    from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors  # noqa: PLC0415
 
     if not path.is_file():
         raise ConfigError(f"{what} model {path} is missing")
@@ -34,5 +35,14 @@ def open_session(path: Path, *, threads: int, what: str) -> Any:
         return onnxruntime.InferenceSession(
             str(path), options, providers=providers(onnxruntime.get_available_providers())
         )
-    except Exception as exc:  # ONNX Runtime raises its own untyped errors
+    except (  # ONNX Runtime's own errors (none of them derives from a common one but Exception)
+        ort_errors.EPFail,
+        ort_errors.Fail,
+        ort_errors.InvalidArgument,
+        ort_errors.InvalidGraph,
+        ort_errors.InvalidProtobuf,
+        ort_errors.NoSuchFile,
+        ort_errors.NotImplemented,
+        ort_errors.RuntimeException,
+    ) as exc:
         raise ConfigError(f"cannot load the {what} model {path}: {exc}") from exc

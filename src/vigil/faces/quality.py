@@ -17,6 +17,12 @@ class Quality:
     sharpness: float  # variance of the Laplacian of the chip's gray levels
     frontalness: float  # 1.0 facing the camera, towards 0.0 in profile
 
+    @property
+    def rank(self) -> float:
+        """Which of a person's faces is best to keep: size x frontalness x sharpness (the
+        sharpness capped at 200, beyond which it is mostly noise)."""
+        return self.face_px * self.frontalness * min(self.sharpness, 200.0)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "face_px": self.face_px,
