@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from vigil.analytics.alerts import AlertService
@@ -12,7 +14,6 @@ from vigil.analytics.analyzer import AnalysisSettings, VideoAnalyzer
 from vigil.analytics.expiry import expire_biometrics
 from vigil.analytics.jobs import ProcessJobQueue
 from vigil.analytics.matching import Matcher, OperatingPoint
-from vigil.analytics.pipeline import AnalysisPipeline
 from vigil.analytics.service import AnalyticsService
 from vigil.analytics.watchlists import WatchlistService
 from vigil.audit.log import AuditLog
@@ -28,7 +29,12 @@ from vigil.auth.users import UserService
 from vigil.cameras.groups import CameraGroups
 from vigil.cameras.registry import CameraRegistry
 from vigil.cameras.vault import Vault
-from vigil.config import AnalyticsConfig, Config, FacesConfig, load_config
+from vigil.cluster.ingest import IngestNode
+from vigil.cluster.nodes import NodeDirectory, SegmentFetcher
+from vigil.cluster.state import queue_state
+from vigil.cluster.worker import ClusterWorker, worker_name
+from vigil.config import NODE_PATTERN, AnalyticsConfig, Config, FacesConfig, load_config
+from vigil.errors import ConfigError, InvalidInput
 from vigil.events.mqtt import AlertPublisher
 from vigil.faces.build import build_face_engine
 from vigil.faces.calibration import load_calibration
@@ -39,12 +45,12 @@ from vigil.investigations.cases import CaseService
 from vigil.investigations.notices import NoticeService
 from vigil.investigations.report import ReportService
 from vigil.investigations.search import SearchService
-from vigil.monitoring import Monitoring
+from vigil.monitoring import Monitoring, QueueReader
 from vigil.recording.index import Segment, SegmentIndex
 from vigil.recording.live import LiveHub
 from vigil.recording.media import MediaStore
 from vigil.recording.recorder import Recorder
-from vigil.recording.service import RecordingService
+from vigil.recording.service import RecordingService, RemoteSegments
 from vigil.search.vectors import FaissDayIndex
 from vigil.store import migrate
 from vigil.store.db import Database
@@ -106,28 +112,49 @@ class Services:
             return None
         return AlertPublisher(self.config.events, self.alerts.since, self.alerts.newest())
 
-    def analysis(self) -> tuple[AnalysisPipeline, ProcessJobQueue]:
+    def analysis(self) -> ProcessJobQueue:
         """Segment analysis in worker processes; the caller starts the pipeline on the queue."""
         pipeline = self.analytics.pipeline
-        queue = ProcessJobQueue(
+        return ProcessJobQueue(
             pipeline.store_result,
             pipeline.store_failure,
             workers=self.config.analytics.workers,
             faces=self.config.faces,
             settings=analysis_settings(self.config.analytics),
         )
-        return pipeline, queue
+
+    def ingest_node(self) -> IngestNode:
+        """This process as a cluster ingest node: job publishing and the internal endpoint."""
+        cluster = self.config.cluster
+        return IngestNode(cluster, self.segments, self.media, NodeDirectory(self.db))
+
+    def cluster_worker(self, threads: int) -> ClusterWorker:
+        """A cluster analysis worker; ONNX Runtime gets ``threads`` of the cores."""
+        cluster = self.config.cluster
+        engine = build_face_engine(self.config.faces, threads=threads)
+        scratch = self.data_dir / "tmp"
+        scratch.mkdir(exist_ok=True)
+        return ClusterWorker(
+            cluster,
+            self.analytics.pipeline,
+            VideoAnalyzer(engine, analysis_settings(self.config.analytics, threads)),
+            SegmentFetcher(NodeDirectory(self.db), cluster.secret.get_secret_value()),
+            scratch,
+            worker_name(),
+        )
 
     def close(self) -> None:
         self.access.writer.close()
         self.db.dispose()
 
 
-def analysis_settings(config: AnalyticsConfig) -> AnalysisSettings:
+def analysis_settings(config: AnalyticsConfig, threads: int = 0) -> AnalysisSettings:
+    """``threads``: the cores the analysing process may use (0: FFmpeg decides)."""
     return AnalysisSettings(
         sample_fps=config.sample_fps,
         motion_threshold=config.motion_threshold,
         best_per_track=config.best_per_track,
+        decode_threads=threads,
     )
 
 
@@ -144,6 +171,26 @@ def uploaded_photos(config: FacesConfig) -> Photos:
     )
 
 
+def remote_segments(config: Config, db: Database) -> RemoteSegments | None:
+    """How footage recorded by another cluster node is read; none when embedded."""
+    if not config.cluster.enabled:
+        return None
+    return SegmentFetcher(NodeDirectory(db), config.cluster.secret.get_secret_value()).fetch
+
+
+def queue_reader(config: Config) -> QueueReader | None:
+    """How the cluster's work queue is read (status, metrics); none when embedded."""
+    return partial(queue_state, config.cluster) if config.cluster.enabled else None
+
+
+def with_node(config: Config, node: str) -> Config:
+    if not config.cluster.enabled:
+        raise ConfigError("--node needs cluster mode: [cluster] nats_url in vigil.toml")
+    if not re.fullmatch(NODE_PATTERN, node):
+        raise InvalidInput(f"{node!r} is not a node name (letters, digits, '_.-')")
+    return config.model_copy(update={"cluster": config.cluster.model_copy(update={"node": node})})
+
+
 def open_database(config: Config, data_dir: Path) -> Database:
     return Database(
         config.database_url(data_dir),
@@ -156,7 +203,8 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     audit = AuditLog(key, head_interval_s=config.audit.head_interval_s)
     access = Access(db, audit, AuditWriter(db, audit))
     passwords = Passwords()
-    segments = SegmentIndex(db)
+    # A cluster's ingest node records (and later prunes) segments as its own.
+    segments = SegmentIndex(db, config.cluster.node or None if config.cluster.enabled else None)
     media = MediaStore(config.media_root(data_dir), min_free_bytes=config.recording.min_free_bytes)
     live = LiveHub()
     engine = build_face_engine(config.faces)
@@ -179,7 +227,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         faces=FaceService(access, engine, photos),
         cameras=CameraRegistry(access, Vault.open(data_dir), config.import_root(data_dir)),
         groups=CameraGroups(access),
-        recordings=RecordingService(access, segments, media, live),
+        recordings=RecordingService(access, segments, media, live, remote_segments(config, db)),
         segments=segments,
         media=media,
         live=live,
@@ -193,7 +241,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         vectors=vectors,
         watchlists=WatchlistService(access, engine, photos),
         alerts=AlertService(access),
-        monitoring=Monitoring(access, segments),
+        monitoring=Monitoring(access, segments, queue_reader(config)),
         cases=cases,
         search=SearchService(access, cases, engine, photos, vectors, point),
         reports=ReportService(access, point),
@@ -201,9 +249,16 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     )
 
 
-def open_services(data_dir: Path, *, migrate_schema: bool = False) -> Services:
-    """Services of an initialised data directory; the schema must be current unless migrated."""
+def open_services(
+    data_dir: Path, *, migrate_schema: bool = False, node: str | None = None
+) -> Services:
+    """Services of an initialised data directory; the schema must be current unless migrated.
+
+    ``node`` names this process as a cluster node (over ``[cluster] node``).
+    """
     config = load_config(data_dir)
+    if node is not None:
+        config = with_node(config, node)
     db = open_database(config, data_dir)
     if migrate_schema:
         migrate.upgrade(db)

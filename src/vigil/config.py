@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from vigil.errors import ConfigError, NotInitialised
 
 CONFIG_FILE = "vigil.toml"
+NODE_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"  # a cluster node's name
 
 
 class Section(BaseModel):
@@ -155,6 +156,41 @@ class CasesConfig(Section):
     max_days: int = Field(default=365, ge=1, le=3650)
 
 
+class ClusterConfig(Section):
+    # The cluster's NATS server(s), comma-separated; empty means the embedded default (one
+    # machine, an in-process job queue). Cluster mode keeps its data in [database] url,
+    # which must then be PostgreSQL.
+    nats_url: str = ""
+    # This process's node name: an ingest node records the cameras assigned to it
+    # (``vigil camera assign``). ``vigil record --node`` overrides it.
+    node: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]{0,64}$")
+    # Shared by the cluster's nodes: workers and API nodes show it to an ingest node to read
+    # its segments (the internal endpoint). At least 32 characters.
+    secret: SecretStr = SecretStr("")
+    # Where an ingest node serves its segments to workers and API nodes, and the URL they
+    # reach it at (empty: http://internal_host:internal_port).
+    internal_host: str = "127.0.0.1"
+    internal_port: int = Field(default=8090, ge=1, le=65535)
+    internal_url: str = Field(default="", pattern=r"^(https?://[^\s/]+)?$")
+    # A job not acknowledged this long after its delivery (a worker killed, a host lost) is
+    # delivered again; a working worker says "in progress" every third of it.
+    ack_wait_s: float = Field(default=30.0, ge=2.0, le=3600.0)
+    # Deliveries of one job before it goes to the dead-letter subject.
+    max_deliver: int = Field(default=10, ge=2, le=1000)
+    # Copies of each stream in a NATS cluster: 3 (R3) survives losing one NATS server.
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.nats_url)
+
+    def advertised_url(self) -> str:
+        return self.internal_url or f"http://{self.internal_host}:{self.internal_port}"
+
+
+MIN_CLUSTER_SECRET = 32
+
+
 class Config(Section):
     database: DatabaseConfig = DatabaseConfig()
     api: ApiConfig = ApiConfig()
@@ -165,6 +201,17 @@ class Config(Section):
     analytics: AnalyticsConfig = AnalyticsConfig()
     events: EventsConfig = EventsConfig()
     cases: CasesConfig = CasesConfig()
+    cluster: ClusterConfig = ClusterConfig()
+
+    @model_validator(mode="after")
+    def _cluster_needs_postgres(self) -> Config:
+        if not self.cluster.enabled:
+            return self
+        if not self.database.url.get_secret_value().startswith("postgresql"):
+            raise ValueError("cluster mode needs [database] url on PostgreSQL (shared by nodes)")
+        if len(self.cluster.secret.get_secret_value()) < MIN_CLUSTER_SECRET:
+            raise ValueError(f"cluster mode needs [cluster] secret of {MIN_CLUSTER_SECRET}+ chars")
+        return self
 
     def database_url(self, data_dir: Path) -> str:
         url = self.database.url.get_secret_value()
@@ -207,6 +254,7 @@ def render_config(config: Config) -> str:
     """TOML text of a config, secrets included (the file is private to the data directory)."""
     data = config.model_dump(mode="python", exclude_none=True)
     data["database"]["url"] = config.database.url.get_secret_value()
+    data["cluster"]["secret"] = config.cluster.secret.get_secret_value()
     return tomli_w.dumps(data)
 
 

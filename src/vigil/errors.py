@@ -135,3 +135,11 @@ class NotReady(VigilError):
     code = "not_ready"
     http_status = 503
     exit_code = 9
+
+
+class PeerUnavailable(VigilError):
+    """A part of the cluster (NATS, an ingest node) cannot be reached now; try again later."""
+
+    code = "peer_unavailable"
+    http_status = 503
+    exit_code = 13

@@ -6,7 +6,7 @@ worker stored; nothing is kept in process-global registries.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
+from vigil.cluster.state import QueueState
+from vigil.errors import PeerUnavailable
 from vigil.recording.index import SegmentIndex
 from vigil.store.db import Database
 from vigil.store.models import AlertRow, Camera, CameraHealth
@@ -23,10 +25,17 @@ from vigil.store.models import AlertRow, Camera, CameraHealth
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
+# The cluster's work queue now (cluster mode); raises PeerUnavailable when NATS is away.
+QueueReader = Callable[[], QueueState]
+
+
 class VigilCollector(Collector):
-    def __init__(self, db: Database, segments: SegmentIndex) -> None:
+    def __init__(
+        self, db: Database, segments: SegmentIndex, queue: QueueReader | None = None
+    ) -> None:
         self.db = db
         self.segments = segments
+        self.queue = queue
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         count, oldest = self.segments.backlog()
@@ -76,6 +85,23 @@ class VigilCollector(Collector):
                 alerts.add_metric([state], n)
         yield from (up, recording, fps, bitrate, reconnects, alerts)
         yield from self._storage()
+        if self.queue is not None:
+            yield from self._queue(self.queue)
+
+    def _queue(self, read: QueueReader) -> Iterator[GaugeMetricFamily]:
+        try:
+            state = read()
+        except PeerUnavailable:
+            yield GaugeMetricFamily("vigil_cluster_nats_up", "1 while NATS answers", 0.0)
+            return
+        yield GaugeMetricFamily("vigil_cluster_nats_up", "1 while NATS answers", 1.0)
+        for name, help_text, value in (
+            ("jobs_waiting", "Segment jobs in the work queue", state.jobs_waiting),
+            ("jobs_in_progress", "Jobs delivered, not yet acknowledged", state.jobs_in_progress),
+            ("jobs_redelivered", "Jobs delivered again, not yet done", state.jobs_redelivered),
+            ("dead_letters", "Jobs given up on (dead-letter subject)", state.dead_letters),
+        ):
+            yield GaugeMetricFamily(f"vigil_cluster_{name}", help_text, value)
 
     def _storage(self) -> Iterator[GaugeMetricFamily]:
         pressure = GaugeMetricFamily(
@@ -101,10 +127,12 @@ class VigilCollector(Collector):
 
 
 class Monitoring:
-    def __init__(self, access: Access, segments: SegmentIndex) -> None:
+    def __init__(
+        self, access: Access, segments: SegmentIndex, queue: QueueReader | None = None
+    ) -> None:
         self.access = access
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(VigilCollector(access.db, segments))
+        self.registry.register(VigilCollector(access.db, segments, queue))
 
     def scrape(self, ctx: RequestContext) -> bytes:
         """The metrics in Prometheus' text format; each scrape is audited like any read."""

@@ -68,7 +68,7 @@ def test_segments_are_analysed_once_each_and_rerunning_replaces(
     assert waiting.segments == 3
     assert waiting.lag_s(datetime.now(UTC)) >= 0
 
-    pipeline, queue = env.services.analysis()
+    pipeline, queue = env.services.analytics.pipeline, env.services.analysis()
     try:
         assert pipeline.start(queue) == 3
         _wait_for_no_backlog(env)
@@ -95,7 +95,7 @@ def test_a_segment_that_cannot_be_analysed_is_counted_and_holds_nothing_up(
     segments = _recorded(env, camera, portrait_path, tmp_path)
     broken = env.services.media.path(segments[1].path)
     broken.write_bytes(b"\x00" * 1000)  # a damaged file on disk
-    pipeline, queue = env.services.analysis()
+    pipeline, queue = env.services.analytics.pipeline, env.services.analysis()
     try:
         pipeline.start(queue)
         _wait_for_no_backlog(env)
@@ -121,7 +121,7 @@ def test_ctrl_c_leaves_the_workers_running_and_a_closed_queue_keeps_the_backlog(
 ) -> None:
     camera = add_camera(env, "gate")
     segments = _recorded(env, camera, portrait_path, tmp_path)
-    pipeline, queue = env.services.analysis()
+    pipeline, queue = env.services.analytics.pipeline, env.services.analysis()
     try:
         pipeline.start(queue)
         _wait_for_no_backlog(env)

@@ -50,6 +50,9 @@ class AnalysisSettings:
     # clips measured, people moving changed it by at most 11; cuts by 14 to 27.
     cut_threshold: float = 12.0
     best_per_track: int = 5  # descriptors kept per sighting
+    # FFmpeg's decoding threads: this process's share of the cores (0: as many as cores,
+    # which oversubscribes a machine running several workers).
+    decode_threads: int = 0
     max_gap_s: float = 1.0
     # A face joins a track within this distance of the track's recent descriptors ...
     link_distance: float = 0.5
@@ -212,6 +215,7 @@ class VideoAnalyzer:
                 raise InvalidInput(f"{path.name} has no video")
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
+            stream.thread_count = self.settings.decode_threads
             first: float | None = None
             next_t = 0.0
             try:

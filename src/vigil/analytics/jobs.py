@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Protocol
@@ -42,10 +42,13 @@ class SegmentJob:
     start: float  # epoch seconds of the segment's first frame
     end: float
     sample_fps: float | None = None  # the camera's own rate, if it has one
+    # Re-analysis replaces the stored result; a first analysis stores nothing if another
+    # run (a job delivered twice) stored one already.
+    redo: bool = False
 
 
 Outcome = tuple[list[Sighting], AnalysisStats]
-ResultHandler = Callable[[SegmentJob, Outcome], None]
+ResultHandler = Callable[[SegmentJob, Outcome], object]
 # Told of a failed job and why; answers whether to try the job again.
 FailureHandler = Callable[[SegmentJob, str], bool]
 
@@ -68,7 +71,9 @@ def _start_worker(faces: FacesConfig, settings: AnalysisSettings, threads: int) 
     # workers in order (a worker killed mid-job would break the pool for the last segments).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _worker  # noqa: PLW0603 - one analyser per worker process, made once
-    _worker = VideoAnalyzer(build_face_engine(faces, threads=threads), settings)
+    _worker = VideoAnalyzer(
+        build_face_engine(faces, threads=threads), replace(settings, decode_threads=threads)
+    )
     parent = os.getppid()
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -72,33 +73,45 @@ class AnalysisPipeline:
         if self.queue is not None:
             self.queue.submit(self.job(segment))
 
-    def job(self, segment: Segment) -> SegmentJob:
+    def job(self, segment: Segment, path: Path | None = None, *, redo: bool = False) -> SegmentJob:
+        """The job of a segment; a worker elsewhere gives the path of its own copy."""
         with self.db.read() as session:
             rate = session.scalar(select(Camera.analysis_fps).where(Camera.id == segment.camera_id))
         return SegmentJob(
             segment.id,
             segment.camera_id,
-            self.store.path(segment.path),
+            path or self.store.path(segment.path),
             segment.start.timestamp(),
             segment.end.timestamp(),
             rate,
+            redo,
         )
 
-    def store_result(self, job: SegmentJob, outcome: Outcome) -> None:
-        """Replace the segment's sightings, raise alerts, mark it analysed: one transaction."""
+    def store_result(self, job: SegmentJob, outcome: Outcome) -> list[int]:
+        """Replace the segment's sightings, raise alerts, mark it analysed: one transaction;
+        the ids of the alerts raised or joined.
+
+        The segment's row is locked first, so two runs of one job (a redelivery while the
+        first still ran) store one result: the second finds the segment analysed.
+        """
         sightings, stats = outcome
         with self.db.write() as session:
-            row = session.get(SegmentRow, job.segment_id)
+            row = session.get(SegmentRow, job.segment_id, with_for_update=True)
             if row is None:
                 logger.info("segment %d went (retention) before its analysis", job.segment_id)
-                return
+                return []
+            if row.analysed_at is not None and not job.redo:
+                logger.info("segment %d was analysed already (a job run twice)", job.segment_id)
+                return []
             ids = store_sightings(
                 session, job.camera_id, sightings, source="segment", segment_id=job.segment_id
             )
-            self.matcher.match(session, ids)
+            alerts = self.matcher.match(session, ids)
             row.analysed_at = datetime.now(UTC)
             row.analysis_error = None
             row.frames_failed = stats.frames_failed
+            session.flush()
+            return [alert.id for alert in alerts]
 
     def store_failure(self, job: SegmentJob, error: str) -> bool:
         """Count a failed analysis of the segment; whether to try it again.
@@ -108,9 +121,9 @@ class AnalysisPipeline:
         camera's analysis; ``vigil analyze --from --to`` tries it again.
         """
         with self.db.write() as session:
-            row = session.get(SegmentRow, job.segment_id)
-            if row is None:
-                return False
+            row = session.get(SegmentRow, job.segment_id, with_for_update=True)
+            if row is None or (row.analysed_at is not None and not job.redo):
+                return False  # gone, or another run of the job finished it
             row.analysis_attempts += 1
             row.analysis_error = error[:500]
             if row.analysis_attempts < MAX_ATTEMPTS:

@@ -99,7 +99,7 @@ class AnalyticsService:
             segments = self.index.between(camera_id, span.start, span.end)
             found = failed = 0
             for done, segment in enumerate(segments, 1):
-                job = self.pipeline.job(segment)
+                job = self.pipeline.job(segment, redo=True)
                 try:
                     outcome = self.analyzer.analyse(job.path, job.start, sample_fps=job.sample_fps)
                 except InvalidInput as exc:  # one damaged segment: recorded, the rest go on

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from vigil.cameras.groups import member_of
 from vigil.cameras.ingest import IngestTarget
 from vigil.cameras.urls import StreamUrl, describe_credentials, parse_stream_url, shown
 from vigil.cameras.vault import Vault
+from vigil.config import NODE_PATTERN
 from vigil.errors import Conflict, InvalidInput, NotFound
 from vigil.store.models import (
     Camera,
@@ -31,6 +33,7 @@ from vigil.store.models import (
 )
 
 MAX_ANALYSIS_FPS = 60.0
+NODE_NAME = re.compile(NODE_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,10 +282,30 @@ class CameraRegistry:
             self.access.record(session, ctx, "camera.analysis_rate", target, details)
             return self._info(session, camera, ctx)
 
-    def ingest_targets(self) -> builtins.list[IngestTarget]:
-        """Enabled cameras with their full URLs, for the recorder only: never shown."""
+    def assign(self, ctx: RequestContext, name: str, node: str | None) -> CameraInfo:
+        """The cluster ingest node that records this camera (None: no node). The node picks
+        it up at its next look at its cameras (every 10 s); the one it leaves stops."""
+        target = f"camera:{name}"
+        with (
+            self.access.attempt(ctx, Permission.CAMERAS_MANAGE, "camera.assign", target),
+            self.db.write() as session,
+        ):
+            if node is not None and not NODE_NAME.fullmatch(node):
+                raise InvalidInput(f"{node!r} is not a node name (letters, digits, '_.-')")
+            camera = find_camera(session, name)
+            details = {"from": camera.node, "to": node}
+            camera.node = node
+            self.access.record(session, ctx, "camera.assign", target, details)
+            return self._info(session, camera, ctx)
+
+    def ingest_targets(self, node: str | None = None) -> builtins.list[IngestTarget]:
+        """Enabled cameras with their full URLs, for the recorder only: never shown. A
+        cluster's ingest node gets only those assigned to it."""
+        query = select(Camera).where(Camera.enabled.is_(True))
+        if node is not None:
+            query = query.where(Camera.node == node)
         with self.db.read() as session:
-            cameras = list(session.scalars(select(Camera).where(Camera.enabled.is_(True))))
+            cameras = list(session.scalars(query))
         return [IngestTarget(c.id, c.name, self._stream_url(c).full()) for c in cameras]
 
     def _stream_url(self, camera: Camera) -> StreamUrl:

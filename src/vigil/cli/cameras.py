@@ -122,6 +122,23 @@ def analysis_rate(
     emit(info.to_dict(), as_json, lambda: console.print(f"{name} is analysed at {rate}"))
 
 
+@app.command("assign")
+def assign(
+    ctx: typer.Context,
+    name: str = typer.Argument(...),
+    node: str | None = typer.Option(
+        None, "--node", help="The cluster ingest node to record it; leave out for none."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Choose the ingest node that records this camera (cluster mode); it starts within 10 s."""
+    state: CliState = ctx.obj
+    services = state.services()
+    info = services.cameras.assign(state.context(services), name, node)
+    where = f"node {node}" if node else "no node"
+    emit(info.to_dict(), as_json, lambda: console.print(f"{name} is recorded by {where}"))
+
+
 def parse_time(value: str) -> datetime:
     try:
         return datetime.fromisoformat(value)

@@ -74,6 +74,61 @@ def demo(
         simulator.wait(10)
 
 
+def city(
+    ctx: typer.Context,
+    faces: Path | None = typer.Option(
+        None, "--faces", help="Folder of people, one sub-folder of photos each (LFW layout)."
+    ),
+    cameras: int = typer.Option(4, "--cameras", min=1, max=64),
+    sim_port: int = typer.Option(8554, "--sim-port", min=1, max=65535, help="RTSP port."),
+    node: str | None = typer.Option(
+        None, "--node", help="Cluster mode: the ingest node that records the cameras."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """The demo city without Vigil's own processes: register its cameras (and operator) and
+    serve them until stopped; ``vigil record``, ``vigil worker`` and ``vigil up`` run apart.
+    """
+    state: CliState = ctx.obj
+    initialise(state.data_dir, admin_password=None, request_id=uuid.uuid4().hex)
+    if faces is None or not faces.is_dir():
+        console.print(LFW_HINT)
+        faces = None
+    simulator = _start_simulator(state.data_dir, faces, cameras, sim_port)
+    try:
+        from vigil.app import open_services  # noqa: PLC0415 - keeps other commands light
+        from vigil.sim.demo import prepare_city  # noqa: PLC0415
+
+        services = open_services(state.data_dir, migrate_schema=True)
+        try:
+            local = RequestContext(LOCAL, uuid.uuid4().hex, "cli")
+            login = prepare_city(services, local, sim_port, cameras)
+            names = [f"cam{k}" for k in range(1, cameras + 1)]
+            if node is not None:
+                for name in names:
+                    services.cameras.assign(local, name, node)
+        finally:
+            services.close()
+        info = {
+            "cameras": [f"rtsp://127.0.0.1:{sim_port}/{name}" for name in names],
+            "node": node,
+            "login": {"username": login.username, "password": login.password},
+        }
+        emit(
+            info,
+            as_json,
+            lambda: console.print(
+                f"demo city: {cameras} simulated cameras"
+                + (f", recorded by node {node}" if node else "")
+                + f"; sign in as {login.username} / {login.password}"
+            ),
+        )
+        simulator.wait()
+    finally:
+        simulator.terminate()
+        simulator.wait(10)
+
+
 def _start_simulator(
     data_dir: Path, faces: Path | None, cameras: int, port: int
 ) -> subprocess.Popen[bytes]:

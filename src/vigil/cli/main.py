@@ -16,6 +16,7 @@ from vigil.cli import (
     audit,
     cameras,
     cases,
+    cluster,
     demo,
     faces,
     setup,
@@ -61,6 +62,7 @@ setup.register(app)
 app.command("demo")(demo.demo)
 app.command("analyze")(analyze.analyze)
 app.command("status")(status.status)
+app.command("worker")(cluster.worker)
 app.command("search")(cases.search)
 app.command("report")(cases.report)
 app.command("notices")(cases.notices)
@@ -69,6 +71,7 @@ app.add_typer(tokens.app, name="token", help="API tokens.")
 app.add_typer(audit.app, name="audit", help="The tamper-evident audit log.")
 app.add_typer(cameras.app, name="camera", help="The camera registry.")
 app.add_typer(faces.app, name="faces", help="Face detection and comparison on image files.")
+sim.app.command("city")(demo.city)
 app.add_typer(sim.app, name="sim", help="Simulated cameras for demos and tests.")
 app.add_typer(watchlists.watchlist, name="watchlist", help="People to look for, on a legal basis.")
 app.add_typer(watchlists.alerts, name="alerts", help="Matches, reviewed by two people.")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 
+from vigil.analytics.jobs import JobQueue
 from vigil.app import Services
 from vigil.cli.output import console, emit
 from vigil.cli.state import CliState, read_secret_file
@@ -120,12 +121,22 @@ def serve(services: Services, *, host: str | None, port: int | None, record: boo
 
 @contextmanager
 def recording(services: Services, *, record: bool = True) -> Iterator[None]:
-    """Recorder, analysis and alert events (as configured) while it lasts; then closes all."""
-    queue = None
+    """Recorder, analysis and alert events (as configured) while it lasts; then closes all.
+
+    In cluster mode the recorder is an ingest node's: its segments become JetStream jobs
+    for the cluster's workers, and its internal endpoint serves them.
+    """
+    queue: JobQueue | None = None
+    node = None
     on_segment = None
     try:
+        if record and services.config.cluster.enabled:
+            node = services.ingest_node()
+            node.start()
+            console.print(f"ingest node {node.name}: segments served at {node.url}")
         if record and services.config.analytics.enabled:
-            pipeline, queue = services.analysis()
+            pipeline = services.analytics.pipeline
+            queue = services.analysis() if node is None else node.jobs
             waiting = pipeline.start(queue)
             on_segment = pipeline.segment_closed
             if waiting:
@@ -146,16 +157,26 @@ def recording(services: Services, *, record: bool = True) -> Iterator[None]:
     finally:
         if queue is not None:
             queue.close()
+        if node is not None:
+            node.stop()
         services.close()
 
 
-def record_only(ctx: typer.Context) -> None:
-    """Record every enabled camera (no API) until SIGINT or SIGTERM: an ingest node."""
+def record_only(
+    ctx: typer.Context,
+    node: str | None = typer.Option(
+        None, "--node", help="Cluster mode: this ingest node's name (records its cameras)."
+    ),
+) -> None:
+    """Record every enabled camera (no API) until SIGINT or SIGTERM: an ingest node.
+
+    In cluster mode it records the cameras assigned to its node (``vigil camera assign``).
+    """
     from vigil.app import open_services  # noqa: PLC0415
 
     state: CliState = ctx.obj
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    services = open_services(state.data_dir, migrate_schema=True)
+    services = open_services(state.data_dir, migrate_schema=True, node=node)
     make_private(state.data_dir, services.config.media_root(state.data_dir))
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

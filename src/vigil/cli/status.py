@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import typer
 
 from vigil.analytics.pipeline import backlog
 from vigil.cli.output import console, emit, table
 from vigil.cli.state import CliState
+from vigil.errors import PeerUnavailable
 
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
@@ -28,7 +30,15 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
         )
     analysis = backlog(services.segments).to_dict(now)
     storage = [s.to_dict() for s in services.segments.storage()]
-    data = {"cameras": rows, "storage": storage, "analysis": analysis}
+    data: dict[str, Any] = {"cameras": rows, "storage": storage, "analysis": analysis}
+    from vigil.app import queue_reader  # noqa: PLC0415 - keeps other commands light
+
+    reader = queue_reader(services.config)
+    if reader is not None:
+        try:
+            data["cluster"] = {"nats": "up"} | reader().to_dict()
+        except PeerUnavailable as exc:
+            data["cluster"] = {"nats": "unreachable", "detail": exc.message}
 
     def human() -> None:
         table(
@@ -51,5 +61,15 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
             f"analysis backlog: {analysis['segments']} segments, lag {analysis['lag_s']} s; "
             f"failed: {analysis['failed_segments']} segments, {analysis['failed_frames']} frames"
         )
+        cluster = data.get("cluster")
+        if cluster is not None and cluster["nats"] == "up":
+            console.print(
+                f"work queue: {cluster['jobs_waiting']} jobs waiting, "
+                f"{cluster['jobs_in_progress']} in progress, "
+                f"{cluster['jobs_redelivered']} redelivered; "
+                f"dead letters: {cluster['dead_letters']}"
+            )
+        elif cluster is not None:
+            console.print(f"work queue: NATS unreachable ({cluster['detail']})")
 
     emit(data, as_json, human)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import ColumnElement, delete, exists, func, select, true
 from sqlalchemy.orm import Session
 
 from vigil.store.db import Database
@@ -33,6 +33,7 @@ class Segment:
     bytes: int
     sha256: str
     path: str
+    node: str | None = None  # the cluster node that recorded it; none when embedded
 
     @property
     def seconds(self) -> float:
@@ -122,7 +123,9 @@ class Storage:
 
 
 def _segment(row: SegmentRow) -> Segment:
-    return Segment(row.id, row.camera_id, row.start, row.end, row.bytes, row.sha256, row.path)
+    return Segment(
+        row.id, row.camera_id, row.start, row.end, row.bytes, row.sha256, row.path, row.node
+    )
 
 
 def _held(camera_id: Any, start: Any, end: Any) -> Any:
@@ -136,8 +139,15 @@ def _held(camera_id: Any, start: Any, end: Any) -> Any:
 
 
 class SegmentIndex:
-    def __init__(self, db: Database) -> None:
+    """The segments' index. A cluster's ingest node gives its name: it then adds segments as
+    its own, and its recovery, retention and backlog see only those (its disk's)."""
+
+    def __init__(self, db: Database, node: str | None = None) -> None:
         self.db = db
+        self.node = node
+
+    def _mine(self) -> ColumnElement[bool]:
+        return true() if self.node is None else SegmentRow.node == self.node
 
     # -- written by the recorder -------------------------------------------------------
     def add(self, segment: Segment) -> Segment:
@@ -149,6 +159,7 @@ class SegmentIndex:
                 bytes=segment.bytes,
                 sha256=segment.sha256,
                 path=segment.path,
+                node=self.node,
             )
             session.add(row)
             session.flush()
@@ -208,9 +219,21 @@ class SegmentIndex:
                 select(func.max(SegmentRow.end)).where(SegmentRow.camera_id == camera_id)
             )
 
+    def get(self, segment_id: int) -> Segment | None:
+        with self.db.read() as session:
+            row = session.get(SegmentRow, segment_id)
+            return None if row is None else _segment(row)
+
+    def waiting(self, segment_id: int) -> Segment | None:
+        """The segment if it still waits for analysis (a job delivered again may find it
+        analysed already, or deleted by retention)."""
+        with self.db.read() as session:
+            row = session.get(SegmentRow, segment_id)
+            return None if row is None or row.analysed_at is not None else _segment(row)
+
     def paths(self) -> set[str]:
         with self.db.read() as session:
-            return set(session.scalars(select(SegmentRow.path)))
+            return set(session.scalars(select(SegmentRow.path).where(self._mine())))
 
     def between(self, camera_id: int, start: datetime, end: datetime) -> list[Segment]:
         with self.db.read() as session:
@@ -292,7 +315,7 @@ class SegmentIndex:
         pages on from a segment an earlier call returned."""
         with self.db.read() as session:
             query = select(SegmentRow).where(
-                ~_held(SegmentRow.camera_id, SegmentRow.start, SegmentRow.end)
+                self._mine(), ~_held(SegmentRow.camera_id, SegmentRow.start, SegmentRow.end)
             )
             if before is not None:
                 query = query.where(SegmentRow.end <= before)
@@ -309,7 +332,7 @@ class SegmentIndex:
         """Each recorded camera's newest segment start (one index lookup per camera)."""
         newest = (
             select(func.max(SegmentRow.start))
-            .where(SegmentRow.camera_id == Camera.id)
+            .where(SegmentRow.camera_id == Camera.id, self._mine())
             .scalar_subquery()
         )
         with self.db.read() as session:
@@ -321,7 +344,7 @@ class SegmentIndex:
         with self.db.read() as session:
             rows = session.scalars(
                 select(SegmentRow)
-                .where(SegmentRow.analysed_at.is_(None))
+                .where(SegmentRow.analysed_at.is_(None), self._mine())
                 .order_by(SegmentRow.start)
                 .limit(limit)
             )
@@ -347,7 +370,8 @@ class SegmentIndex:
 
     def total_bytes(self) -> int:
         with self.db.read() as session:
-            return int(session.scalar(select(func.sum(SegmentRow.bytes))) or 0)
+            total = session.scalar(select(func.sum(SegmentRow.bytes)).where(self._mine()))
+            return int(total or 0)
 
 
 def _open_gap(session: Session, camera_id: int) -> RecordingGap | None:

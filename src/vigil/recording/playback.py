@@ -9,24 +9,24 @@ from pathlib import Path
 import av
 
 from vigil.recording.index import Segment
-from vigil.recording.media import MediaStore
 
 
-def export_mp4(store: MediaStore, segments: list[Segment], out: Path) -> int:
-    """Write the segments, in order, as one MP4 whose timeline keeps their wall-clock gaps.
+def export_mp4(segments: list[tuple[Segment, Path]], out: Path) -> int:
+    """Write the segments (each with its file), in order, as one MP4 whose timeline keeps
+    their wall-clock gaps.
 
     Returns the number of video packets written. Whole segments are copied: the clip starts
     at the keyframe that begins the first segment overlapping the range.
     """
     if not segments:
         return 0
-    origin = segments[0].start
+    origin = segments[0][0].start
     packets = 0
     with av.open(str(out), "w", format="mp4", options={"movflags": "+faststart"}) as output:
         out_stream = None
         last_dts = -1
-        for segment in segments:
-            with av.open(str(store.path(segment.path))) as source:
+        for segment, file in segments:
+            with av.open(str(file)) as source:
                 stream = source.streams.video[0]
                 if out_stream is None:
                     out_stream = output.add_stream_from_template(stream)

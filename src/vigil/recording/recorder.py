@@ -36,7 +36,7 @@ MIN_PASS_GAP_S = 0.5  # retention passes at most this often, however often it is
 
 
 class TargetSource(Protocol):
-    def ingest_targets(self) -> list[IngestTarget]: ...
+    def ingest_targets(self, node: str | None = None) -> list[IngestTarget]: ...
 
 
 class Recorder:
@@ -72,7 +72,7 @@ class Recorder:
                 headroom_s=config.headroom_s,
             ),
         )
-        self.node = socket.gethostname()
+        self.node = index.node or socket.gethostname()
         self.pressure: str | None = None  # why retention cannot make room, while it cannot
         self._throttle = Throttle(logger)
         self.pass_seconds: deque[float] = deque(maxlen=1000)  # how long retention passes took
@@ -107,7 +107,8 @@ class Recorder:
         self._save_health()
 
     def recover(self) -> dict[str, int]:
-        """After a crash: drop unfinished part files, index complete files the index lacks."""
+        """After a crash: drop unfinished part files, index complete files the index lacks
+        (and hand them to analysis)."""
         removed = 0
         for part in self.store.leftovers():
             part.unlink(missing_ok=True)
@@ -119,7 +120,7 @@ class Recorder:
             if relative in known or name is None or name.relative != relative:
                 continue
             data = self.store.path(relative).read_bytes()
-            self.index.add(
+            segment = self.index.add(
                 Segment(
                     id=0,
                     camera_id=name.camera_id,
@@ -130,6 +131,8 @@ class Recorder:
                     path=relative,
                 )
             )
+            if self.on_segment is not None:  # analysed like any new segment
+                self.on_segment(segment)
             indexed += 1
         if removed or indexed:
             logger.warning(
@@ -139,7 +142,7 @@ class Recorder:
 
     def sync_cameras(self) -> None:
         """Start supervisors for new or re-enabled cameras, stop those removed or disabled."""
-        wanted = {t.camera_id: t for t in self.targets.ingest_targets()}
+        wanted = {t.camera_id: t for t in self.targets.ingest_targets(self.index.node)}
         for camera_id in list(self.supervisors):
             supervisor = self.supervisors[camera_id]
             if wanted.get(camera_id) != supervisor.target:

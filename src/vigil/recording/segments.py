@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -10,8 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from vigil.logthrottle import Throttle
 from vigil.recording.index import Segment, SegmentIndex
 from vigil.recording.media import MediaStore, SegmentName, discard, disk_error
+
+logger = logging.getLogger(__name__)
 
 # Keyframe timing jitters by a few ms; 3.999 s of a 4 s target is a full segment.
 CUT_SLACK_S = 0.1
@@ -49,6 +55,8 @@ class SegmentWriter:
         self._end = 0.0
         # Seconds from a segment's last fragment to its row being committed.
         self.commit_latencies: deque[float] = deque(maxlen=1000)
+        self._unindexed: deque[Segment] = deque()  # closed, not yet in the index
+        self._throttle = Throttle(logger)
 
     def begin(self, init: bytes) -> None:
         """A new stream session: later segments start with this init segment."""
@@ -104,21 +112,43 @@ class SegmentWriter:
             return None
         name = SegmentName(self.camera_id, start_ms, end_ms)
         self.store.commit(path, handle, name)
-        segment = self.index.add(
-            Segment(
-                id=0,
-                camera_id=self.camera_id,
-                start=utc(start_ms / 1000),
-                end=utc(end_ms / 1000),
-                bytes=self._bytes,
-                sha256=self._hash.hexdigest(),
-                path=name.relative,
-            )
+        closed = Segment(
+            id=0,
+            camera_id=self.camera_id,
+            start=utc(start_ms / 1000),
+            end=utc(end_ms / 1000),
+            bytes=self._bytes,
+            sha256=self._hash.hexdigest(),
+            path=name.relative,
         )
+        self._unindexed.append(closed)
+        indexed = self._index_closed()
         self.commit_latencies.append(time.monotonic() - began)
-        if self.on_segment is not None:
-            self.on_segment(segment)
-        return segment
+        return indexed[-1] if indexed and indexed[-1].path == closed.path else None
+
+    def _index_closed(self) -> list[Segment]:
+        """Index the closed segments in order. While the database cannot be reached they
+        wait here (recording goes on) and are indexed at the next close after it returns;
+        a recorder stopped meanwhile indexes their files when it starts (recovery)."""
+        indexed = []
+        while self._unindexed:
+            try:
+                segment = self.index.add(self._unindexed[0])
+            except SQLAlchemyError as exc:
+                self._throttle.log(
+                    logging.ERROR,
+                    "index",
+                    "camera %d: %d segments wait to be indexed: %s",
+                    self.camera_id,
+                    len(self._unindexed),
+                    exc,
+                )
+                break
+            self._unindexed.popleft()
+            indexed.append(segment)
+            if self.on_segment is not None:
+                self.on_segment(segment)
+        return indexed
 
     def abort(self) -> None:
         """Drop the open segment without indexing it (its data never completed)."""

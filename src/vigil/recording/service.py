@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -103,15 +105,26 @@ class Clip:
     segments: int
 
 
+# Reads a segment recorded by another cluster node (from that node); PeerUnavailable
+# when the node cannot be reached.
+RemoteSegments = Callable[[Segment], bytes]
+
+
 class RecordingService:
     def __init__(
-        self, access: Access, index: SegmentIndex, store: MediaStore, live: LiveHub
+        self,
+        access: Access,
+        index: SegmentIndex,
+        store: MediaStore,
+        live: LiveHub,
+        remote: RemoteSegments | None = None,
     ) -> None:
         self.access = access
         self.db = access.db
         self.index = index
         self.store = store
         self.live = live
+        self.remote = remote
 
     def _viewable(self, session: Session, ctx: RequestContext, name: str) -> Camera:
         """The camera, if the caller may watch it; one they may not know of is not found."""
@@ -174,11 +187,24 @@ class RecordingService:
         os.close(fd)
         path = Path(raw)
         try:
-            export_mp4(self.store, found, path)
+            with ExitStack() as copies:
+                files = [self._file(segment, scratch, copies) for segment in found]
+                export_mp4(list(zip(found, files, strict=True)), path)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
         return Clip(path, found[0].start, found[-1].end, len(found))
+
+    def _file(self, segment: Segment, scratch: Path, copies: ExitStack) -> Path:
+        """The segment's file here; one recorded by another cluster node is copied from it
+        for the export's length (that node's endpoint answers nodes only, never people)."""
+        local = self.store.path(segment.path)
+        if self.remote is None or segment.node is None or local.is_file():
+            return local
+        copy = copies.enter_context(tempfile.NamedTemporaryFile(dir=scratch, suffix=".mp4"))  # noqa: SIM115 - the stack closes it
+        copy.write(self.remote(segment))
+        copy.flush()
+        return Path(copy.name)
 
     def watch(self, ctx: RequestContext, name: str) -> Watching:
         """Start a live view. Audited as it opens; ``watched`` records how long it lasted

@@ -27,6 +27,7 @@ from vigil.store.models.base import NAMING, Base, UTCDateTime
 from vigil.store.models.cases import CaseCamera, CaseMember, CaseResult, CaseRow, CaseSearch, Notice
 from vigil.store.models.recording import (
     CameraHealth,
+    ClusterNode,
     EvidenceHold,
     RecordingGap,
     SegmentRow,
@@ -50,6 +51,7 @@ __all__ = [
     "CaseResult",
     "CaseRow",
     "CaseSearch",
+    "ClusterNode",
     "EvidenceHold",
     "LoginClient",
     "LoginFailure",

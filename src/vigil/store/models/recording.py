@@ -38,6 +38,8 @@ class SegmentRow(Base):
     analysis_attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     analysis_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     frames_failed: Mapped[int] = mapped_column(Integer, server_default="0")  # skipped, logged
+    # The cluster node that recorded it and serves its bytes; empty in the embedded mode.
+    node: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
 
 
 class RecordingGap(Base):
@@ -84,6 +86,17 @@ class StorageState(Base):
     wanted_free_bytes: Mapped[int] = mapped_column(BigInteger)
     write_bps: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ClusterNode(Base):
+    """An ingest node of a cluster: where workers and API nodes read its segments."""
+
+    __tablename__ = "cluster_nodes"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)  # its internal endpoint
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class EvidenceHold(Base):
