@@ -30,7 +30,7 @@ from vigil.cameras.groups import CameraGroups
 from vigil.cameras.registry import CameraRegistry
 from vigil.cameras.vault import Vault
 from vigil.cluster.ingest import IngestNode
-from vigil.cluster.nodes import NodeDirectory, SegmentFetcher
+from vigil.cluster.nodes import LiveRelay, NodeDirectory, SegmentFetcher
 from vigil.cluster.state import queue_state
 from vigil.cluster.worker import ClusterWorker, worker_name
 from vigil.config import NODE_PATTERN, AnalyticsConfig, Config, FacesConfig, load_config
@@ -46,11 +46,12 @@ from vigil.investigations.notices import NoticeService
 from vigil.investigations.report import ReportService
 from vigil.investigations.search import SearchService
 from vigil.monitoring import Monitoring, QueueReader
+from vigil.recording.files import SegmentFiles
 from vigil.recording.index import Segment, SegmentIndex
 from vigil.recording.live import LiveHub
 from vigil.recording.media import MediaStore
 from vigil.recording.recorder import Recorder
-from vigil.recording.service import RecordingService, RemoteSegments
+from vigil.recording.service import RecordingService, RemoteLive
 from vigil.search.vectors import FaissDayIndex
 from vigil.store import migrate
 from vigil.store.db import Database
@@ -126,7 +127,7 @@ class Services:
     def ingest_node(self) -> IngestNode:
         """This process as a cluster ingest node: job publishing and the internal endpoint."""
         cluster = self.config.cluster
-        return IngestNode(cluster, self.segments, self.media, NodeDirectory(self.db))
+        return IngestNode(cluster, self.segments, self.media, self.live, NodeDirectory(self.db))
 
     def cluster_worker(self, threads: int) -> ClusterWorker:
         """A cluster analysis worker; ONNX Runtime gets ``threads`` of the cores."""
@@ -138,7 +139,7 @@ class Services:
             cluster,
             self.analytics.pipeline,
             VideoAnalyzer(engine, analysis_settings(self.config.analytics, threads)),
-            SegmentFetcher(NodeDirectory(self.db), cluster.secret.get_secret_value()),
+            self.analytics.files,
             scratch,
             worker_name(),
         )
@@ -171,11 +172,20 @@ def uploaded_photos(config: FacesConfig) -> Photos:
     )
 
 
-def remote_segments(config: Config, db: Database) -> RemoteSegments | None:
-    """How footage recorded by another cluster node is read; none when embedded."""
+def segment_files(config: Config, media: MediaStore, db: Database) -> SegmentFiles:
+    """Segment bytes: from this machine's media store; in a cluster, those other nodes
+    recorded from those nodes."""
+    if not config.cluster.enabled:
+        return SegmentFiles(media)
+    secret = config.cluster.secret.get_secret_value()
+    return SegmentFiles(media, SegmentFetcher(NodeDirectory(db), secret).fetch)
+
+
+def remote_live(config: Config, db: Database) -> RemoteLive | None:
+    """Live views of cameras another cluster node records, relayed; none when embedded."""
     if not config.cluster.enabled:
         return None
-    return SegmentFetcher(NodeDirectory(db), config.cluster.secret.get_secret_value()).fetch
+    return LiveRelay(NodeDirectory(db), config.cluster.secret.get_secret_value()).open
 
 
 def queue_reader(config: Config) -> QueueReader | None:
@@ -207,6 +217,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     segments = SegmentIndex(db, config.cluster.node or None if config.cluster.enabled else None)
     media = MediaStore(config.media_root(data_dir), min_free_bytes=config.recording.min_free_bytes)
     live = LiveHub()
+    files = segment_files(config, media, db)
     engine = build_face_engine(config.faces)
     photos = uploaded_photos(config.faces)
     point = OperatingPoint.of(config.faces, load_calibration(data_dir))
@@ -227,7 +238,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         faces=FaceService(access, engine, photos),
         cameras=CameraRegistry(access, Vault.open(data_dir), config.import_root(data_dir)),
         groups=CameraGroups(access),
-        recordings=RecordingService(access, segments, media, live, remote_segments(config, db)),
+        recordings=RecordingService(access, segments, files, live, remote_live(config, db)),
         segments=segments,
         media=media,
         live=live,
@@ -235,8 +246,9 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
             access,
             VideoAnalyzer(engine, analysis_settings(config.analytics)),
             segments,
-            media,
+            files,
             matcher,
+            data_dir / "tmp",
         ),
         vectors=vectors,
         watchlists=WatchlistService(access, engine, photos),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -73,6 +74,13 @@ def test_a_cluster_records_analyses_alerts_and_plays_back_across_nodes(
         assert started_within <= 10
         last_on_a = max(s.end for s in _segments_by(cluster, "a"))
         assert last_on_a <= first_on_b + timedelta(seconds=1)  # a stopped: one node at a time
+
+        # Live view through the API node, relayed from node b, audited there once.
+        head, start = _watch(f"{base}/api/v1/cameras/cam1/live.mp4", headers, 200_000)
+        assert head[4:8] == b"ftyp"  # an MP4 from its init segment on
+        assert abs(start - time.time()) < 30
+        wait_for(lambda: len(_audited(cluster, "camera.live.end")) == 1)
+        assert len(_audited(cluster, "camera.live")) == 1
     finally:
         simulator.stop()
 
@@ -98,6 +106,23 @@ def test_a_cluster_records_analyses_alerts_and_plays_back_across_nodes(
           f"clip of {seconds:.1f} s from two nodes")  # fmt: skip
 
 
-def _exports(cluster: Cluster) -> int:
+def _watch(url: str, headers: dict[str, str], wanted: int) -> tuple[bytes, float]:
+    """The first ``wanted`` bytes of a live view, and when it says it started."""
+    received = b""
+    with httpx.stream("GET", url, headers=headers, timeout=30) as response:
+        assert response.status_code == httpx.codes.OK
+        start = float(response.headers["X-Vigil-Live-Start"])
+        for chunk in response.iter_bytes():
+            received += chunk
+            if len(received) >= wanted:
+                break
+    return received, start
+
+
+def _audited(cluster: Cluster, action: str) -> list[object]:
     with cluster.services.db.read() as session:
-        return len(cluster.services.audit.entries(session, EntryFilter(action="recording.export")))
+        return list(cluster.services.audit.entries(session, EntryFilter(action=action)))
+
+
+def _exports(cluster: Cluster) -> int:
+    return len(_audited(cluster, "recording.export"))

@@ -102,7 +102,7 @@ def test_the_internal_endpoint_serves_its_own_segments_to_holders_of_the_secret(
     path.write_bytes(b"footage")
     own = index.add(_segment(camera, "1/a.mp4", 0))
     other = SegmentIndex(env.services.db, "b").add(_segment(camera, "1/b.mp4", 1))
-    client = TestClient(internal_api(index, env.services.media, SECRET))
+    client = TestClient(internal_api(index, env.services.media, env.services.live, SECRET))
     url = f"/internal/v1/segments/{own.id}"
     assert client.get(url).status_code == 401
     assert client.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
@@ -111,6 +111,9 @@ def test_the_internal_endpoint_serves_its_own_segments_to_holders_of_the_secret(
     assert (served.status_code, served.content) == (200, b"footage")
     assert client.get(f"/internal/v1/segments/{other.id}", headers=good).status_code == 404
     assert client.get("/internal/v1/segments/999", headers=good).status_code == 404
+    live = f"/internal/v1/cameras/{camera}/live.mp4"
+    assert client.get(live).status_code == 401
+    assert client.get(live, headers=good).status_code == 503  # not streaming on this node
 
 
 @SQLITE_ONLY
@@ -119,7 +122,8 @@ def test_a_fetched_segment_is_checked_against_its_recorded_hash(env: Env) -> Non
     index = SegmentIndex(env.services.db, "a")
     (segment,) = record_on(env, index, camera)
     port = free_port()
-    server = InternalServer(internal_api(index, env.services.media, SECRET), "127.0.0.1", port)
+    api = internal_api(index, env.services.media, env.services.live, SECRET)
+    server = InternalServer(api, "127.0.0.1", port)
     server.start()
     try:
         nodes = NodeDirectory(env.services.db)

@@ -16,8 +16,8 @@ from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.cameras.registry import find_camera
 from vigil.errors import InvalidInput
+from vigil.recording.files import SegmentFiles
 from vigil.recording.index import SegmentIndex
-from vigil.recording.media import MediaStore
 from vigil.recording.service import TimeRange
 
 MAX_RERUN = timedelta(days=7)
@@ -72,15 +72,18 @@ class AnalyticsService:
         access: Access,
         analyzer: VideoAnalyzer,
         index: SegmentIndex,
-        store: MediaStore,
+        files: SegmentFiles,
         matcher: Matcher,
+        scratch: Path,
     ) -> None:
         self.access = access
         self.db = access.db
         self.analyzer = analyzer
         self.index = index
+        self.files = files
         self.matcher = matcher
-        self.pipeline = AnalysisPipeline(access.db, index, store, matcher)
+        self.scratch = scratch  # copies of other cluster nodes' segments, while analysed
+        self.pipeline = AnalysisPipeline(access.db, index, files.store, matcher)
 
     def reanalyse(
         self,
@@ -98,16 +101,18 @@ class AnalyticsService:
                 camera_id = find_camera(session, camera).id
             segments = self.index.between(camera_id, span.start, span.end)
             found = failed = 0
+            self.scratch.mkdir(parents=True, exist_ok=True)
             for done, segment in enumerate(segments, 1):
-                job = self.pipeline.job(segment, redo=True)
-                try:
-                    outcome = self.analyzer.analyse(job.path, job.start, sample_fps=job.sample_fps)
-                except InvalidInput as exc:  # one damaged segment: recorded, the rest go on
-                    self.pipeline.store_failure(job, exc.message)
-                    failed += 1
-                else:
-                    self.pipeline.store_result(job, outcome)
-                    found += len(outcome[0])
+                with self.files.opened(segment, self.scratch) as path:
+                    job = self.pipeline.job(segment, path, redo=True)
+                    try:
+                        outcome = self.analyzer.analyse(path, job.start, sample_fps=job.sample_fps)
+                    except InvalidInput as exc:  # one damaged segment: recorded, the rest go on
+                        self.pipeline.store_failure(job, exc.message)
+                        failed += 1
+                    else:
+                        self.pipeline.store_result(job, outcome)
+                        found += len(outcome[0])
                 if progress is not None:
                     progress(done, len(segments))
             result = ReanalysisResult(camera, len(segments), found, failed)

@@ -15,6 +15,7 @@ from vigil.cluster.nodes import NodeDirectory
 from vigil.config import ClusterConfig
 from vigil.logthrottle import Throttle
 from vigil.recording.index import SegmentIndex
+from vigil.recording.live import LiveHub
 from vigil.recording.media import MediaStore
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,12 @@ ANNOUNCE_S = 10.0
 
 class IngestNode:
     def __init__(
-        self, config: ClusterConfig, index: SegmentIndex, store: MediaStore, nodes: NodeDirectory
+        self,
+        config: ClusterConfig,
+        index: SegmentIndex,
+        store: MediaStore,
+        live: LiveHub,
+        nodes: NodeDirectory,
     ) -> None:
         if index.node is None:
             raise ValueError("an ingest node's segment index needs the node's name")
@@ -34,7 +40,7 @@ class IngestNode:
         self.nodes = nodes
         self.link = NatsLink(config, f"ingest-{self.name}")
         self.jobs = JetStreamJobs(self.link, self.name)
-        api = internal_api(index, store, config.secret.get_secret_value())
+        api = internal_api(index, store, live, config.secret.get_secret_value())
         self.server = InternalServer(api, config.internal_host, config.internal_port)
         self._stop = threading.Event()
         self._throttle = Throttle(logger)

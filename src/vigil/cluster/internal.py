@@ -12,24 +12,28 @@ from typing import Annotated
 
 import uvicorn
 from fastapi import FastAPI, Header, HTTPException
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 
-from vigil.cluster.nodes import SEGMENT_PATH, authorised
+from vigil.cluster.nodes import LIVE_PATH, LIVE_START, SEGMENT_PATH, authorised
 from vigil.recording.index import SegmentIndex
+from vigil.recording.live import LiveHub, hub_feed
 from vigil.recording.media import MediaStore
 
 logger = logging.getLogger(__name__)
 
 
-def internal_api(index: SegmentIndex, store: MediaStore, secret: str) -> FastAPI:
+def internal_api(index: SegmentIndex, store: MediaStore, live: LiveHub, secret: str) -> FastAPI:
     api = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    def check(authorization: str | None) -> None:
+        if not authorised(authorization, secret):
+            raise HTTPException(401, "the cluster's secret is needed")
 
     @api.get(SEGMENT_PATH.replace("{id}", "{segment_id}"))
     def segment(
         segment_id: int, authorization: Annotated[str | None, Header()] = None
     ) -> FileResponse:
-        if not authorised(authorization, secret):
-            raise HTTPException(401, "the cluster's secret is needed")
+        check(authorization)
         found = index.get(segment_id)
         if found is None or found.node != index.node:
             raise HTTPException(404, f"segment {segment_id} is not on node {index.node}")
@@ -37,6 +41,20 @@ def internal_api(index: SegmentIndex, store: MediaStore, secret: str) -> FastAPI
         if not path.is_file():
             raise HTTPException(404, f"segment {segment_id}'s file is gone (retention)")
         return FileResponse(path, media_type="video/mp4")
+
+    @api.get(LIVE_PATH.replace("{id}", "{camera_id}"))
+    def live_view(
+        camera_id: int, authorization: Annotated[str | None, Header()] = None
+    ) -> StreamingResponse:
+        """A camera this node records, live, for an API node to relay to a viewer (who is
+        checked and audited there)."""
+        check(authorization)
+        feed = hub_feed(live, camera_id)
+        if feed is None:
+            raise HTTPException(503, f"camera {camera_id} is not streaming on {index.node}")
+        return StreamingResponse(
+            feed.chunks(), media_type="video/mp4", headers={LIVE_START: f"{feed.start:.3f}"}
+        )
 
     return api
 

@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import socket
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -32,10 +31,10 @@ from vigil.analytics.analyzer import VideoAnalyzer
 from vigil.analytics.jobs import SegmentJob
 from vigil.analytics.pipeline import AnalysisPipeline
 from vigil.cluster.link import connect
-from vigil.cluster.nodes import SegmentFetcher
 from vigil.cluster.streams import ALERT_SUBJECT, DEAD_SUBJECT, JOB_SUBJECT, JOBS, worker_consumer
 from vigil.config import ClusterConfig
 from vigil.errors import NotFound, PeerUnavailable
+from vigil.recording.files import SegmentFiles
 
 logger = logging.getLogger(__name__)
 
@@ -83,14 +82,14 @@ class ClusterWorker:
         config: ClusterConfig,
         pipeline: AnalysisPipeline,
         analyzer: VideoAnalyzer,
-        fetcher: SegmentFetcher,
+        files: SegmentFiles,
         scratch: Path,
         name: str,
     ) -> None:
         self.config = config
         self.pipeline = pipeline
         self.analyzer = analyzer
-        self.fetcher = fetcher
+        self.files = files
         self.scratch = scratch
         self.name = name
         self.stats = WorkerStats()
@@ -167,17 +166,14 @@ class ClusterWorker:
         if segment is None:
             return None
         try:
-            data = self.fetcher.fetch(segment)
+            with self.files.opened(segment, self.scratch) as path:
+                job = self.pipeline.job(segment, path)
+                try:
+                    outcome = self.analyzer.analyse(path, job.start, sample_fps=job.sample_fps)
+                except Exception as exc:  # any failure of one segment is counted on it
+                    raise AnalysisFailed(job, f"{type(exc).__name__}: {exc}") from exc
         except NotFound:  # retention deleted it on the node meanwhile
             return None
-        with tempfile.NamedTemporaryFile(dir=self.scratch, suffix=".mp4") as copy:
-            copy.write(data)
-            copy.flush()
-            job = self.pipeline.job(segment, Path(copy.name))
-            try:
-                outcome = self.analyzer.analyse(job.path, job.start, sample_fps=job.sample_fps)
-            except Exception as exc:  # any failure of one segment is counted on it
-                raise AnalysisFailed(job, f"{type(exc).__name__}: {exc}") from exc
         return self.pipeline.store_result(job, outcome)
 
     async def _failed(

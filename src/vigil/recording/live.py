@@ -7,11 +7,15 @@ about one keyframe interval plus its own buffer.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 KEEP_FRAGMENTS = 8
+POLL_S = 0.1  # how often a viewer looks for new fragments
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +87,50 @@ class LiveHub:
             if channel is None or channel.session != view.session:
                 return None
             return [f for f in channel.fragments if f.seq > view.seq]
+
+
+class LiveFeed(Protocol):
+    """What one viewer is sent: an endless fragmented MP4, from ``start`` (epoch seconds)."""
+
+    @property
+    def start(self) -> float: ...
+
+    def chunks(self) -> AsyncIterator[bytes]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class HubFeed:
+    """A camera recorded by this process: the init segment and the newest fragment, then
+    each new fragment; it ends when the camera's stream session does."""
+
+    hub: LiveHub
+    camera_id: int
+    view: LiveView
+    first: Fragment
+
+    @property
+    def start(self) -> float:
+        return self.first.start
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        yield self.view.init + self.first.data
+        seq = self.view.seq
+        while True:
+            view = LiveView(self.view.session, self.view.init, seq)
+            fragments = self.hub.follow(self.camera_id, view)
+            if fragments is None:  # the camera dropped: the viewer reconnects
+                return
+            for fragment in fragments:
+                seq = fragment.seq
+                yield fragment.data
+            await asyncio.sleep(POLL_S)
+
+    def close(self) -> None:
+        return None
+
+
+def hub_feed(hub: LiveHub, camera_id: int) -> HubFeed | None:
+    joined = hub.join(camera_id)
+    return None if joined is None else HubFeed(hub, camera_id, *joined)

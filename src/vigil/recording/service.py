@@ -27,9 +27,9 @@ from vigil.auth.roles import Permission, RequestContext
 from vigil.cameras.groups import in_groups_of, member_of
 from vigil.cameras.registry import find_visible
 from vigil.errors import Forbidden, InvalidInput, NotFound, NotReady
+from vigil.recording.files import SegmentFiles
 from vigil.recording.index import Gap, Segment, SegmentIndex
-from vigil.recording.live import Fragment, LiveHub, LiveView
-from vigil.recording.media import MediaStore
+from vigil.recording.live import LiveFeed, LiveHub, hub_feed
 from vigil.recording.playback import export_mp4
 from vigil.store.models import Camera, EvidenceHold
 
@@ -92,8 +92,7 @@ class Watching:
 
     camera: str
     camera_id: int
-    view: LiveView
-    first: Fragment
+    feed: LiveFeed
     started: datetime
 
 
@@ -105,9 +104,9 @@ class Clip:
     segments: int
 
 
-# Reads a segment recorded by another cluster node (from that node); PeerUnavailable
-# when the node cannot be reached.
-RemoteSegments = Callable[[Segment], bytes]
+# Opens the live view of a camera that another cluster node records (node, camera id);
+# NotReady when it is not streaming, PeerUnavailable when the node cannot be reached.
+RemoteLive = Callable[[str, int], LiveFeed]
 
 
 class RecordingService:
@@ -115,16 +114,16 @@ class RecordingService:
         self,
         access: Access,
         index: SegmentIndex,
-        store: MediaStore,
+        files: SegmentFiles,
         live: LiveHub,
-        remote: RemoteSegments | None = None,
+        remote_live: RemoteLive | None = None,
     ) -> None:
         self.access = access
         self.db = access.db
         self.index = index
-        self.store = store
+        self.files = files
         self.live = live
-        self.remote = remote
+        self.remote_live = remote_live
 
     def _viewable(self, session: Session, ctx: RequestContext, name: str) -> Camera:
         """The camera, if the caller may watch it; one they may not know of is not found."""
@@ -188,23 +187,12 @@ class RecordingService:
         path = Path(raw)
         try:
             with ExitStack() as copies:
-                files = [self._file(segment, scratch, copies) for segment in found]
+                files = [copies.enter_context(self.files.opened(s, scratch)) for s in found]
                 export_mp4(list(zip(found, files, strict=True)), path)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
         return Clip(path, found[0].start, found[-1].end, len(found))
-
-    def _file(self, segment: Segment, scratch: Path, copies: ExitStack) -> Path:
-        """The segment's file here; one recorded by another cluster node is copied from it
-        for the export's length (that node's endpoint answers nodes only, never people)."""
-        local = self.store.path(segment.path)
-        if self.remote is None or segment.node is None or local.is_file():
-            return local
-        copy = copies.enter_context(tempfile.NamedTemporaryFile(dir=scratch, suffix=".mp4"))  # noqa: SIM115 - the stack closes it
-        copy.write(self.remote(segment))
-        copy.flush()
-        return Path(copy.name)
 
     def watch(self, ctx: RequestContext, name: str) -> Watching:
         """Start a live view. Audited as it opens; ``watched`` records how long it lasted
@@ -214,13 +202,21 @@ class RecordingService:
             session,
             details,
         ):
-            camera_id = self._viewable(session, ctx, name).id
-            joined = self.live.join(camera_id)
-            if joined is None:
-                raise NotReady(f"{name} is not streaming now", camera=name)
+            camera = self._viewable(session, ctx, name)
+            feed = self._feed(camera)
             started = datetime.now(UTC)
             details["start"] = started.isoformat()
-        return Watching(name, camera_id, *joined, started)
+        return Watching(name, camera.id, feed, started)
+
+    def _feed(self, camera: Camera) -> LiveFeed:
+        """From this process's recorder, or relayed from the cluster node that records the
+        camera (whose endpoint answers nodes only, never people)."""
+        local = hub_feed(self.live, camera.id)
+        if local is not None:
+            return local
+        if self.remote_live is not None and camera.node is not None:
+            return self.remote_live(camera.node, camera.id)
+        raise NotReady(f"{camera.name} is not streaming now", camera=camera.name)
 
     def watched(self, ctx: RequestContext, watching: Watching, sent_bytes: int) -> None:
         """A live view has closed: on record with the time range it showed."""

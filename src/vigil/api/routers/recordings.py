@@ -20,15 +20,14 @@ from vigil.api.schemas import (
     RecordingsOut,
 )
 from vigil.auth.names import NAME_PATTERN
-from vigil.recording.live import LiveHub, LiveView
-from vigil.recording.service import TimeRange, Watching
+from vigil.recording.live import LiveFeed
+from vigil.recording.service import TimeRange
 
 router = APIRouter(tags=["recordings"])
 Start = Annotated[datetime, Query(description="ISO 8601 with a time zone")]
 End = Annotated[datetime, Query(description="ISO 8601 with a time zone, after start")]
 GroupName = Annotated[str, Path(pattern=NAME_PATTERN, max_length=64)]
 UserName = Annotated[str, Path(pattern=NAME_PATTERN, max_length=64)]
-LIVE_POLL_S = 0.1
 MP4: dict[int | str, dict[str, Any]] = {
     200: {"content": {"video/mp4": {}}, "description": "MP4 video"}
 }
@@ -83,37 +82,25 @@ def live(name: CameraName, ctx: Caller, services: ServicesDep) -> StreamingRespo
         services.recordings.watched(ctx, watching, sent_bytes)
 
     return StreamingResponse(
-        _follow(services.live, watching, closed),
+        _follow(watching.feed, closed),
         media_type="video/mp4",
         headers={
             "Cache-Control": "no-store",
-            "X-Vigil-Live-Start": f"{watching.first.start:.3f}",
+            "X-Vigil-Live-Start": f"{watching.feed.start:.3f}",
         },
     )
 
 
-async def _follow(
-    hub: LiveHub, watching: Watching, closed: Callable[[int], None]
-) -> AsyncIterator[bytes]:
-    view, camera_id = watching.view, watching.camera_id
+async def _follow(feed: LiveFeed, closed: Callable[[int], None]) -> AsyncIterator[bytes]:
     sent = 0
     try:
-        head = view.init + watching.first.data
-        yield head
-        sent += len(head)
-        seq = view.seq
-        while True:
-            fragments = hub.follow(camera_id, LiveView(view.session, view.init, seq))
-            if fragments is None:  # the camera dropped: the viewer reconnects
-                return
-            for fragment in fragments:
-                seq = fragment.seq
-                yield fragment.data
-                sent += len(fragment.data)
-            await asyncio.sleep(LIVE_POLL_S)
+        async for chunk in feed.chunks():
+            yield chunk
+            sent += len(chunk)
     finally:
         # However the stream ends (the viewer left, the camera dropped, shutdown): the
         # record is written in a thread that finishes even if this task is cancelled.
+        feed.close()
         await asyncio.shield(asyncio.to_thread(closed, sent))
 
 
