@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vigil.analytics.alerts import AlertService
 from vigil.analytics.analyzer import AnalysisSettings, VideoAnalyzer
@@ -29,7 +30,6 @@ from vigil.auth.users import UserService
 from vigil.cameras.groups import CameraGroups
 from vigil.cameras.registry import CameraRegistry
 from vigil.cameras.vault import Vault
-from vigil.cluster.ingest import IngestNode
 from vigil.cluster.nodes import LiveRelay, NodeDirectory, SegmentFetcher
 from vigil.cluster.state import queue_state
 from vigil.cluster.worker import ClusterWorker, worker_name
@@ -55,6 +55,9 @@ from vigil.recording.service import RecordingService, RemoteLive
 from vigil.search.vectors import FaissDayIndex
 from vigil.store import migrate
 from vigil.store.db import Database
+
+if TYPE_CHECKING:
+    from vigil.cluster.ingest import IngestNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,9 @@ class Services:
 
     def ingest_node(self) -> IngestNode:
         """This process as a cluster ingest node: job publishing and the internal endpoint."""
+        # Its web server (FastAPI, uvicorn) loads where a node runs, not in every command.
+        from vigil.cluster.ingest import IngestNode  # noqa: PLC0415
+
         cluster = self.config.cluster
         return IngestNode(cluster, self.segments, self.media, self.live, NodeDirectory(self.db))
 

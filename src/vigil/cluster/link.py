@@ -26,8 +26,9 @@ RETRY_S = 1.0
 
 
 async def connect(config: ClusterConfig, name: str, stop: asyncio.Event | None = None) -> Client:
-    """A connection with the streams in place; tries again every second until it has one
-    (or ``stop`` is set). Once connected, the client reconnects by itself, forever."""
+    """A connection with the streams in place; tries again every second until it has one.
+    Once ``stop`` is set, a failed try raises PeerUnavailable instead. Once connected,
+    the client reconnects by itself, forever."""
     throttle = Throttle(logger)
 
     async def error(exc: Exception) -> None:

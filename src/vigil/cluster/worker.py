@@ -31,9 +31,16 @@ from vigil.analytics.analyzer import VideoAnalyzer
 from vigil.analytics.jobs import SegmentJob
 from vigil.analytics.pipeline import AnalysisPipeline
 from vigil.cluster.link import connect
-from vigil.cluster.streams import ALERT_SUBJECT, DEAD_SUBJECT, JOB_SUBJECT, JOBS, worker_consumer
+from vigil.cluster.streams import (
+    ALERT_SUBJECT,
+    DEAD_SUBJECT,
+    JOB_SUBJECT,
+    JOBS,
+    WORKERS,
+    worker_consumer,
+)
 from vigil.config import ClusterConfig
-from vigil.errors import NotFound, PeerUnavailable
+from vigil.errors import NotFound, PeerUnavailable, VigilError
 from vigil.recording.files import SegmentFiles
 
 logger = logging.getLogger(__name__)
@@ -69,9 +76,13 @@ class WorkerStats:
         return asdict(self)
 
 
-class AnalysisFailed(Exception):
+class AnalysisFailed(VigilError):
+    """One segment's analysis raised; counted on the segment, never raised past the worker."""
+
+    code = "analysis_failed"
+
     def __init__(self, job: SegmentJob, error: str) -> None:
-        super().__init__(error)
+        super().__init__(error, segment_id=job.segment_id)
         self.job = job
         self.error = error
 
@@ -95,13 +106,16 @@ class ClusterWorker:
         self.stats = WorkerStats()
 
     async def run(self, stop: asyncio.Event) -> WorkerStats:
-        """Take jobs until ``stop`` is set; the job in hand is finished first."""
-        client = await connect(self.config, self.name)
+        """Take jobs until ``stop`` is set; the job in hand is finished first. Waits for
+        NATS however long it is away (stopping meanwhile ends the wait)."""
+        try:
+            client = await connect(self.config, self.name, stop)
+        except PeerUnavailable:
+            return self.stats  # stopped before NATS was reached
         try:
             subscription = await client.jetstream().pull_subscribe(
-                JOB_SUBJECT, durable=worker_consumer(self.config).durable_name, stream=JOBS,
-                config=worker_consumer(self.config),
-            )  # fmt: skip
+                JOB_SUBJECT, durable=WORKERS, stream=JOBS, config=worker_consumer(self.config)
+            )
             while not stop.is_set():
                 try:
                     messages = await subscription.fetch(1, timeout=FETCH_WAIT_S)
