@@ -14,6 +14,7 @@ import nats
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from tests.cluster.servers import NatsServer
@@ -247,6 +248,15 @@ def test_assigning_a_camera_to_a_node_is_checked_and_audited(env: Env) -> None:
     assert [json.loads(e.details_json)["to"] for e in done] == ["a"]
     refused = {json.loads(e.details_json)["reason"] for e in entries if e not in done}
     assert refused == {"forbidden", "invalid_input"}  # refusals are on the record too
+
+
+@SQLITE_ONLY
+def test_an_ingest_node_without_a_name_is_refused_clearly(env: Env) -> None:
+    cluster = ClusterConfig(nats_url="nats://127.0.0.1:1", secret=SecretStr(SECRET))
+    config = env.services.config.model_copy(update={"cluster": cluster})
+    services = replace(env.services, config=config)
+    with pytest.raises(ConfigError, match="--node NAME"):
+        services.ingest_node()
 
 
 def test_a_job_that_cannot_be_done_now_waits_longer_each_time() -> None:
