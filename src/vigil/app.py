@@ -133,8 +133,6 @@ class Services:
         from vigil.cluster.ingest import IngestNode  # noqa: PLC0415
 
         cluster = self.config.cluster
-        if self.segments.node is None:
-            raise ConfigError("an ingest node needs a name: vigil record --node NAME")
         return IngestNode(cluster, self.segments, self.media, self.live, NodeDirectory(self.db))
 
     def cluster_worker(self, threads: int) -> ClusterWorker:

@@ -13,6 +13,7 @@ from vigil.cluster.jobs import JetStreamJobs
 from vigil.cluster.link import NatsLink
 from vigil.cluster.nodes import NodeDirectory
 from vigil.config import ClusterConfig
+from vigil.errors import ConfigError
 from vigil.logthrottle import Throttle
 from vigil.recording.index import SegmentIndex
 from vigil.recording.live import LiveHub
@@ -33,7 +34,7 @@ class IngestNode:
         nodes: NodeDirectory,
     ) -> None:
         if index.node is None:
-            raise ValueError("an ingest node's segment index needs the node's name")
+            raise ConfigError("an ingest node needs a name: vigil record --node NAME")
         self.name = index.node
         self.url = config.advertised_url()
         self.config = config

@@ -88,10 +88,6 @@ class NatsLink:
     async def _connect(self) -> None:
         self._client = await connect(self.config, self.name)
 
-    @property
-    def connected(self) -> bool:
-        return self._client is not None and self._client.is_connected
-
     def call(self, work: Callable[[Client], Awaitable[T]], timeout_s: float) -> T:
         """Run ``work`` with the connection; PeerUnavailable while there is none or it
         does not finish in time."""
