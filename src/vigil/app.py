@@ -46,6 +46,9 @@ from vigil.investigations.notices import NoticeService
 from vigil.investigations.report import ReportService
 from vigil.investigations.search import SearchService
 from vigil.monitoring import Monitoring, QueueReader
+from vigil.publishing.broadcast import BroadcastSettings, PublicBroadcast
+from vigil.publishing.limits import ClientLimiter, ClientLimits
+from vigil.publishing.publications import Publications
 from vigil.recording.files import SegmentFiles
 from vigil.recording.index import Segment, SegmentIndex
 from vigil.recording.live import LiveHub
@@ -88,6 +91,9 @@ class Services:
     search: SearchService
     reports: ReportService
     notices: NoticeService
+    publications: Publications
+    broadcast: PublicBroadcast
+    public_limits: ClientLimiter
 
     def recorder(self, on_segment: Callable[[Segment], None] | None = None) -> Recorder:
         """The recorder of this process; it feeds ``live``, so live view needs it running.
@@ -151,6 +157,7 @@ class Services:
         )
 
     def close(self) -> None:
+        self.broadcast.close()
         self.access.writer.close()
         self.db.dispose()
 
@@ -194,6 +201,11 @@ def remote_live(config: Config, db: Database) -> RemoteLive | None:
     return LiveRelay(NodeDirectory(db), config.cluster.secret.get_secret_value()).open
 
 
+def broadcast_settings(config: Config) -> BroadcastSettings:
+    p = config.publishing
+    return BroadcastSettings(delay_s=p.delay_s, fps=p.fps, idle_s=p.idle_s)
+
+
 def queue_reader(config: Config) -> QueueReader | None:
     """How the cluster's work queue is read (status, metrics); none when embedded."""
     return partial(queue_state, config.cluster) if config.cluster.enabled else None
@@ -230,6 +242,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     matcher = Matcher(access, point, timedelta(seconds=config.analytics.alert_merge_s))
     vectors = FaissDayIndex(db)
     cases = CaseService(access, config.cases)
+    publications = Publications(access)
     return Services(
         data_dir=data_dir,
         config=config,
@@ -264,6 +277,15 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         search=SearchService(access, cases, engine, photos, vectors, point),
         reports=ReportService(access, point),
         notices=NoticeService(access),
+        publications=publications,
+        broadcast=PublicBroadcast(
+            publications, segments, files, data_dir / "tmp", broadcast_settings(config)
+        ),
+        public_limits=ClientLimiter(
+            ClientLimits(
+                config.publishing.requests_per_minute, config.publishing.streams_per_client
+            )
+        ),
     )
 
 

@@ -117,6 +117,18 @@ class RecordingConfig(Section):
     retention_interval_s: float = Field(default=60.0, ge=1.0)
 
 
+class PublishingConfig(Section):
+    # Public video is this many seconds behind the camera (at least 10).
+    delay_s: float = Field(default=15.0, ge=10.0, le=600.0)
+    # Frames a second of public video; faces are searched in every one of them.
+    fps: int = Field(default=5, ge=1, le=30)
+    # A camera's public rendering stops this long after its last viewer left.
+    idle_s: float = Field(default=60.0, ge=5.0, le=3600.0)
+    # Per client address on the public path (no login there).
+    requests_per_minute: int = Field(default=60, ge=1, le=10_000)
+    streams_per_client: int = Field(default=2, ge=1, le=100)
+
+
 class AnalyticsConfig(Section):
     # Analyse every recorded segment for faces (in worker processes).
     enabled: bool = True
@@ -202,6 +214,7 @@ class Config(Section):
     events: EventsConfig = EventsConfig()
     cases: CasesConfig = CasesConfig()
     cluster: ClusterConfig = ClusterConfig()
+    publishing: PublishingConfig = PublishingConfig()
 
     @model_validator(mode="after")
     def _cluster_needs_postgres(self) -> Config:

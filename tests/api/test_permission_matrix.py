@@ -140,6 +140,23 @@ def _spare(w: World) -> dict[str, object]:
     return {}
 
 
+def _fresh_camera(w: World) -> str:
+    w.ids["cameras_made"] = w.ids.get("cameras_made", 0) + 1
+    name = f"pub{w.ids['cameras_made']}"
+    w.env.services.cameras.add(w.env.local(), CameraSpec(name, f"rtsp://h/{name}", group="ga"))
+    return name
+
+
+def _to_publish(w: World) -> dict[str, object]:
+    return {"name": _fresh_camera(w)}
+
+
+def _proposed(w: World) -> dict[str, object]:
+    publications = w.env.services.publications
+    proposal = publications.propose(w.ctx("admin-in"), _fresh_camera(w), "a street festival")
+    return {"publication_id": proposal.id}
+
+
 def _photo(w: World) -> Any:
     return [("photos", ("p.jpg", w.portrait, "image/jpeg"))]
 
@@ -227,6 +244,11 @@ CALLS: dict[tuple[str, str], Call] = {
         {"case_id": "case", "sighting_id": "sighting"}
     ),
     ("GET", "/api/v1/cases/{case_id}/report"): Call({"case_id": "case"}),
+    ("POST", "/api/v1/cameras/{name}/publication"): Call(
+        json={"reason": "a street festival"}, before=_to_publish
+    ),
+    ("POST", "/api/v1/publications/{publication_id}/approve"): Call(before=_proposed),
+    ("POST", "/api/v1/publications/{publication_id}/withdraw"): Call(before=_proposed),
     ("GET", "/cameras/{name}"): Call({"name": "gate"}),
     ("GET", "/cameras/{name}/live"): Call({"name": "gate"}),
     ("GET", "/cases/{case_id}"): Call({"case_id": "case"}),

@@ -25,6 +25,8 @@ from vigil.api.routers import (
     cases,
     faces,
     metrics,
+    public,
+    publications,
     recordings,
     system,
     tokens,
@@ -39,15 +41,17 @@ DESCRIBED = (("GET", f"{API_PREFIX}/openapi.json"), ("GET", f"{API_PREFIX}/docs"
 
 
 def create_api(services: Services) -> FastAPI:
-    """Every route needs authentication unless it is on the public router (login, health);
-    so does the API's description (OpenAPI document and interactive docs)."""
+    """Every route needs authentication unless it is open to all (login, health, and the
+    public cameras' redacted video); so does the API's description (OpenAPI document and
+    interactive docs)."""
     app = FastAPI(
         title="Vigil", version=__version__, openapi_url=None, docs_url=None, redoc_url=None
     )
     app.state.services = services
-    public = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    public.include_router(system.router)
-    public.include_router(auth.public)
+    open_to_all = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    open_to_all.include_router(system.router)
+    open_to_all.include_router(auth.public)
+    open_to_all.include_router(public.router)
     protected = APIRouter(
         prefix=API_PREFIX, dependencies=[Depends(authenticate)], responses=ERROR_RESPONSES
     )
@@ -62,11 +66,12 @@ def create_api(services: Services) -> FastAPI:
         alerts.router,
         cases.router,
         metrics.router,
+        publications.router,
     )
     for router in routers:
         protected.include_router(router)
     protected.include_router(_described(app))
-    app.include_router(public)
+    app.include_router(open_to_all)
     app.include_router(protected)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(packages=[("vigil.web", "static")]), name="static")

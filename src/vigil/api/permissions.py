@@ -47,6 +47,10 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/api/v1/auth/login"),
         ("GET", "/"),
         ("GET", "/login"),
+        # The public cameras' redacted, delayed video (publishing.broadcast), and its page.
+        ("GET", "/api/v1/public/cameras"),
+        ("GET", "/api/v1/public/cameras/{name}/live.mp4"),
+        ("GET", "/public"),
     }
 )
 
@@ -125,6 +129,16 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{A}/cases/{{case_id}}/report"): rule(P.CASES_SEARCH, scope=Scope.CASE),
     ("GET", f"{A}/notices"): rule(P.NOTICES_READ),
     ("GET", f"{A}/metrics"): rule(P.METRICS_READ),
+    ("GET", f"{A}/publications"): rule(
+        P.PUBLISHING_PROPOSE, P.PUBLISHING_APPROVE, note="those of cameras one may see"
+    ),
+    ("POST", f"{A}/cameras/{{name}}/publication"): rule(P.PUBLISHING_PROPOSE, scope=Scope.REGISTRY),
+    ("POST", f"{A}/publications/{{publication_id}}/approve"): rule(
+        P.PUBLISHING_APPROVE, scope=Scope.REGISTRY, note="not one's own proposal"
+    ),
+    ("POST", f"{A}/publications/{{publication_id}}/withdraw"): rule(
+        P.PUBLISHING_PROPOSE, P.PUBLISHING_APPROVE, scope=Scope.REGISTRY
+    ),
     # Web pages (signed-in people; others are sent to the sign-in page).
     ("GET", "/cameras"): rule(P.CAMERAS_READ),
     ("GET", "/cameras/{name}"): rule(P.CAMERAS_VIEW, scope=Scope.CAMERA),

@@ -51,6 +51,10 @@ class Permission(StrEnum):
     CASES_APPROVE = "cases.approve"
     # Notices of quota hits and unusual use of search.
     NOTICES_READ = "notices.read"
+    # Propose a camera for public (redacted, delayed) broadcast, and withdraw it.
+    PUBLISHING_PROPOSE = "publishing.propose"
+    # Approve another person's proposal to make a camera public, and withdraw it.
+    PUBLISHING_APPROVE = "publishing.approve"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -68,6 +72,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RECORDINGS_HOLD,
             Permission.ANALYTICS_RUN,
             Permission.METRICS_READ,
+            Permission.PUBLISHING_PROPOSE,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -95,6 +100,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ALERTS_REVIEW,
             Permission.CASES_APPROVE,
             Permission.NOTICES_READ,
+            Permission.PUBLISHING_APPROVE,
         }
     ),
     Role.INVESTIGATOR: frozenset(
@@ -150,6 +156,7 @@ PERSONAL_PERMISSIONS = frozenset(
         Permission.WATCHLIST_PROPOSE,
         Permission.WATCHLIST_APPROVE,
         Permission.ALERTS_REVIEW,
+        Permission.PUBLISHING_APPROVE,
     }
 )
 

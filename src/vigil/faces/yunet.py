@@ -79,6 +79,8 @@ class YuNetDetector:
         score_threshold: float = 0.7,
         nms_iou: float = 0.3,
         threads: int = 1,
+        cut_faces: bool = False,
+        max_scale: float = 1.0,
     ) -> None:
         if smallest_px < 1:
             raise ConfigError("the smallest face to find must be at least 1 px")
@@ -87,6 +89,8 @@ class YuNetDetector:
         self.score_threshold = score_threshold
         self.nms_iou = nms_iou
         self.threads = threads
+        self.cut_faces = cut_faces  # also faces the frame's edge cuts off (for redaction)
+        self.max_scale = max_scale  # above 1: faces under MIN_PX are searched upsampled
         self._lock = threading.Lock()
         self._grids: dict[tuple[int, int], NDArray[np.float32]] = {}
 
@@ -99,7 +103,7 @@ class YuNetDetector:
     @property
     def scale(self) -> float:
         """The scale a frame is searched at: its smallest wanted face becomes MIN_PX wide."""
-        return min(1.0, MIN_PX / self.smallest_px)
+        return min(self.max_scale, MIN_PX / self.smallest_px)
 
     def detect(self, rgb: NDArray[np.uint8]) -> list[Found]:
         """Faces in the frame, located in its own pixels, best score first."""
@@ -117,7 +121,7 @@ class YuNetDetector:
         boxes, scores, points = self._decode(outputs, pad_h, pad_w)
         found = []
         for i in nms(boxes, scores, self.nms_iou):
-            if _cut(boxes[i], points[i], w, h):
+            if not self.cut_faces and _cut(boxes[i], points[i], w, h):
                 continue
             left, top, right, bottom = (np.clip(boxes[i], 0, [w, h, w, h]) / scale).tolist()
             found.append(Found((left, top, right, bottom), float(scores[i]), points[i] / scale))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from vigil.analytics.pipeline import backlog
+from vigil.api.context import client_of, services_of
 from vigil.app import Services
 from vigil.audit.log import EntryFilter
 from vigil.auth.names import NAME_PATTERN
@@ -34,6 +35,20 @@ def home(request: Request) -> Response:
 @router.get("/login")
 def login_page(request: Request) -> Response:
     return html("login.html", viewer(request))
+
+
+@router.get("/public")
+def public_page(request: Request) -> Response:
+    """The public cameras, for anyone: redacted, delayed video (no login, no audit)."""
+    services = services_of(request)
+    services.public_limits.request(client_of(request))
+    return html(
+        "public.html",
+        None,
+        cameras=services.publications.public_cameras(),
+        live_tiles=services.config.publishing.streams_per_client,
+        delay_s=services.config.publishing.delay_s,
+    )
 
 
 def _wall(services: Services, ctx: RequestContext) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from vigil.store.models.analytics import (
 from vigil.store.models.audit import AuditHeadRow, AuditRow, AuditStateRow
 from vigil.store.models.base import NAMING, Base, UTCDateTime
 from vigil.store.models.cases import CaseCamera, CaseMember, CaseResult, CaseRow, CaseSearch, Notice
+from vigil.store.models.publishing import PublicationRow
 from vigil.store.models.recording import (
     CameraHealth,
     ClusterNode,
@@ -56,6 +57,7 @@ __all__ = [
     "LoginClient",
     "LoginFailure",
     "Notice",
+    "PublicationRow",
     "RecordingGap",
     "Region",
     "SegmentRow",

@@ -146,7 +146,8 @@ async function clickAction(button) {
 }
 
 function playLive(video) {  // endless fMP4 from the newest keyframe; reconnect on a drop
-  const state = document.getElementById("state");
+  const tile = video.closest("li");
+  const state = document.getElementById("state") || (tile && tile.querySelector("[data-live-state]"));
   const connect = () => { video.src = video.dataset.live + "?t=" + Date.now(); video.play().catch(() => {}); };
   const retry = () => { if (state) state.textContent = "reconnecting"; setTimeout(connect, 2000); };
   video.addEventListener("playing", () => { if (state) state.textContent = "live"; });

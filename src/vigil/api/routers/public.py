@@ -1,0 +1,81 @@
+"""The public path (no login): the public cameras and their redacted, delayed live video.
+
+Nothing here reaches a recording, a live camera, a sighting or anything a camera group
+bounds: the cameras come from ``Publications.public_cameras`` (names and places only) and
+the video from ``PublicBroadcast``, whose only source is the face redactor's output. Each
+client address is held to a few requests a minute and a few open streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import ExitStack
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from vigil.api.context import ServicesDep, client_of
+from vigil.api.routers.cameras import CameraName
+from vigil.api.routers.recordings import MP4
+from vigil.publishing.broadcast import PublicFeed
+
+router = APIRouter(prefix="/public", tags=["public"])
+
+
+class PublicCameraOut(BaseModel):
+    name: str
+    latitude: float | None
+    longitude: float | None
+    live: str  # the path of its public stream
+
+
+@router.get("/cameras", response_model=list[PublicCameraOut])
+def public_cameras(request: Request, services: ServicesDep) -> list[PublicCameraOut]:
+    """The cameras anyone may watch: their names and places."""
+    services.public_limits.request(client_of(request))
+    return [
+        PublicCameraOut(
+            name=c.name,
+            latitude=c.latitude,
+            longitude=c.longitude,
+            live=f"{request.url.path}/{c.name}/live.mp4",
+        )
+        for c in services.publications.public_cameras()
+    ]
+
+
+@router.get("/cameras/{name}/live.mp4", response_class=StreamingResponse, responses=MP4)
+async def public_live(
+    name: CameraName, request: Request, services: ServicesDep
+) -> StreamingResponse:
+    """The public camera as an endless fragmented MP4: every face blurred, at most 720p,
+    at least ``[publishing] delay_s`` (10 s or more) behind the camera."""
+    client = client_of(request)
+    services.public_limits.request(client)
+    hold = ExitStack()
+    hold.enter_context(services.public_limits.stream(client))
+    try:
+        feed = await services.broadcast.watch(name)
+    except BaseException:
+        hold.close()
+        raise
+    return StreamingResponse(
+        _follow(feed, hold),
+        media_type="video/mp4",
+        headers={
+            "Cache-Control": "no-store",
+            "X-Vigil-Delay-S": f"{services.broadcast.settings.delay_s:g}",
+        },
+    )
+
+
+async def _follow(feed: PublicFeed, hold: ExitStack) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in feed.chunks():
+            yield chunk
+    finally:
+        feed.close()
+        hold.close()
+        await asyncio.sleep(0)

@@ -1,0 +1,179 @@
+"""Public video is made here: recorded frames, faces blurred, scaled to at most 720p and
+encoded as fragmented MP4, one fragment a second, each stamped with its wall-clock start.
+
+Faces are found on the frame as recorded (full resolution) before it is scaled down, and
+every frame that is sent goes through the redactor: there is no path from a recording to
+the output that skips it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from av.video.stream import VideoStream
+
+from vigil.errors import InvalidInput
+from vigil.faces.yunet import MIN_PX, YuNetDetector
+from vigil.publishing.redaction import Box, FaceRedactor, Frame
+from vigil.recording.fmp4 import FRAGMENTED_MP4, FragmentSplitter
+
+MAX_WIDTH, MAX_HEIGHT = 1280, 720
+TIME_BASE = Fraction(1, 1000)  # output timestamps in milliseconds
+# Redaction searches with a lower score than recognition (0.7): a missed face is the
+# failure that matters here; a blurred shadow costs nothing.
+REDACTION_SCORE = 0.4
+
+
+class YuNetBoxes:
+    """YuNet at full resolution, faces cut off by the frame's edge included. The frame is
+    then searched once more, enlarged so that faces down to 10 px wide in the video that is
+    sent are found (twice the output's size, at most twice the frame's); the enlarged
+    search alone would miss the largest faces."""
+
+    def __init__(self, *, threads: int = 1, score: float = REDACTION_SCORE) -> None:
+        self.threads = threads
+        self.score = score
+        self._detectors: dict[float, YuNetDetector] = {}
+
+    def boxes(self, rgb: Frame) -> list[Box]:
+        width = rgb.shape[1]
+        scales = {1.0, min(2.0, max(1.0, 2 * output_size(width, rgb.shape[0])[0] / width))}
+        return [found.box for scale in sorted(scales) for found in self._at(scale).detect(rgb)]
+
+    def _at(self, scale: float) -> YuNetDetector:
+        if scale not in self._detectors:
+            self._detectors[scale] = YuNetDetector(
+                smallest_px=max(1, round(MIN_PX / scale)),
+                score_threshold=self.score,
+                threads=self.threads,
+                cut_faces=True,
+                max_scale=scale,
+            )
+        return self._detectors[scale]
+
+
+def output_size(width: int, height: int) -> tuple[int, int]:
+    """The frame's size scaled to fit 1280x720 (never up), even for H.264's chroma."""
+    scale = min(1.0, MAX_WIDTH / width, MAX_HEIGHT / height)
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    rgb: Frame
+    at: float  # wall-clock time (epoch seconds) it was recorded
+
+
+@dataclass
+class FragmentEncoder:
+    """H.264 in fragmented MP4 at ``fps``; its fragments come out with their start times."""
+
+    fps: int
+    _splitter: FragmentSplitter = field(default_factory=FragmentSplitter)
+    _output: av.container.OutputContainer | None = None
+    _stream: VideoStream | None = None
+    _origin: float | None = None  # the first frame's time: timestamps count from it
+    _sent: int = 0
+    _pts: int = -1
+    _starts: deque[float] = field(default_factory=deque)
+
+    @property
+    def init(self) -> bytes | None:
+        return self._splitter.init
+
+    def encode(self, picture: Picture) -> list[tuple[float, bytes]]:
+        """Add one frame; the fragments completed by it, with their start times."""
+        stream = self._open(picture.rgb) if self._stream is None else self._stream
+        height, width = output_size(picture.rgb.shape[1], picture.rgb.shape[0])[::-1]
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(picture.rgb), format="rgb24")
+        frame = frame.reformat(width=width, height=height, format="yuv420p")
+        if self._origin is None:
+            self._origin = picture.at
+        frame.pts = max(self._pts + 1, round((picture.at - self._origin) * 1000))
+        frame.time_base = TIME_BASE
+        if self._sent % self.fps == 0:
+            frame.pict_type = av.video.frame.PictureType.I
+            self._starts.append(picture.at)
+        self._sent += 1
+        self._pts = frame.pts
+        self._mux(stream.encode(frame))
+        return self._fragments()
+
+    def close(self) -> list[tuple[float, bytes]]:
+        if self._stream is not None and self._output is not None:
+            self._mux(self._stream.encode(None))
+            self._output.close()
+            self._stream = self._output = None
+        return self._fragments()
+
+    def _open(self, first: Frame) -> VideoStream:
+        width, height = output_size(first.shape[1], first.shape[0])
+        self._output = av.open(self._splitter, "w", format="mp4", options=FRAGMENTED_MP4)
+        stream = self._output.add_stream("libx264", rate=self.fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.time_base = TIME_BASE
+        stream.options = {
+            "preset": "veryfast",
+            "tune": "zerolatency",
+            "g": str(10 * self.fps),
+            "forced-idr": "1",
+        }
+        self._stream = stream
+        return stream
+
+    def _mux(self, packets: list[av.Packet[VideoStream]]) -> None:
+        if self._output is not None:
+            for packet in packets:
+                self._output.mux(packet)
+
+    def _fragments(self) -> list[tuple[float, bytes]]:
+        return [(self._starts.popleft(), data) for data in self._splitter.drain()]
+
+
+def recorded_pictures(path: Path, start: float, fps: int, threads: int = 1) -> Iterator[Picture]:
+    """The frames of a recording that began at ``start`` (epoch seconds), at most ``fps``
+    a second, as RGB with their wall-clock times."""
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError) as exc:
+        raise InvalidInput(f"{path.name} is not a readable video: {exc}") from None
+    with container:
+        if not container.streams.video:
+            raise InvalidInput(f"{path.name} has no video")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        stream.thread_count = threads
+        first: float | None = None
+        due = 0.0
+        try:
+            for frame in container.decode(stream):
+                if frame.time is None:
+                    continue
+                first = frame.time if first is None else first
+                t = frame.time - first
+                if t + 1e-6 < due:
+                    continue
+                due = t + 1.0 / fps
+                rgb = np.ascontiguousarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+                yield Picture(rgb, start + t)
+        except av.FFmpegError as exc:
+            raise InvalidInput(f"{path.name} is damaged: {exc}") from None
+
+
+def redacted(redactor: FaceRedactor, pictures: Iterator[Picture]) -> Iterator[Picture]:
+    """The pictures with their faces blurred (the redactor looks ahead, times follow)."""
+    times: deque[float] = deque()
+
+    def frames() -> Iterator[Frame]:
+        for picture in pictures:
+            times.append(picture.at)
+            yield picture.rgb
+
+    for rgb in redactor.redact(frames()):
+        yield Picture(rgb, times.popleft())
