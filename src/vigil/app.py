@@ -257,7 +257,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         faces=FaceService(access, engine, photos),
         cameras=CameraRegistry(access, Vault.open(data_dir), config.import_root(data_dir)),
         groups=CameraGroups(access),
-        recordings=RecordingService(access, segments, files, live, remote_live(config, db)),
+        recordings=RecordingService(access, segments, files, live, key, remote_live(config, db)),
         segments=segments,
         media=media,
         live=live,

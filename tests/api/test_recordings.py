@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +16,9 @@ from tests.api.conftest import Api
 from tests.recorded import add_camera, clip, record
 from vigil.audit.entry import Outcome
 from vigil.audit.log import EntryFilter
+from vigil.audit.signing import SigningKey
 from vigil.auth.roles import Role
+from vigil.recording.manifest import verify_export
 
 
 def _iso(epoch: float) -> str:
@@ -62,6 +66,9 @@ def test_segments_and_export_need_the_camera_group_and_are_audited(
         assert float(container.duration or 0) / 1e6 >= 5.5
     assert frames == 60  # six seconds at 10 fps, every frame of every segment
     assert list((api.env.data_dir / "tmp").iterdir()) == []  # the temporary clip is gone
+    manifest = json.loads(base64.b64decode(clip_response.headers["x-vigil-manifest"]))
+    verified = verify_export(out, manifest, SigningKey.load(api.env.data_dir).public_key)
+    assert (verified["exported_by"], verified["segments"]) == ("olga", 3)
 
     assert [(a, o) for a, o, _ in _entries(api, "recording.list")] == [
         ("olga", Outcome.DENIED),

@@ -91,6 +91,11 @@ class SigningKey:
     def public_pem(self) -> str:
         return public_key_pem(self.public_key)
 
+    def signature(self, message: bytes) -> bytes:
+        """An Ed25519 signature of ``message``; callers prefix a context of their own, so
+        that a signature made for one kind of statement never passes for another."""
+        return self._key.sign(message)
+
     @classmethod
     def create(cls, data_dir: Path) -> SigningKey:
         """Generate the key pair unless one exists; never overwrites."""

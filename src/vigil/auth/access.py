@@ -71,9 +71,9 @@ class Access:
         target: str,
         details: Mapping[str, Any] | None = None,
         outcome: Outcome = Outcome.ALLOWED,
-    ) -> None:
-        """Record a read or a refusal; returns once it is committed."""
-        self.writer.record(self._entry(ctx, action, target, details, outcome))
+    ) -> int:
+        """Record a read or a refusal; returns its position in the log once committed."""
+        return self.writer.record(self._entry(ctx, action, target, details, outcome))
 
     def deny(
         self,

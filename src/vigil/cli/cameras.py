@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import typer
 
 from vigil.cameras.registry import CameraSpec
+from vigil.cli.exports import manifest_path
 from vigil.cli.output import console, emit, table
 from vigil.cli.state import CliState
 from vigil.errors import InvalidInput
@@ -157,16 +159,21 @@ def export(
     start: str = FROM,
     end: str = TO,
     out: Path = typer.Option(..., "--out", help="MP4 file to write."),
+    recipient: str | None = typer.Option(None, "--for", help="Who it is handed to."),
     as_json: bool = JSON,
 ) -> None:
-    """Export a recorded time range (at most an hour) as one MP4; the export is audited."""
+    """Export a recorded time range (at most an hour) as one MP4, with its signed manifest
+    beside it (OUT.manifest.json; 'vigil export verify' checks both); the export is audited."""
     state: CliState = ctx.obj
     services = state.services()
     span = TimeRange(parse_time(start), parse_time(end))
-    clip = services.recordings.export(state.context(services), name, span, out.parent)
+    clip = services.recordings.export(state.context(services), name, span, out.parent, recipient)
     shutil.move(clip.path, out)
+    manifest = manifest_path(out)
+    manifest.write_text(json.dumps(clip.manifest, indent=2) + "\n", encoding="utf-8")
     result = {
         "out": str(out),
+        "manifest": str(manifest),
         "start": clip.start.isoformat(),
         "end": clip.end.isoformat(),
         "segments": clip.segments,

@@ -18,6 +18,7 @@ from vigil.cli import (
     cases,
     cluster,
     demo,
+    exports,
     faces,
     publications,
     setup,
@@ -77,6 +78,7 @@ app.add_typer(sim.app, name="sim", help="Simulated cameras for demos and tests."
 app.add_typer(watchlists.watchlist, name="watchlist", help="People to look for, on a legal basis.")
 app.add_typer(watchlists.alerts, name="alerts", help="Matches, reviewed by two people.")
 app.add_typer(cases.app, name="case", help="Investigations approved by a second person.")
+app.add_typer(exports.app, name="export", help="Exported clips and their signed manifests.")
 app.add_typer(
     publications.app, name="publication", help="Cameras on the public page (faces blurred)."
 )

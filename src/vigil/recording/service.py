@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.audit.signing import SigningKey
 from vigil.auth.access import Access
 from vigil.auth.names import check_text
 from vigil.auth.roles import Permission, RequestContext
@@ -30,6 +31,7 @@ from vigil.errors import Forbidden, InvalidInput, NotFound, NotReady
 from vigil.recording.files import SegmentFiles
 from vigil.recording.index import Gap, Segment, SegmentIndex
 from vigil.recording.live import LiveFeed, LiveHub, hub_feed
+from vigil.recording.manifest import file_digest, sign_manifest
 from vigil.recording.playback import export_mp4
 from vigil.store.models import Camera, EvidenceHold
 
@@ -37,6 +39,7 @@ MAX_EXPORT = timedelta(hours=1)
 MAX_LIST = timedelta(days=7)
 RECENT_GAPS = 20
 MAX_REASON = 500
+MAX_RECIPIENT = 200  # who an export is for: a name, an organisation, a reference
 MAX_HOLD = timedelta(days=31)
 HOLD_AHEAD = timedelta(days=1)  # a hold may reach this far past now (an incident going on)
 
@@ -102,6 +105,7 @@ class Clip:
     start: datetime
     end: datetime
     segments: int
+    manifest: dict[str, Any]  # signed: recording.manifest
 
 
 # Opens the live view of a camera that another cluster node records (node, camera id);
@@ -116,9 +120,11 @@ class RecordingService:
         index: SegmentIndex,
         files: SegmentFiles,
         live: LiveHub,
+        signing: SigningKey,
         remote_live: RemoteLive | None = None,
     ) -> None:
         self.access = access
+        self.signing = signing
         self.db = access.db
         self.index = index
         self.files = files
@@ -167,20 +173,32 @@ class RecordingService:
         gaps = [g for g in self.index.gaps(camera_id, span.start) if g.start < span.end]
         return segments, gaps
 
-    def export(self, ctx: RequestContext, name: str, span: TimeRange, scratch: Path) -> Clip:
-        """One MP4 of the range (whole segments); audited before any footage leaves."""
+    def export(
+        self,
+        ctx: RequestContext,
+        name: str,
+        span: TimeRange,
+        scratch: Path,
+        recipient: str | None = None,
+    ) -> Clip:
+        """One MP4 of the range (whole segments), for ``recipient`` (who it is handed to);
+        audited before any footage leaves, and again with the file's SHA-256, which the
+        signed manifest that comes with it cites."""
         span = span.limit(MAX_EXPORT)
         target = f"camera:{name}"
         with self.access.reading(ctx, Permission.CAMERAS_VIEW, "recording.export", target) as (
             session,
             details,
         ):
+            if recipient is not None:
+                check_text(recipient, what="recipient", max_chars=MAX_RECIPIENT)
             camera_id = self._viewable(session, ctx, name).id
             found = self.index.between(camera_id, span.start, span.end)
             if not found:
                 raise NotFound(f"nothing of {name} was recorded in that range", camera=name)
             details.update(span.to_dict())
             details["segments"] = len(found)
+            details["for"] = recipient
         scratch.mkdir(parents=True, exist_ok=True)
         fd, raw = tempfile.mkstemp(prefix="clip-", suffix=".mp4", dir=scratch)
         os.close(fd)
@@ -189,10 +207,34 @@ class RecordingService:
             with ExitStack() as copies:
                 files = [copies.enter_context(self.files.opened(s, scratch)) for s in found]
                 export_mp4(list(zip(found, files, strict=True)), path)
+            manifest = self._manifest(ctx, name, found, path, recipient)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        return Clip(path, found[0].start, found[-1].end, len(found))
+        return Clip(path, found[0].start, found[-1].end, len(found), manifest)
+
+    def _manifest(
+        self,
+        ctx: RequestContext,
+        name: str,
+        found: list[Segment],
+        path: Path,
+        recipient: str | None,
+    ) -> dict[str, Any]:
+        digest, size = file_digest(path)
+        fields: dict[str, Any] = {
+            "camera": name,
+            "start": found[0].start.isoformat(),
+            "end": found[-1].end.isoformat(),
+            "segments": len(found),
+            "file_sha256": digest,
+            "file_bytes": size,
+            "exported_by": ctx.principal.name,
+            "exported_for": recipient,
+            "exported_at": datetime.now(UTC).isoformat(),
+        }
+        seq = self.access.record_alone(ctx, "recording.export.file", f"camera:{name}", fields)
+        return sign_manifest(self.signing, {**fields, "audit_entry": seq})
 
     def watch(self, ctx: RequestContext, name: str) -> Watching:
         """Start a live view. Audited as it opens; ``watched`` records how long it lasted

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -56,9 +58,13 @@ def export_recording(
     ctx: Caller,
     services: ServicesDep,
     cleanup: BackgroundTasks,
+    recipient: Annotated[str | None, Query(max_length=200, description="who it is for")] = None,
 ) -> FileResponse:
-    """One MP4 of the range, from the keyframe that starts the first overlapping segment."""
-    clip = services.recordings.export(ctx, name, TimeRange(start, end), services.data_dir / "tmp")
+    """One MP4 of the range, from the keyframe that starts the first overlapping segment.
+    Its signed manifest (``vigil export verify`` checks it) is in ``X-Vigil-Manifest``, as
+    base64 of its JSON."""
+    scratch = services.data_dir / "tmp"
+    clip = services.recordings.export(ctx, name, TimeRange(start, end), scratch, recipient)
     cleanup.add_task(clip.path.unlink, missing_ok=True)
     return FileResponse(
         clip.path,
@@ -67,6 +73,7 @@ def export_recording(
         headers={
             "X-Vigil-Start": clip.start.isoformat(),
             "X-Vigil-End": clip.end.isoformat(),
+            "X-Vigil-Manifest": base64.b64encode(json.dumps(clip.manifest).encode()).decode(),
             "Cache-Control": "no-store",
         },
     )

@@ -1,0 +1,81 @@
+"""Signed export manifests: what left Vigil, for whom, on whose authority, and its hash.
+
+Every exported clip comes with a manifest: the camera, the time range, the file's SHA-256
+and size, who exported it and for whom, when, and the position of the audit entry that
+records that very file (its hash is in the entry's details). The manifest is signed with
+Vigil's Ed25519 key (the audit log's), over its canonical JSON behind a context of its own,
+so a recipient checks it offline with the public key alone (``vigil export verify``), and
+one changed byte, in the file or the manifest, fails the check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from vigil.audit.signing import SigningKey, b64, unb64
+from vigil.errors import ProofError
+
+MANIFEST_CONTEXT = b"vigil-export-manifest-v1\x00"
+FIELDS = (
+    "camera",
+    "start",
+    "end",
+    "segments",
+    "file_sha256",
+    "file_bytes",
+    "exported_by",
+    "exported_for",
+    "exported_at",
+    "audit_entry",
+)
+CHUNK = 1 << 20
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    """The file's SHA-256 (hex) and its size in bytes."""
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _signed_bytes(fields: dict[str, Any]) -> bytes:
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return MANIFEST_CONTEXT + canonical.encode("ascii")
+
+
+def sign_manifest(key: SigningKey, fields: dict[str, Any]) -> dict[str, Any]:
+    """The manifest: the fields (exactly FIELDS), and their signature."""
+    if set(fields) != set(FIELDS):
+        raise ValueError(f"a manifest has exactly the fields {', '.join(FIELDS)}")
+    return {**fields, "signature": b64(key.signature(_signed_bytes(fields)))}
+
+
+def verify_export(path: Path, manifest: Any, public_key: Ed25519PublicKey) -> dict[str, Any]:
+    """The manifest's fields when its signature holds and the file is the one it names;
+    ProofError (saying what failed) otherwise."""
+    if not isinstance(manifest, dict) or set(manifest) != {*FIELDS, "signature"}:
+        raise ProofError(f"not an export manifest: it needs the fields {', '.join(FIELDS)}")
+    fields = {k: manifest[k] for k in FIELDS}
+    signature = manifest["signature"]
+    if not isinstance(signature, str):
+        raise ProofError("the manifest's signature is not text")
+    try:
+        public_key.verify(unb64(signature, what="the signature"), _signed_bytes(fields))
+    except InvalidSignature:
+        raise ProofError("the manifest's signature does not verify: it was changed") from None
+    digest, size = file_digest(path)
+    if (digest, size) != (fields["file_sha256"], fields["file_bytes"]):
+        raise ProofError(
+            f"{path.name} is not the exported file: SHA-256 {digest} ({size} bytes), "
+            f"the manifest says {fields['file_sha256']} ({fields['file_bytes']} bytes)"
+        )
+    return fields
