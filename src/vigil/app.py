@@ -20,6 +20,7 @@ from vigil.analytics.watchlists import WatchlistService
 from vigil.audit.log import AuditLog
 from vigil.audit.service import AuditService
 from vigil.audit.signing import SigningKey
+from vigil.audit.transparency import TransparencyService
 from vigil.audit.writer import AuditWriter
 from vigil.auth.access import Access
 from vigil.auth.login import PasswordLogin
@@ -94,6 +95,7 @@ class Services:
     publications: Publications
     broadcast: PublicBroadcast
     public_limits: ClientLimiter
+    transparency: TransparencyService
 
     def recorder(self, on_segment: Callable[[Segment], None] | None = None) -> Recorder:
         """The recorder of this process; it feeds ``live``, so live view needs it running.
@@ -281,6 +283,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         broadcast=PublicBroadcast(
             publications, segments, files, data_dir / "tmp", broadcast_settings(config)
         ),
+        transparency=TransparencyService(access, audit, key),
         public_limits=ClientLimiter(
             ClientLimits(
                 config.publishing.requests_per_minute, config.publishing.streams_per_client

@@ -172,6 +172,7 @@ CALLS: dict[tuple[str, str], Call] = {
     ("DELETE", "/api/v1/tokens/{token_id}"): Call({"token_id": "token"}, owner="wall"),
     ("GET", "/api/v1/audit/entries/{seq}"): Call({"seq": 0}),
     ("GET", "/api/v1/audit/proofs/inclusion"): Call(query={"seq": "0"}),
+    ("GET", "/api/v1/audit/transparency"): Call(query=SPAN),
     ("GET", "/api/v1/audit/proofs/consistency"): Call(query={"old": "1", "new": "2"}),
     ("POST", "/api/v1/faces/detect"): Call(
         files=lambda w: {"image": ("p.jpg", w.portrait, "image/jpeg")}

@@ -79,6 +79,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{A}/audit/proofs/inclusion"): rule(P.AUDIT_VERIFY),
     ("GET", f"{A}/audit/proofs/consistency"): rule(P.AUDIT_VERIFY),
     ("GET", f"{A}/audit/verify"): rule(P.AUDIT_VERIFY),
+    ("GET", f"{A}/audit/transparency"): rule(P.AUDIT_READ, note="counts only, signed"),
     ("POST", f"{A}/faces/detect"): rule(P.FACES_ANALYSE, note="photos a minute and at once"),
     ("POST", f"{A}/faces/compare"): rule(P.FACES_ANALYSE, note="photos a minute and at once"),
     ("GET", f"{A}/cameras"): rule(P.CAMERAS_READ, note="those of one's groups (managers: all)"),
@@ -148,6 +149,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/cases"): rule(P.CASES_OPEN, P.CASES_APPROVE),
     ("GET", "/cases/{case_id}"): rule(P.CASES_OPEN, P.CASES_APPROVE, scope=Scope.CASE_RECORD),
     ("GET", "/audit"): rule(P.AUDIT_READ),
+    ("GET", "/transparency"): rule(P.AUDIT_READ),
     ("GET", "/admin"): rule(P.USERS_MANAGE, note="with tokens.manage_any and cameras.manage"),
 }
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
@@ -11,10 +10,11 @@ import typer
 from vigil.audit.entry import Outcome
 from vigil.audit.log import EntryFilter
 from vigil.audit.proofs import check_proof
-from vigil.audit.signing import PUBLIC_KEY_FILE, load_public_key
+from vigil.audit.signing import PUBLIC_KEY_FILE
+from vigil.cli.files import signed_document
 from vigil.cli.output import console, emit, table
 from vigil.cli.state import CliState
-from vigil.errors import AuditIntegrityError, InvalidInput, ProofError
+from vigil.errors import AuditIntegrityError
 
 app = typer.Typer(no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
@@ -133,14 +133,7 @@ def check_proof_file(
 ) -> None:
     """Check a proof offline, with the public key alone."""
     state: CliState = ctx.obj
-    key_path = public_key or state.data_dir / PUBLIC_KEY_FILE
-    try:
-        key = load_public_key(key_path.read_bytes())
-        doc = json.loads(proof_file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {exc.filename}: {exc.strerror}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ProofError(f"{proof_file} is not JSON: {exc}") from exc
+    key, doc = signed_document(proof_file, public_key or state.data_dir / PUBLIC_KEY_FILE)
     statement = check_proof(doc, key)
     emit(
         {"ok": True, "statement": statement},

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from vigil.audit.signing import PUBLIC_KEY_FILE, load_public_key
+from vigil.audit.signing import PUBLIC_KEY_FILE
+from vigil.cli.files import signed_document
 from vigil.cli.output import console, emit
 from vigil.cli.state import CliState
-from vigil.errors import InvalidInput, ProofError
+from vigil.errors import InvalidInput
 from vigil.recording.manifest import verify_export
 
 app = typer.Typer(no_args_is_help=True)
@@ -34,16 +34,9 @@ def verify(
     """Check that the manifest is signed by Vigil and names this very file (exit 11 if not);
     needs the public key alone, no database and no network."""
     state: CliState = ctx.obj
-    key_path = public_key or state.data_dir / PUBLIC_KEY_FILE
-    try:
-        key = load_public_key(key_path.read_bytes())
-        doc = json.loads(manifest.read_text(encoding="utf-8"))
-        if not clip.is_file():
-            raise InvalidInput(f"cannot read {clip}: no such file")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {exc.filename}: {exc.strerror}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ProofError(f"{manifest} is not JSON: {exc}") from exc
+    key, doc = signed_document(manifest, public_key or state.data_dir / PUBLIC_KEY_FILE)
+    if not clip.is_file():
+        raise InvalidInput(f"cannot read {clip}: no such file")
     fields = verify_export(clip, doc, key)
     emit(
         {"ok": True, **fields},

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
-from vigil.errors import InvalidInput
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from vigil.audit.signing import load_public_key
+from vigil.errors import InvalidInput, ProofError
 
 
 def read_photos(paths: list[Path]) -> list[tuple[str, bytes]]:
@@ -27,3 +32,15 @@ def write_file(out: Path, content: bytes) -> None:
     except OSError as exc:
         aside.unlink(missing_ok=True)
         raise InvalidInput(f"cannot write {out}: {exc.strerror}") from None
+
+
+def signed_document(document: Path, public_key: Path) -> tuple[Ed25519PublicKey, Any]:
+    """The PEM public key and the JSON document to check with it (offline checks)."""
+    try:
+        key = load_public_key(public_key.read_bytes())
+        doc = json.loads(document.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {exc.filename}: {exc.strerror}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ProofError(f"{document} is not JSON: {exc}") from exc
+    return key, doc

@@ -25,6 +25,7 @@ from vigil.cli import (
     sim,
     status,
     tokens,
+    transparency,
     users,
     watchlists,
 )
@@ -78,6 +79,7 @@ app.add_typer(sim.app, name="sim", help="Simulated cameras for demos and tests."
 app.add_typer(watchlists.watchlist, name="watchlist", help="People to look for, on a legal basis.")
 app.add_typer(watchlists.alerts, name="alerts", help="Matches, reviewed by two people.")
 app.add_typer(cases.app, name="case", help="Investigations approved by a second person.")
+app.add_typer(transparency.app, name="transparency", help="How Vigil was used: signed counts.")
 app.add_typer(exports.app, name="export", help="Exported clips and their signed manifests.")
 app.add_typer(
     publications.app, name="publication", help="Cameras on the public page (faces blurred)."

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.analytics.pipeline import backlog
 from vigil.api.context import client_of, services_of
 from vigil.app import Services
 from vigil.audit.log import EntryFilter
+from vigil.audit.transparency import Period, render_html
 from vigil.auth.names import NAME_PATTERN
 from vigil.auth.roles import Permission, RequestContext, Role
+from vigil.errors import VigilError
 from vigil.recording.index import Segment
 from vigil.recording.service import TimeRange
 from vigil.web.render import home_of, html, show, viewer
@@ -171,6 +174,25 @@ def audit(
         }
 
     return show(request, "audit.html", build)
+
+
+@router.get("/transparency")
+def transparency(
+    request: Request,
+    start: Annotated[datetime | None, Query()] = None,
+    end: Annotated[datetime | None, Query()] = None,
+) -> Response:
+    """The transparency report (auditors): the last 30 days unless a period is given."""
+    ctx = viewer(request)
+    if ctx is None:
+        return RedirectResponse(f"/login?next={quote(request.url.path, safe='')}", 303)
+    until = end or datetime.now(UTC)
+    period_start = start or until - timedelta(days=30)
+    try:
+        report = services_of(request).transparency.report(ctx, Period(period_start, until))
+    except VigilError as exc:
+        return html("error.html", ctx, exc.http_status, error=exc)
+    return HTMLResponse(render_html(report), headers={"Cache-Control": "no-store"})
 
 
 @router.get("/admin")

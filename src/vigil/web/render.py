@@ -38,6 +38,7 @@ NAV = (
     NavItem("/watchlist", "Watchlist", (Permission.WATCHLIST_READ,)),
     NavItem("/cases", "Cases", (Permission.CASES_OPEN, Permission.CASES_APPROVE)),
     NavItem("/audit", "Audit", (Permission.AUDIT_READ,)),
+    NavItem("/transparency", "Transparency", (Permission.AUDIT_READ,)),
     NavItem("/admin", "Admin", (Permission.USERS_MANAGE, Permission.CAMERAS_MANAGE)),
 )
 

@@ -20,6 +20,7 @@ from vigil.api.schemas import (
 from vigil.audit.entry import Outcome
 from vigil.audit.log import MAX_PAGE, EntryFilter
 from vigil.audit.signing import public_key_pem
+from vigil.audit.transparency import Period
 from vigil.auth.roles import Permission
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -102,3 +103,15 @@ def consistency_proof(old: Seq, new: Seq, ctx: Caller, services: ServicesDep) ->
 def verify(ctx: Caller, services: ServicesDep) -> dict[str, Any]:
     """Recompute the whole log against its signed heads (slow on large logs)."""
     return services.audit_service.verify(ctx).to_dict()
+
+
+@router.get("/transparency", response_model=dict[str, Any])
+def transparency(
+    ctx: Caller,
+    services: ServicesDep,
+    start: Annotated[datetime, Query(description="ISO 8601 with a time zone")],
+    end: Annotated[datetime, Query(description="ISO 8601 with a time zone, not included")],
+) -> dict[str, Any]:
+    """The signed transparency report of the period: counts from the audit log, anchored
+    to a signed tree head (``vigil transparency verify`` checks the signature)."""
+    return services.transparency.report(ctx, Period(start, end))
