@@ -8,13 +8,11 @@ import time
 from pathlib import Path
 
 import av
-from fastapi.testclient import TestClient
 
 from tests.api.conftest import Api
 from tests.conftest import Env
 from tests.publishing.footage import HAMILTON, record_clip
 from tests.recorded import add_camera
-from vigil.api.app import create_api
 from vigil.api.permissions import PUBLIC
 from vigil.auth.roles import Role
 from vigil.faces.yunet import YuNetDetector
@@ -35,18 +33,13 @@ def _publish(env: Env, camera: str) -> int:
     return proposal.id
 
 
-def test_only_login_health_and_public_video_answer_without_login(api: Api) -> None:
-    """Every operation of the OpenAPI document, called without credentials, is refused,
-    except the open ones; and the open ones are only these."""
+def test_the_public_router_reaches_only_public_cameras_and_their_video(api: Api) -> None:
+    """The open routes are these (tests/api/test_access.py calls every other one without
+    credentials and gets 401); the public ones tell a camera's name and place, no more."""
     document = api.client.get("/api/v1/openapi.json", headers=api.bearer()).json()
     operations = {(m.upper(), p) for p, item in document["paths"].items() for m in item}
     assert operations >= OPEN_ROUTES
     assert {op for op in PUBLIC if op[1].startswith("/api/")} == OPEN_ROUTES
-    anonymous = TestClient(create_api(api.env.services))
-    for method, template in sorted(operations - OPEN_ROUTES):
-        path = template.replace("{", "").replace("}", "")  # any value: refused before use
-        answer = anonymous.request(method, path)
-        assert answer.status_code == 401, f"{method} {template}: {answer.status_code}"
     public = [p for p in document["paths"] if p.startswith("/api/v1/public/")]
     assert sorted(public) == ["/api/v1/public/cameras", "/api/v1/public/cameras/{name}/live.mp4"]
     listing = document["components"]["schemas"]["PublicCameraOut"]["properties"]
