@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,33 @@ class TreeHead:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProofError(f"malformed tree head: {exc}") from exc
+
+
+def sign_statement(key: SigningKey, context: bytes, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields and an Ed25519 signature of their canonical JSON behind ``context`` (a
+    statement of one kind never passes for another): signed exports, transparency reports."""
+    return {**fields, "signature": b64(key.signature(_statement_bytes(context, fields)))}
+
+
+def verify_statement(
+    public_key: Ed25519PublicKey, context: bytes, signed: Mapping[str, Any], *, what: str
+) -> dict[str, Any]:
+    """The fields of a statement made by ``sign_statement``; ProofError naming ``what``
+    unless it is exactly as signed."""
+    fields = {k: v for k, v in signed.items() if k != "signature"}
+    signature = signed.get("signature")
+    if not isinstance(signature, str):
+        raise ProofError(f"{what} has no signature")
+    try:
+        public_key.verify(unb64(signature, what="the signature"), _statement_bytes(context, fields))
+    except InvalidSignature:
+        raise ProofError(f"{what}'s signature does not verify: it was changed") from None
+    return fields
+
+
+def _statement_bytes(context: bytes, fields: Mapping[str, Any]) -> bytes:
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return context + canonical.encode("ascii")
 
 
 def head_bytes(size: int, root: bytes, time_us: int) -> bytes:

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import func, select
@@ -29,10 +28,10 @@ from sqlalchemy.orm import Session
 
 from vigil.audit.entry import Outcome
 from vigil.audit.log import AuditLog
-from vigil.audit.signing import SigningKey, b64, unb64
+from vigil.audit.signing import SigningKey, sign_statement, verify_statement
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
-from vigil.errors import InvalidInput, ProofError
+from vigil.errors import InvalidInput
 from vigil.store.models import AuditRow, PublicationRow
 
 REPORT_CONTEXT = b"vigil-transparency-report-v1\x00"
@@ -121,11 +120,6 @@ def _public_at(session: Session, moment: datetime) -> int:
     )
 
 
-def _signed_bytes(body: dict[str, Any]) -> bytes:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return REPORT_CONTEXT + canonical.encode("ascii")
-
-
 class TransparencyService:
     def __init__(self, access: Access, log: AuditLog, key: SigningKey) -> None:
         self.access = access
@@ -145,7 +139,7 @@ class TransparencyService:
                 head = self.log.sign_head(session)
         body["anchor"] = {"tree_head": head.to_dict()}
         body["made_at"] = datetime.now(UTC).isoformat()
-        return {**body, "signature": b64(self.key.signature(_signed_bytes(body)))}
+        return sign_statement(self.key, REPORT_CONTEXT, body)
 
     def _counts(self, session: Session, period: Period) -> dict[str, Any]:
         actions = _actions(session, period)
@@ -171,14 +165,7 @@ class TransparencyService:
 
 def verify_report(report: dict[str, Any], public_key: Ed25519PublicKey) -> None:
     """ProofError unless the report is exactly as Vigil signed it."""
-    body = {k: v for k, v in report.items() if k != "signature"}
-    signature = report.get("signature")
-    if not isinstance(signature, str):
-        raise ProofError("the report has no signature")
-    try:
-        public_key.verify(unb64(signature, what="the signature"), _signed_bytes(body))
-    except InvalidSignature:
-        raise ProofError("the report's signature does not verify: it was changed") from None
+    verify_statement(public_key, REPORT_CONTEXT, report, what="the report")
 
 
 def render_html(report: dict[str, Any]) -> str:

@@ -90,9 +90,8 @@ class FragmentEncoder:
     def encode(self, picture: Picture) -> list[tuple[float, bytes]]:
         """Add one frame; the fragments completed by it, with their start times."""
         stream = self._open(picture.rgb) if self._stream is None else self._stream
-        height, width = output_size(picture.rgb.shape[1], picture.rgb.shape[0])[::-1]
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(picture.rgb), format="rgb24")
-        frame = frame.reformat(width=width, height=height, format="yuv420p")
+        frame = frame.reformat(width=stream.width, height=stream.height, format="yuv420p")
         if self._origin is None:
             self._origin = picture.at
         frame.pts = max(self._pts + 1, round((picture.at - self._origin) * 1000))

@@ -11,14 +11,12 @@ one changed byte, in the file or the manifest, fails the check.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from vigil.audit.signing import SigningKey, b64, unb64
+from vigil.audit.signing import SigningKey, sign_statement, verify_statement
 from vigil.errors import ProofError
 
 MANIFEST_CONTEXT = b"vigil-export-manifest-v1\x00"
@@ -47,16 +45,11 @@ def file_digest(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _signed_bytes(fields: dict[str, Any]) -> bytes:
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return MANIFEST_CONTEXT + canonical.encode("ascii")
-
-
 def sign_manifest(key: SigningKey, fields: dict[str, Any]) -> dict[str, Any]:
     """The manifest: the fields (exactly FIELDS), and their signature."""
     if set(fields) != set(FIELDS):
         raise ValueError(f"a manifest has exactly the fields {', '.join(FIELDS)}")
-    return {**fields, "signature": b64(key.signature(_signed_bytes(fields)))}
+    return sign_statement(key, MANIFEST_CONTEXT, fields)
 
 
 def verify_export(path: Path, manifest: Any, public_key: Ed25519PublicKey) -> dict[str, Any]:
@@ -64,14 +57,7 @@ def verify_export(path: Path, manifest: Any, public_key: Ed25519PublicKey) -> di
     ProofError (saying what failed) otherwise."""
     if not isinstance(manifest, dict) or set(manifest) != {*FIELDS, "signature"}:
         raise ProofError(f"not an export manifest: it needs the fields {', '.join(FIELDS)}")
-    fields = {k: manifest[k] for k in FIELDS}
-    signature = manifest["signature"]
-    if not isinstance(signature, str):
-        raise ProofError("the manifest's signature is not text")
-    try:
-        public_key.verify(unb64(signature, what="the signature"), _signed_bytes(fields))
-    except InvalidSignature:
-        raise ProofError("the manifest's signature does not verify: it was changed") from None
+    fields = verify_statement(public_key, MANIFEST_CONTEXT, manifest, what="the manifest")
     digest, size = file_digest(path)
     if (digest, size) != (fields["file_sha256"], fields["file_bytes"]):
         raise ProofError(

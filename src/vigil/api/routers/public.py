@@ -54,13 +54,10 @@ async def public_live(
     at least ``[publishing] delay_s`` (10 s or more) behind the camera."""
     client = client_of(request)
     services.public_limits.request(client)
-    hold = ExitStack()
-    hold.enter_context(services.public_limits.stream(client))
-    try:
+    with ExitStack() as holding:  # the stream's slot is given back if watching fails
+        holding.enter_context(services.public_limits.stream(client))
         feed = await services.broadcast.watch(name)
-    except BaseException:
-        hold.close()
-        raise
+        hold = holding.pop_all()  # from here on, the stream gives it back when it ends
     return StreamingResponse(
         _follow(feed, hold),
         media_type="video/mp4",
