@@ -31,6 +31,7 @@ from vigil.errors import InvalidInput
 from vigil.faces.engine import FaceEngine
 from vigil.faces.model import DESCRIPTOR_SIZE, MAX_DESCRIPTORS, Box, Detection
 from vigil.faces.quality import Quality, measure
+from vigil.recording.playback import decoded_frames
 
 logger = logging.getLogger(__name__)
 
@@ -206,41 +207,31 @@ class VideoAnalyzer:
         thumbnail (MOTION_SIZE, for the motion gate) is scaled by FFmpeg from the frame.
         """
         interval = 1.0 / rate
+        frames = decoded_frames(path, self.settings.decode_threads)
+        first: float | None = None
+        next_t = 0.0
         try:
-            container = av.open(str(path))
-        except (av.FFmpegError, OSError) as exc:
-            raise InvalidInput(f"{path.name} is not a readable video: {exc}") from None
-        with container:
-            if not container.streams.video:
-                raise InvalidInput(f"{path.name} has no video")
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            stream.thread_count = self.settings.decode_threads
-            first: float | None = None
-            next_t = 0.0
-            try:
-                frames = container.decode(stream)
-                while True:
-                    with stats.timed("decode"):
-                        frame = next(frames, None)
-                        if frame is None:
-                            return
-                        stats.frames_decoded += 1
-                        if frame.time is None:
-                            continue
-                        first = frame.time if first is None else first
-                        t = frame.time - first
-                        if t + 1e-6 < next_t:
-                            continue
-                        next_t = t + interval
-                        stats.frames_sampled += 1
-                        stats.seconds = t
-                        rgb = np.ascontiguousarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
-                    with stats.timed("motion"):
-                        thumb = _thumbnail(frame)
-                    yield t, rgb, thumb
-            except av.FFmpegError as exc:
-                raise InvalidInput(f"{path.name} is damaged: {exc}") from None
+            while True:
+                with stats.timed("decode"):
+                    frame = next(frames, None)
+                    if frame is None:
+                        return
+                    stats.frames_decoded += 1
+                    if frame.time is None:
+                        continue
+                    first = frame.time if first is None else first
+                    t = frame.time - first
+                    if t + 1e-6 < next_t:
+                        continue
+                    next_t = t + interval
+                    stats.frames_sampled += 1
+                    stats.seconds = t
+                    rgb = np.ascontiguousarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+                with stats.timed("motion"):
+                    thumb = _thumbnail(frame)
+                yield t, rgb, thumb
+        except av.FFmpegError as exc:  # converting a decoded frame
+            raise InvalidInput(f"{path.name} is damaged: {exc}") from None
 
     def _find(self, t: float, rgb: NDArray[np.uint8], stats: AnalysisStats) -> _Frame:
         """The frame's faces, aligned and measured (described later, with the batch)."""

@@ -22,6 +22,7 @@ from vigil.errors import InvalidInput
 from vigil.faces.yunet import MIN_PX, YuNetDetector
 from vigil.publishing.redaction import Box, FaceRedactor, Frame
 from vigil.recording.fmp4 import FRAGMENTED_MP4, FragmentSplitter
+from vigil.recording.playback import decoded_frames
 
 MAX_WIDTH, MAX_HEIGHT = 1280, 720
 TIME_BASE = Fraction(1, 1000)  # output timestamps in milliseconds
@@ -138,31 +139,21 @@ class FragmentEncoder:
 def recorded_pictures(path: Path, start: float, fps: int, threads: int = 1) -> Iterator[Picture]:
     """The frames of a recording that began at ``start`` (epoch seconds), at most ``fps``
     a second, as RGB with their wall-clock times."""
-    try:
-        container = av.open(str(path))
-    except (av.FFmpegError, OSError) as exc:
-        raise InvalidInput(f"{path.name} is not a readable video: {exc}") from None
-    with container:
-        if not container.streams.video:
-            raise InvalidInput(f"{path.name} has no video")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        stream.thread_count = threads
-        first: float | None = None
-        due = 0.0
+    first: float | None = None
+    due = 0.0
+    for frame in decoded_frames(path, threads):
+        if frame.time is None:
+            continue
+        first = frame.time if first is None else first
+        t = frame.time - first
+        if t + 1e-6 < due:
+            continue
+        due = t + 1.0 / fps
         try:
-            for frame in container.decode(stream):
-                if frame.time is None:
-                    continue
-                first = frame.time if first is None else first
-                t = frame.time - first
-                if t + 1e-6 < due:
-                    continue
-                due = t + 1.0 / fps
-                rgb = np.ascontiguousarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
-                yield Picture(rgb, start + t)
-        except av.FFmpegError as exc:
+            rgb = np.ascontiguousarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+        except av.FFmpegError as exc:  # converting a decoded frame
             raise InvalidInput(f"{path.name} is damaged: {exc}") from None
+        yield Picture(rgb, start + t)
 
 
 def redacted(redactor: FaceRedactor, pictures: Iterator[Picture]) -> Iterator[Picture]:

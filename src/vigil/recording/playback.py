@@ -1,13 +1,16 @@
-"""Playback: one MP4 for a time range, remuxed (not re-encoded) from its segments."""
+"""Playback: one MP4 for a time range, remuxed (not re-encoded) from its segments, and the
+decoded frames of a video file for those who look at them (analysis, public rendering)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
 import av
 
+from vigil.errors import InvalidInput
 from vigil.recording.index import Segment
 
 
@@ -52,3 +55,22 @@ def export_mp4(segments: list[tuple[Segment, Path]], out: Path) -> int:
 
 def _ticks(moment: datetime, origin: datetime, time_base: Fraction) -> int:
     return int((moment - origin).total_seconds() / time_base)
+
+
+def decoded_frames(path: Path, threads: int = 0) -> Iterator[av.VideoFrame]:
+    """Every frame of the file's first video stream, decoded with ``threads`` threads (0:
+    FFmpeg decides); InvalidInput when it cannot be read, has no video, or is damaged."""
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError) as exc:
+        raise InvalidInput(f"{path.name} is not a readable video: {exc}") from None
+    with container:
+        if not container.streams.video:
+            raise InvalidInput(f"{path.name} has no video")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        stream.thread_count = threads
+        try:
+            yield from container.decode(stream)
+        except av.FFmpegError as exc:
+            raise InvalidInput(f"{path.name} is damaged: {exc}") from None
