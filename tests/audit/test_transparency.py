@@ -12,6 +12,7 @@ import pytest
 
 from tests.cli_runner import vigil
 from tests.conftest import PASSWORD, Env
+from tests.pdfs import pdf_pages, pdf_title
 from tests.recorded import add_camera
 from tests.sightings import matching_alert
 from vigil.audit.entry import Outcome
@@ -124,7 +125,9 @@ def test_a_changed_number_or_a_bad_request_is_caught(env: Env, portrait_path: Pa
         Period(now, now - timedelta(days=1))
 
 
-def test_the_command_writes_html_and_json_that_verifies_offline(env: Env, tmp_path: Path) -> None:
+def test_the_command_writes_html_pdf_and_json_that_verifies_offline(
+    env: Env, tmp_path: Path
+) -> None:
     env.add_user("aud", Role.AUDITOR)
     (tmp_path / "pw").write_text(PASSWORD)
     login = ("--user", "aud", "--password-file", str(tmp_path / "pw"))
@@ -134,11 +137,17 @@ def test_the_command_writes_html_and_json_that_verifies_offline(env: Env, tmp_pa
         "--to",
         (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
     )
-    for fmt in ("json", "html"):
+    for fmt in ("json", "html", "pdf"):
         made = vigil(env.data_dir, *login, "transparency", "report", *span, "--format", fmt,
                      "--out", str(tmp_path / f"r.{fmt}"))  # fmt: skip
         assert made.code == 0, made.stderr
     assert "How the city's cameras were used" in (tmp_path / "r.html").read_text()
+    pdf = (tmp_path / "r.pdf").read_bytes()
+    text = " ".join(pdf_pages(pdf))  # the PDF is the page, laid out for print
+    assert pdf_title(pdf) == f"Transparency report 2026-01-01 to {span[3][:10]}"
+    for said in ("How the city's cameras were used", "Cases opened", "Anchor and signature"):
+        assert said in text, said
+    assert "Download as PDF" not in text  # the page's own links are not printed
     key = ("--public-key", str(env.data_dir / PUBLIC_KEY_FILE))
     checked = vigil(
         tmp_path / "elsewhere", "transparency", "verify", str(tmp_path / "r.json"), *key

@@ -24,6 +24,7 @@ from tests.investigations.world import (
     strangers,
     world,
 )
+from tests.pdfs import pdf_images, pdf_pages, pdf_title
 from tests.sightings import store_sightings_at
 from vigil.audit.log import EntryFilter
 from vigil.auth.roles import Role
@@ -117,7 +118,19 @@ def test_confirmed_results_make_the_movement_report(env: Env, portrait_path: Pat
     pdf = env.services.reports.report(w.ivy, case, "pdf")
     assert pdf.content.startswith(b"%PDF")
     assert pdf.filename.endswith(".pdf")
-    assert pdf.content.count(b"/Type /Page\n") + pdf.content.count(b"/Type /Page ") >= 3
+    text = " ".join(pdf_pages(pdf.content))  # the PDF says what the page says
+    assert pdf_title(pdf.content) == f"Movement report, case {case}"
+    for said in (
+        "Only sightings confirmed by a person are in this report",
+        "3 visits to 2 places",
+        "Map of places",
+        "longitude",  # the plot, drawn as vectors
+        "Timeline",
+        "(/api/v1/cameras/hall/",  # each clip's address is printed beside its link
+    ):
+        assert said in text, said
+    faces = set(re.findall(r"data:image/jpeg;base64,([^\"]+)", page))
+    assert pdf_images(pdf.content) == len(faces) > 0  # the thumbnails (each drawn once)
 
     refused, *reports = _entries(env, "case.report")
     assert refused.outcome == "denied"  # before anything was confirmed

@@ -31,6 +31,7 @@ from vigil.audit.log import AuditLog
 from vigil.audit.signing import SigningKey, sign_statement, verify_statement
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
+from vigil.documents import pdf_from_html
 from vigil.errors import InvalidInput
 from vigil.store.models import AuditRow, PublicationRow
 
@@ -175,3 +176,10 @@ def render_html(report: dict[str, Any]) -> str:
     )
     signed = json.dumps(report, indent=2, sort_keys=True)
     return env.get_template("transparency.html").render(r=report, signed=signed)
+
+
+def render_pdf(report: dict[str, Any]) -> bytes:
+    """The report's page, laid out for print."""
+    period = report["period"]
+    title = f"Transparency report {period['from'][:10]} to {period['to'][:10]}"
+    return pdf_from_html(render_html(report), title)

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from vigil.audit.signing import PUBLIC_KEY_FILE
-from vigil.audit.transparency import Period, render_html, verify_report
+from vigil.audit.transparency import Period, render_html, render_pdf, verify_report
 from vigil.cli.cameras import parse_time
 from vigil.cli.files import signed_document
 from vigil.cli.output import console
@@ -23,19 +23,22 @@ def report(
     ctx: typer.Context,
     start: str = typer.Option(..., "--from", help="Start, ISO 8601 with a time zone."),
     end: str = typer.Option(..., "--to", help="End (not included), ISO 8601 with a time zone."),
-    fmt: str = typer.Option("html", "--format", help="html or json (the signed form)."),
+    fmt: str = typer.Option("html", "--format", help="html, pdf or json (the signed form)."),
     out: Path = typer.Option(..., "--out", help="File to write."),
 ) -> None:
     """Counts of cases, searches, watchlist entries, alerts and public cameras in the period,
     from the audit log; anchored to a signed tree head and signed (auditors, admins)."""
-    if fmt not in ("html", "json"):
-        raise InvalidInput(f"--format must be html or json, not {fmt!r}")
+    if fmt not in ("html", "pdf", "json"):
+        raise InvalidInput(f"--format must be html, pdf or json, not {fmt!r}")
     state: CliState = ctx.obj
     services = state.services()
     period = Period(parse_time(start), parse_time(end))
     signed = services.transparency.report(state.context(services), period)
-    text = render_html(signed) if fmt == "html" else json.dumps(signed, indent=2) + "\n"
-    out.write_text(text, encoding="utf-8")
+    if fmt == "pdf":
+        out.write_bytes(render_pdf(signed))
+    else:
+        text = render_html(signed) if fmt == "html" else json.dumps(signed, indent=2) + "\n"
+        out.write_text(text, encoding="utf-8")
     console.print(f"wrote {out}")
 
 

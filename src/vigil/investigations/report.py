@@ -3,8 +3,8 @@
 Confirmed sightings become visits (sightings at one camera less than a minute apart are
 one visit), visits become places (a site, or a camera without one) ranked by visits and
 time seen, with first and last seen, a plot of the places by their coordinates (no map
-tiles: nothing leaves the machine), face thumbnails and links to the clips. HTML or PDF;
-each report is audited with the EU AI Act Art. 12(3) fields.
+tiles: nothing leaves the machine), face thumbnails and links to the clips. HTML, or PDF
+made from that HTML; each report is audited with the EU AI Act Art. 12(3) fields.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from PIL import Image
 from sqlalchemy import select
 
 from vigil.analytics.matching import OperatingPoint
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
+from vigil.documents import pdf_from_html
 from vigil.errors import Conflict
 from vigil.investigations.cases import CaseInfo, case_info, searched_database
 from vigil.investigations.membership import case_data
@@ -38,7 +38,6 @@ if TYPE_CHECKING:  # matplotlib loads in 0.7 s: only where a plot is drawn
 Format = Literal["html", "pdf"]
 VISIT_GAP = timedelta(seconds=60)
 CLIP_MARGIN = timedelta(seconds=5)
-ROWS_PER_PAGE = 8
 
 
 @dataclass
@@ -196,8 +195,11 @@ def render_html(report: MovementReport) -> bytes:
     )
     environment.filters["when"] = utc_text
     environment.filters["duration"] = _duration
+    from matplotlib import rc_context  # noqa: PLC0415 - see TYPE_CHECKING above
+
     svg = io.StringIO()
-    plot(report).savefig(svg, format="svg")
+    with rc_context({"svg.fonttype": "none"}):  # text stays text, in the PDF too
+        plot(report).savefig(svg, format="svg")
     svg_text = svg.getvalue()
     svg_text = svg_text[svg_text.index("<svg") :]  # inline: no XML prolog
     page = environment.get_template("report.html").render(
@@ -207,70 +209,8 @@ def render_html(report: MovementReport) -> bytes:
 
 
 def render_pdf(report: MovementReport) -> bytes:
-    out = io.BytesIO()
-    from matplotlib.backends.backend_pdf import PdfPages  # noqa: PLC0415
-
-    with PdfPages(out, metadata={"Title": f"Movement report, case {report.case.id}"}) as pdf:
-        pdf.savefig(_cover(report))
-        pdf.savefig(plot(report))
-        for first in range(0, len(report.visits), ROWS_PER_PAGE):
-            pdf.savefig(_timeline_page(report.visits[first : first + ROWS_PER_PAGE], first))
-    return out.getvalue()
-
-
-def _cover(report: MovementReport) -> Figure:
-    case = report.case
-    from matplotlib.figure import Figure  # noqa: PLC0415
-
-    figure = Figure(figsize=(8.27, 11.69))
-    lines = [
-        f"Movement report, case {case.id}",
-        "",
-        f"Subject: {case.subject}",
-        f"Legal basis: {case.legal_basis}  (reference {case.reference})",
-        f"Purpose: {case.purpose}",
-        f"Scope: {', '.join(case.cameras)}",
-        f"       {utc_text(case.start)} to {utc_text(case.end)}",
-        f"Requested by {case.requested_by}; approved by {case.decided_by or 'nobody yet'}",
-        f"Generated {utc_text(report.generated_at)} by {report.generated_by}",
-        f"Verified by: {', '.join(report.verified_by)}",
-        "",
-        f"First seen {utc_text(report.first_seen)} at {report.visits[0].camera}",
-        f"Last seen  {utc_text(report.last_seen)} at {report.visits[-1].camera}",
-        f"{len(report.visits)} visits to {len(report.places)} places",
-        "",
-        "Places (visits, time seen):",
-    ]
-    lines += [
-        f"  {p.name}: {p.visits} visits, {_duration(p.dwell_s)}  [{', '.join(p.cameras)}]"
-        for p in report.places[:25]
-    ]
-    lines += ["", "Only sightings a person confirmed are in this report."]
-    figure.text(0.08, 0.95, "\n".join(lines), va="top", family="monospace", fontsize=9, wrap=True)
-    return figure
-
-
-def _timeline_page(visits: list[Visit], offset: int) -> Figure:
-    from matplotlib.figure import Figure  # noqa: PLC0415
-
-    figure = Figure(figsize=(8.27, 11.69))
-    figure.text(0.08, 0.96, "Timeline", fontsize=14, va="top")
-    height = 0.88 / ROWS_PER_PAGE
-    for row, visit in enumerate(visits):
-        top = 0.92 - (row + 1) * height
-        if visit.crop is not None:
-            axes = figure.add_axes((0.08, top + 0.01, height * 0.7, height - 0.02))
-            axes.imshow(Image.open(io.BytesIO(visit.crop)).convert("RGB"))
-            axes.axis("off")
-        text = (
-            f"{offset + row + 1}. {visit.camera}"
-            + (f" ({visit.site})" if visit.site else "")
-            + f"\n{utc_text(visit.start)} to {utc_text(visit.end)}"
-            + f"\nsimilarity {visit.similarity:.2f}; sightings {visit.sightings}"
-            + f"\nclip: {visit.clip_url}"
-        )
-        figure.text(0.25, top + height / 2, text, va="center", fontsize=8, family="monospace")
-    return figure
+    """The HTML report, laid out for print: the same caveat, places, map and timeline."""
+    return pdf_from_html(render_html(report), f"Movement report, case {report.case.id}")
 
 
 RENDERERS: dict[str, tuple[Callable[[MovementReport], bytes], str]] = {

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import HTMLResponse, Response
 
 from vigil.api.context import Caller, ServicesDep
 from vigil.api.schemas import (
@@ -20,7 +21,7 @@ from vigil.api.schemas import (
 from vigil.audit.entry import Outcome
 from vigil.audit.log import MAX_PAGE, EntryFilter
 from vigil.audit.signing import public_key_pem
-from vigil.audit.transparency import Period
+from vigil.audit.transparency import Period, render_html, render_pdf
 from vigil.auth.roles import Permission
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -105,13 +106,26 @@ def verify(ctx: Caller, services: ServicesDep) -> dict[str, Any]:
     return services.audit_service.verify(ctx).to_dict()
 
 
-@router.get("/transparency", response_model=dict[str, Any])
+@router.get(
+    "/transparency",
+    response_model=dict[str, Any],
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
+)
 def transparency(
     ctx: Caller,
     services: ServicesDep,
     start: Annotated[datetime, Query(description="ISO 8601 with a time zone")],
     end: Annotated[datetime, Query(description="ISO 8601 with a time zone, not included")],
-) -> dict[str, Any]:
+    fmt: Annotated[Literal["json", "html", "pdf"], Query(alias="format")] = "json",
+) -> Any:
     """The signed transparency report of the period: counts from the audit log, anchored
-    to a signed tree head (``vigil transparency verify`` checks the signature)."""
-    return services.transparency.report(ctx, Period(start, end))
+    to a signed tree head (``vigil transparency verify`` checks the signature of the JSON,
+    which the HTML and PDF forms quote in full)."""
+    report = services.transparency.report(ctx, Period(start, end))
+    if fmt == "json":
+        return report
+    name = f"transparency-{start.date()}-{end.date()}.{fmt}"
+    headers = {"Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "html":
+        return HTMLResponse(render_html(report), headers=headers)
+    return Response(render_pdf(report), media_type="application/pdf", headers=headers)
