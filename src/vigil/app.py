@@ -47,7 +47,10 @@ from vigil.investigations.notices import NoticeService
 from vigil.investigations.report import ReportService
 from vigil.investigations.search import SearchService
 from vigil.monitoring import Monitoring, QueueReader
-from vigil.publishing.broadcast import BroadcastSettings, PublicBroadcast
+from vigil.partners.metering import Metering
+from vigil.partners.organisations import Partners
+from vigil.partners.video import PartnerVideo
+from vigil.publishing.broadcast import Broadcast, BroadcastSettings
 from vigil.publishing.limits import ClientLimiter, ClientLimits
 from vigil.publishing.publications import Publications
 from vigil.recording.files import SegmentFiles
@@ -93,9 +96,12 @@ class Services:
     reports: ReportService
     notices: NoticeService
     publications: Publications
-    broadcast: PublicBroadcast
+    broadcast: Broadcast  # the public's
     public_limits: ClientLimiter
     transparency: TransparencyService
+    partners: Partners
+    metering: Metering
+    partner_video: PartnerVideo
 
     def recorder(self, on_segment: Callable[[Segment], None] | None = None) -> Recorder:
         """The recorder of this process; it feeds ``live``, so live view needs it running.
@@ -160,6 +166,7 @@ class Services:
 
     def close(self) -> None:
         self.broadcast.close()
+        self.partner_video.close()
         self.access.writer.close()
         self.db.dispose()
 
@@ -245,6 +252,8 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     vectors = FaissDayIndex(db)
     cases = CaseService(access, config.cases)
     publications = Publications(access)
+    partners, metering = Partners(access), Metering(access)
+    scratch = data_dir / "tmp"
     return Services(
         data_dir=data_dir,
         config=config,
@@ -280,8 +289,13 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         reports=ReportService(access, point),
         notices=NoticeService(access),
         publications=publications,
-        broadcast=PublicBroadcast(
-            publications, segments, files, data_dir / "tmp", broadcast_settings(config)
+        broadcast=Broadcast(
+            segments, files, scratch, broadcast_settings(config), shown=publications.is_public
+        ),
+        partners=partners,
+        metering=metering,
+        partner_video=PartnerVideo(
+            access, partners, metering, segments, files, scratch, broadcast_settings(config), key
         ),
         transparency=TransparencyService(access, audit, key),
         public_limits=ClientLimiter(

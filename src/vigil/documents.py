@@ -32,6 +32,6 @@ def pdf_from_html(html: str | bytes, title: str) -> bytes:
     document = HTML(string=text, url_fetcher=_inline_only(), media_type="print").render()
     document.metadata.title = title
     pdf = document.write_pdf()
-    if pdf is None:  # only when given a target to write to
+    if not isinstance(pdf, bytes):  # None only when given a file to write to
         raise VigilError("the PDF renderer wrote nothing")
     return pdf

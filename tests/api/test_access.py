@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from tests.api.conftest import Api
 from tests.conftest import PASSWORD
 from vigil.api.app import create_api
+from vigil.api.permissions import PARTNER
 from vigil.audit.entry import Outcome
 from vigil.audit.log import EntryFilter
 from vigil.auth.roles import Role
@@ -34,6 +35,7 @@ SAMPLE_PATH_VALUES = {
     "sighting_id": "1",
     "which": "sighting",
     "publication_id": "1",
+    "key_id": "1",
 }
 
 
@@ -63,6 +65,11 @@ def test_every_endpoint_but_login_health_and_public_video_needs_authentication(a
         assert response.headers["www-authenticate"] == "Bearer"
     protected = len(operations) - len(PUBLIC)
     assert len(_denied(api, "api.request")) == protected
+    for method, template in PARTNER:  # an organisation's key, never a person's token
+        path = template.replace("{name}", "gate")
+        answer = api.client.request(method, path, headers=api.bearer())
+        assert answer.status_code == 401, (method, path)
+        assert answer.json()["error"]["message"] == "unknown organisation key"
     for described in ("/api/v1/openapi.json", "/api/v1/docs"):  # the API's description too
         assert api.client.get(described).status_code == 401
         assert api.client.get(described, headers=api.bearer()).status_code == 200

@@ -271,6 +271,31 @@ def test_a_case_is_opened_approved_searched_and_reported(
         ), action
 
 
+def _third_party(admin: Session) -> None:
+    """An admin registers an insurer, issues it a key for the gate, and revokes it."""
+    page = admin.page
+    page.get_by_label("Short name").fill("insurer")
+    page.get_by_label("Name in its watermark").fill("Insurer Ltd")
+    page.get_by_label("Purpose of its access").fill("claims at the gate")
+    page.get_by_role("button", name="Register organisation").click()
+    form = page.get_by_role("form", name="New key for insurer")
+    form.get_by_label("gate").check()
+    now = datetime.now(UTC)  # the browser's time zone is UTC
+    form.get_by_label("Valid from").fill(now.strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_label("Valid until").fill((now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_label("Quota (seconds of video)").fill("1800")
+    form.get_by_role("button", name="Issue key to insurer").click()
+    form.get_by_text("shown only once: vigilorg_").wait_for()
+    admin.shot("admin-key-issued")
+    admin.visit("/admin", "admin-keys")
+    key = page.locator("#keys tr", has_text="Insurer Ltd")
+    expect(key.locator("td").nth(2)).to_have_text("gate")
+    expect(key.locator("td").nth(5)).to_have_text("active")
+    key.get_by_role("button", name=re.compile("Revoke key")).click()
+    expect(key.locator("td").nth(5)).to_have_text("revoked")
+    assert [e["actor"] for e in _entries(admin.server, "partner_key.revoke")] == ["admin"]
+
+
 def test_auditor_and_admin_pages(browser: Browser, server: Served) -> None:
     aud = Session(browser, server, "aud")
     assert aud.page.url.endswith("/audit")
@@ -315,6 +340,7 @@ def test_auditor_and_admin_pages(browser: Browser, server: Served) -> None:
     page.get_by_role("button", name="Disable otto").click()
     otto = page.locator("#users tr", has=page.locator("td", has_text=re.compile("^otto$")))
     expect(otto.locator("td").nth(3)).to_have_text("yes")
+    _third_party(admin)
     admin.close()
     assert [e["actor"] for e in _entries(server, "token.revoke")] == ["admin"]
     assert [e["target"] for e in _entries(server, "user.disable")] == ["user:otto"]

@@ -25,6 +25,8 @@ from vigil.api.routers import (
     cases,
     faces,
     metrics,
+    organisations,
+    partner,
     public,
     publications,
     recordings,
@@ -43,7 +45,7 @@ DESCRIBED = (("GET", f"{API_PREFIX}/openapi.json"), ("GET", f"{API_PREFIX}/docs"
 def create_api(services: Services) -> FastAPI:
     """Every route needs authentication unless it is open to all (login, health, and the
     public cameras' redacted video); so does the API's description (OpenAPI document and
-    interactive docs)."""
+    interactive docs). The third-party routes take an organisation's key instead."""
     app = FastAPI(
         title="Vigil", version=__version__, openapi_url=None, docs_url=None, redoc_url=None
     )
@@ -52,6 +54,8 @@ def create_api(services: Services) -> FastAPI:
     open_to_all.include_router(system.router)
     open_to_all.include_router(auth.public)
     open_to_all.include_router(public.router)
+    # Third parties: an organisation's key, checked by the routes themselves (no session).
+    open_to_all.include_router(partner.router)
     protected = APIRouter(
         prefix=API_PREFIX, dependencies=[Depends(authenticate)], responses=ERROR_RESPONSES
     )
@@ -67,6 +71,7 @@ def create_api(services: Services) -> FastAPI:
         cases.router,
         metrics.router,
         publications.router,
+        organisations.router,
     )
     for router in routers:
         protected.include_router(router)

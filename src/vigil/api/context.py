@@ -1,7 +1,9 @@
-"""Who is calling: bearer token or session cookie (with CSRF), resolved once per request."""
+"""Who is calling: bearer token or session cookie (with CSRF), resolved once per request;
+on the third-party routes, an organisation's key instead (and nothing else)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -9,6 +11,7 @@ from fastapi import Depends, Request
 from vigil.app import Services
 from vigil.auth.roles import ANONYMOUS, RequestContext
 from vigil.errors import NotAuthenticated, VigilError
+from vigil.partners.organisations import Grant
 
 SESSION_COOKIE = "vigil_session"
 CSRF_HEADER = "x-csrf-token"
@@ -46,13 +49,46 @@ def authenticate(request: Request) -> RequestContext:
     return ctx
 
 
-def _resolve(request: Request, services: Services, ctx: RequestContext) -> RequestContext:
+def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization")
-    if header is not None:
-        scheme, _, secret = header.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
-            raise NotAuthenticated("the Authorization header must be 'Bearer <token>'")
-        principal = services.tokens.authenticate(secret.strip())
+    if header is None:
+        return None
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise NotAuthenticated("the Authorization header must be 'Bearer <token>'")
+    return secret.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerCall:
+    """A third party's request: its key's grant, and the context it is audited under."""
+
+    ctx: RequestContext
+    grant: Grant
+
+
+def authenticate_partner(request: Request) -> PartnerCall:
+    """The organisation whose key signs the request (``Authorization: Bearer vigilorg_...``);
+    a person's token or session is no key. Refusals are audited as denied."""
+    services = services_of(request)
+    ctx = anonymous_context(request)
+    try:
+        secret = _bearer(request)
+        if secret is None:
+            raise NotAuthenticated("an organisation key is required: 'Bearer <key>'")
+        grant = services.partners.authenticate(secret)
+    except VigilError as exc:
+        target = f"{request.method} {request.url.path}"
+        raise services.access.deny(ctx, "api.request", target, exc) from None
+    call = PartnerCall(RequestContext(grant.principal, ctx.request_id, ctx.client), grant)
+    request.state.ctx = call.ctx
+    return call
+
+
+def _resolve(request: Request, services: Services, ctx: RequestContext) -> RequestContext:
+    secret = _bearer(request)
+    if secret is not None:
+        principal = services.tokens.authenticate(secret)
         return RequestContext(principal, ctx.request_id, ctx.client)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie is None:
@@ -72,4 +108,5 @@ def _resolve(request: Request, services: Services, ctx: RequestContext) -> Reque
 
 
 Caller = Annotated[RequestContext, Depends(authenticate)]
+Partner = Annotated[PartnerCall, Depends(authenticate_partner)]
 ServicesDep = Annotated[Services, Depends(services_of)]

@@ -54,6 +54,19 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
     }
 )
 
+# Reached with an organisation's key only (vigil.partners), never with a person's token or
+# session; bounded by the key: its cameras, its window, its quota. tests/api/test_partner.py
+# walks them with keys in and out of their grant.
+PARTNER: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/partner/grant"): "the key's own grant",
+    ("GET", "/api/v1/partner/cameras/{name}/live.mp4"): (
+        "the key's cameras; redacted, watermarked, metered"
+    ),
+    ("GET", "/api/v1/partner/cameras/{name}/recording.mp4"): (
+        "the key's cameras, inside its window; redacted, watermarked, metered"
+    ),
+}
+
 A = "/api/v1"
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{A}/openapi.json"): rule(note="the API's description"),
@@ -140,6 +153,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{A}/publications/{{publication_id}}/withdraw"): rule(
         P.PUBLISHING_PROPOSE, P.PUBLISHING_APPROVE, scope=Scope.REGISTRY
     ),
+    ("GET", f"{A}/organisations"): rule(P.PARTNERS_MANAGE, P.AUDIT_READ),
+    ("POST", f"{A}/organisations"): rule(P.PARTNERS_MANAGE),
+    ("POST", f"{A}/organisations/{{name}}/keys"): rule(
+        P.PARTNERS_MANAGE, scope=Scope.REGISTRY, note="for cameras the caller sees"
+    ),
+    ("POST", f"{A}/partner-keys/{{key_id}}/revoke"): rule(P.PARTNERS_MANAGE),
+    ("GET", f"{A}/organisations/{{name}}/usage"): rule(P.PARTNERS_MANAGE, P.AUDIT_READ),
     # Web pages (signed-in people; others are sent to the sign-in page).
     ("GET", "/cameras"): rule(P.CAMERAS_READ),
     ("GET", "/cameras/{name}"): rule(P.CAMERAS_VIEW, scope=Scope.CAMERA),
@@ -150,7 +170,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/cases/{case_id}"): rule(P.CASES_OPEN, P.CASES_APPROVE, scope=Scope.CASE_RECORD),
     ("GET", "/audit"): rule(P.AUDIT_READ),
     ("GET", "/transparency"): rule(P.AUDIT_READ),
-    ("GET", "/admin"): rule(P.USERS_MANAGE, note="with tokens.manage_any and cameras.manage"),
+    ("GET", "/admin"): rule(
+        P.USERS_MANAGE, note="with tokens.manage_any, cameras.manage and partners.manage"
+    ),
 }
 
 
@@ -176,6 +198,19 @@ def render_markdown() -> str:
         needs = ", ".join(sorted(str(p) for p in r.needs)) or "signed in"
         cells = " | ".join("yes" if r.allows(role) else "" for role in roles)
         lines.append(f"| `{method} {path}` | {needs} | {r.scope} | {cells} | {r.note} |")
+    lines += [
+        "",
+        "## Third parties",
+        "",
+        (
+            "Reached with an organisation's key only (`Authorization: Bearer vigilorg_...`), "
+            "never with a person's token or session, and bounded by the key's grant."
+        ),
+        "",
+        "| operation | bounded by |",
+        "|---|---|",
+        *(f"| `{m} {p}` | {bound} |" for (m, p), bound in PARTNER.items()),
+    ]
     return "\n".join(lines) + "\n"
 
 

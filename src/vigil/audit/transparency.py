@@ -33,6 +33,7 @@ from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.documents import pdf_from_html
 from vigil.errors import InvalidInput
+from vigil.partners.metering import minutes_by_organisation
 from vigil.store.models import AuditRow, PublicationRow
 
 REPORT_CONTEXT = b"vigil-transparency-report-v1\x00"
@@ -160,7 +161,7 @@ class TransparencyService:
         }
         body["public_cameras"]["withdrawn"] = actions["publication.withdraw"]
         body["public_cameras"]["public_at_end"] = _public_at(session, period.end)
-        body["third_party_minutes"] = {}  # third-party access is not part of Vigil yet
+        body["third_party_minutes"] = minutes_by_organisation(session, period.start, period.end)
         return body
 
 

@@ -55,6 +55,8 @@ class Permission(StrEnum):
     PUBLISHING_PROPOSE = "publishing.propose"
     # Approve another person's proposal to make a camera public, and withdraw it.
     PUBLISHING_APPROVE = "publishing.approve"
+    # Register third-party organisations, issue and revoke their keys, read their usage.
+    PARTNERS_MANAGE = "partners.manage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -73,6 +75,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ANALYTICS_RUN,
             Permission.METRICS_READ,
             Permission.PUBLISHING_PROPOSE,
+            Permission.PARTNERS_MANAGE,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -166,7 +169,8 @@ def is_service_role(role: Role) -> bool:
     return not ROLE_PERMISSIONS[role] & PERSONAL_PERMISSIONS
 
 
-PrincipalKind = Literal["user", "local", "anonymous", "system"]
+# "organisation": a third party acting with its key (vigil.partners); it holds no permission.
+PrincipalKind = Literal["user", "local", "anonymous", "system", "organisation"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from vigil.cli import (
     demo,
     exports,
     faces,
+    organisations,
     publications,
     setup,
     sim,
@@ -69,6 +70,7 @@ app.command("worker")(cluster.worker)
 app.command("search")(cases.search)
 app.command("report")(cases.report)
 app.command("notices")(cases.notices)
+app.command("usage")(organisations.usage)
 app.add_typer(users.app, name="user", help="User accounts.")
 app.add_typer(tokens.app, name="token", help="API tokens.")
 app.add_typer(audit.app, name="audit", help="The tamper-evident audit log.")
@@ -83,6 +85,9 @@ app.add_typer(transparency.app, name="transparency", help="How Vigil was used: s
 app.add_typer(exports.app, name="export", help="Exported clips and their signed manifests.")
 app.add_typer(
     publications.app, name="publication", help="Cameras on the public page (faces blurred)."
+)
+app.add_typer(
+    organisations.app, name="org", help="Third parties: their keys, redacted and metered."
 )
 
 

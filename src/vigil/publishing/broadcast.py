@@ -1,13 +1,14 @@
-"""The public broadcast: each public camera's recording, faces blurred, delayed, at most 720p.
+"""Broadcasts: a camera's recording, faces blurred, delayed, at most 720p, for an audience.
 
-A camera's public picture is rendered only while someone watches it (and ``idle_s``
-after the last viewer leaves): a channel thread takes the camera's closed segments as
-they are indexed, from any node (``SegmentFiles``), renders them (``publishing.render``)
-and releases each one-second fragment no earlier than ``delay_s`` after it was recorded.
-Viewers follow the channel like a live view (``HubFeed``), never the camera itself: the
-only video the public path can reach is the redactor's output. The channel checks every
-second that the camera is still public; once it is withdrawn, the channel ends and so does
-every open public stream of it.
+The audiences are the public (``/public``) and each third-party organisation, whose picture
+also carries its watermark (``stamp``). A camera's picture is rendered only while someone
+of the audience watches it (and ``idle_s`` after the last viewer leaves): a channel thread
+takes the camera's closed segments as they are indexed, from any node (``SegmentFiles``),
+renders them (``publishing.render``) and releases each one-second fragment no earlier than
+``delay_s`` after it was recorded. Viewers follow the channel like a live view
+(``HubFeed``), never the camera itself: the only video a broadcast can reach is the
+redactor's output. The channel checks every second that the audience may still see the
+camera (``shown``); once not, the channel ends and so does every open stream of it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from vigil.errors import NotReady, VigilError
-from vigil.publishing.publications import Publications
 from vigil.publishing.redaction import FaceRedactor
 from vigil.publishing.render import (
     FragmentEncoder,
@@ -38,7 +38,7 @@ from vigil.recording.live import HubFeed, LiveHub, hub_feed
 
 logger = logging.getLogger(__name__)
 
-CHECK_S = 1.0  # how often a channel checks that its camera is still public
+CHECK_S = 1.0  # how often a channel checks that its audience may still see the camera
 POLL_S = 0.5  # how often a channel looks for new segments
 # A channel starts this far (beyond the delay) in the past, so its first second is due at
 # once and plays while the next ones render.
@@ -67,34 +67,44 @@ class _Channel:
     stop: threading.Event = field(default_factory=threading.Event)
 
 
-class PublicBroadcast:
+Stamp = Callable[[Picture], Picture]  # marks a redacted picture (a watermark)
+
+
+class Broadcast:
+    """The channels of one audience, a camera each; ``shown(camera_id)`` says whether the
+    audience may still see that camera, ``stamp`` marks each picture it is sent."""
+
     def __init__(
         self,
-        publications: Publications,
         index: SegmentIndex,
         files: SegmentFiles,
         scratch: Path,
         settings: BroadcastSettings,
+        *,
+        shown: Callable[[int], bool],
+        stamp: Stamp | None = None,
+        audience: str = "public",
     ) -> None:
-        self.publications = publications
         self.index = index
         self.files = files
         self.scratch = scratch
         self.settings = settings
+        self.shown = shown
+        self.stamp = stamp
+        self.audience = audience
         self.hub = LiveHub()
         self._channels: dict[int, _Channel] = {}
         self._lock = threading.Lock()
 
-    async def watch(self, name: str) -> PublicFeed:
-        """A viewer's stream of the public camera ``name`` (NotFound if it is not public);
-        NotReady when its first redacted second is not out within ``first_wait_s``."""
-        camera = await asyncio.to_thread(self.publications.public_camera, name)
-        channel = self._join(camera.id)
-        feed = await self._first(camera.id, channel)
+    async def watch(self, camera_id: int, name: str) -> BroadcastFeed:
+        """A viewer's stream of camera ``name`` (which the caller found the audience may
+        see); NotReady when its first redacted second is not out within ``first_wait_s``."""
+        channel = self._join(camera_id)
+        feed = await self._first(camera_id, channel)
         if feed is None:
             self._leave(channel)
-            raise NotReady(f"the public picture of camera {name!r} is not ready; retry")
-        return PublicFeed(feed, lambda: self._leave(channel))
+            raise NotReady(f"the {self.audience} picture of camera {name!r} is not ready; retry")
+        return BroadcastFeed(feed, lambda: self._leave(channel))
 
     async def _first(self, camera_id: int, channel: _Channel) -> HubFeed | None:
         deadline = time.monotonic() + self.settings.first_wait_s
@@ -123,7 +133,10 @@ class PublicBroadcast:
                 channel = _Channel(camera_id)
                 self._channels[camera_id] = channel
                 channel.thread = threading.Thread(
-                    target=self._run, args=(channel,), name=f"public-{camera_id}", daemon=True
+                    target=self._run,
+                    args=(channel,),
+                    name=f"broadcast-{camera_id}",
+                    daemon=True,
                 )
                 channel.thread.start()
             channel.viewers += 1
@@ -138,7 +151,7 @@ class PublicBroadcast:
         try:
             _Render(self, channel).run()
         except Exception:  # the top of a worker loop: log it, end the channel
-            logger.exception("the public channel of camera %d failed", channel.camera_id)
+            logger.exception("the %s channel of camera %d failed", self.audience, channel.camera_id)
         finally:
             channel.stop.set()
             self.hub.end(channel.camera_id)
@@ -148,8 +161,8 @@ class PublicBroadcast:
 
 
 @dataclass
-class PublicFeed:
-    """One public viewer's stream; ``close`` when the viewer goes."""
+class BroadcastFeed:
+    """One viewer's stream; ``close`` when the viewer goes."""
 
     feed: HubFeed
     on_close: Callable[[], None]
@@ -157,6 +170,11 @@ class PublicFeed:
     @property
     def start(self) -> float:
         return self.feed.start
+
+    @property
+    def init(self) -> bytes:
+        """The stream's init segment (its first chunk begins with it)."""
+        return self.feed.view.init
 
     def chunks(self) -> AsyncIterator[bytes]:
         return self.feed.chunks()
@@ -181,7 +199,7 @@ class _Render:
     one (viewers reconnect to it).
     """
 
-    def __init__(self, broadcast: PublicBroadcast, channel: _Channel) -> None:
+    def __init__(self, broadcast: Broadcast, channel: _Channel) -> None:
         self.b = broadcast
         self.channel = channel
         self.settings = broadcast.settings
@@ -205,8 +223,9 @@ class _Render:
                 self.pending.extend(_Due(at, encoder.init, data) for at, data in fragments)
             self._release()
 
+        stamp = self.b.stamp
         for picture in redacted(FaceRedactor(self.faces), self._pictures()):
-            due(encoder.encode(picture))
+            due(encoder.encode(picture if stamp is None else stamp(picture)))
             if not self._going():
                 return
         due(encoder.close())
@@ -222,7 +241,8 @@ class _Render:
             last = self.last_end
             if rendered and segments and last is not None and segments[0].start > last + FOLLOWS_ON:
                 logger.info(
-                    "public broadcast of camera %d starts a new stream at %s",
+                    "%s broadcast of camera %d starts a new stream at %s",
+                    self.b.audience,
                     self.channel.camera_id,
                     segments[0].start.isoformat(),
                 )
@@ -235,7 +255,7 @@ class _Render:
             self.channel.stop.wait(POLL_S)
 
     def _going(self) -> bool:
-        """Whether the channel goes on: not stopped, watched (or lately), still public.
+        """Whether the channel goes on: not stopped, watched (or lately), still shown.
         Once it says no, the channel ends: it never says yes again."""
         channel = self.channel
         now = time.monotonic()
@@ -243,8 +263,12 @@ class _Render:
             channel.stop.set()
         elif now - self.checked >= CHECK_S:
             self.checked = now
-            if not self.b.publications.is_public(channel.camera_id):
-                logger.info("camera %d is no longer public: its broadcast ends", channel.camera_id)
+            if not self.b.shown(channel.camera_id):
+                logger.info(
+                    "camera %d is no longer shown to %s: its broadcast ends",
+                    channel.camera_id,
+                    self.b.audience,
+                )
                 channel.stop.set()
         return not channel.stop.is_set()
 
@@ -269,7 +293,9 @@ class _Render:
                     path, segment.start.timestamp(), self.settings.fps, self.settings.threads
                 )
         except VigilError as exc:  # unreadable or unreachable: the broadcast skips it
-            logger.warning("public broadcast skips segment %d: %s", segment.id, exc.message)
+            logger.warning(
+                "%s broadcast skips segment %d: %s", self.b.audience, segment.id, exc.message
+            )
 
     def _release(self) -> None:
         """Hand viewers every fragment recorded at least ``delay_s`` ago."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import struct
 
+from vigil.errors import InvalidInput
+
 INIT_BOXES = (b"ftyp", b"moov")
 # PyAV output options that make FFmpeg's mp4 muxer write fragments as described above.
 FRAGMENTED_MP4 = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
@@ -70,3 +72,69 @@ class FragmentSplitter(io.RawIOBase):
             self._fragments.append(self._moof + box)
             self._moof = None
         # Anything else (the trailing mfra index) is not needed by segments or live view.
+
+
+def _boxes(data: bytes, start: int = 0, end: int | None = None) -> dict[bytes, list[bytes]]:
+    """The boxes inside data[start:end], by type (their payloads, headers removed)."""
+    found: dict[bytes, list[bytes]] = {}
+    at, end = start, len(data) if end is None else end
+    while at + 8 <= end:
+        size, kind = struct.unpack_from(">I4s", data, at)
+        header = 8
+        if size == 1:
+            (size,) = struct.unpack_from(">Q", data, at + 8)
+            header = 16
+        elif size == 0:
+            size = end - at
+        if size < header or at + size > end:
+            raise InvalidInput(f"malformed MP4 box {kind!r} of size {size}")
+        found.setdefault(kind, []).append(data[at + header : at + size])
+        at += size
+    return found
+
+
+def _one(boxes: dict[bytes, list[bytes]], *path: bytes) -> bytes:
+    for depth, kind in enumerate(path):
+        if kind not in boxes:
+            raise InvalidInput(f"MP4 without a {b'/'.join(path[: depth + 1]).decode()} box")
+        if depth == len(path) - 1:
+            return boxes[kind][0]
+        boxes = _boxes(boxes[kind][0])
+    raise InvalidInput("an empty MP4 box path")
+
+
+def media_seconds(init: bytes, fragments: bytes) -> float:
+    """Seconds of video that ``fragments`` (moof + mdat pairs following ``init``) play for,
+    from their samples' durations: what a player shows, not how long they took to send.
+    (One video track, as Vigil writes it.)"""
+    top = _boxes(init)
+    mdhd = _one(top, b"moov", b"trak", b"mdia", b"mdhd")
+    (timescale,) = struct.unpack_from(">I", mdhd, 20 if mdhd[0] == 1 else 12)
+    moov = _boxes(top[b"moov"][0])
+    default = 0
+    if b"mvex" in moov and b"trex" in (mvex := _boxes(moov[b"mvex"][0])):
+        (default,) = struct.unpack_from(">I", mvex[b"trex"][0], 12)
+    ticks = 0
+    for moof in _boxes(fragments).get(b"moof", []):
+        for traf in _boxes(moof).get(b"traf", []):
+            ticks += _traf_ticks(_boxes(traf), default)
+    return ticks / timescale if timescale else 0.0
+
+
+def _traf_ticks(traf: dict[bytes, list[bytes]], default: int) -> int:
+    tfhd = traf[b"tfhd"][0]
+    (flags,) = struct.unpack_from(">I", tfhd)
+    at = 8 + (8 if flags & 0x01 else 0) + (4 if flags & 0x02 else 0)
+    if flags & 0x08:
+        (default,) = struct.unpack_from(">I", tfhd, at)
+    ticks = 0
+    for trun in traf.get(b"trun", []):
+        (flags, count) = struct.unpack_from(">II", trun)
+        flags &= 0xFFFFFF
+        at = 8 + (4 if flags & 0x01 else 0) + (4 if flags & 0x04 else 0)
+        if not flags & 0x100:
+            ticks += count * default
+            continue
+        stride = 4 * bin(flags & 0xF00).count("1")
+        ticks += sum(struct.unpack_from(">I", trun, at + i * stride)[0] for i in range(count))
+    return ticks

@@ -11,12 +11,15 @@ one changed byte, in the file or the manifest, fails the check.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from vigil.audit.signing import SigningKey, sign_statement, verify_statement
+from vigil.auth.access import Access
+from vigil.auth.roles import RequestContext
 from vigil.errors import ProofError
 
 MANIFEST_CONTEXT = b"vigil-export-manifest-v1\x00"
@@ -50,6 +53,35 @@ def sign_manifest(key: SigningKey, fields: dict[str, Any]) -> dict[str, Any]:
     if set(fields) != set(FIELDS):
         raise ValueError(f"a manifest has exactly the fields {', '.join(FIELDS)}")
     return sign_statement(key, MANIFEST_CONTEXT, fields)
+
+
+def export_manifest(
+    access: Access,
+    key: SigningKey,
+    ctx: RequestContext,
+    camera: str,
+    start: datetime,
+    end: datetime,
+    segments: int,
+    path: Path,
+    recipient: str | None,
+) -> dict[str, Any]:
+    """Record the exported file (``recording.export.file``, with its hash) and return its
+    signed manifest, which cites that audit entry."""
+    digest, size = file_digest(path)
+    fields: dict[str, Any] = {
+        "camera": camera,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "segments": segments,
+        "file_sha256": digest,
+        "file_bytes": size,
+        "exported_by": ctx.principal.name,
+        "exported_for": recipient,
+        "exported_at": datetime.now(UTC).isoformat(),
+    }
+    seq = access.record_alone(ctx, "recording.export.file", f"camera:{camera}", fields)
+    return sign_manifest(key, {**fields, "audit_entry": seq})
 
 
 def verify_export(path: Path, manifest: Any, public_key: Ed25519PublicKey) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from vigil.errors import Forbidden, InvalidInput, NotFound, NotReady
 from vigil.recording.files import SegmentFiles
 from vigil.recording.index import Gap, Segment, SegmentIndex
 from vigil.recording.live import LiveFeed, LiveHub, hub_feed
-from vigil.recording.manifest import file_digest, sign_manifest
+from vigil.recording.manifest import export_manifest
 from vigil.recording.playback import export_mp4
 from vigil.store.models import Camera, EvidenceHold
 
@@ -207,34 +207,14 @@ class RecordingService:
             with ExitStack() as copies:
                 files = [copies.enter_context(self.files.opened(s, scratch)) for s in found]
                 export_mp4(list(zip(found, files, strict=True)), path)
-            manifest = self._manifest(ctx, name, found, path, recipient)
+            manifest = export_manifest(
+                self.access, self.signing, ctx, name, found[0].start, found[-1].end,
+                len(found), path, recipient,
+            )  # fmt: skip
         except BaseException:
             path.unlink(missing_ok=True)
             raise
         return Clip(path, found[0].start, found[-1].end, len(found), manifest)
-
-    def _manifest(
-        self,
-        ctx: RequestContext,
-        name: str,
-        found: list[Segment],
-        path: Path,
-        recipient: str | None,
-    ) -> dict[str, Any]:
-        digest, size = file_digest(path)
-        fields: dict[str, Any] = {
-            "camera": name,
-            "start": found[0].start.isoformat(),
-            "end": found[-1].end.isoformat(),
-            "segments": len(found),
-            "file_sha256": digest,
-            "file_bytes": size,
-            "exported_by": ctx.principal.name,
-            "exported_for": recipient,
-            "exported_at": datetime.now(UTC).isoformat(),
-        }
-        seq = self.access.record_alone(ctx, "recording.export.file", f"camera:{name}", fields)
-        return sign_manifest(self.signing, {**fields, "audit_entry": seq})
 
     def watch(self, ctx: RequestContext, name: str) -> Watching:
         """Start a live view. Audited as it opens; ``watched`` records how long it lasted

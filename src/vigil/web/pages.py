@@ -205,6 +205,9 @@ def admin(request: Request) -> Response:
             "cameras": [(c, services.recordings.status(ctx, c.name)) for c in cameras],
             "groups": services.groups.list(ctx),
             "roles": [str(r) for r in Role],
+            "organisations": services.partners.list(ctx),
+            "now": datetime.now(UTC),
+            "month": f"{datetime.now(UTC):%Y-%m}",
         }
 
     return show(request, "admin.html", build)

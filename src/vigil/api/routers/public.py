@@ -2,7 +2,7 @@
 
 Nothing here reaches a recording, a live camera, a sighting or anything a camera group
 bounds: the cameras come from ``Publications.public_cameras`` (names and places only) and
-the video from ``PublicBroadcast``, whose only source is the face redactor's output. Each
+the video from the public ``Broadcast``, whose only source is the face redactor's output. Each
 client address is held to a few requests a minute and a few open streams.
 """
 
@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from vigil.api.context import ServicesDep, client_of
 from vigil.api.routers.cameras import CameraName
 from vigil.api.routers.recordings import MP4
-from vigil.publishing.broadcast import PublicFeed
+from vigil.publishing.broadcast import BroadcastFeed
 
 router = APIRouter(prefix="/public", tags=["public"])
 
@@ -56,7 +56,8 @@ async def public_live(
     services.public_limits.request(client)
     with ExitStack() as holding:  # the stream's slot is given back if watching fails
         holding.enter_context(services.public_limits.stream(client))
-        feed = await services.broadcast.watch(name)
+        camera = await asyncio.to_thread(services.publications.public_camera, name)
+        feed = await services.broadcast.watch(camera.id, name)
         hold = holding.pop_all()  # from here on, the stream gives it back when it ends
     return StreamingResponse(
         _follow(feed, hold),
@@ -68,7 +69,7 @@ async def public_live(
     )
 
 
-async def _follow(feed: PublicFeed, hold: ExitStack) -> AsyncIterator[bytes]:
+async def _follow(feed: BroadcastFeed, hold: ExitStack) -> AsyncIterator[bytes]:
     try:
         async for chunk in feed.chunks():
             yield chunk

@@ -25,6 +25,12 @@ from vigil.store.models.analytics import (
 from vigil.store.models.audit import AuditHeadRow, AuditRow, AuditStateRow
 from vigil.store.models.base import NAMING, Base, UTCDateTime
 from vigil.store.models.cases import CaseCamera, CaseMember, CaseResult, CaseRow, CaseSearch, Notice
+from vigil.store.models.partners import (
+    OrganisationRow,
+    PartnerKeyCamera,
+    PartnerKeyRow,
+    UsageRow,
+)
 from vigil.store.models.publishing import PublicationRow
 from vigil.store.models.recording import (
     CameraHealth,
@@ -57,6 +63,9 @@ __all__ = [
     "LoginClient",
     "LoginFailure",
     "Notice",
+    "OrganisationRow",
+    "PartnerKeyCamera",
+    "PartnerKeyRow",
     "PublicationRow",
     "RecordingGap",
     "Region",
@@ -65,6 +74,7 @@ __all__ = [
     "Site",
     "StorageState",
     "UTCDateTime",
+    "UsageRow",
     "User",
     "WatchlistEntry",
     "WatchlistPhoto",

@@ -1,0 +1,222 @@
+"""Third parties' video: live and exported, faces blurred, watermarked, metered.
+
+Each organisation has broadcasts of its own (``publishing.broadcast``, stamped with its
+watermark), shared by its keys: the picture is rendered once per organisation and camera
+however many of its people watch. A stream is metered fragment by fragment as it goes out,
+and its key is checked every second: once the key is revoked, expires, loses the camera
+or uses up its quota, the stream ends. An export renders the range the same way (redacted,
+watermarked) into one MP4, metered, with a signed manifest naming the organisation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from vigil.audit.signing import SigningKey
+from vigil.auth.access import Access
+from vigil.auth.roles import RequestContext
+from vigil.errors import InvalidInput, NotFound, VigilError
+from vigil.partners.metering import Meter, Metering
+from vigil.partners.organisations import Grant, Partners
+from vigil.partners.watermark import Watermark
+from vigil.publishing.broadcast import Broadcast, BroadcastFeed, BroadcastSettings
+from vigil.publishing.limits import ClientLimiter, ClientLimits
+from vigil.publishing.redaction import FaceRedactor
+from vigil.publishing.render import (
+    FragmentEncoder,
+    Picture,
+    YuNetBoxes,
+    recorded_pictures,
+    redacted,
+)
+from vigil.recording.files import SegmentFiles
+from vigil.recording.fmp4 import media_seconds
+from vigil.recording.index import Segment, SegmentIndex
+from vigil.recording.manifest import export_manifest
+from vigil.recording.service import TimeRange
+
+CHECK_S = 1.0  # how often an open stream checks its key
+# Exports are rendered (every frame searched for faces) while the caller waits.
+MAX_EXPORT = timedelta(minutes=2)
+# Per key: enough for a control room's few screens, not for scraping.
+KEY_LIMITS = ClientLimits(requests_per_minute=120, streams=4)
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerClip:
+    path: Path  # a temporary file the caller deletes
+    start: datetime
+    end: datetime
+    seconds: float
+    manifest: dict[str, Any]
+
+
+class PartnerVideo:
+    def __init__(
+        self,
+        access: Access,
+        partners: Partners,
+        metering: Metering,
+        index: SegmentIndex,
+        files: SegmentFiles,
+        scratch: Path,
+        settings: BroadcastSettings,
+        signing: SigningKey,
+    ) -> None:
+        self.access = access
+        self.partners = partners
+        self.metering = metering
+        self.index = index
+        self.files = files
+        self.scratch = scratch
+        self.settings = settings
+        self.signing = signing
+        self.limits = ClientLimiter(KEY_LIMITS)
+        self._broadcasts: dict[int, Broadcast] = {}
+        self._lock = threading.Lock()
+
+    def _broadcast(self, grant: Grant) -> Broadcast:
+        """The organisation's broadcasts (one channel per camera), made on first use."""
+        org = grant.organisation_id
+        with self._lock:
+            if org not in self._broadcasts:
+                self._broadcasts[org] = Broadcast(
+                    self.index,
+                    self.files,
+                    self.scratch,
+                    self.settings,
+                    shown=lambda camera_id: self.partners.reaches(org, camera_id),
+                    stamp=Watermark(grant.title),
+                    audience=f"organisation {grant.organisation}",
+                )
+            return self._broadcasts[org]
+
+    async def watch(self, ctx: RequestContext, grant: Grant, name: str) -> AsyncIterator[bytes]:
+        """The camera for the key's organisation, as an endless fragmented MP4; metered,
+        and ended within CHECK_S of the key's revocation, expiry or quota."""
+        key = f"key:{grant.key_id}"
+        with self.access.attempt(ctx, None, "partner.watch", f"camera:{name}"), ExitStack() as held:
+            self.limits.request(key)
+            camera_id = grant.camera_id(name)
+            grant.require_quota()
+            held.enter_context(self.limits.stream(key))
+            feed = await self._broadcast(grant).watch(camera_id, name)
+            held.callback(feed.close)
+            meter = await asyncio.to_thread(self.metering.open, ctx, grant, name, "live")
+            return self._metered(ctx, name, feed, meter, held.pop_all())
+
+    async def _metered(
+        self, ctx: RequestContext, name: str, feed: BroadcastFeed, meter: Meter, held: ExitStack
+    ) -> AsyncIterator[bytes]:
+        """The feed's chunks, each metered as it goes out, while the key allows it."""
+        chunks = aiter(feed.chunks())
+        next_chunk: asyncio.Future[bytes] | None = None
+        checked = time.monotonic()
+        reason = "the viewer left"
+        try:
+            while True:
+                if next_chunk is None:
+                    next_chunk = asyncio.ensure_future(anext(chunks))
+                await asyncio.wait({next_chunk}, timeout=CHECK_S)
+                if time.monotonic() - checked >= CHECK_S or next_chunk.done():
+                    checked = time.monotonic()
+                    refusal = await asyncio.to_thread(self._refusal, meter.grant.key_id, name)
+                    if refusal is not None:
+                        reason = refusal
+                        return
+                if not next_chunk.done():
+                    continue
+                try:
+                    chunk = next_chunk.result()
+                except StopAsyncIteration:
+                    reason = "the camera's stream ended"
+                    return
+                next_chunk = None
+                seconds = media_seconds(feed.init, chunk)
+                await asyncio.to_thread(meter.add, seconds, len(chunk))
+                yield chunk
+        finally:
+            if next_chunk is not None:
+                next_chunk.cancel()
+            held.close()  # the feed, and the key's stream slot
+            await asyncio.to_thread(self.metering.close, ctx, meter, reason)
+
+    def _refusal(self, key_id: int, name: str) -> str | None:
+        """Why the key may no longer watch the camera, or None."""
+        try:
+            self.partners.recheck(key_id).camera_id(name)
+        except VigilError as exc:
+            return exc.message
+        return None
+
+    def export(self, ctx: RequestContext, grant: Grant, name: str, span: TimeRange) -> PartnerClip:
+        """The range (inside the key's window, at most MAX_EXPORT) rendered redacted and
+        watermarked into one MP4; metered, audited, with a signed manifest."""
+        with self.access.attempt(ctx, None, "partner.export", f"camera:{name}"):
+            self.limits.request(f"key:{grant.key_id}")
+            camera_id = grant.camera_id(name)
+            if span.start < grant.valid_from or span.end > grant.valid_until:
+                raise InvalidInput("the key exports only footage recorded inside its window")
+            span.limit(MAX_EXPORT)
+            grant.require_quota((span.end - span.start).total_seconds())
+            segments = self.index.between(camera_id, span.start, span.end)
+            if not segments:
+                raise NotFound(f"nothing of {name} was recorded in that range", camera=name)
+            self.scratch.mkdir(parents=True, exist_ok=True)
+            fd, raw = tempfile.mkstemp(prefix="partner-", suffix=".mp4", dir=self.scratch)
+            os.close(fd)
+            path = Path(raw)
+            try:
+                seconds = self._render(grant, segments, span, path)
+                meter = self.metering.open(ctx, grant, name, "export")
+                meter.add(seconds, path.stat().st_size)
+                manifest = export_manifest(
+                    self.access, self.signing, ctx, name, span.start, span.end,
+                    len(segments), path, grant.title,
+                )  # fmt: skip
+            except BaseException:
+                path.unlink(missing_ok=True)
+                raise
+        return PartnerClip(path, span.start, span.end, seconds, manifest)
+
+    def _render(self, grant: Grant, segments: list[Segment], span: TimeRange, path: Path) -> float:
+        """Write the range's redacted, watermarked video to ``path``; its seconds of video."""
+        stamp = Watermark(grant.title)
+        encoder = FragmentEncoder(self.settings.fps)
+        start, end = span.start.timestamp(), span.end.timestamp()
+
+        def pictures() -> Iterator[Picture]:
+            for segment in segments:
+                with self.files.opened(segment, self.scratch) as file:
+                    for picture in recorded_pictures(
+                        file, segment.start.timestamp(), self.settings.fps, self.settings.threads
+                    ):
+                        if start <= picture.at < end:
+                            yield picture
+
+        fragments: list[bytes] = []
+        faces = FaceRedactor(YuNetBoxes(threads=self.settings.threads))
+        for picture in redacted(faces, pictures()):
+            fragments += [data for _, data in encoder.encode(stamp(picture))]
+        fragments += [data for _, data in encoder.close()]
+        if encoder.init is None:
+            raise NotFound("no frame of that range could be read")
+        video = b"".join(fragments)
+        path.write_bytes(encoder.init + video)
+        return media_seconds(encoder.init, video)
+
+    def close(self) -> None:
+        with self._lock:
+            broadcasts = list(self._broadcasts.values())
+        for broadcast in broadcasts:
+            broadcast.close()
