@@ -40,9 +40,9 @@ from vigil.publishing.render import (
     FragmentEncoder,
     YuNetBoxes,
     output_size,
-    recorded_pictures,
     redacted,
 )
+from vigil.recording.playback import recorded_pictures
 
 VIDEO = Path(__file__).parents[2] / "shared" / "datasets" / "video"
 CLIPS = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -164,3 +165,16 @@ def env(tmp_path: Path, database_url: str) -> Iterator[Env]:
     environment = make_env(tmp_path / "data", database_url)
     yield environment
     environment.services.close()
+
+
+BROKER = ("127.0.0.1", 1883)
+
+
+@pytest.fixture
+def broker() -> tuple[str, int]:
+    with socket.socket() as sock:
+        if sock.connect_ex(BROKER) == 0:
+            return BROKER
+    if os.environ.get("CI"):
+        pytest.fail("CI needs the MQTT broker at 127.0.0.1:1883")
+    pytest.skip("no MQTT broker at 127.0.0.1:1883")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from vigil.analytics.alerts import AlertService
 from vigil.analytics.analyzer import AnalysisSettings, VideoAnalyzer
 from vigil.analytics.expiry import expire_biometrics
-from vigil.analytics.jobs import ProcessJobQueue
+from vigil.analytics.jobs import ProcessJobQueue, people_counter
 from vigil.analytics.matching import Matcher, OperatingPoint
 from vigil.analytics.service import AnalyticsService
 from vigil.analytics.watchlists import WatchlistService
@@ -35,6 +35,8 @@ from vigil.cluster.nodes import LiveRelay, NodeDirectory, SegmentFetcher
 from vigil.cluster.state import queue_state
 from vigil.cluster.worker import ClusterWorker, worker_name
 from vigil.config import NODE_PATTERN, AnalyticsConfig, Config, FacesConfig, load_config
+from vigil.crowds.events import Events
+from vigil.crowds.zones import NoIdZones
 from vigil.errors import ConfigError, InvalidInput
 from vigil.events.mqtt import AlertPublisher
 from vigil.faces.build import build_face_engine
@@ -102,6 +104,8 @@ class Services:
     partners: Partners
     metering: Metering
     partner_video: PartnerVideo
+    events: Events
+    zones: NoIdZones
 
     def recorder(self, on_segment: Callable[[Segment], None] | None = None) -> Recorder:
         """The recorder of this process; it feeds ``live``, so live view needs it running.
@@ -124,11 +128,17 @@ class Services:
             ],
         )
 
-    def alert_publisher(self) -> AlertPublisher | None:
-        """MQTT publishing of new alerts, when a broker is configured."""
+    def alert_publishers(self) -> list[AlertPublisher]:
+        """MQTT publishing of new face and occupancy alerts, when a broker is configured."""
         if not self.config.events.mqtt_host:
-            return None
-        return AlertPublisher(self.config.events, self.alerts.since, self.alerts.newest())
+            return []
+        events = self.config.events
+        return [
+            AlertPublisher(events, self.alerts.since, self.alerts.newest()),
+            AlertPublisher(
+                events, self.events.occupancy_since, self.events.newest_occupancy(), "occupancy"
+            ),
+        ]
 
     def analysis(self) -> ProcessJobQueue:
         """Segment analysis in worker processes; the caller starts the pipeline on the queue."""
@@ -139,6 +149,7 @@ class Services:
             workers=self.config.analytics.workers,
             faces=self.config.faces,
             settings=analysis_settings(self.config.analytics),
+            counting=self.config.counting,
         )
 
     def ingest_node(self) -> IngestNode:
@@ -162,6 +173,7 @@ class Services:
             self.analytics.files,
             scratch,
             worker_name(),
+            people_counter(self.config.counting, threads),
         )
 
     def close(self) -> None:
@@ -279,6 +291,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
             files,
             matcher,
             data_dir / "tmp",
+            people_counter(config.counting, 1),
         ),
         vectors=vectors,
         watchlists=WatchlistService(access, engine, photos),
@@ -294,6 +307,8 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         ),
         partners=partners,
         metering=metering,
+        events=Events(access),
+        zones=NoIdZones(access),
         partner_video=PartnerVideo(
             access, partners, metering, segments, files, scratch, broadcast_settings(config), key
         ),

@@ -129,6 +129,19 @@ class PublishingConfig(Section):
     streams_per_client: int = Field(default=2, ge=1, le=100)
 
 
+class CountingConfig(Section):
+    # Count people (YOLOX-Nano) in every recorded segment, in its analysis job: numbers only.
+    enabled: bool = True
+    # One count this often (seconds of video); events chart and check limits from them.
+    every_s: float = Field(default=2.0, ge=0.2, le=60.0)
+    # Large frames are also searched in 416 px tiles at this multiple of their resolution
+    # (1: as recorded; 0: the whole frame only). Larger finds more of a distant crowd,
+    # at a cost that grows with its square.
+    tile_scale: float = Field(default=1.0, ge=0.0, le=4.0)
+    # The person score (objectness x class) a box needs to be counted.
+    score: float = Field(default=0.35, gt=0.0, lt=1.0)
+
+
 class AnalyticsConfig(Section):
     # Analyse every recorded segment for faces (in worker processes).
     enabled: bool = True
@@ -211,6 +224,7 @@ class Config(Section):
     faces: FacesConfig = FacesConfig()
     recording: RecordingConfig = RecordingConfig()
     analytics: AnalyticsConfig = AnalyticsConfig()
+    counting: CountingConfig = CountingConfig()
     events: EventsConfig = EventsConfig()
     cases: CasesConfig = CasesConfig()
     cluster: ClusterConfig = ClusterConfig()

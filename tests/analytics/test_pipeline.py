@@ -18,6 +18,7 @@ from tests.conftest import SQLITE_ONLY, Env
 from tests.recorded import add_camera
 from tests.streams import h264_fragments, people_folder
 from vigil.analytics.analyzer import AnalysisStats
+from vigil.analytics.jobs import Outcome
 from vigil.analytics.pipeline import MAX_ATTEMPTS, backlog
 from vigil.auth.roles import Role
 from vigil.recording.index import Segment
@@ -185,7 +186,7 @@ def test_a_segment_deleted_before_its_analysis_is_skipped(env: Env) -> None:
     env.services.cameras.set_analysis_fps(env.local(), "gate", 1.5)
     assert pipeline.job(segment).sample_fps == 1.5
     env.services.segments.remove([segment.id])
-    pipeline.store_result(job, ([], AnalysisStats()))
+    pipeline.store_result(job, Outcome([], AnalysisStats(), []))
     assert _sightings(env) == []
 
 

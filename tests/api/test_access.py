@@ -36,6 +36,8 @@ SAMPLE_PATH_VALUES = {
     "which": "sighting",
     "publication_id": "1",
     "key_id": "1",
+    "event_id": "1",
+    "zone_id": "1",
 }
 
 

@@ -26,8 +26,8 @@ from vigil.auth.roles import Role
 from vigil.faces.yunet import YuNetDetector
 from vigil.partners.organisations import KeySpec
 from vigil.partners.watermark import Watermark
-from vigil.publishing.render import Picture
 from vigil.recording.manifest import verify_export
+from vigil.recording.playback import Picture
 from vigil.store.models import UsageRow
 
 LIVE = "/api/v1/partner/cameras/{}/live.mp4"

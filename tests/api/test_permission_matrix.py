@@ -32,6 +32,7 @@ from vigil.api.app import DESCRIBED, create_api
 from vigil.api.permissions import PARTNER, PUBLIC, RULES, Rule, Scope, render_markdown
 from vigil.auth.roles import ROLE_PERMISSIONS, Permission, RequestContext, Role
 from vigil.cameras.registry import CameraSpec
+from vigil.crowds.events import EventSpec
 from vigil.investigations.cases import CaseSpec
 from vigil.partners.organisations import KeySpec
 from vigil.recording.service import TimeRange
@@ -116,6 +117,8 @@ def _build(env: Env, portrait_path: Path) -> World:
         s.cases.approve(sue, approved)
     s.search.search(mel, w.ids["case"], photo)
     s.partners.register(env.acting("admin-in"), "insurer", "Insurer Ltd", "claims")
+    fair = EventSpec("fair", "ga", NOW - timedelta(hours=1), NOW + timedelta(hours=5))
+    w.ids["event"] = s.events.create(env.acting("admin-in"), fair).id
     return w
 
 
@@ -162,6 +165,17 @@ def _proposed(w: World) -> dict[str, object]:
 def _key(w: World) -> dict[str, object]:
     spec = KeySpec(["gate"], NOW - timedelta(days=1), NOW + timedelta(days=1), 600)
     return {"key_id": w.env.services.partners.issue(w.ctx("admin-in"), "insurer", spec)[0].id}
+
+
+def _zone(w: World, *steps: str) -> dict[str, object]:
+    """A fresh zone over group ga, taken through those steps."""
+    zones = w.env.services.zones
+    zone = zones.propose(w.ctx("admin-in"), "a rally", group="ga", start=NOW)
+    for step in steps:
+        getattr(zones, step)(
+            w.ctx("admin-in" if step == "propose_lift" else "supervisor-in"), zone.id
+        )
+    return {"zone_id": zone.id}
 
 
 def _photo(w: World) -> Any:
@@ -273,6 +287,26 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/organisations/{name}/usage"): Call(
         {"name": "insurer"}, query={"month": f"{NOW:%Y-%m}"}
     ),
+    ("POST", "/api/v1/events"): Call(
+        json={
+            "name": "market",
+            "group": "ga",
+            "start": SPAN["end"],
+            "end": (NOW + timedelta(hours=2)).isoformat(),
+        }
+    ),
+    ("GET", "/api/v1/events/{event_id}"): Call({"event_id": "event"}),
+    ("POST", "/api/v1/no-identification"): Call(
+        json={"reason": "a rally", "group": "ga", "start": SPAN["end"]}
+    ),
+    ("POST", "/api/v1/no-identification/{zone_id}/approve"): Call(before=_zone),
+    ("POST", "/api/v1/no-identification/{zone_id}/lift"): Call(
+        before=lambda w: _zone(w, "approve")
+    ),
+    ("POST", "/api/v1/no-identification/{zone_id}/approve-lift"): Call(
+        before=lambda w: _zone(w, "approve", "propose_lift")
+    ),
+    ("GET", "/events/{event_id}"): Call({"event_id": "event"}),
     ("GET", "/cameras/{name}"): Call({"name": "gate"}),
     ("GET", "/cameras/{name}/live"): Call({"name": "gate"}),
     ("GET", "/cases/{case_id}"): Call({"case_id": "case"}),

@@ -23,7 +23,7 @@ from tests.recorded import add_camera, record, wait_for
 from tests.sightings import approved_entry, sightings_at
 from tests.streams import free_port
 from vigil.analytics.analyzer import AnalysisStats
-from vigil.analytics.jobs import SegmentJob
+from vigil.analytics.jobs import Outcome, SegmentJob
 from vigil.audit.log import EntryFilter
 from vigil.auth.roles import Role
 from vigil.cluster.internal import InternalServer, internal_api
@@ -210,7 +210,7 @@ def test_a_job_redelivered_after_its_result_was_stored_adds_nothing(
     (segment,) = record(env, camera, time.time() - 60, 2)
     with env.services.db.read() as session:
         reference = decode(session.scalars(select(WatchlistPhoto.embedding).limit(1)).one())
-    outcome = (sightings_at(reference[np.newaxis, :], segment.start), AnalysisStats())
+    outcome = Outcome(sightings_at(reference[np.newaxis, :], segment.start), AnalysisStats(), [])
     pipeline = env.services.analytics.pipeline
     job = pipeline.job(segment)
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import threading
 import uuid
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.conftest import Env
@@ -18,18 +15,6 @@ from tests.recorded import add_camera
 from tests.sightings import approved_entry, matching_alert
 from vigil.config import EventsConfig
 from vigil.events.mqtt import AlertPublisher
-
-BROKER = ("127.0.0.1", 1883)
-
-
-@pytest.fixture
-def broker() -> tuple[str, int]:
-    with socket.socket() as sock:
-        if sock.connect_ex(BROKER) == 0:
-            return BROKER
-    if os.environ.get("CI"):
-        pytest.fail("CI needs the MQTT broker at 127.0.0.1:1883")
-    pytest.skip("no MQTT broker at 127.0.0.1:1883")
 
 
 def test_each_new_alert_is_published_once(

@@ -11,7 +11,8 @@ from PIL import Image
 from tests.publishing.footage import HAMILTON
 from vigil.faces.yunet import YuNetDetector
 from vigil.publishing.redaction import Box, FaceRedactor, Frame, Margins, blur_region
-from vigil.publishing.render import YuNetBoxes, output_size, recorded_pictures
+from vigil.publishing.render import YuNetBoxes, output_size
+from vigil.recording.playback import recorded_pictures
 
 
 class FoundIn:

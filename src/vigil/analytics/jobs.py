@@ -24,7 +24,9 @@ from typing import Protocol
 from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.analytics.analyzer import AnalysisSettings, AnalysisStats, Sighting, VideoAnalyzer
-from vigil.config import FacesConfig
+from vigil.config import CountingConfig, FacesConfig
+from vigil.crowds.counting import Count, PeopleCounter
+from vigil.crowds.detector import CountSettings, PersonDetector
 from vigil.errors import DiskFull
 from vigil.faces.build import build_face_engine, cores_each
 from vigil.logthrottle import Throttle
@@ -45,9 +47,34 @@ class SegmentJob:
     # Re-analysis replaces the stored result; a first analysis stores nothing if another
     # run (a job delivered twice) stored one already.
     redo: bool = False
+    # False inside a no-identification zone: no face is detected, described or kept.
+    identify: bool = True
 
 
-Outcome = tuple[list[Sighting], AnalysisStats]
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    sightings: list[Sighting]
+    stats: AnalysisStats
+    counts: list[Count]
+
+
+def analyse_job(analyzer: VideoAnalyzer, counter: PeopleCounter | None, job: SegmentJob) -> Outcome:
+    """A segment's faces (unless the job may not identify anyone) and people counts."""
+    if job.identify:
+        sightings, stats = analyzer.analyse(job.path, job.start, sample_fps=job.sample_fps)
+    else:
+        sightings, stats = [], AnalysisStats()
+    counts = [] if counter is None else counter.count(job.path, job.start)
+    return Outcome(sightings, stats, counts)
+
+
+def people_counter(config: CountingConfig, threads: int) -> PeopleCounter | None:
+    if not config.enabled:
+        return None
+    settings = CountSettings(tile_scale=config.tile_scale, score=config.score)
+    return PeopleCounter(PersonDetector(settings, threads=threads), config.every_s, threads)
+
+
 ResultHandler = Callable[[SegmentJob, Outcome], object]
 # Told of a failed job and why; answers whether to try the job again.
 FailureHandler = Callable[[SegmentJob, str], bool]
@@ -64,16 +91,20 @@ class JobQueue(Protocol):
 
 
 _worker: VideoAnalyzer | None = None
+_counter: PeopleCounter | None = None
 
 
-def _start_worker(faces: FacesConfig, settings: AnalysisSettings, threads: int) -> None:
+def _start_worker(
+    faces: FacesConfig, settings: AnalysisSettings, counting: CountingConfig, threads: int
+) -> None:
     # Ctrl-C in a terminal reaches every process of the group: the parent stops the
     # workers in order (a worker killed mid-job would break the pool for the last segments).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    global _worker  # noqa: PLW0603 - one analyser per worker process, made once
+    global _worker, _counter  # noqa: PLW0603 - one analyser per worker process, made once
     _worker = VideoAnalyzer(
         build_face_engine(faces, threads=threads), replace(settings, decode_threads=threads)
     )
+    _counter = people_counter(counting, threads)
     parent = os.getppid()
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 
@@ -88,7 +119,7 @@ def _exit_with(parent: int) -> None:
 def _analyse(job: SegmentJob) -> Outcome:
     if _worker is None:
         raise RuntimeError("the worker was not started")
-    return _worker.analyse(job.path, job.start, sample_fps=job.sample_fps)
+    return analyse_job(_worker, _counter, job)
 
 
 class ProcessJobQueue:
@@ -100,6 +131,7 @@ class ProcessJobQueue:
         workers: int,
         faces: FacesConfig,
         settings: AnalysisSettings,
+        counting: CountingConfig,
     ) -> None:
         self.on_result = on_result
         self.on_failure = on_failure
@@ -107,7 +139,7 @@ class ProcessJobQueue:
             max_workers=workers,
             mp_context=get_context("spawn"),
             initializer=_start_worker,
-            initargs=(faces, settings, cores_each(workers)),
+            initargs=(faces, settings, counting, cores_each(workers)),
         )
         self._lock = threading.Lock()
         self._pending: dict[int, SegmentJob] = {}

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from vigil.analytics.jobs import JobQueue, Outcome, SegmentJob
 from vigil.analytics.matching import Matcher
 from vigil.analytics.sightings import store_sightings
+from vigil.crowds.events import store_counts
+from vigil.crowds.zones import covers
 from vigil.recording.index import Segment, SegmentIndex
 from vigil.recording.media import MediaStore
 from vigil.store.db import Database
@@ -77,6 +79,7 @@ class AnalysisPipeline:
         """The job of a segment; a worker elsewhere gives the path of its own copy."""
         with self.db.read() as session:
             rate = session.scalar(select(Camera.analysis_fps).where(Camera.id == segment.camera_id))
+            hidden = covers(session, segment.camera_id, segment.start, segment.end)
         return SegmentJob(
             segment.id,
             segment.camera_id,
@@ -85,16 +88,20 @@ class AnalysisPipeline:
             segment.end.timestamp(),
             rate,
             redo,
+            identify=not hidden,
         )
 
     def store_result(self, job: SegmentJob, outcome: Outcome) -> list[int]:
-        """Replace the segment's sightings, raise alerts, mark it analysed: one transaction;
-        the ids of the alerts raised or joined.
+        """Replace the segment's sightings and people counts, raise alerts (face and
+        occupancy), mark it analysed: one transaction; the ids of the face alerts raised or
+        joined.
 
         The segment's row is locked first, so two runs of one job (a redelivery while the
-        first still ran) store one result: the second finds the segment analysed.
+        first still ran) store one result: the second finds the segment analysed. A segment
+        that a no-identification zone reaches keeps no sighting, whatever the job found (a
+        zone approved while it ran).
         """
-        sightings, stats = outcome
+        sightings, stats = outcome.sightings, outcome.stats
         with self.db.write() as session:
             row = session.get(SegmentRow, job.segment_id, with_for_update=True)
             if row is None:
@@ -103,9 +110,13 @@ class AnalysisPipeline:
             if row.analysed_at is not None and not job.redo:
                 logger.info("segment %d was analysed already (a job run twice)", job.segment_id)
                 return []
+            start = datetime.fromtimestamp(job.start, UTC)
+            if covers(session, job.camera_id, start, datetime.fromtimestamp(job.end, UTC)):
+                sightings = []
             ids = store_sightings(
                 session, job.camera_id, sightings, source="segment", segment_id=job.segment_id
             )
+            store_counts(session, job.camera_id, job.segment_id, outcome.counts)
             alerts = self.matcher.match(session, ids)
             row.analysed_at = datetime.now(UTC)
             row.analysis_error = None

@@ -9,15 +9,19 @@ from pathlib import Path
 from typing import Any
 
 from vigil.analytics.analyzer import AnalysisStats, Progress, VideoAnalyzer
+from vigil.analytics.jobs import analyse_job
 from vigil.analytics.matching import Matcher
 from vigil.analytics.pipeline import AnalysisPipeline
 from vigil.analytics.sightings import store_sightings
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.cameras.registry import find_camera
-from vigil.errors import InvalidInput
+from vigil.crowds.counting import PeopleCounter
+from vigil.crowds.zones import covers
+from vigil.errors import Forbidden, InvalidInput
 from vigil.recording.files import SegmentFiles
 from vigil.recording.index import SegmentIndex
+from vigil.recording.playback import video_seconds
 from vigil.recording.service import TimeRange
 
 MAX_RERUN = timedelta(days=7)
@@ -75,10 +79,12 @@ class AnalyticsService:
         files: SegmentFiles,
         matcher: Matcher,
         scratch: Path,
+        counter: PeopleCounter | None = None,
     ) -> None:
         self.access = access
         self.db = access.db
         self.analyzer = analyzer
+        self.counter = counter
         self.index = index
         self.files = files
         self.matcher = matcher
@@ -106,13 +112,13 @@ class AnalyticsService:
                 with self.files.opened(segment, self.scratch) as path:
                     job = self.pipeline.job(segment, path, redo=True)
                     try:
-                        outcome = self.analyzer.analyse(path, job.start, sample_fps=job.sample_fps)
+                        outcome = analyse_job(self.analyzer, self.counter, job)
                     except InvalidInput as exc:  # one damaged segment: recorded, the rest go on
                         self.pipeline.store_failure(job, exc.message)
                         failed += 1
                     else:
                         self.pipeline.store_result(job, outcome)
-                        found += len(outcome[0])
+                        found += len(outcome.sightings)
                 if progress is not None:
                     progress(done, len(segments))
             result = ReanalysisResult(camera, len(segments), found, failed)
@@ -137,7 +143,14 @@ class AnalyticsService:
             if not path.is_file():
                 raise InvalidInput(f"{path} is not a file")
             with self.db.read() as session:
-                rate = find_camera(session, camera).analysis_fps
+                found = find_camera(session, camera)
+                rate = found.analysis_fps
+                until = start + timedelta(seconds=video_seconds(path))
+                if covers(session, found.id, start, until):
+                    raise Forbidden(
+                        f"camera {camera} is in a no-identification zone then: "
+                        "its footage is not analysed for faces"
+                    )
             sightings, stats = self.analyzer.analyse(
                 path, start.timestamp(), progress, sample_fps=rate
             )

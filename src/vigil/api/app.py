@@ -23,6 +23,7 @@ from vigil.api.routers import (
     auth,
     cameras,
     cases,
+    crowds,
     faces,
     metrics,
     organisations,
@@ -72,6 +73,7 @@ def create_api(services: Services) -> FastAPI:
         metrics.router,
         publications.router,
         organisations.router,
+        crowds.router,
     )
     for router in routers:
         protected.include_router(router)

@@ -160,10 +160,26 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("POST", f"{A}/partner-keys/{{key_id}}/revoke"): rule(P.PARTNERS_MANAGE),
     ("GET", f"{A}/organisations/{{name}}/usage"): rule(P.PARTNERS_MANAGE, P.AUDIT_READ),
+    ("GET", f"{A}/events"): rule(P.CAMERAS_VIEW, note="those of one's camera groups"),
+    ("POST", f"{A}/events"): rule(P.EVENTS_MANAGE, scope=Scope.REGISTRY, note="of one's groups"),
+    ("GET", f"{A}/events/{{event_id}}"): rule(
+        P.CAMERAS_VIEW, scope=Scope.REGISTRY, note="counts only, no person"
+    ),
+    ("GET", f"{A}/no-identification"): rule(P.ZONES_PROPOSE, P.ZONES_APPROVE, P.AUDIT_READ),
+    ("POST", f"{A}/no-identification"): rule(P.ZONES_PROPOSE),
+    ("POST", f"{A}/no-identification/{{zone_id}}/approve"): rule(
+        P.ZONES_APPROVE, scope=Scope.CAMERA, note="not one's own proposal"
+    ),
+    ("POST", f"{A}/no-identification/{{zone_id}}/lift"): rule(P.ZONES_PROPOSE),
+    ("POST", f"{A}/no-identification/{{zone_id}}/approve-lift"): rule(
+        P.ZONES_APPROVE, scope=Scope.CAMERA, note="not one's own proposal"
+    ),
     # Web pages (signed-in people; others are sent to the sign-in page).
     ("GET", "/cameras"): rule(P.CAMERAS_READ),
     ("GET", "/cameras/{name}"): rule(P.CAMERAS_VIEW, scope=Scope.CAMERA),
     ("GET", "/cameras/{name}/live"): rule(P.CAMERAS_VIEW, scope=Scope.CAMERA),
+    ("GET", "/events"): rule(P.CAMERAS_VIEW),
+    ("GET", "/events/{event_id}"): rule(P.CAMERAS_VIEW, scope=Scope.REGISTRY),
     ("GET", "/alerts"): rule(P.ALERTS_REVIEW),
     ("GET", "/watchlist"): rule(P.WATCHLIST_READ),
     ("GET", "/cases"): rule(P.CASES_OPEN, P.CASES_APPROVE),

@@ -57,6 +57,12 @@ class Permission(StrEnum):
     PUBLISHING_APPROVE = "publishing.approve"
     # Register third-party organisations, issue and revoke their keys, read their usage.
     PARTNERS_MANAGE = "partners.manage"
+    # Propose marking a camera group (or an event) "no identification", or lifting it.
+    ZONES_PROPOSE = "zones.propose"
+    # Approve another person's proposal to mark or lift a no-identification zone.
+    ZONES_APPROVE = "zones.approve"
+    # Create events (a camera group over a time window, with occupancy limits).
+    EVENTS_MANAGE = "events.manage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -76,6 +82,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.METRICS_READ,
             Permission.PUBLISHING_PROPOSE,
             Permission.PARTNERS_MANAGE,
+            Permission.ZONES_PROPOSE,
+            Permission.EVENTS_MANAGE,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -104,6 +112,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CASES_APPROVE,
             Permission.NOTICES_READ,
             Permission.PUBLISHING_APPROVE,
+            Permission.ZONES_APPROVE,
+            Permission.EVENTS_MANAGE,
         }
     ),
     Role.INVESTIGATOR: frozenset(
@@ -160,6 +170,7 @@ PERSONAL_PERMISSIONS = frozenset(
         Permission.WATCHLIST_APPROVE,
         Permission.ALERTS_REVIEW,
         Permission.PUBLISHING_APPROVE,
+        Permission.ZONES_APPROVE,
     }
 )
 

@@ -17,6 +17,7 @@ from vigil.cli import (
     cameras,
     cases,
     cluster,
+    crowds,
     demo,
     exports,
     faces,
@@ -89,6 +90,8 @@ app.add_typer(
 app.add_typer(
     organisations.app, name="org", help="Third parties: their keys, redacted and metered."
 )
+app.add_typer(crowds.events, name="event", help="Events: people counted, never identified.")
+app.add_typer(crowds.zones, name="zone", help="No-identification zones (two people).")
 
 
 def run() -> None:

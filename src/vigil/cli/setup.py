@@ -144,13 +144,13 @@ def recording(services: Services, *, record: bool = True) -> Iterator[None]:
         recorder = services.recorder(on_segment) if record else None
         if recorder is not None:
             recorder.start()
-        publisher = services.alert_publisher()
-        if publisher is not None:
+        publishers = services.alert_publishers()
+        for publisher in publishers:
             publisher.start()
         try:
             yield
         finally:
-            if publisher is not None:
+            for publisher in publishers:
                 publisher.stop()
             if recorder is not None:
                 recorder.stop()

@@ -28,7 +28,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.analytics.analyzer import VideoAnalyzer
-from vigil.analytics.jobs import SegmentJob
+from vigil.analytics.jobs import SegmentJob, analyse_job
 from vigil.analytics.pipeline import AnalysisPipeline
 from vigil.cluster.link import connect
 from vigil.cluster.streams import (
@@ -40,6 +40,7 @@ from vigil.cluster.streams import (
     worker_consumer,
 )
 from vigil.config import ClusterConfig
+from vigil.crowds.counting import PeopleCounter
 from vigil.errors import NotFound, PeerUnavailable, VigilError
 from vigil.recording.files import SegmentFiles
 
@@ -96,10 +97,12 @@ class ClusterWorker:
         files: SegmentFiles,
         scratch: Path,
         name: str,
+        counter: PeopleCounter | None = None,
     ) -> None:
         self.config = config
         self.pipeline = pipeline
         self.analyzer = analyzer
+        self.counter = counter
         self.files = files
         self.scratch = scratch
         self.name = name
@@ -183,7 +186,7 @@ class ClusterWorker:
             with self.files.opened(segment, self.scratch) as path:
                 job = self.pipeline.job(segment, path)
                 try:
-                    outcome = self.analyzer.analyse(path, job.start, sample_fps=job.sample_fps)
+                    outcome = analyse_job(self.analyzer, self.counter, job)
                 except Exception as exc:  # any failure of one segment is counted on it
                     raise AnalysisFailed(job, f"{type(exc).__name__}: {exc}") from exc
         except NotFound:  # retention deleted it on the node meanwhile

@@ -1,4 +1,5 @@
-"""Publishes each new alert to MQTT (``<prefix>/alerts``), as Frigate users know.
+"""Publishes each new alert to MQTT (``<prefix>/alerts``), as Frigate users know; and each
+occupancy alert (``<prefix>/occupancy``: a place and a number) with a second publisher.
 
 A follower thread reads alerts stored by any process (recorder, imports) and publishes
 them at least once: its position only moves past an alert once the broker took it
@@ -10,12 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from vigil.analytics.alerts import AlertInfo
 from vigil.config import EventsConfig
 
 logger = logging.getLogger(__name__)
@@ -24,21 +25,33 @@ POLL_S = 1.0
 PUBLISH_TIMEOUT_S = 10.0
 
 
+class Published(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
 class AlertPublisher:
     def __init__(
-        self, config: EventsConfig, since: Callable[[int], list[AlertInfo]], after: int
+        self,
+        config: EventsConfig,
+        since: Callable[[int], Sequence[Published]],
+        after: int,
+        kind: str = "alerts",
     ) -> None:
         self.config = config
         self.since = since
         self.after = after  # the newest alert already published (or there at start)
+        self.kind = kind
         self.published = 0
         self._stop = threading.Event()
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="vigil-alerts")
-        self._thread = threading.Thread(target=self._run, name="mqtt-alerts", daemon=True)
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"vigil-{kind}")
+        self._thread = threading.Thread(target=self._run, name=f"mqtt-{kind}", daemon=True)
 
     @property
     def topic(self) -> str:
-        return f"{self.config.mqtt_topic_prefix}/alerts"
+        return f"{self.config.mqtt_topic_prefix}/{self.kind}"
 
     def start(self) -> None:
         self._client.connect_async(self.config.mqtt_host, self.config.mqtt_port)
@@ -64,4 +77,4 @@ class AlertPublisher:
                     self.after = alert.id
                     self.published += 1
             except Exception:  # the top of a worker loop: log and carry on
-                logger.exception("publishing alerts to MQTT failed")
+                logger.exception("publishing %s to MQTT failed", self.kind)

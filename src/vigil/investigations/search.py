@@ -19,11 +19,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
 
 from vigil.analytics.matching import OperatingPoint
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.config import CasesConfig
+from vigil.crowds.zones import excluded
 from vigil.errors import InvalidInput, NotFound
 from vigil.faces.compare import similarity
 from vigil.faces.engine import FaceEngine
@@ -78,6 +80,12 @@ def _scope_filter(case: CaseRow, cameras: Iterable[int]) -> tuple[ColumnElement[
     )
 
 
+def _outside_zones(session: Session) -> ColumnElement[bool]:
+    """Not inside a no-identification zone in force: searches never reach those periods,
+    even for sightings stored before the zone was marked."""
+    return excluded(session, SightingRow.camera_id, SightingRow.start, SightingRow.end)
+
+
 class SearchService:
     def __init__(
         self,
@@ -125,7 +133,9 @@ class SearchService:
                 searchable(case, self.config, started)
                 cameras = {c.id: c.name for c in scope_cameras(session, case_id)}
                 in_scope = session.scalar(
-                    select(func.count(SightingRow.id)).where(*_scope_filter(case, cameras))
+                    select(func.count(SightingRow.id)).where(
+                        *_scope_filter(case, cameras), _outside_zones(session)
+                    )
                 )
             with self.guard.place(ctx, case.id, started) as held:
                 with self.photos.working(ctx, len(photos)):
@@ -175,6 +185,7 @@ class SearchService:
                         select(SightingRow.id).where(
                             SightingRow.id.in_([h.sighting_id for h in close]),
                             *_scope_filter(case, cameras),
+                            _outside_zones(session),
                         )
                     )
                 )

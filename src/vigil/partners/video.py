@@ -34,15 +34,14 @@ from vigil.publishing.limits import ClientLimiter, ClientLimits
 from vigil.publishing.redaction import FaceRedactor
 from vigil.publishing.render import (
     FragmentEncoder,
-    Picture,
     YuNetBoxes,
-    recorded_pictures,
     redacted,
 )
 from vigil.recording.files import SegmentFiles
 from vigil.recording.fmp4 import media_seconds
 from vigil.recording.index import Segment, SegmentIndex
 from vigil.recording.manifest import export_manifest
+from vigil.recording.playback import Picture, recorded_pictures
 from vigil.recording.service import TimeRange
 
 CHECK_S = 1.0  # how often an open stream checks its key

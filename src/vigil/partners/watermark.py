@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from vigil.publishing.render import Picture
+from vigil.recording.playback import Picture
 
 BAND = (0, 0, 0, 150)  # translucent black behind the text
 INK = (255, 255, 255, 235)

@@ -27,14 +27,13 @@ from vigil.errors import NotReady, VigilError
 from vigil.publishing.redaction import FaceRedactor
 from vigil.publishing.render import (
     FragmentEncoder,
-    Picture,
     YuNetBoxes,
-    recorded_pictures,
     redacted,
 )
 from vigil.recording.files import SegmentFiles
 from vigil.recording.index import Segment, SegmentIndex
 from vigil.recording.live import HubFeed, LiveHub, hub_feed
+from vigil.recording.playback import Picture, recorded_pictures
 
 logger = logging.getLogger(__name__)
 

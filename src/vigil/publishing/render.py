@@ -12,17 +12,15 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 
 import av
 import numpy as np
 from av.video.stream import VideoStream
 
-from vigil.errors import InvalidInput
 from vigil.faces.yunet import MIN_PX, YuNetDetector
 from vigil.publishing.redaction import Box, FaceRedactor, Frame
 from vigil.recording.fmp4 import FRAGMENTED_MP4, FragmentSplitter
-from vigil.recording.playback import decoded_frames
+from vigil.recording.playback import Picture
 
 MAX_WIDTH, MAX_HEIGHT = 1280, 720
 TIME_BASE = Fraction(1, 1000)  # output timestamps in milliseconds
@@ -63,12 +61,6 @@ def output_size(width: int, height: int) -> tuple[int, int]:
     """The frame's size scaled to fit 1280x720 (never up), even for H.264's chroma."""
     scale = min(1.0, MAX_WIDTH / width, MAX_HEIGHT / height)
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
-
-
-@dataclass(frozen=True, slots=True)
-class Picture:
-    rgb: Frame
-    at: float  # wall-clock time (epoch seconds) it was recorded
 
 
 @dataclass
@@ -134,26 +126,6 @@ class FragmentEncoder:
 
     def _fragments(self) -> list[tuple[float, bytes]]:
         return [(self._starts.popleft(), data) for data in self._splitter.drain()]
-
-
-def recorded_pictures(path: Path, start: float, fps: int, threads: int = 1) -> Iterator[Picture]:
-    """The frames of a recording that began at ``start`` (epoch seconds), at most ``fps``
-    a second, as RGB with their wall-clock times."""
-    first: float | None = None
-    due = 0.0
-    for frame in decoded_frames(path, threads):
-        if frame.time is None:
-            continue
-        first = frame.time if first is None else first
-        t = frame.time - first
-        if t + 1e-6 < due:
-            continue
-        due = t + 1.0 / fps
-        try:
-            rgb = np.ascontiguousarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
-        except av.FFmpegError as exc:  # converting a decoded frame
-            raise InvalidInput(f"{path.name} is damaged: {exc}") from None
-        yield Picture(rgb, start + t)
 
 
 def redacted(redactor: FaceRedactor, pictures: Iterator[Picture]) -> Iterator[Picture]:

@@ -1,14 +1,18 @@
 """Playback: one MP4 for a time range, remuxed (not re-encoded) from its segments, and the
-decoded frames of a video file for those who look at them (analysis, public rendering)."""
+decoded frames of a video file for those who look at them (analysis, counting, public
+rendering)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
 import av
+import numpy as np
+from numpy.typing import NDArray
 
 from vigil.errors import InvalidInput
 from vigil.recording.index import Segment
@@ -74,3 +78,38 @@ def decoded_frames(path: Path, threads: int = 0) -> Iterator[av.VideoFrame]:
             yield from container.decode(stream)
         except av.FFmpegError as exc:
             raise InvalidInput(f"{path.name} is damaged: {exc}") from None
+
+
+def video_seconds(path: Path) -> float:
+    """How long the file plays, as its container says; InvalidInput when it cannot be read."""
+    try:
+        with av.open(str(path)) as container:
+            return (container.duration or 0) / av.time_base
+    except (av.FFmpegError, OSError) as exc:
+        raise InvalidInput(f"{path.name} is not a readable video: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    rgb: NDArray[np.uint8]
+    at: float  # wall-clock time (epoch seconds) it was recorded
+
+
+def recorded_pictures(path: Path, start: float, fps: float, threads: int = 1) -> Iterator[Picture]:
+    """The frames of a recording that began at ``start`` (epoch seconds), at most ``fps``
+    a second (fewer than one too), as RGB with their wall-clock times."""
+    first: float | None = None
+    due = 0.0
+    for frame in decoded_frames(path, threads):
+        if frame.time is None:
+            continue
+        first = frame.time if first is None else first
+        t = frame.time - first
+        if t + 1e-6 < due:
+            continue
+        due = t + 1.0 / fps
+        try:
+            rgb = np.ascontiguousarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+        except av.FFmpegError as exc:  # converting a decoded frame
+            raise InvalidInput(f"{path.name} is damaged: {exc}") from None
+        yield Picture(rgb, start + t)

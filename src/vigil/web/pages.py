@@ -24,6 +24,7 @@ from vigil.web.render import home_of, html, show, viewer
 router = APIRouter(include_in_schema=False)
 CameraName = Annotated[str, Path(pattern=NAME_PATTERN, max_length=64)]
 CaseId = Annotated[int, Path(ge=1, le=2**31)]
+EventId = Annotated[int, Path(ge=1, le=2**31)]
 TIMELINE = timedelta(hours=1)
 RUN_JOIN = timedelta(seconds=2)
 LIVE_TILES = 6  # browsers hold about six streams per server at once
@@ -69,6 +70,32 @@ def _wall(services: Services, ctx: RequestContext) -> dict[str, Any]:
 @router.get("/cameras")
 def wall(request: Request) -> Response:
     return show(request, "wall.html", _wall)
+
+
+@router.get("/events")
+def events(request: Request) -> Response:
+    """The events of one's camera groups."""
+
+    def build(services: Services, ctx: RequestContext) -> dict[str, Any]:
+        return {"events": services.events.list(ctx), "now": datetime.now(UTC)}
+
+    return show(request, "events.html", build)
+
+
+@router.get("/events/{event_id}")
+def event_wall(request: Request, event_id: EventId) -> Response:
+    """An event's wall: live tiles with their counts, the total, its peak, the chart."""
+
+    def build(services: Services, ctx: RequestContext) -> dict[str, Any]:
+        event = services.events.show(ctx, event_id)
+        live = {
+            c["name"]
+            for c in event["cameras"]
+            if services.recordings.status(ctx, c["name"])["live"]
+        }
+        return {"event": event, "live": live, "live_tiles": LIVE_TILES}
+
+    return show(request, "event.html", build)
 
 
 @router.get("/cameras/{name}")

@@ -34,6 +34,7 @@ class NavItem:
 
 NAV = (
     NavItem("/cameras", "Live wall", (Permission.CAMERAS_VIEW,)),
+    NavItem("/events", "Events", (Permission.CAMERAS_VIEW,)),
     NavItem("/alerts", "Alerts", (Permission.ALERTS_REVIEW,)),
     NavItem("/watchlist", "Watchlist", (Permission.WATCHLIST_READ,)),
     NavItem("/cases", "Cases", (Permission.CASES_OPEN, Permission.CASES_APPROVE)),

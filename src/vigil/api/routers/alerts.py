@@ -102,26 +102,32 @@ def alert_image(
     responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events"}},
 )
 def alert_events(request: Request, ctx: Caller, services: ServicesDep) -> StreamingResponse:
-    """New alerts as server-sent events (``event: alert``, JSON data), as they are raised."""
+    """New alerts as server-sent events (``event: alert``, JSON data), as they are raised;
+    occupancy alerts of the caller's events too (``event: occupancy``: a place and a number)."""
     newest = services.alerts.watch(ctx)
     return StreamingResponse(
-        _events(request, services, newest, ctx.principal),
+        _events(request, services, (newest, services.events.newest_occupancy()), ctx.principal),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
 async def _events(
-    request: Request, services: Services, after: int, follower: Principal
+    request: Request, services: Services, after: tuple[int, int], follower: Principal
 ) -> AsyncIterator[str]:
     yield ": connected\n\n"
     quiet = 0.0
+    faces, places = after
     while not await request.is_disconnected():
-        fresh = await asyncio.to_thread(services.alerts.since, after, follower)
+        fresh = await asyncio.to_thread(services.alerts.since, faces, follower)
         for alert in fresh:
-            after = alert.id
+            faces = alert.id
             yield f"id: {alert.id}\nevent: alert\ndata: {json.dumps(alert.to_dict())}\n\n"
-        quiet = 0.0 if fresh else quiet + EVENTS_POLL_S
+        over = await asyncio.to_thread(services.events.occupancy_since, places, follower)
+        for occupancy in over:
+            places = occupancy.id
+            yield f"event: occupancy\ndata: {json.dumps(occupancy.to_dict())}\n\n"
+        quiet = 0.0 if fresh or over else quiet + EVENTS_POLL_S
         if quiet >= KEEPALIVE_S:
             quiet = 0.0
             yield ": keepalive\n\n"

@@ -8,8 +8,6 @@ video, a sighting, an alert or a camera the key does not name.
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import datetime
 from typing import Annotated
 
@@ -19,7 +17,7 @@ from pydantic import BaseModel
 
 from vigil.api.context import Partner, ServicesDep
 from vigil.api.routers.cameras import CameraName
-from vigil.api.routers.recordings import MP4
+from vigil.api.routers.recordings import MP4, signed_clip
 from vigil.recording.service import TimeRange
 
 router = APIRouter(prefix="/partner", tags=["third parties"])
@@ -80,14 +78,7 @@ def partner_export(
     watermarked like the live picture; metered, with its signed manifest in
     ``X-Vigil-Manifest`` (base64 of its JSON; ``vigil export verify`` checks it)."""
     clip = services.partner_video.export(call.ctx, call.grant, name, TimeRange(start, end))
-    cleanup.add_task(clip.path.unlink, missing_ok=True)
-    return FileResponse(
-        clip.path,
-        media_type="video/mp4",
-        filename=f"{name}-{clip.start:%Y%m%dT%H%M%S}.mp4",
-        headers={
-            "X-Vigil-Seconds": f"{clip.seconds:.3f}",
-            "X-Vigil-Manifest": base64.b64encode(json.dumps(clip.manifest).encode()).decode(),
-            "Cache-Control": "no-store",
-        },
+    seconds = {"X-Vigil-Seconds": f"{clip.seconds:.3f}"}
+    return signed_clip(
+        clip.path, f"{name}-{clip.start:%Y%m%dT%H%M%S}", clip.manifest, cleanup, seconds
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import pathlib
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -65,17 +66,27 @@ def export_recording(
     base64 of its JSON."""
     scratch = services.data_dir / "tmp"
     clip = services.recordings.export(ctx, name, TimeRange(start, end), scratch, recipient)
-    cleanup.add_task(clip.path.unlink, missing_ok=True)
+    ends = {"X-Vigil-Start": clip.start.isoformat(), "X-Vigil-End": clip.end.isoformat()}
+    return signed_clip(
+        clip.path, f"{name}-{clip.start:%Y%m%dT%H%M%S}", clip.manifest, cleanup, ends
+    )
+
+
+def signed_clip(
+    path: pathlib.Path,
+    name: str,
+    manifest: dict[str, Any],
+    cleanup: BackgroundTasks,
+    headers: dict[str, str],
+) -> FileResponse:
+    """An exported MP4 (deleted once sent) with its signed manifest in ``X-Vigil-Manifest``."""
+    cleanup.add_task(path.unlink, missing_ok=True)
+    signed = base64.b64encode(json.dumps(manifest).encode()).decode()
     return FileResponse(
-        clip.path,
+        path,
         media_type="video/mp4",
-        filename=f"{name}-{clip.start:%Y%m%dT%H%M%S}.mp4",
-        headers={
-            "X-Vigil-Start": clip.start.isoformat(),
-            "X-Vigil-End": clip.end.isoformat(),
-            "X-Vigil-Manifest": base64.b64encode(json.dumps(clip.manifest).encode()).decode(),
-            "Cache-Control": "no-store",
-        },
+        filename=f"{name}.mp4",
+        headers={**headers, "X-Vigil-Manifest": signed, "Cache-Control": "no-store"},
     )
 
 

@@ -25,6 +25,13 @@ from vigil.store.models.analytics import (
 from vigil.store.models.audit import AuditHeadRow, AuditRow, AuditStateRow
 from vigil.store.models.base import NAMING, Base, UTCDateTime
 from vigil.store.models.cases import CaseCamera, CaseMember, CaseResult, CaseRow, CaseSearch, Notice
+from vigil.store.models.crowds import (
+    EventLimit,
+    EventRow,
+    NoIdZoneRow,
+    OccupancyAlertRow,
+    PeopleCount,
+)
 from vigil.store.models.partners import (
     OrganisationRow,
     PartnerKeyCamera,
@@ -59,13 +66,18 @@ __all__ = [
     "CaseRow",
     "CaseSearch",
     "ClusterNode",
+    "EventLimit",
+    "EventRow",
     "EvidenceHold",
     "LoginClient",
     "LoginFailure",
+    "NoIdZoneRow",
     "Notice",
+    "OccupancyAlertRow",
     "OrganisationRow",
     "PartnerKeyCamera",
     "PartnerKeyRow",
+    "PeopleCount",
     "PublicationRow",
     "RecordingGap",
     "Region",

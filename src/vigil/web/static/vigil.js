@@ -193,6 +193,76 @@ function followAlerts(element) {  // new alerts as server-sent events
   source.onerror = () => { element.textContent = "Live alert updates paused; reload to reconnect."; };
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+const COLOURS = ["#1f4e79", "#b03a2e", "#1e8449", "#7d3c98", "#b9770e", "#117a65"];
+
+function svgLine(svg, points, colour, width) {
+  const line = document.createElementNS(SVG, "polyline");
+  line.setAttribute("points", points.map(([x, y]) => x.toFixed(1) + "," + y.toFixed(1)).join(" "));
+  line.setAttribute("fill", "none");
+  line.setAttribute("stroke", colour);
+  line.setAttribute("stroke-width", width);
+  svg.appendChild(line);
+}
+
+function drawChart(svg, legend, view) {  // the total (thick) and each camera, over the event
+  svg.replaceChildren();
+  legend.replaceChildren();
+  const start = new Date(view.start).getTime();
+  const end = Math.min(new Date(view.end).getTime(), Date.now());
+  const series = [["total", view.total.series, "#17202a", 3]].concat(
+    view.cameras.map((c, i) => [c.name, c.series, COLOURS[i % COLOURS.length], 1.5]));
+  const top = Math.max(1, view.total_limit || 0, ...view.total.series.map((p) => p[1]));
+  const x = (t) => 40 + 750 * (new Date(t).getTime() - start) / Math.max(1, end - start);
+  const y = (n) => 200 - 185 * n / top;
+  for (const n of [0, top]) {
+    const label = document.createElementNS(SVG, "text");
+    label.setAttribute("x", 2); label.setAttribute("y", y(n) + 4); label.setAttribute("font-size", 12);
+    label.textContent = n;
+    svg.appendChild(label);
+  }
+  if (view.total_limit) svgLine(svg, [[40, y(view.total_limit)], [790, y(view.total_limit)]], "#c0392b", 1);
+  for (const [name, points, colour, width] of series) {
+    if (points.length) svgLine(svg, points.map(([t, n]) => [x(t), y(n)]), colour, width);
+    const item = document.createElement("li");
+    item.textContent = name;
+    item.dataset.colour = colour;
+    legend.appendChild(item);
+  }
+}
+
+function eventWall(section) {  // counts and chart, refreshed every few seconds
+  const refresh = async () => {
+    try {
+      const view = await (await api("GET", section.dataset.event)).json();
+      document.getElementById("total-now").textContent = view.total.people === null ? "no recent count" : view.total.people;
+      const peak = view.total.peak;
+      document.getElementById("total-peak").textContent = peak ? peak.people : "none yet";
+      document.getElementById("peak-at").textContent = peak ? "at " + new Date(peak.at).toLocaleString() : "";
+      for (const camera of view.cameras) {
+        const badge = section.querySelector('[data-count="' + CSS.escape(camera.name) + '"]');
+        if (badge) {
+          badge.textContent = camera.people === null ? "–" : camera.people;
+          badge.classList.toggle("over", camera.limit !== null && camera.people > camera.limit);
+        }
+      }
+      const list = document.getElementById("occupancy");
+      if (view.alerts.length) {
+        list.replaceChildren(...view.alerts.map((a) => {
+          const item = document.createElement("li");
+          item.textContent = a.place + ": " + a.people + " people (limit " + a.limit + ") at " + new Date(a.at).toLocaleString();
+          return item;
+        }));
+      }
+      drawChart(document.getElementById("chart"), document.getElementById("legend"), view);
+    } catch (error) {
+      document.getElementById("total-now").textContent = "counts unavailable: " + error.message;
+    }
+  };
+  refresh();
+  setInterval(refresh, 5000);
+}
+
 // Where to go after signing in: only a page of this site. The URL is parsed as the browser
 // will (backslashes, tabs and newlines included), and its origin must be this one.
 function sameSiteTarget(next) {
@@ -239,6 +309,8 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const video of document.querySelectorAll("video[data-live]")) playLive(video);
   const bar = document.getElementById("timeline");
   if (bar) timeline(bar);
+  const wall = document.getElementById("event-wall");
+  if (wall) eventWall(wall);
   const news = document.querySelector("[data-events]");
   if (news) followAlerts(news);
   for (const image of document.querySelectorAll("img[data-fallback]")) {
