@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import PASSWORD, Env
 from tests.web.browser import launch, screenshot_path
@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _event(env: Env) -> None:
+    env.add_user("ada", Role.ADMIN)
     env.services.cameras.add(
         env.local(), CameraSpec("hall", "rtsp://127.0.0.1:9/hall", group="city")
     )
@@ -73,6 +74,33 @@ def test_the_event_wall_shows_live_counts(tmp_path: Path, portrait_path: Path) -
         page.wait_for_timeout(1500)  # the live tile of the gate starts playing
         page.screenshot(path=screenshot_path("event-wall"), full_page=True)
         total = page.locator("#total-now").inner_text()
+        _zone_marked(browser, server)
         browser.close()
     print(f"\nevent wall: hall 8 (over its limit of 6), total now {total}")
     assert errors == []
+
+
+def _signed_in(browser: Browser, server: Served, user: str) -> Page:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server.base}/login")
+    page.get_by_label("User").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+    return page
+
+
+def _zone_marked(browser: Browser, server: Served) -> None:
+    """The admin proposes the fair as a no-identification zone; the supervisor approves."""
+    ada = _signed_in(browser, server, "ada")
+    ada.goto(f"{server.base}/zones")
+    ada.get_by_label("or an event").fill("city fair")
+    ada.get_by_label("Why no one may be identified there").fill("a protected assembly")
+    ada.get_by_role("button", name="Propose zone").click()
+    expect(ada.locator("#zones")).to_contain_text("awaiting approval")
+    expect(ada.get_by_role("button", name="Approve zone 1")).to_have_count(0)  # not hers
+    sue = _signed_in(browser, server, "sue")
+    sue.get_by_role("link", name="Zones").click()
+    sue.get_by_role("button", name="Approve zone 1").click()
+    expect(sue.locator("#zones")).to_contain_text("in force")
+    sue.screenshot(path=screenshot_path("zones"), full_page=True)

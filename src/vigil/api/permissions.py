@@ -180,6 +180,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/cameras/{name}/live"): rule(P.CAMERAS_VIEW, scope=Scope.CAMERA),
     ("GET", "/events"): rule(P.CAMERAS_VIEW),
     ("GET", "/events/{event_id}"): rule(P.CAMERAS_VIEW, scope=Scope.REGISTRY),
+    ("GET", "/zones"): rule(P.ZONES_PROPOSE, P.ZONES_APPROVE, P.AUDIT_READ),
     ("GET", "/alerts"): rule(P.ALERTS_REVIEW),
     ("GET", "/watchlist"): rule(P.WATCHLIST_READ),
     ("GET", "/cases"): rule(P.CASES_OPEN, P.CASES_APPROVE),

@@ -98,6 +98,16 @@ def event_wall(request: Request, event_id: EventId) -> Response:
     return show(request, "event.html", build)
 
 
+@router.get("/zones")
+def zones(request: Request) -> Response:
+    """No-identification zones: proposed, in force, lifted; approve and lift them here."""
+
+    def build(services: Services, ctx: RequestContext) -> dict[str, Any]:
+        return {"zones": services.zones.list(ctx)}
+
+    return show(request, "zones.html", build)
+
+
 @router.get("/cameras/{name}")
 @router.get("/cameras/{name}/live")
 def camera(request: Request, name: CameraName) -> Response:

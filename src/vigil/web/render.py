@@ -40,6 +40,11 @@ NAV = (
     NavItem("/cases", "Cases", (Permission.CASES_OPEN, Permission.CASES_APPROVE)),
     NavItem("/audit", "Audit", (Permission.AUDIT_READ,)),
     NavItem("/transparency", "Transparency", (Permission.AUDIT_READ,)),
+    NavItem(
+        "/zones",
+        "Zones",
+        (Permission.ZONES_PROPOSE, Permission.ZONES_APPROVE, Permission.AUDIT_READ),
+    ),
     NavItem("/admin", "Admin", (Permission.USERS_MANAGE, Permission.CAMERAS_MANAGE)),
 )
 
