@@ -49,6 +49,8 @@ def test_marking_and_lifting_a_zone_needs_two_people(env: Env) -> None:
         zones.approve(sue, zone.id)
     with pytest.raises(Conflict):
         zones.approve_lift(sue, zone.id)  # nobody proposed lifting it
+    assert [z.id for z in zones.list(sue)] == [zone.id]
+    assert zones.list(sam) == []  # not his cameras
     assert zones.propose_lift(ada, zone.id).status == "lift awaiting approval"
     assert zones.approve_lift(sue, zone.id).status == "lifted"
     actions = [e.action for e in _entries(env) if e.action.startswith("zone.")]

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from vigil.documents import pdf_from_html
 from vigil.faces.images import ImageLimits, ImageRejected, load_image, load_image_file
 
 
@@ -83,6 +84,13 @@ def test_the_pixel_limit_applies_below_pillows_own() -> None:
 def test_bad_files_are_refused_with_a_reason(data: bytes, message: str) -> None:
     with pytest.raises(ImageRejected, match=message):
         load_image(data, name="upload.jpg")
+
+
+def test_rendering_a_pdf_report_still_leaves_truncated_images_refused() -> None:
+    """WeasyPrint's import switches Pillow to accepting truncated images process-wide."""
+    assert pdf_from_html("<p>a report</p>", "a report").startswith(b"%PDF")
+    with pytest.raises(ImageRejected, match="corrupt or truncated"):
+        load_image(_encode(_gradient(), "JPEG")[:700], name="upload.jpg")
 
 
 def test_too_many_bytes_are_refused_before_decoding(tmp_path: Path) -> None:

@@ -230,7 +230,8 @@ class NoIdZones:
             return info
 
     def list(self, ctx: RequestContext) -> builtins.list[ZoneInfo]:
-        """Every zone, proposed, in force and lifted (for those who mark them, and auditors)."""
+        """Zones proposed, in force and lifted: all of them for admins and auditors, those of
+        their camera groups for supervisors."""
         action = "zone.list"
         with self.access.reading(ctx, None, action, "zones") as (session, details):
             if not any(
@@ -238,6 +239,11 @@ class NoIdZones:
             ):
                 raise Forbidden(f"{ctx.principal.name} may not {action}")
             rows = session.scalars(select(NoIdZoneRow).order_by(NoIdZoneRow.id))
-            found = [_info(session, row) for row in rows]
+            every = ctx.principal.can(P.ZONES_PROPOSE) or ctx.principal.can(P.AUDIT_READ)
+            found = [  # supervisors: those of their camera groups
+                _info(session, row)
+                for row in rows
+                if every or member_of(session, ctx.principal, row.group_id)
+            ]
             details["count"] = len(found)
         return found

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from vigil.auth.access import Access
 from vigil.auth.roles import RequestContext
@@ -190,7 +191,7 @@ class Metering:
         return UsageReport(org.name, org.title, month, lines)
 
 
-def minutes_by_organisation(session: Any, start: datetime, end: datetime) -> dict[str, Any]:
+def minutes_by_organisation(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
     """Each organisation's minutes of video in [start, end) (by when each began), watched
     and exported, and its exports: the transparency report's third-party section."""
     rows = session.execute(

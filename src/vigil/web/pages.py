@@ -93,7 +93,8 @@ def event_wall(request: Request, event_id: EventId) -> Response:
             for c in event["cameras"]
             if services.recordings.status(ctx, c["name"])["live"]
         }
-        return {"event": event, "live": live, "live_tiles": LIVE_TILES}
+        window = (datetime.fromisoformat(event["start"]), datetime.fromisoformat(event["end"]))
+        return {"event": event, "window": window, "live": live, "live_tiles": LIVE_TILES}
 
     return show(request, "event.html", build)
 
