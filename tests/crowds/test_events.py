@@ -101,7 +101,9 @@ def test_occupancy_reaches_the_alert_stream(api: Api) -> None:
 
     reader = threading.Thread(target=follow, daemon=True)
     reader.start()
-    time.sleep(1.5)
+    deadline = time.monotonic() + 20
+    while ": connected" not in seen and time.monotonic() < deadline:  # from then on it follows
+        time.sleep(0.05)
     _count(api.env, north, [1, 9], time.time() - 4)
     reader.join(20)
     (data,) = [json.loads(line[5:]) for line in seen if line.startswith("data:")]
