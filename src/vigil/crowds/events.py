@@ -314,8 +314,10 @@ def _view(session: Session, row: EventRow) -> dict[str, Any]:
         .order_by(PeopleCount.at)
     ).all()
     series: dict[int, dict[int, int]] = defaultdict(dict)  # camera: bucket: last count
+    latest: dict[int, tuple[datetime, int]] = {}  # camera: its last count in the event
     for camera_id, moment, people in points:
         series[camera_id][int((moment - row.start).total_seconds()) // bucket] = int(people)
+        latest[camera_id] = (moment, int(people))
     buckets = sorted({b for s in series.values() for b in s})
     carried: dict[int, int] = {}
     total: list[tuple[int, int]] = []
@@ -338,17 +340,12 @@ def _view(session: Session, row: EventRow) -> dict[str, Any]:
     )
     now_cameras = []
     for camera_id, name in cameras:
-        last = session.execute(
-            select(PeopleCount.at, PeopleCount.people)
-            .where(PeopleCount.camera_id == camera_id, PeopleCount.at <= now)
-            .order_by(PeopleCount.at.desc())
-            .limit(1)
-        ).first()
-        fresh = last is not None and now - last[0] <= FRESH and row.start <= last[0] < row.end
+        last = latest.get(camera_id)
+        fresh = last if last is not None and now - last[0] <= FRESH else None
         now_cameras.append({
             "name": name,
-            "people": int(last[1]) if fresh and last else None,
-            "at": last[0].isoformat() if fresh and last else None,
+            "people": None if fresh is None else fresh[1],
+            "at": None if fresh is None else fresh[0].isoformat(),
             "limit": info.limits.get(name),
             "peak": max(series[camera_id].values(), default=None),
             "series": [[when(b), n] for b, n in sorted(series[camera_id].items())],

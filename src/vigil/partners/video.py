@@ -11,8 +11,6 @@ watermarked) into one MP4, metered, with a signed manifest naming the organisati
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -37,7 +35,7 @@ from vigil.publishing.render import (
     YuNetBoxes,
     redacted,
 )
-from vigil.recording.files import SegmentFiles
+from vigil.recording.files import SegmentFiles, new_clip
 from vigil.recording.fmp4 import media_seconds
 from vigil.recording.index import Segment, SegmentIndex
 from vigil.recording.manifest import export_manifest
@@ -171,11 +169,7 @@ class PartnerVideo:
             segments = self.index.between(camera_id, span.start, span.end)
             if not segments:
                 raise NotFound(f"nothing of {name} was recorded in that range", camera=name)
-            self.scratch.mkdir(parents=True, exist_ok=True)
-            fd, raw = tempfile.mkstemp(prefix="partner-", suffix=".mp4", dir=self.scratch)
-            os.close(fd)
-            path = Path(raw)
-            try:
+            with new_clip(self.scratch, "partner-") as path:
                 seconds = self._render(grant, segments, span, path)
                 meter = self.metering.open(ctx, grant, name, "export")
                 meter.add(seconds, path.stat().st_size)
@@ -183,9 +177,6 @@ class PartnerVideo:
                     self.access, self.signing, ctx, name, span.start, span.end,
                     len(segments), path, grant.title,
                 )  # fmt: skip
-            except BaseException:
-                path.unlink(missing_ok=True)
-                raise
         return PartnerClip(path, span.start, span.end, seconds, manifest)
 
     def _render(self, grant: Grant, segments: list[Segment], span: TimeRange, path: Path) -> float:

@@ -3,6 +3,7 @@ that recorded the segment (its internal endpoint answers nodes only, never peopl
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,3 +35,20 @@ class SegmentFiles:
             copy.write(self.remote(segment))
             copy.flush()
             yield Path(copy.name)
+
+
+@contextmanager
+def new_clip(scratch: Path, prefix: str) -> Iterator[Path]:
+    """A new, empty MP4 file in ``scratch`` for an export: removed when the block fails;
+    once it succeeds the file is the caller's (to delete after sending it)."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    fd, raw = tempfile.mkstemp(prefix=prefix, suffix=".mp4", dir=scratch)
+    os.close(fd)
+    path = Path(raw)
+    finished = False
+    try:
+        yield path
+        finished = True
+    finally:
+        if not finished:
+            path.unlink(missing_ok=True)

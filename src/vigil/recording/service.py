@@ -9,8 +9,6 @@ whoever placed it, or by a supervisor (``holds.release_any``).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -28,7 +26,7 @@ from vigil.auth.roles import Permission, RequestContext
 from vigil.cameras.groups import in_groups_of, member_of
 from vigil.cameras.registry import find_visible
 from vigil.errors import Forbidden, InvalidInput, NotFound, NotReady
-from vigil.recording.files import SegmentFiles
+from vigil.recording.files import SegmentFiles, new_clip
 from vigil.recording.index import Gap, Segment, SegmentIndex
 from vigil.recording.live import LiveFeed, LiveHub, hub_feed
 from vigil.recording.manifest import export_manifest
@@ -199,11 +197,7 @@ class RecordingService:
             details.update(span.to_dict())
             details["segments"] = len(found)
             details["for"] = recipient
-        scratch.mkdir(parents=True, exist_ok=True)
-        fd, raw = tempfile.mkstemp(prefix="clip-", suffix=".mp4", dir=scratch)
-        os.close(fd)
-        path = Path(raw)
-        try:
+        with new_clip(scratch, "clip-") as path:
             with ExitStack() as copies:
                 files = [copies.enter_context(self.files.opened(s, scratch)) for s in found]
                 export_mp4(list(zip(found, files, strict=True)), path)
@@ -211,9 +205,6 @@ class RecordingService:
                 self.access, self.signing, ctx, name, found[0].start, found[-1].end,
                 len(found), path, recipient,
             )  # fmt: skip
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
         return Clip(path, found[0].start, found[-1].end, len(found), manifest)
 
     def watch(self, ctx: RequestContext, name: str) -> Watching:
