@@ -12,13 +12,24 @@ from tests.conftest import Env
 from vigil.analytics.analyzer import Sighting
 from vigil.analytics.sightings import store_sightings
 from vigil.auth.roles import Role
+from vigil.config import FacesConfig
+from vigil.faces.descriptors import models_of, tag_of, width
 from vigil.faces.model import Box
 from vigil.faces.quality import Quality
 from vigil.search.vectors import decode
 from vigil.store.models import AlertRow, WatchlistPhoto
 
+TAGS = {width(tag): tag for tag in ("dlib", "reid", "dlib+reid")}
+
+
+def default_width() -> int:
+    """How wide the default embedder's descriptors are (what its probes and references are)."""
+    return width(tag_of(models_of(FacesConfig().embedder)))
+
 
 def sightings_at(vectors: np.ndarray, at: datetime) -> list[Sighting]:
+    """One sighting per row of ``vectors``, of the models their width tells."""
+    size = np.asarray(vectors).shape[-1]
     return [
         Sighting(
             start=(at + timedelta(minutes=i)).timestamp(),
@@ -26,8 +37,9 @@ def sightings_at(vectors: np.ndarray, at: datetime) -> list[Sighting]:
             box=Box(0, 0, 50, 50),
             quality=Quality(50, 100.0, 0.9),
             crop_jpeg=b"",
-            descriptors=np.asarray(v, dtype=np.float32).reshape(-1, 128),
+            descriptors=np.asarray(v, dtype=np.float32).reshape(-1, size),
             faces=1,
+            models=TAGS[size],
         )
         for i, v in enumerate(vectors)
     ]

@@ -40,7 +40,8 @@ from vigil.crowds.zones import NoIdZones
 from vigil.errors import ConfigError, InvalidInput
 from vigil.events.mqtt import AlertPublisher
 from vigil.faces.build import build_face_engine
-from vigil.faces.calibration import load_calibration
+from vigil.faces.calibration import Calibration, load_calibration
+from vigil.faces.descriptors import EMBEDDERS
 from vigil.faces.images import ImageLimits
 from vigil.faces.photos import Photos
 from vigil.faces.service import FaceService
@@ -240,6 +241,16 @@ def with_node(config: Config, node: str) -> Config:
     return config.model_copy(update={"cluster": config.cluster.model_copy(update={"node": node})})
 
 
+def other_points(data_dir: Path, configured: Calibration) -> dict[str, float]:
+    """Each other embedder's FMR 1e-4 distance: results and alerts stored under another
+    embedder are judged by their own space's point."""
+    return {
+        embedder: load_calibration(data_dir, embedder).fmr_1e4
+        for embedder in EMBEDDERS
+        if embedder != configured.embedder
+    }
+
+
 def open_database(config: Config, data_dir: Path) -> Database:
     return Database(
         config.database_url(data_dir),
@@ -257,11 +268,12 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     media = MediaStore(config.media_root(data_dir), min_free_bytes=config.recording.min_free_bytes)
     live = LiveHub()
     files = segment_files(config, media, db)
-    engine = build_face_engine(config.faces)
+    calibration = load_calibration(data_dir, config.faces.embedder)
+    engine = build_face_engine(config.faces, calibration=calibration)
     photos = uploaded_photos(config.faces)
-    point = OperatingPoint.of(config.faces, load_calibration(data_dir))
+    point = OperatingPoint.of(config.faces, calibration, other_points(data_dir, calibration))
     matcher = Matcher(access, point, timedelta(seconds=config.analytics.alert_merge_s))
-    vectors = FaissDayIndex(db)
+    vectors = FaissDayIndex(db, calibration.space)
     cases = CaseService(access, config.cases)
     publications = Publications(access)
     partners, metering = Partners(access), Metering(access)

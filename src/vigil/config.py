@@ -57,6 +57,14 @@ class AuditConfig(Section):
 
 
 class FacesConfig(Section):
+    @model_validator(mode="before")
+    @classmethod
+    def _runtime_was_embedder(cls, data: Any) -> Any:
+        """``embedder = "onnx"`` once chose what ran dlib's ResNet: it means dlib's."""
+        if isinstance(data, dict) and data.get("embedder") == "onnx":
+            return data | {"embedder": "dlib"}
+        return data
+
     # "yunet" (a small CNN on ONNX Runtime: 24 ms a 720p frame here, faces from 20 px);
     # "hog" (dlib's HOG: 300 ms a 720p frame with upsample 1, faces from 40 px); "mmod"
     # (dlib's CNN, about 1 s a 512x512 image on a CPU).
@@ -64,14 +72,19 @@ class FacesConfig(Section):
     # YuNet looks for faces this small (their width, in the frame's pixels): 20 searches a
     # frame at full size, 40 at half (a quarter of the cost).
     smallest_face_px: int = Field(default=20, ge=10, le=400)
-    # dlib's ResNet descriptor run by ONNX Runtime (same weights, ~15x faster here) or by
-    # dlib itself.
-    embedder: Literal["onnx", "dlib"] = "onnx"
+    # Which descriptor recognises faces: dlib's ResNet ("dlib", 128-d), Intel's
+    # face-reidentification-retail-0095 ("reid", 256-d) or both, their distances combined
+    # ("fused"). Chosen by measurement: see the README's "Recognition" table.
+    embedder: Literal["dlib", "reid", "fused"] = "fused"
+    # dlib's ResNet run by ONNX Runtime (same weights, ~15x faster here) or by dlib itself.
+    dlib_runtime: Literal["onnx", "dlib"] = "onnx"
     # HOG upsampling: 1 finds faces down to ~40 px at 4x the cost of 0 (YuNet ignores it).
     upsample: int = Field(default=1, ge=0, le=3)
-    # Same person at or below this descriptor distance (1:1 compare); `vigil faces calibrate`
-    # sets it to the FMR 1e-3 point and records the others for alerts and search.
-    threshold: float = Field(default=0.6, gt=0.0, lt=2.0)
+    # Same person at or below this descriptor distance (1:1 compare) and the farthest search
+    # candidates shown; unset, the embedder's calibration gives it (about FMR 1e-2). `vigil
+    # faces calibrate` sets it to the FMR 1e-3 point and records the others for alerts and
+    # search. Distances are the configured embedder's: change it, and calibrate again.
+    threshold: float | None = Field(default=None, gt=0.0, lt=2.0)
     threshold_fmr_1e3: float | None = Field(default=None, gt=0.0, lt=2.0)
     threshold_fmr_1e4: float | None = Field(default=None, gt=0.0, lt=2.0)
     threshold_eer: float | None = Field(default=None, gt=0.0, lt=2.0)

@@ -40,7 +40,8 @@ def test_chips_are_aligned_squares(face_model: DlibFaceModel, portrait: bytes) -
     rgb = load_image(portrait).rgb
     faces = face_model.detect(rgb, 1)
     chips = face_model.chips(rgb, faces)
-    assert [c.shape for c in chips] == [(CHIP_SIZE, CHIP_SIZE, 3)]
+    assert [c.face.shape for c in chips] == [(CHIP_SIZE, CHIP_SIZE, 3)]
+    assert [c.reid for c in chips] == [None]  # dlib's descriptor alone needs no other chip
     assert face_model.embed([]).shape == (0, DESCRIPTOR_SIZE)
     assert face_model.chips(rgb, []) == []
 

@@ -9,13 +9,13 @@ import pytest
 from PIL import Image
 
 from vigil.errors import ConfigError
-from vigil.faces.model import RESNET_FILE, DlibFaceModel, models_dir
+from vigil.faces.model import RESNET_FILE, Chip, DlibFaceModel, models_dir
 from vigil.faces.resnet_onnx import OnnxEmbedder, cached_model
 
 PEOPLE = 40  # LFW people whose first photo is described both ways
 
 
-def _chips(model: DlibFaceModel, paths: list[Path]) -> list[np.ndarray]:
+def _chips(model: DlibFaceModel, paths: list[Path]) -> list[Chip]:
     chips = []
     for path in paths:
         rgb = np.asarray(Image.open(path).convert("RGB"))
@@ -28,18 +28,18 @@ def _chips(model: DlibFaceModel, paths: list[Path]) -> list[np.ndarray]:
 def test_onnx_descriptors_equal_dlibs_on_real_faces(
     datasets: Path, portrait_path: Path, tmp_path: Path
 ) -> None:
-    dlib_model = DlibFaceModel(embedder="dlib")
+    dlib_model = DlibFaceModel(runtime="dlib")
     folders = sorted((datasets / "lfw-dev" / "lfw-deepfunneled").iterdir())[:PEOPLE]
     paths = [portrait_path] + [sorted(f.glob("*.jpg"))[0] for f in folders]
     chips = _chips(dlib_model, paths)
     assert len(chips) >= PEOPLE * 0.9
-    chips += [np.ascontiguousarray(c[:, ::-1]) for c in chips[:8]]  # mirrored (flip averaging)
+    chips += [c.mirrored() for c in chips[:8]]  # mirrored (flip averaging)
     onnx = OnnxEmbedder(models_dir() / RESNET_FILE, cache=tmp_path)
-    ours, theirs = onnx.embed(chips), dlib_model.embed(chips)
+    ours, theirs = onnx.embed([c.face for c in chips]), dlib_model.embed(chips)
     assert ours.shape == theirs.shape == (len(chips), 128)
     assert float(np.abs(ours - theirs).max()) < 1e-5
     # Batches of any size give the same answer as one chip at a time.
-    assert np.allclose(onnx.embed(chips[:1]), ours[:1], atol=1e-6)
+    assert np.allclose(onnx.embed([chips[0].face]), ours[:1], atol=1e-6)
 
 
 def test_the_model_is_converted_once_and_named_by_its_weights(tmp_path: Path) -> None:

@@ -229,7 +229,9 @@ def test_reanalysing_a_segment_keeps_the_sightings_a_case_found(
     segment = env.services.segments.add(
         Segment(0, w.cameras["gate"], NOON, NOON + timedelta(seconds=4), 1, "0" * 64, "1/s.mp4")
     )
-    vectors = (hopper(portrait_path).descriptor + np.zeros((2, 128))).astype(np.float32)
+    vectors = (
+        hopper(portrait_path).descriptor + np.zeros((2, hopper(portrait_path).descriptor.size))
+    ).astype(np.float32)
     with env.services.db.write() as session:
         first = store_sightings(
             session, w.cameras["gate"], sightings_at(vectors, NOON), source="segment",

@@ -255,7 +255,9 @@ def test_a_sighting_is_as_near_as_its_nearest_descriptor(env: Env, portrait_path
     case_cameras = ["gate"]
     rng = np.random.default_rng(5)
     her = hopper(portrait_path).descriptor
-    turned = np.stack([rng.normal(scale=0.1, size=128), her + rng.normal(scale=0.01, size=128)])
+    turned = np.stack(
+        [rng.normal(scale=0.1, size=her.size), her + rng.normal(scale=0.01, size=her.size)]
+    )
     (both,) = store_sightings_at(env, w.cameras["gate"], turned[None].astype(np.float32), NOON)
     strangers(w, "gate", NOON, 3)
     case = approved_case(w, case_cameras)

@@ -18,7 +18,7 @@ from sqlalchemy import update
 
 from tests.conftest import Env
 from tests.recorded import add_camera
-from tests.sightings import store_sightings_at
+from tests.sightings import default_width, store_sightings_at
 from vigil.auth.roles import RequestContext, Role
 from vigil.config import FacesConfig
 from vigil.faces.build import build_face_engine
@@ -70,7 +70,8 @@ def world(env: Env) -> World:
 
 def her_sightings(w: World, portrait: Path, camera: str, at: datetime, n: int = 1) -> list[int]:
     rng = np.random.default_rng(len(camera) + n)
-    vectors = hopper(portrait).descriptor + rng.normal(scale=0.01, size=(n, 128))
+    her = hopper(portrait).descriptor
+    vectors = her + rng.normal(scale=0.01, size=(n, her.size))
     ids = store_sightings_at(w.env, w.cameras[camera], vectors.astype(np.float32), at)
     crop = hopper(portrait).crop_jpeg
     with w.env.services.db.write() as session:
@@ -80,7 +81,7 @@ def her_sightings(w: World, portrait: Path, camera: str, at: datetime, n: int = 
 
 def strangers(w: World, camera: str, at: datetime, n: int) -> list[int]:
     rng = np.random.default_rng(99)
-    vectors = rng.normal(scale=0.1, size=(n, 128)).astype(np.float32)
+    vectors = rng.normal(scale=0.1, size=(n, default_width())).astype(np.float32)
     return store_sightings_at(w.env, w.cameras[camera], vectors, at)
 
 

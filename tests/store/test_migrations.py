@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import column, insert, select, table, text
 
 from vigil.errors import ConfigError, NotInitialised
-from vigil.search.vectors import decode_many
+from vigil.search.vectors import decode
 from vigil.store import migrate
 from vigil.store.db import Database
 from vigil.store.models import Base, SightingRow, UTCDateTime
@@ -104,5 +104,6 @@ def test_sightings_stored_before_keep_their_one_descriptor(database_url: str) ->
         row = session.scalars(select(SightingRow)).one()
         assert row.descriptors == 1
         assert row.embedding is not None
-        assert decode_many(row.embedding).tolist() == [descriptor.tolist()]
+        assert decode(row.embedding).reshape(-1, 128).tolist() == [descriptor.tolist()]
+        assert row.embedding_models == "dlib"  # what made every descriptor stored before
     db.dispose()

@@ -56,7 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, portrait_path: Path) -> Ite
         face = hopper(portrait_path)
         with env.services.db.read() as session:
             gate = session.query(Camera).filter_by(name="gate").one().id
-        noise = np.random.default_rng(5).normal(scale=0.01, size=(3, 128))
+        noise = np.random.default_rng(5).normal(scale=0.01, size=(3, face.descriptor.size))
         ids = store_sightings_at(env, gate, (face.descriptor + noise).astype(np.float32), SEEN)
         with env.services.db.write() as session:
             session.execute(

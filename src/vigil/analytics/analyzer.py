@@ -28,8 +28,9 @@ from PIL import Image
 
 from vigil.analytics.tracking import FaceTracker, Track, split_identities
 from vigil.errors import InvalidInput
+from vigil.faces.descriptors import Space, models_in, single, width
 from vigil.faces.engine import FaceEngine
-from vigil.faces.model import DESCRIPTOR_SIZE, MAX_DESCRIPTORS, Box, Detection
+from vigil.faces.model import MAX_DESCRIPTORS, Box, Chip, Detection
 from vigil.faces.quality import Quality, measure
 from vigil.recording.playback import decoded_frames
 
@@ -59,6 +60,11 @@ class AnalysisSettings:
     link_distance: float = 0.5
     # ... and a track is split where the mean descriptors before and after differ this much.
     split_distance: float = 0.4
+    # Tracks follow dlib's descriptor where it is computed (alone or fused), else reid's, at
+    # the distances with the same false-match rates in the shipped calibrations as dlib's
+    # 0.5 and 0.4 (4e-4 and 4e-6).
+    reid_link_distance: float = 1.08
+    reid_split_distance: float = 0.935
     # A track this long is closed as a sighting (and the person's next face starts another).
     max_track_faces: int = 150
 
@@ -74,13 +80,14 @@ class Sighting:
     box: Box
     quality: Quality
     crop_jpeg: bytes
-    descriptors: NDArray[np.float32]  # (n, DESCRIPTOR_SIZE), 1 <= n <= best_per_track
+    descriptors: NDArray[np.float32]  # (n, width(models)), 1 <= n <= best_per_track
     faces: int  # faces seen in the track
+    models: str = "dlib"  # which models' vectors each descriptor holds (``descriptors.py``)
 
     def __post_init__(self) -> None:
         n = self.descriptors.shape[0]
-        if self.descriptors.shape != (n, DESCRIPTOR_SIZE) or not 1 <= n <= MAX_DESCRIPTORS:
-            raise ValueError(f"1 to {MAX_DESCRIPTORS} descriptors expected")
+        if self.descriptors.shape != (n, width(self.models)) or not 1 <= n <= MAX_DESCRIPTORS:
+            raise ValueError(f"1 to {MAX_DESCRIPTORS} descriptors of {self.models} expected")
 
 
 @dataclass
@@ -88,10 +95,11 @@ class _Face:
     score: float
     t: float
     detection: Detection
-    chip: NDArray[np.uint8]
+    chip: Chip
     descriptor: NDArray[np.float32]  # of the chip alone (no flip), as tracking compares
     quality: Quality
     crop: NDArray[np.uint8]
+    raw: NDArray[np.float32]  # every model's vector (no flip), as the sighting keeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +108,23 @@ class _Frame:
 
     t: float
     detections: list[Detection]
-    chips: list[NDArray[np.uint8]]
+    chips: list[Chip]
     qualities: list[Quality]
     crops: list[NDArray[np.uint8]]
 
-    def faces(self, descriptors: list[NDArray[np.float32]]) -> list[_Face]:
+    def faces(
+        self, tracked: list[NDArray[np.float32]], raw: list[NDArray[np.float32]]
+    ) -> list[_Face]:
         return [
-            _Face(quality.rank, self.t, detection, chip, descriptor, quality, crop)
-            for detection, chip, quality, crop, descriptor in zip(
-                self.detections, self.chips, self.qualities, self.crops, descriptors, strict=True
+            _Face(quality.rank, self.t, detection, chip, descriptor, quality, crop, vector)
+            for detection, chip, quality, crop, descriptor, vector in zip(
+                self.detections,
+                self.chips,
+                self.qualities,
+                self.crops,
+                tracked,
+                raw,
+                strict=True,
             )
         ]
 
@@ -140,6 +156,14 @@ class VideoAnalyzer:
         self.engine = engine
         self.settings = settings
 
+    @property
+    def _tracking(self) -> tuple[Space, float, float]:
+        """The space tracks are followed in, and its link and split distances."""
+        settings = self.settings
+        if "dlib" in models_in(self.engine.model.tag):
+            return single("dlib"), settings.link_distance, settings.split_distance
+        return single("reid"), settings.reid_link_distance, settings.reid_split_distance
+
     def analyse(
         self,
         path: Path,
@@ -158,7 +182,7 @@ class VideoAnalyzer:
         rate = sample_fps or settings.sample_fps
         stats = AnalysisStats()
         tracker: FaceTracker[_Face] = FaceTracker(
-            max_gap_s=settings.max_gap_s, link_distance=settings.link_distance
+            max_gap_s=settings.max_gap_s, link_distance=self._tracking[1]
         )
         ended: list[Track[_Face]] = []
         batch: list[_Frame] = []
@@ -240,7 +264,7 @@ class VideoAnalyzer:
             detections = model.detect(rgb, self.engine.upsample)
         with stats.timed("align"):
             chips = model.chips(rgb, detections)
-            qualities = [measure(d, c) for d, c in zip(detections, chips, strict=True)]
+            qualities = [measure(d, c.face) for d, c in zip(detections, chips, strict=True)]
             crops = [_crop(rgb, d.box) for d in detections]
         stats.faces += len(detections)
         return _Frame(t, detections, chips, qualities, crops)
@@ -250,21 +274,26 @@ class VideoAnalyzer:
     ) -> list[Track[_Face]]:
         """Describe the batch's faces in one call, then track them frame by frame."""
         chips = [chip for frame in batch for chip in frame.chips]
+        model = self.engine.model
         try:
             with stats.timed("embed"):
-                descriptors = iter(self.engine.model.embed(chips))
+                raw = model.embed(chips)
         except Exception:  # as for one frame: the batch's frames are logged, counted, skipped
             logger.exception("faces of %d frames could not be described", len(batch))
             stats.frames_failed += len(batch)
             return []
+        space = self._tracking[0]
+        tracked = iter(space.of(raw, model.tag))
+        descriptors = iter(raw)
         ended: list[Track[_Face]] = []
         with stats.timed("track"):
             for frame in batch:
-                vectors = [next(descriptors) for _ in frame.chips]
+                vectors = [next(tracked) for _ in frame.chips]
+                full = [next(descriptors) for _ in frame.chips]
                 boxes = [d.box for d in frame.detections]
                 tracks, gone = tracker.update(frame.t, boxes, vectors)
                 ended += gone
-                for face, track in zip(frame.faces(vectors), tracks, strict=True):
+                for face, track in zip(frame.faces(vectors, full), tracks, strict=True):
                     track.items.append(face)
                     if len(track.items) >= self.settings.max_track_faces:
                         tracker.end(track)
@@ -276,14 +305,14 @@ class VideoAnalyzer:
         if not track.items:  # its only frame failed after the tracker saw it
             return []
         descriptors = np.array([f.descriptor for f in track.items], dtype=np.float32)
-        runs = split_identities(descriptors, split_distance=self.settings.split_distance)
+        runs = split_identities(descriptors, split_distance=self._tracking[2])
         return [self._sighting(track.items[start:end]) for start, end in runs]
 
     def _sighting(self, faces: list[_Face]) -> Sighting:
         chosen = _diverse(faces, self.settings.best_per_track)
         best = chosen[0]
         descriptors = self.engine.flip_average(
-            [f.chip for f in chosen], np.array([f.descriptor for f in chosen], dtype=np.float32)
+            [f.chip for f in chosen], np.array([f.raw for f in chosen], dtype=np.float32)
         )
         return Sighting(
             start=faces[0].t,  # the first and last face seen: never past a cut or a split
@@ -293,6 +322,7 @@ class VideoAnalyzer:
             crop_jpeg=_jpeg(best.crop),
             descriptors=descriptors.astype(np.float32),
             faces=len(faces),
+            models=self.engine.model.tag,
         )
 
 

@@ -6,12 +6,16 @@ person walking past a camera is tracked in several sightings (a track ends at a 
 end, or when the face is lost for a moment): a match within ``merge`` of an alert's last
 sighting, for the same entry at the same camera, joins that alert (audited as
 ``alert.seen_again``) instead of raising another one for people to review.
+
+Sightings and references are compared in the configured embedder's space (``descriptors``)
+only: a reference or sighting without that embedder's descriptors is not compared at all
+(the watchlist says which references lack them: ``WatchlistService``).
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -24,7 +28,7 @@ from vigil.auth.roles import SYSTEM, RequestContext
 from vigil.config import FacesConfig
 from vigil.faces.calibration import Calibration
 from vigil.faces.compare import compare
-from vigil.search.vectors import decode, decode_many
+from vigil.search.vectors import decode
 from vigil.store.models import (
     AlertRow,
     AlertSighting,
@@ -41,22 +45,47 @@ class OperatingPoint:
 
     threshold: float
     calibration: Calibration
+    # Other embedders' thresholds, for results and alerts stored when another was configured.
+    others: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, faces: FacesConfig, calibration: Calibration) -> OperatingPoint:
+    def of(
+        cls, faces: FacesConfig, calibration: Calibration, others: dict[str, float] | None = None
+    ) -> OperatingPoint:
         # FMR 1e-4: the configured point once `vigil faces calibrate` ran, else the shipped.
-        return cls(faces.threshold_fmr_1e4 or calibration.fmr_1e4, calibration)
+        return cls(faces.threshold_fmr_1e4 or calibration.fmr_1e4, calibration, others or {})
+
+    @property
+    def embedder(self) -> str:
+        return self.calibration.embedder
+
+    @property
+    def scale(self) -> float:
+        return self.calibration.similarity_scale
 
     def estimated_fmr(self, distance: float, comparisons: int = 1) -> float:
         """The calibrated false-match rate at this distance, for the nearest of
         ``comparisons`` descriptor pairs."""
         return self.calibration.estimated_fmr(distance, comparisons)
 
+    def matches(self, distance: float, embedder: str) -> bool:
+        """Whether a distance measured in ``embedder``'s space is within its operating point."""
+        if embedder == self.embedder:
+            return distance <= self.threshold
+        return embedder in self.others and distance <= self.others[embedder]
 
-def active_references(session: Session, now: datetime) -> list[tuple[int, NDArray[np.float32]]]:
-    """(entry id, descriptor) of every reference photo of approved, unexpired entries."""
+    def view(self, blob: bytes, tag: str) -> NDArray[np.float32] | None:
+        """A stored descriptor blob in this point's space (None: it lacks a model of it)."""
+        return self.calibration.space.view(decode(blob), tag)
+
+
+def active_references(
+    session: Session, now: datetime, point: OperatingPoint
+) -> list[tuple[int, NDArray[np.float32]]]:
+    """(entry id, descriptor in the point's space) of every reference photo of approved,
+    unexpired entries that has a descriptor of that space."""
     rows = session.execute(
-        select(WatchlistPhoto.entry_id, WatchlistPhoto.embedding)
+        select(WatchlistPhoto.entry_id, WatchlistPhoto.embedding, WatchlistPhoto.embedding_models)
         .join(WatchlistEntry, WatchlistEntry.id == WatchlistPhoto.entry_id)
         .where(
             WatchlistEntry.approved_at.is_not(None),
@@ -64,7 +93,12 @@ def active_references(session: Session, now: datetime) -> list[tuple[int, NDArra
             WatchlistEntry.expires_at > now,
         )
     )
-    return [(entry_id, decode(blob)) for entry_id, blob in rows]
+    found = []
+    for entry_id, blob, tag in rows:
+        vectors = point.view(blob, tag)
+        if vectors is not None:
+            found.append((entry_id, vectors[0]))
+    return found
 
 
 class Matcher:
@@ -81,7 +115,7 @@ class Matcher:
         if not sighting_ids:
             return []
         now = datetime.now(UTC)
-        references = active_references(session, now)
+        references = active_references(session, now, self.point)
         if not references:
             return []
         sightings = session.scalars(
@@ -91,10 +125,12 @@ class Matcher:
         for sighting in sightings:
             if sighting.embedding is None:
                 continue
-            vectors = decode_many(sighting.embedding)
+            vectors = self.point.view(sighting.embedding, sighting.embedding_models)
+            if vectors is None:  # described by other models: not compared (like with like)
+                continue
             entry_id, best = min(
                 (
-                    (entry, compare(vector, ref, self.point.threshold))
+                    (entry, compare(vector, ref, self.point.threshold, self.point.scale))
                     for vector in vectors
                     for entry, ref in references
                 ),
@@ -116,6 +152,7 @@ class Matcher:
                 distance=best.distance,
                 similarity=best.similarity,
                 estimated_fmr=self.point.estimated_fmr(best.distance, len(vectors) * photos),
+                embedder=self.point.embedder,
                 state="pending",
                 created_at=now,
             )

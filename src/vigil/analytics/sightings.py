@@ -59,6 +59,7 @@ def store_sightings(
             faces=s.faces,
             crop=s.crop_jpeg,
             embedding=s.descriptors.astype("<f4").tobytes(),
+            embedding_models=s.models,
             descriptors=len(s.descriptors),
             created_at=now,
         )

@@ -18,6 +18,7 @@ from vigil.auth.access import Access
 from vigil.auth.names import check_text
 from vigil.auth.roles import Permission, RequestContext
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
+from vigil.faces.descriptors import tags_with
 from vigil.faces.engine import FaceEngine
 from vigil.faces.photos import Photos
 from vigil.faces.reference import reference_face
@@ -40,6 +41,10 @@ class EntryInfo:
     expires_at: datetime
     ended_at: datetime | None
     photos: int
+    # Reference photos without the configured embedder's descriptors (described before it
+    # was chosen): never compared, so the entry says so.
+    uncompared: int = 0
+    embedder: str = "dlib"
 
     def status(self, now: datetime) -> str:
         if self.ended_at is not None:
@@ -61,12 +66,30 @@ class EntryInfo:
             "ended_at": None if self.ended_at is None else self.ended_at.isoformat(),
             "photos": self.photos,
             "status": self.status(datetime.now(UTC)),
+        } | self._uncompared()
+
+    def _uncompared(self) -> dict[str, Any]:
+        if not self.uncompared:
+            return {}
+        return {
+            "photos_not_compared": self.uncompared,
+            "warning": (
+                f"{self.uncompared} of {self.photos} reference photo(s) lack {self.embedder} "
+                "descriptors (described under another embedder) and are not compared: "
+                "propose the entry again with its photos"
+            ),
         }
 
 
-def _info(session: Session, row: WatchlistEntry) -> EntryInfo:
+def _info(session: Session, row: WatchlistEntry, embedder: str) -> EntryInfo:
     photos = session.scalar(
         select(func.count(WatchlistPhoto.id)).where(WatchlistPhoto.entry_id == row.id)
+    )
+    uncompared = session.scalar(
+        select(func.count(WatchlistPhoto.id)).where(
+            WatchlistPhoto.entry_id == row.id,
+            WatchlistPhoto.embedding_models.not_in(tags_with(embedder)),
+        )
     )
     return EntryInfo(
         row.id,
@@ -79,6 +102,8 @@ def _info(session: Session, row: WatchlistEntry) -> EntryInfo:
         row.expires_at,
         row.ended_at,
         int(photos or 0),
+        int(uncompared or 0),
+        embedder,
     )
 
 
@@ -134,11 +159,12 @@ class WatchlistService:
                             entry_id=row.id,
                             crop=face.crop_jpeg,
                             embedding=face.descriptor_bytes(),
+                            embedding_models=face.models,
                             sha256=face.sha256,
                         )
                     )
                 session.flush()
-                info = _info(session, row)
+                info = _info(session, row, self.engine.space.embedder)
                 details = {k: v for k, v in info.to_dict().items() if k != "status"}
                 details["photo_sha256"] = [face.sha256 for face in faces]
                 self.access.record(
@@ -179,7 +205,7 @@ class WatchlistService:
                 if row.approved_by is not None:
                     raise Conflict(f"watchlist entry {entry_id} is approved already")
                 row.approved_by, row.approved_at = ctx.principal.name, now
-            info = _info(session, row)
+            info = _info(session, row, self.engine.space.embedder)
             self.access.record(session, ctx, action, target, {"label": row.label})
             return info
 
@@ -187,6 +213,6 @@ class WatchlistService:
         reading = self.access.reading(ctx, Permission.WATCHLIST_READ, "watchlist.list", "entries")
         with reading as (session, details):
             rows = session.scalars(select(WatchlistEntry).order_by(WatchlistEntry.id))
-            entries = [_info(session, row) for row in rows]
+            entries = [_info(session, row, self.engine.space.embedder) for row in rows]
             details["count"] = len(entries)
         return entries

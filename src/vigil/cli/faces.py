@@ -17,7 +17,7 @@ from vigil.cli.state import CliState
 from vigil.config import Config, load_config, save_config
 from vigil.errors import NotInitialised
 from vigil.faces.build import build_face_engine
-from vigil.faces.calibration import CALIBRATION_FILE
+from vigil.faces.calibration import CALIBRATION_FILE, load_calibration
 from vigil.faces.detector_eval import evaluate_detector, read_imglab
 from vigil.faces.engine import FaceEngine
 from vigil.faces.images import load_image_file
@@ -25,6 +25,9 @@ from vigil.faces.lfw_report import Settings, calibrate, evaluate
 
 app = typer.Typer(no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
+EMBEDDER = typer.Option(
+    None, "--embedder", help="dlib, reid or fused; default: the configured one."
+)
 
 
 def _config(state: CliState) -> Config:
@@ -40,7 +43,7 @@ def _engine(state: CliState, upsample: int | None) -> tuple[FaceEngine, Config]:
     faces = (
         config.faces if upsample is None else config.faces.model_copy(update={"upsample": upsample})
     )
-    return build_face_engine(faces), config
+    return build_face_engine(faces, data_dir=state.data_dir), config
 
 
 @app.command("detect")
@@ -129,15 +132,24 @@ def eval_lfw(
     train: Path | None = typer.Option(None, "--train", help="pairsDevTrain.txt for a View 1 run."),
     upsample: int | None = typer.Option(None, "--upsample", min=0, max=3),
     workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=1, help="Processes."),
+    embedder: str | None = EMBEDDER,
     as_json: bool = JSON,
 ) -> None:
-    """Verification accuracy on LFW pairs, with TAR at FAR, EER and no-face accounting."""
-    settings = Settings.of(_config(ctx.obj).faces, workers, upsample)
+    """Verification accuracy on LFW pairs, with TAR at FAR, EER and no-face accounting.
+
+    Distances are the embedder's, in the space of its calibration (the fused one's weights
+    were chosen on pairsDevTrain, never on the pairs tested)."""
+    state: CliState = ctx.obj
+    settings = Settings.of(_config(state).faces, workers, upsample, embedder)
+    space = load_calibration(state.data_dir, settings.embedder).space
     with contextmanager(_progress)(not as_json, "describing images") as start:
-        report = evaluate(images, pairs, train, settings, start)
+        report = evaluate(images, pairs, train, settings, start, space)
 
     def human() -> None:
-        console.print(f"protocol: {report['protocol']}; {report['pairs']} pairs")
+        console.print(
+            f"embedder {report['embedder']} (weights {report['weights']}); "
+            f"protocol: {report['protocol']}; {report['pairs']} pairs"
+        )
         console.print(
             f"accuracy {report['accuracy']:.2%} ± {report['accuracy_std']:.2%} "
             f"at threshold {report['threshold']:.4f}"
@@ -160,17 +172,20 @@ def calibrate_command(
     images: Path = typer.Option(..., "--images", help="LFW-layout image folder."),
     pairs: Path = typer.Option(..., "--pairs", help="A pairs file naming the images to use."),
     workers: int = typer.Option(os.cpu_count() or 1, "--workers", min=1, help="Processes."),
+    embedder: str | None = EMBEDDER,
     as_json: bool = JSON,
 ) -> None:
-    """Set the operating points (FMR 1e-3, 1e-4, EER) in the config from labelled photos."""
+    """Measure an embedder's false-match rates on labelled photos (for fused, its weights
+    first); for the configured embedder, set the operating points (FMR 1e-3, 1e-4, EER)."""
     state: CliState = ctx.obj
     services = state.services()
     request = state.context(services)
     services.access.require(request, Permission.CONFIG_MANAGE, "config.change", "faces")
     config = services.config
-    settings = Settings.of(config.faces, workers)
+    settings = Settings.of(config.faces, workers, embedder=embedder)
     with contextmanager(_progress)(not as_json, "describing images") as start:
         points = calibrate(images, pairs, settings, start)
+    configured = settings.embedder == config.faces.embedder
     faces = config.faces.model_copy(
         update={
             "threshold": points.fmr_1e3,
@@ -178,8 +193,13 @@ def calibrate_command(
             "threshold_fmr_1e4": points.fmr_1e4,
             "threshold_eer": points.eer,
         }
+        if configured
+        else {}
     )
     details = {
+        "embedder": points.embedder,
+        "weights": list(points.weights),
+        "operating_points_set": configured,
         "fmr_1e-3": points.fmr_1e3,
         "fmr_1e-4": points.fmr_1e4,
         "eer": points.eer,
@@ -193,10 +213,11 @@ def calibrate_command(
     services.access.record_alone(request, "config.change", "faces", details)
 
     def human() -> None:
+        where = "written to the config" if configured else "measured (not the configured embedder)"
         console.print(
-            f"thresholds written to the config: FMR 1e-3 {points.fmr_1e3:.4f} (now the operating "
-            f"point), FMR 1e-4 {points.fmr_1e4:.4f}, EER {points.eer:.4f}; the false-match "
-            f"rate by distance to {state.data_dir / CALIBRATION_FILE}"
+            f"{points.embedder} (weights {list(points.weights)}) thresholds {where}: FMR 1e-3 "
+            f"{points.fmr_1e3:.4f}, FMR 1e-4 {points.fmr_1e4:.4f}, EER {points.eer:.4f}; "
+            f"the false-match rate by distance to {state.data_dir / CALIBRATION_FILE}"
         )
         console.print(
             f"from {points.genuine_pairs} genuine and {points.impostor_pairs} impostor pairs"

@@ -9,6 +9,11 @@ The estimate is never below one in the number of pairs measured: rarer than that
 seen, so Vigil does not claim it. A sighting keeps a few descriptors and a search or entry
 may have a few photos; the nearest pair counts, so the estimate is multiplied by the
 number of pairs compared (a bound that never understates the risk).
+
+Each embedder (``descriptors.py``: dlib, reid, fused) has its own calibration, measured in
+its own space; the fused one also holds the weights of its models, chosen on the same
+photos. The file holds one calibration per embedder; ``vigil faces calibrate --embedder``
+replaces one. A file written before there were several holds dlib's alone.
 """
 
 from __future__ import annotations
@@ -23,10 +28,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vigil.errors import ConfigError
+from vigil.faces.descriptors import Space, models_of
 
 CALIBRATION_FILE = "calibration.json"
 GRID_STEP = 0.005
-GRID_END = 1.5
+GRID_END = 2.0  # unit-length descriptors are at most 2 apart
+LEGACY_GRID_END = 1.5  # of files written before (dlib's alone)
+# Half of all impostor pairs are this close in dlib's space (the shipped calibration): a
+# space's similarity puts its own median impostor distance there, so that similarities read
+# alike whatever the embedder (dlib's is 1 - distance).
+DLIB_MEDIAN_IMPOSTOR = 0.81
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +49,36 @@ class Calibration:
     fmr_1e4: float
     eer: float
     source: str  # what it was measured on
+    embedder: str = "dlib"  # the space it was measured in (``descriptors.EMBEDDERS``)
+    weights: tuple[float, ...] = (1.0,)  # of the embedder's models
+    # Search candidates are shown up to this distance (about FMR 1e-2; for dlib, its
+    # published 0.6, FMR 8.5e-3 on pairsDevTrain).
+    candidate: float | None = None
 
     def __post_init__(self) -> None:
         if len(self.fmr) != grid().size or self.impostor_pairs < 1:
             raise ValueError("a calibration needs the FMR at every grid distance")
         if any(b < a for a, b in zip(self.fmr, self.fmr[1:], strict=False)):
             raise ValueError("a false-match rate cannot fall as the distance grows")
+        self.space  # noqa: B018 - checks the embedder and its weights
+
+    @property
+    def space(self) -> Space:
+        return Space(self.embedder, tuple(self.weights))
+
+    @property
+    def candidate_threshold(self) -> float:
+        return self.candidate if self.candidate is not None else self.threshold_at(1e-2)
+
+    @property
+    def similarity_scale(self) -> float:
+        """What a distance is multiplied by before ``compare.similarity``."""
+        return DLIB_MEDIAN_IMPOSTOR / max(self.threshold_at(0.5), GRID_STEP)
+
+    def threshold_at(self, fmr: float) -> float:
+        """The largest grid distance whose false-match rate is at most ``fmr``."""
+        index = int(np.searchsorted(np.asarray(self.fmr), fmr, side="right"))
+        return float(grid()[max(0, index - 1)])
 
     @classmethod
     def measure(
@@ -52,16 +87,20 @@ class Calibration:
         genuine: int,
         points: tuple[float, float, float],
         source: str,
+        space: Space | None = None,
     ) -> Calibration:
         """From the distances of every impostor pair; ``points``: FMR 1e-3, 1e-4, EER."""
         ordered = np.sort(impostor)
         at_or_below = np.searchsorted(ordered, grid(), side="right") / ordered.size
+        space = space or Space("dlib", (1.0,))
         return cls(
             tuple(float(f) for f in at_or_below),
             int(ordered.size),
             genuine,
             *points,
             source,
+            embedder=space.embedder,
+            weights=space.weights,
         )
 
     def reliable(self, fmr: float) -> bool:
@@ -78,16 +117,23 @@ class Calibration:
         return min(1.0, one * max(1, comparisons))
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"fmr": list(self.fmr)}
+        return asdict(self) | {"fmr": list(self.fmr), "weights": list(self.weights)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Calibration:
-        return cls(**(data | {"fmr": tuple(data["fmr"])}))
+        fmr = list(data["fmr"])
+        if len(fmr) == round(LEGACY_GRID_END / GRID_STEP) + 1:  # beyond its end: as at its end
+            fmr += [fmr[-1]] * (grid().size - len(fmr))
+        return cls(**(data | {"fmr": tuple(fmr), "weights": tuple(data.get("weights", (1.0,)))}))
 
     def save(self, data_dir: Path) -> None:
+        """Into the data directory's file, beside the other embedders' calibrations."""
+        path = data_dir / CALIBRATION_FILE
+        kept = _read(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        kept[self.embedder] = self.to_dict()
         aside = data_dir / (CALIBRATION_FILE + ".new")
-        aside.write_text(json.dumps(self.to_dict()), encoding="utf-8")
-        aside.replace(data_dir / CALIBRATION_FILE)
+        aside.write_text(json.dumps(kept), encoding="utf-8")
+        aside.replace(path)
 
 
 def odds(fmr: float | None) -> str:
@@ -101,14 +147,29 @@ def grid() -> NDArray[np.float64]:
     return np.arange(0.0, GRID_END + GRID_STEP / 2, GRID_STEP)
 
 
-def load_calibration(data_dir: Path | None) -> Calibration:
-    """The data directory's own calibration, else the one that ships with Vigil."""
+def _read(text: str) -> dict[str, Any]:
+    """Each embedder's calibration in a file (one written for dlib alone: dlib's)."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise TypeError("not a JSON object")
+    return {"dlib": data} if "fmr" in data else data
+
+
+def load_calibration(data_dir: Path | None, embedder: str = "dlib") -> Calibration:
+    """The embedder's calibration: the data directory's own, else the one that ships."""
+    models_of(embedder)  # a clear error for an unknown embedder
     own = None if data_dir is None else data_dir / CALIBRATION_FILE
+    where = "shipped"
     try:
         if own is not None and own.is_file():
-            text = own.read_text(encoding="utf-8")
-        else:
-            text = resources.files("vigil.faces").joinpath(CALIBRATION_FILE).read_text("utf-8")
-        return Calibration.from_dict(json.loads(text))
+            where = str(own)
+            found = _read(own.read_text(encoding="utf-8")).get(embedder)
+            if found is not None:
+                return Calibration.from_dict(found | {"embedder": embedder})
+        where = "shipped"
+        text = resources.files("vigil.faces").joinpath(CALIBRATION_FILE).read_text("utf-8")
+        return Calibration.from_dict(_read(text)[embedder] | {"embedder": embedder})
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise ConfigError(f"the face calibration {own or 'shipped'} is unreadable: {exc}") from exc
+        raise ConfigError(
+            f"the {embedder} face calibration ({where}) is unreadable: {exc}"
+        ) from exc

@@ -35,12 +35,15 @@ def distance(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
     return float(np.linalg.norm(a.astype(np.float64) - b.astype(np.float64)))
 
 
-def similarity(dist: float) -> float:
-    """1.0 for identical descriptors, 0.0 at distance 1.0 and beyond (typical: same person
-    0.5-0.7, different people below 0.4)."""
-    return max(0.0, 1.0 - dist)
+def similarity(dist: float, scale: float = 1.0) -> float:
+    """1.0 for identical descriptors, 0.0 at distance 1/scale and beyond (dlib's, scale 1:
+    typical same person 0.5-0.7, different people below 0.4). Each embedder's calibration
+    gives its scale (``Calibration.similarity_scale``)."""
+    return max(0.0, 1.0 - dist * scale)
 
 
-def compare(a: NDArray[np.float32], b: NDArray[np.float32], threshold: float) -> Comparison:
+def compare(
+    a: NDArray[np.float32], b: NDArray[np.float32], threshold: float, scale: float = 1.0
+) -> Comparison:
     dist = distance(a, b)
-    return Comparison(distance=dist, similarity=similarity(dist), threshold=threshold)
+    return Comparison(distance=dist, similarity=similarity(dist, scale), threshold=threshold)

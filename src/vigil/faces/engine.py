@@ -12,8 +12,9 @@ from PIL import Image
 
 from vigil.errors import InvalidInput
 from vigil.faces.compare import Comparison, compare
+from vigil.faces.descriptors import Space, single
 from vigil.faces.images import LoadedImage
-from vigil.faces.model import Box, Detection, FaceModel
+from vigil.faces.model import Box, Chip, Detection, FaceModel
 from vigil.faces.quality import Quality, QualityBar, measure
 
 
@@ -45,6 +46,8 @@ class FaceEngine:
     sensitive to pose at twice the cost: worth it for photos, not for every video frame.
     Faces are looked for in a copy scaled down to ``detect_pixels`` and then located (and
     cut out) at full size, so the cost of a photo is bounded whatever its size.
+    Descriptors are compared in ``space`` (``descriptors.py``); ``threshold`` is a distance
+    there.
     """
 
     def __init__(
@@ -56,25 +59,33 @@ class FaceEngine:
         flip: bool = True,
         bar: QualityBar = QualityBar(),
         detect_pixels: int = 4_000_000,
+        space: Space | None = None,
+        similarity_scale: float = 1.0,
     ) -> None:
         self.model = model
+        self.space = space or single("dlib")
+        self.similarity_scale = similarity_scale
         self.upsample = upsample
         self.threshold = threshold
         self.flip = flip
         self.bar = bar
         self.detect_pixels = detect_pixels
 
-    def describe(self, chips: list[NDArray[np.uint8]]) -> NDArray[np.float32]:
+    def describe(self, chips: list[Chip]) -> NDArray[np.float32]:
         return self.flip_average(chips, self.model.embed(chips))
 
     def flip_average(
-        self, chips: list[NDArray[np.uint8]], descriptors: NDArray[np.float32]
+        self, chips: list[Chip], descriptors: NDArray[np.float32]
     ) -> NDArray[np.float32]:
         """The chips' descriptors averaged with their mirror images' (if ``flip``)."""
         if self.flip and chips:
-            mirrored = self.model.embed([np.ascontiguousarray(c[:, ::-1]) for c in chips])
+            mirrored = self.model.embed([c.mirrored() for c in chips])
             descriptors = ((descriptors + mirrored) / 2).astype(np.float32)
         return descriptors
+
+    def view(self, descriptors: NDArray[np.float32]) -> NDArray[np.float32]:
+        """This engine's own descriptors in its comparison space."""
+        return self.space.of(descriptors, self.model.tag)
 
     def detect(self, rgb: NDArray[np.uint8]) -> list[Detection]:
         """Faces found in a copy of at most ``detect_pixels``, located at full size."""
@@ -93,7 +104,8 @@ class FaceEngine:
                 min(width, math.ceil(b.right / scale)),
                 min(height, math.ceil(b.bottom / scale)),
             )
-            found.append(replace(self.model.locate(rgb, box), score=face.score))
+            points = None if face.points is None else face.points / scale
+            found.append(replace(self.model.locate(rgb, box), score=face.score, points=points))
         return found
 
     def analyse(self, image: LoadedImage) -> list[AnalysedFace]:
@@ -103,7 +115,7 @@ class FaceEngine:
         descriptors = self.describe(chips)
         faces = []
         for detection, chip, descriptor in zip(detections, chips, descriptors, strict=True):
-            quality = measure(detection, chip)
+            quality = measure(detection, chip.face)
             faces.append(AnalysedFace(detection, quality, self.bar.passes(quality), descriptor))
         return faces
 
@@ -115,4 +127,5 @@ class FaceEngine:
         return faces[0]
 
     def compare(self, a: NDArray[np.float32], b: NDArray[np.float32]) -> Comparison:
-        return compare(a, b, self.threshold)
+        """Two of this engine's descriptors, compared in its space."""
+        return compare(self.view(a)[0], self.view(b)[0], self.threshold, self.similarity_scale)

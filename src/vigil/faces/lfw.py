@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 
 from vigil.errors import InvalidInput
 from vigil.faces.compare import DEFAULT_THRESHOLD
+from vigil.faces.descriptors import Space
 from vigil.faces.engine import FaceEngine
 from vigil.faces.images import load_image_file
 from vigil.faces.model import Box, DlibFaceModel
@@ -104,10 +105,12 @@ def describe_image(
     upsample: int,
     flip: bool,
     detector: str = "yunet",
-    embedder: str = "onnx",
+    embedder: str = "dlib",
+    runtime: str = "onnx",
 ) -> Described:
-    """One LFW image: the detected face nearest the centre, else the centre box."""
-    engine = worker_engine(detector, flip, embedder)
+    """One LFW image: the detected face nearest the centre, else the centre box; its
+    descriptor holds each of the embedder's models' vectors."""
+    engine = worker_engine(detector, flip, embedder, runtime)
     model = engine.model
     image = load_image_file(image_path(root, key))
     found = model.detect(image.rgb, upsample)
@@ -126,14 +129,16 @@ def describe_image(
     return Described(key, descriptor, bool(found))
 
 
-_ENGINES: dict[tuple[str, bool, str], FaceEngine] = {}
+_ENGINES: dict[tuple[str, bool, str, str], FaceEngine] = {}
 
 
-def worker_engine(detector: str, flip: bool, embedder: str = "onnx") -> FaceEngine:
+def worker_engine(
+    detector: str, flip: bool, embedder: str = "dlib", runtime: str = "onnx"
+) -> FaceEngine:
     """One engine per process and setting; its model loads on first use in each worker."""
-    key = (detector, flip, embedder)
+    key = (detector, flip, embedder, runtime)
     if key not in _ENGINES:
-        model = DlibFaceModel(detector=detector, embedder=embedder)
+        model = DlibFaceModel(detector=detector, embedder=embedder, runtime=runtime)
         # Only descriptors are used here; the decision threshold plays no part.
         _ENGINES[key] = FaceEngine(model, threshold=DEFAULT_THRESHOLD, flip=flip)
     return _ENGINES[key]
@@ -147,7 +152,8 @@ def describe_all(
     flip: bool,
     workers: int,
     detector: str = "yunet",
-    embedder: str = "onnx",
+    embedder: str = "dlib",
+    runtime: str = "onnx",
     progress: Callable[[int], None] = lambda _: None,
 ) -> dict[ImageKey, Described]:
     keys = list(keys)
@@ -157,12 +163,12 @@ def describe_all(
     results: dict[ImageKey, Described] = {}
     if workers <= 1:
         for key in keys:
-            results[key] = describe_image(root, key, upsample, flip, detector, embedder)
+            results[key] = describe_image(root, key, upsample, flip, detector, embedder, runtime)
             progress(1)
         return results
     with ProcessPoolExecutor(workers) as pool:
         futures = [
-            pool.submit(describe_image, root, key, upsample, flip, detector, embedder)
+            pool.submit(describe_image, root, key, upsample, flip, detector, embedder, runtime)
             for key in keys
         ]
         for future in futures:
@@ -172,8 +178,21 @@ def describe_all(
     return results
 
 
-def pair_distances(pairs: list[Pair], described: dict[ImageKey, Described]) -> NDArray[np.float64]:
-    a = np.array([described[p.a].descriptor for p in pairs], dtype=np.float64)
-    b = np.array([described[p.b].descriptor for p in pairs], dtype=np.float64)
+def vectors_in(
+    space: Space, tag: str, described: dict[ImageKey, Described], keys: list[ImageKey]
+) -> NDArray[np.float64]:
+    """The images' descriptors (of the models ``tag`` names) in ``space``."""
+    raw = np.array([described[k].descriptor for k in keys], dtype=np.float32)
+    found = space.view(raw, tag)
+    if found is None:
+        raise InvalidInput(f"descriptors of {tag} cannot be compared as {space.embedder}")
+    return found.astype(np.float64)
+
+
+def pair_distances(
+    pairs: list[Pair], described: dict[ImageKey, Described], space: Space, tag: str
+) -> NDArray[np.float64]:
+    a = vectors_in(space, tag, described, [p.a for p in pairs])
+    b = vectors_in(space, tag, described, [p.b for p in pairs])
     distances: NDArray[np.float64] = np.linalg.norm(a - b, axis=1)
     return distances

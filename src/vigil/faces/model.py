@@ -1,6 +1,7 @@
 """The ``FaceModel`` interface and its backend: a detector (YuNet on ONNX Runtime, or dlib's
-HOG or CNN), dlib's 5-point landmarks and chips, and dlib's ResNet descriptor (run by ONNX
-Runtime unless ``embedder="dlib"``)."""
+HOG or CNN), dlib's 5-point landmarks and chips, and the descriptors (``descriptors.py``):
+dlib's ResNet (run by ONNX Runtime unless ``runtime="dlib"``), Intel's face-reid-0095 on
+chips aligned by YuNet's five points, or both."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vigil.errors import ConfigError
+from vigil.faces.descriptors import DIMENSIONS, models_of, tag_of
+from vigil.faces.reid_onnx import ReidEmbedder, align
 from vigil.faces.resnet_onnx import OnnxEmbedder
 from vigil.faces.yunet import Found, YuNetDetector
 
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
-DESCRIPTOR_SIZE = 128
+DESCRIPTOR_SIZE = DIMENSIONS["dlib"]
 MAX_DESCRIPTORS = 8  # kept per sighting (different faces of one track), at most
 MODELS_PACKAGE = "face_recognition_models"
 LANDMARKS_FILE = "shape_predictor_5_face_landmarks.dat"
@@ -70,15 +73,42 @@ class Box:
 
 @dataclass(frozen=True, slots=True)
 class Detection:
-    """A detected face: its box, the detector's score and five landmarks (x, y)."""
+    """A detected face: its box, the detector's score, dlib's five landmarks (x, y: eye
+    corners and the base of the nose) and, where YuNet found it, YuNet's five ``points``
+    (eyes, nose tip, mouth corners), which the re-identification model is aligned by."""
 
     box: Box
     score: float
     landmarks: NDArray[np.float64]
+    points: NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
         if self.landmarks.shape != (5, 2):
             raise ValueError("five (x, y) landmarks expected")
+        if self.points is not None and self.points.shape != (5, 2):
+            raise ValueError("five (x, y) points expected")
+
+
+@dataclass(frozen=True, slots=True)
+class Chip:
+    """A face cut out for the descriptors: dlib's aligned chip (CHIP_SIZE square, RGB; its
+    quality is measured on it) and, when the re-identification model is used, its own."""
+
+    face: NDArray[np.uint8]
+    reid: NDArray[np.uint8] | None = None
+
+    def mirrored(self) -> Chip:
+        flip = np.ascontiguousarray
+        return Chip(
+            flip(self.face[:, ::-1]), None if self.reid is None else flip(self.reid[:, ::-1])
+        )
+
+
+def eye_points(landmarks: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The eye centres from dlib's landmarks (each the mean of its two corners), the eye on
+    the image's left first: what the re-identification chip is aligned by without YuNet."""
+    eyes = np.array([landmarks[0:2].mean(axis=0), landmarks[2:4].mean(axis=0)])
+    return eyes[np.argsort(eyes[:, 0])]
 
 
 class FaceModel(Protocol):
@@ -90,12 +120,17 @@ class FaceModel(Protocol):
         """Landmarks for a face known to be in ``box`` (a tracker's or a fallback's box)."""
         ...
 
-    def chips(self, rgb: NDArray[np.uint8], faces: Sequence[Detection]) -> list[NDArray[np.uint8]]:
-        """Aligned face chips (CHIP_SIZE square, RGB), one per face."""
+    def chips(self, rgb: NDArray[np.uint8], faces: Sequence[Detection]) -> list[Chip]:
+        """Aligned face chips, one per face."""
         ...
 
-    def embed(self, chips: Sequence[NDArray[np.uint8]]) -> NDArray[np.float32]:
-        """One DESCRIPTOR_SIZE vector per chip."""
+    def embed(self, chips: Sequence[Chip]) -> NDArray[np.float32]:
+        """One descriptor per chip: the models' (``tag``) vectors side by side."""
+        ...
+
+    @property
+    def tag(self) -> str:
+        """The models whose descriptors ``embed`` gives (``descriptors.tag_of``)."""
         ...
 
 
@@ -127,7 +162,8 @@ class DlibFaceModel:
     turned ones too, at a fraction of HOG's cost), "hog" (dlib's HOG) or "mmod" (dlib's CNN:
     about a second per 512x512 image on a CPU). ``smallest_face_px`` sets the scale YuNet
     searches at (the smaller, the dearer); HOG's is ``upsample``. ``threads``: ONNX
-    Runtime's threads, this process's share of the cores.
+    Runtime's threads, this process's share of the cores. ``embedder``: "dlib", "reid" or
+    "fused" (both); ``runtime``: what runs dlib's ResNet, "onnx" or "dlib" itself.
     """
 
     def __init__(
@@ -135,17 +171,19 @@ class DlibFaceModel:
         model_dir: Path | None = None,
         *,
         detector: str = "yunet",
-        embedder: str = "onnx",
+        embedder: str = "dlib",
+        runtime: str = "onnx",
         smallest_face_px: int = 20,
         threads: int = 1,
     ) -> None:
         if detector not in DETECTORS:
             raise ConfigError(f"unknown face detector {detector!r}; use one of {DETECTORS}")
-        if embedder not in ("onnx", "dlib"):
-            raise ConfigError(f"unknown face embedder {embedder!r}; use 'onnx' or 'dlib'")
+        if runtime not in ("onnx", "dlib"):
+            raise ConfigError(f"unknown runtime {runtime!r} for dlib's ResNet; use onnx or dlib")
         self._dir = model_dir
         self._kind = detector
-        self._embedder = embedder
+        self._models = models_of(embedder)
+        self._runtime = runtime
         self._threads = threads
         self._yunet = YuNetDetector(smallest_px=smallest_face_px, threads=threads)
         self._lock = threading.Lock()
@@ -170,17 +208,21 @@ class DlibFaceModel:
     def _cnn(self) -> Any:
         return self._dlib.cnn_face_detection_model_v1(self._file(MMOD_FILE))
 
-    def _rects(self, rgb: NDArray[np.uint8], upsample: int) -> list[tuple[Any, float]]:
+    def _rects(
+        self, rgb: NDArray[np.uint8], upsample: int
+    ) -> list[tuple[Any, float, NDArray[np.float64] | None]]:
+        """dlib rectangles, scores and YuNet's five points (None from dlib's detectors)."""
         if self._kind == "yunet":
-            rects = []
+            rects: list[tuple[Any, float, NDArray[np.float64] | None]] = []
             for face in self._yunet.detect(rgb):
                 left, top, right, bottom = dlib_box(face)  # dlib's right and bottom are inside
-                rects.append((self._dlib.rectangle(left, top, right - 1, bottom - 1), face.score))
+                rect = self._dlib.rectangle(left, top, right - 1, bottom - 1)
+                rects.append((rect, face.score, face.points))
             return rects
         if self._kind == "mmod":
-            return [(d.rect, float(d.confidence)) for d in self._cnn(rgb, upsample)]
+            return [(d.rect, float(d.confidence), None) for d in self._cnn(rgb, upsample)]
         rects, scores, _ = self._detector.run(rgb, upsample, 0.0)
-        return list(zip(rects, scores, strict=True))
+        return [(rect, score, None) for rect, score in zip(rects, scores, strict=True)]
 
     @cached_property
     def _predictor(self) -> Any:
@@ -194,6 +236,18 @@ class DlibFaceModel:
     def _onnx(self) -> OnnxEmbedder:
         return OnnxEmbedder(Path(self._file(RESNET_FILE)), threads=self._threads)
 
+    @cached_property
+    def _reid(self) -> ReidEmbedder:
+        return ReidEmbedder(threads=self._threads)
+
+    @property
+    def tag(self) -> str:
+        return tag_of(self._models)
+
+    @property
+    def dimension(self) -> int:
+        return sum(DIMENSIONS[m] for m in self._models)
+
     def _shape(self, rgb: NDArray[np.uint8], box: Box) -> Any:
         rect = self._dlib.rectangle(box.left, box.top, box.right, box.bottom)
         return self._predictor(rgb, rect)
@@ -202,7 +256,7 @@ class DlibFaceModel:
         with self._lock:  # dlib objects are not documented as thread-safe
             found = []
             height, width = rgb.shape[:2]
-            for rect, score in self._rects(rgb, upsample):
+            for rect, score, five in self._rects(rgb, upsample):
                 left, top = max(0, rect.left()), max(0, rect.top())
                 right, bottom = min(width, rect.right() + 1), min(height, rect.bottom() + 1)
                 if right <= left or bottom <= top:
@@ -210,7 +264,7 @@ class DlibFaceModel:
                 box = Box(left, top, right, bottom)
                 shape = self._predictor(rgb, rect)
                 points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
-                found.append(Detection(box=box, score=float(score), landmarks=points))
+                found.append(Detection(box, float(score), points, five))
         return sorted(found, key=lambda d: d.box.width * d.box.height, reverse=True)
 
     def locate(self, rgb: NDArray[np.uint8], box: Box) -> Detection:
@@ -219,7 +273,9 @@ class DlibFaceModel:
             points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
         return Detection(box=box, score=0.0, landmarks=points)
 
-    def chips(self, rgb: NDArray[np.uint8], faces: Sequence[Detection]) -> list[NDArray[np.uint8]]:
+    def chips(self, rgb: NDArray[np.uint8], faces: Sequence[Detection]) -> list[Chip]:
+        """dlib's chip of each face and, for the re-identification model, its own: aligned
+        by YuNet's five points, or by the eyes where no detector gave them."""
         if not faces:
             return []
         with self._lock:
@@ -227,15 +283,37 @@ class DlibFaceModel:
             for face in faces:
                 shapes.append(self._shape(rgb, face.box))
             chips = self._dlib.get_face_chips(rgb, shapes, size=CHIP_SIZE, padding=CHIP_PADDING)
-        return [np.ascontiguousarray(chip, dtype=np.uint8) for chip in chips]
+        reid = [
+            align(rgb, face.points if face.points is not None else eye_points(face.landmarks))
+            if "reid" in self._models
+            else None
+            for face in faces
+        ]
+        return [
+            Chip(np.ascontiguousarray(chip, dtype=np.uint8), other)
+            for chip, other in zip(chips, reid, strict=True)
+        ]
 
-    def embed(self, chips: Sequence[NDArray[np.uint8]]) -> NDArray[np.float32]:
+    def embed(self, chips: Sequence[Chip]) -> NDArray[np.float32]:
         if not chips:
-            return np.zeros((0, DESCRIPTOR_SIZE), dtype=np.float32)
-        if self._embedder == "onnx":
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        parts = []
+        for model in self._models:
+            if model == "reid":
+                with self._lock:
+                    reid = self._reid
+                parts.append(reid.embed([c.reid for c in chips if c.reid is not None]))
+            else:
+                parts.append(self._dlib_vectors([c.face for c in chips]))
+        if any(len(p) != len(chips) for p in parts):
+            raise ValueError("a chip without the re-identification model's alignment")
+        return np.concatenate(parts, axis=1).astype(np.float32)
+
+    def _dlib_vectors(self, chips: list[NDArray[np.uint8]]) -> NDArray[np.float32]:
+        if self._runtime == "onnx":
             with self._lock:
                 embedder = self._onnx
             return embedder.embed(chips)
         with self._lock:
-            vectors = self._encoder.compute_face_descriptor(list(chips))
+            vectors = self._encoder.compute_face_descriptor(chips)
         return np.array([np.array(v) for v in vectors], dtype=np.float32)

@@ -7,6 +7,9 @@ CPU with ``threads`` threads: the process's share of the cores.
 
 from __future__ import annotations
 
+import hashlib
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +49,31 @@ def open_session(path: Path, *, threads: int, what: str) -> Any:
         ort_errors.RuntimeException,
     ) as exc:
         raise ConfigError(f"cannot load the {what} model {path}: {exc}") from exc
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "vigil"
+
+
+def cached_conversion(
+    sources: Sequence[Path],
+    stem: str,
+    convert: Callable[[Path, Path], None],
+    cache: Path | None = None,
+) -> Path:
+    """The ONNX model made by ``convert(sources[0], out)`` from model files of another
+    format, converted on first use and named by the SHA-256 of all ``sources``."""
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(source.read_bytes())
+    path = (cache or cache_dir()) / f"{stem}-{digest.hexdigest()[:16]}.onnx"
+    if not path.is_file():
+        try:
+            convert(sources[0], path)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write the face model cache {path.parent}: {exc.strerror}; "
+                "set XDG_CACHE_HOME to a folder this user may write"
+            ) from None
+    return path

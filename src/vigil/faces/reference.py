@@ -25,9 +25,10 @@ from vigil.faces.images import ImageLimits, load_image
 @dataclass(frozen=True, slots=True)
 class ReferenceFace:
     crop_jpeg: bytes
-    descriptor: NDArray[np.float32]
+    descriptor: NDArray[np.float32]  # the vectors of the models ``models`` names
     sha256: str
     weak: bool = False  # below the quality bar, taken at the caller's express choice
+    models: str = "dlib"  # ``vigil.faces.descriptors``
 
     def descriptor_bytes(self) -> bytes:
         return self.descriptor.astype("<f4").tobytes()
@@ -56,4 +57,5 @@ def reference_face(
         face.descriptor.astype(np.float32),
         hashlib.sha256(data).hexdigest(),
         weak=bool(failed),
+        models=engine.model.tag,
     )

@@ -19,7 +19,6 @@ global average pool and a 128-wide fully connected layer without bias.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import threading
@@ -33,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vigil.errors import ConfigError
-from vigil.faces.onnx_session import open_session
+from vigil.faces.onnx_session import cached_conversion, open_session
 
 CHIP = 150
 # Residual levels, input first: filters, blocks, whether the first block halves the size.
@@ -259,24 +258,9 @@ def convert(dat: Path, out: Path) -> None:
     partial.replace(out)
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "vigil"
-
-
 def cached_model(dat: Path, cache: Path | None = None) -> Path:
     """The ONNX model of ``dat``, converted on first use and named by the weights' hash."""
-    digest = hashlib.sha256(dat.read_bytes()).hexdigest()[:16]
-    path = (cache or cache_dir()) / f"{dat.stem}-{digest}.onnx"
-    if not path.is_file():
-        try:
-            convert(dat, path)
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot write the face model cache {path.parent}: {exc.strerror}; "
-                "set XDG_CACHE_HOME to a folder this user may write"
-            ) from None
-    return path
+    return cached_conversion([dat], dat.stem, convert, cache)
 
 
 class OnnxEmbedder:

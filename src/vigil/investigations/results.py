@@ -59,13 +59,14 @@ def candidates(
 ) -> list[Candidate]:
     """Results with where and when their sightings were (sightings read once, in bulk)."""
     ids = [r.sighting_id for r in rows]
-    weak = set(
-        session.scalars(
-            select(CaseSearch.id).where(
-                CaseSearch.id.in_({r.search_id for r in rows}), CaseSearch.weak_probe
+    searches: dict[int, tuple[bool, str]] = {
+        search_id: (weak, embedder)
+        for search_id, weak, embedder in session.execute(
+            select(CaseSearch.id, CaseSearch.weak_probe, CaseSearch.embedder).where(
+                CaseSearch.id.in_({r.search_id for r in rows})
             )
         )
-    )
+    }
     places = {
         sighting_id: (start, end, camera, site, lat, lon, stored)
         for sighting_id, start, end, camera, site, lat, lon, stored in session.execute(
@@ -99,11 +100,11 @@ def candidates(
                 row.distance,
                 row.similarity,
                 row.estimated_fmr,
-                row.distance <= point.threshold,
+                point.matches(row.distance, searches[row.search_id][1]),
                 row.probe,
                 row.confirmed_by,
                 bool(stored),
-                row.search_id in weak,
+                searches[row.search_id][0],
             )
         )
     return found

@@ -1,7 +1,10 @@
 """Search by photo, only inside an approved, unexpired case, only within its scope.
 
 The probe photos are reduced to descriptors; the vector index ranks only the sightings of
-the case's cameras and time window that still hold a descriptor. Candidates up to the
+the case's cameras and time window that still hold a descriptor of the configured
+embedder's kind (``vigil.faces.descriptors``): sightings described by other models only
+are never compared, and the search says how many there were and how to describe them anew
+(``vigil analyze --from --to``). Candidates up to the
 engine's threshold are returned with their estimated false-match rate; those within the
 operating point are flagged ``match``. Each search is stored with the case and audited
 with the fields EU AI Act Art. 12(3) asks for: when the use started and ended, the
@@ -28,6 +31,7 @@ from vigil.config import CasesConfig
 from vigil.crowds.zones import excluded
 from vigil.errors import InvalidInput, NotFound
 from vigil.faces.compare import similarity
+from vigil.faces.descriptors import tags_with
 from vigil.faces.engine import FaceEngine
 from vigil.faces.photos import Photos
 from vigil.faces.reference import ReferenceFace, reference_face
@@ -49,16 +53,28 @@ class SearchResult:
     in_scope: int  # sightings searched
     weak_probe: bool  # a photo below the reference bar was used (--low-quality)
     results: list[Candidate]
+    embedder: str = "dlib"
+    # Sightings in scope described by other models only: not searched.
+    undescribed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "search_id": self.search_id,
             "case": self.case_id,
             "probes": self.probes,
             "weak_probe": self.weak_probe,
+            "embedder": self.embedder,
             "sightings_searched": self.in_scope,
+            "sightings_not_searched": self.undescribed,
             "results": [c.to_dict() for c in self.results],
         }
+        if self.undescribed:
+            found["warning"] = (
+                f"{self.undescribed} sighting(s) in scope lack {self.embedder} descriptors "
+                "and were not searched: describe them anew with vigil analyze --camera NAME "
+                "--from START --to END"
+            )
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,15 +84,21 @@ class Scope:
     cameras: dict[int, str]
     sightings: int
     low_quality: bool
+    undescribed: int = 0
 
 
-def _scope_filter(case: CaseRow, cameras: Iterable[int]) -> tuple[ColumnElement[bool], ...]:
-    """Sightings of the case's cameras and time window that still hold a descriptor."""
+def _scope_filter(
+    case: CaseRow, cameras: Iterable[int], embedder: str | None = None
+) -> tuple[ColumnElement[bool], ...]:
+    """Sightings of the case's cameras and time window that still hold a descriptor (of
+    ``embedder``'s kind, if named)."""
+    kind = () if embedder is None else (SightingRow.embedding_models.in_(tags_with(embedder)),)
     return (
         SightingRow.camera_id.in_(list(cameras)),
         SightingRow.start >= case.scope_start,
         SightingRow.start < case.scope_end,
         SightingRow.embedding.is_not(None),
+        *kind,
     )
 
 
@@ -106,6 +128,10 @@ class SearchService:
         self.point = point
         self.guard = cases.guard
 
+    @property
+    def embedder(self) -> str:
+        return self.engine.space.embedder
+
     def search(
         self,
         ctx: RequestContext,
@@ -132,9 +158,14 @@ class SearchService:
                 case = case_data(session, ctx, case_id)
                 searchable(case, self.config, started)
                 cameras = {c.id: c.name for c in scope_cameras(session, case_id)}
-                in_scope = session.scalar(
+                described = session.scalar(
                     select(func.count(SightingRow.id)).where(
                         *_scope_filter(case, cameras), _outside_zones(session)
+                    )
+                )
+                in_scope = session.scalar(
+                    select(func.count(SightingRow.id)).where(
+                        *_scope_filter(case, cameras, self.embedder), _outside_zones(session)
                     )
                 )
             with self.guard.place(ctx, case.id, started) as held:
@@ -146,7 +177,9 @@ class SearchService:
                         for name, data in photos
                     ]
                 nearest = self._nearest(probes, case, list(cameras), limit)
-                scope = Scope(cameras, in_scope or 0, low_quality)
+                scope = Scope(
+                    cameras, in_scope or 0, low_quality, (described or 0) - (in_scope or 0)
+                )
                 return self._store(ctx, case, held, probes, nearest, scope, started)
 
     def _nearest(
@@ -177,14 +210,14 @@ class SearchService:
         days = days_between(case.scope_start, case.scope_end)
         want = limit
         while True:
-            found = self.vectors.search(probe.descriptor, days, cameras, want)
+            found = self.vectors.search(self.engine.view(probe.descriptor), days, cameras, want)
             close = [h for h in found if h.distance <= self.engine.threshold]
             with self.db.read() as session:
                 valid = set(
                     session.scalars(
                         select(SightingRow.id).where(
                             SightingRow.id.in_([h.sighting_id for h in close]),
-                            *_scope_filter(case, cameras),
+                            *_scope_filter(case, cameras, self.embedder),
                             _outside_zones(session),
                         )
                     )
@@ -222,6 +255,7 @@ class SearchService:
             search.in_scope = scope.sightings
             search.results = len(nearest)
             search.weak_probe = weak
+            search.embedder = self.embedder
             rows = [
                 CaseResult(
                     search_id=search.id,
@@ -229,7 +263,7 @@ class SearchService:
                     sighting_id=hit.sighting_id,
                     probe=probe,
                     distance=hit.distance,
-                    similarity=similarity(hit.distance),
+                    similarity=similarity(hit.distance, self.point.scale),
                     estimated_fmr=self.point.estimated_fmr(
                         hit.distance, described.get(hit.sighting_id, 1) * len(probes)
                     ),
@@ -252,6 +286,8 @@ class SearchService:
                 | {"sightings_searched": scope.sightings},
                 "probes": hashes,
                 "low_quality_allowed": scope.low_quality,
+                "embedder": self.embedder,
+                "sightings_not_searched": scope.undescribed,
                 "weak_probe": weak,
                 "matched": [
                     {
@@ -266,7 +302,16 @@ class SearchService:
                 "verified_by": [],
             }
             self.access.record(session, ctx, "case.search", f"case:{case.id}", details)
-            return SearchResult(search.id, case.id, hashes, scope.sightings, weak, found)
+            return SearchResult(
+                search.id,
+                case.id,
+                hashes,
+                scope.sightings,
+                weak,
+                found,
+                self.embedder,
+                scope.undescribed,
+            )
 
     def results(self, ctx: RequestContext, case_id: int) -> builtins.list[Candidate]:
         """The case's results so far, best first, one per sighting: for its members only."""

@@ -1,9 +1,12 @@
-"""The sightings' descriptors in a vector index, partitioned by day and camera.
+"""The sightings' descriptors in a vector index, partitioned by embedder, day and camera.
 
-Descriptors live in the metadata store, the source of truth. Each (day, camera) partition
-is a FAISS index of half-precision descriptors (256 bytes each: 10 million fit in about
-2.6 GB), scanned exactly. A sighting has a few descriptors (different faces of its track),
-each indexed under the sighting's id; a sighting's distance is that of its nearest one.
+Descriptors live in the metadata store, the source of truth. Each (embedder, day, camera)
+partition is a FAISS index of half-precision descriptors in that embedder's space
+(``vigil.faces.descriptors``: dlib's 256 bytes each, 10 million in about 2.6 GB; fused,
+768 bytes), scanned exactly. A sighting described by other models than the space's is not
+indexed there at all: a probe is only ever compared with descriptors of its own kind. A
+sighting has a few descriptors (different faces of its track), each indexed under the
+sighting's id; a sighting's distance is that of its nearest one.
 A case's scope is cameras and a time window, so a search scans
 only the partitions of its cameras and days and nothing outside them is even ranked; its
 cost grows with the scope, not with the archive. A day is read from the store on first
@@ -27,11 +30,12 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import select
 
+from vigil.faces.descriptors import Space, single
 from vigil.faces.model import DESCRIPTOR_SIZE, MAX_DESCRIPTORS
 from vigil.store.db import Database
 from vigil.store.models import SightingRow
 
-Key = tuple[date, int]  # (day, camera id)
+Key = tuple[str, date, int]  # (embedder, day, camera id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,34 +61,28 @@ def decode(blob: bytes) -> NDArray[np.float32]:
     return np.frombuffer(blob, dtype="<f4").astype(np.float32)
 
 
-def decode_many(blob: bytes) -> NDArray[np.float32]:
-    """A sighting's descriptors, one row each."""
-    return decode(blob).reshape(-1, DESCRIPTOR_SIZE)
-
-
-def _partition() -> Any:
-    return faiss.IndexIDMap(
-        faiss.IndexScalarQuantizer(DESCRIPTOR_SIZE, faiss.ScalarQuantizer.QT_fp16)
-    )
+def _partition(dimension: int) -> Any:
+    return faiss.IndexIDMap(faiss.IndexScalarQuantizer(dimension, faiss.ScalarQuantizer.QT_fp16))
 
 
 class Partitions:
-    """FAISS indexes by (day, camera): the structure, without the store."""
+    """FAISS indexes by (embedder, day, camera): the structure, without the store."""
 
-    def __init__(self) -> None:
+    def __init__(self, dimension: int = DESCRIPTOR_SIZE) -> None:
+        self.dimension = dimension
         self._parts: dict[Key, Any] = {}
 
     def add(self, key: Key, ids: NDArray[np.int64], vectors: NDArray[np.float32]) -> None:
         part = self._parts.get(key)
         if part is None:
-            part = self._parts[key] = _partition()
+            part = self._parts[key] = _partition(self.dimension)
         part.add_with_ids(
             np.ascontiguousarray(vectors, dtype=np.float32),
             np.ascontiguousarray(ids, dtype=np.int64),
         )
 
     def search(self, probe: NDArray[np.float32], keys: Iterable[Key], k: int) -> list[Hit]:
-        query = np.ascontiguousarray(probe, dtype=np.float32).reshape(1, DESCRIPTOR_SIZE)
+        query = np.ascontiguousarray(probe, dtype=np.float32).reshape(1, self.dimension)
         hits: list[Hit] = []
         for key in keys:
             part = self._parts.get(key)
@@ -103,7 +101,7 @@ class Partitions:
         return list(nearest.values())[:k]
 
     def drop(self, day: date) -> None:
-        for key in [key for key in self._parts if key[0] == day]:
+        for key in [key for key in self._parts if key[1] == day]:
             del self._parts[key]
 
     def __len__(self) -> int:
@@ -111,11 +109,12 @@ class Partitions:
 
 
 class FaissDayIndex:
-    """Partitions kept in step with the store, one day at a time."""
+    """Partitions of one embedder's space kept in step with the store, a day at a time."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, space: Space | None = None) -> None:
         self.db = db
-        self.partitions = Partitions()
+        self.space = space or single("dlib")
+        self.partitions = Partitions(self.space.dimension)
         self._last_id: dict[date, int] = {}
         self._lock = threading.Lock()
 
@@ -124,7 +123,12 @@ class FaissDayIndex:
         start = datetime.combine(day, time(), UTC)
         with self.db.read() as session:
             rows = session.execute(
-                select(SightingRow.id, SightingRow.camera_id, SightingRow.embedding)
+                select(
+                    SightingRow.id,
+                    SightingRow.camera_id,
+                    SightingRow.embedding,
+                    SightingRow.embedding_models,
+                )
                 .where(
                     SightingRow.id > last,
                     SightingRow.start >= start,
@@ -134,13 +138,14 @@ class FaissDayIndex:
                 .order_by(SightingRow.id)
             ).all()
         by_camera: dict[int, list[tuple[int, NDArray[np.float32]]]] = defaultdict(list)
-        for row_id, camera_id, blob in rows:
-            if blob is not None:
-                by_camera[camera_id] += [(row_id, v) for v in decode_many(blob)]
+        for row_id, camera_id, blob, tag in rows:
+            vectors = None if blob is None else self.space.view(decode(blob), tag)
+            if vectors is not None:  # else: described by other models, not of this space
+                by_camera[camera_id] += [(row_id, v) for v in vectors]
         for camera_id, kept in by_camera.items():
             vectors = np.array([v for _, v in kept], dtype=np.float32)
             ids = np.array([i for i, _ in kept], dtype=np.int64)
-            self.partitions.add((day, camera_id), ids, vectors)
+            self.partitions.add((self.space.embedder, day, camera_id), ids, vectors)
         if rows:
             self._last_id[day] = rows[-1][0]
 
@@ -151,7 +156,7 @@ class FaissDayIndex:
         with self._lock:
             for day in days:
                 self._sync(day)
-            keys = [(day, camera) for day in days for camera in cameras]
+            keys = [(self.space.embedder, day, camera) for day in days for camera in cameras]
             return self.partitions.search(probe, keys, k)
 
     def forget(self, day: date) -> None:

@@ -23,7 +23,9 @@ class SightingRow(Base):
     """One tracked person: when and where, their best face crop and a few descriptors.
 
     ``embedding`` holds ``descriptors`` descriptors (little-endian float32, one after
-    another) of different faces of the track; a probe's distance is to the nearest.
+    another) of different faces of the track; a probe's distance is to the nearest. Each
+    is the vectors of the models ``embedding_models`` names ("dlib", "reid", "dlib+reid":
+    ``vigil.faces.descriptors``), side by side.
     ``crop`` and ``embedding`` are biometric data: emptied when the sighting expires.
     A sighting from a recorded segment names it; re-analysing the segment replaces them.
     """
@@ -50,6 +52,7 @@ class SightingRow(Base):
     descriptors: Mapped[int] = mapped_column(Integer, server_default="1")
     crop: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    embedding_models: Mapped[str] = mapped_column(String(32), server_default="dlib")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -81,6 +84,7 @@ class WatchlistPhoto(Base):
     )
     crop: Mapped[bytes] = mapped_column(LargeBinary)
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    embedding_models: Mapped[str] = mapped_column(String(32), server_default="dlib")
     sha256: Mapped[str] = mapped_column(String(64))  # of the uploaded photo
 
 
@@ -102,6 +106,7 @@ class AlertRow(Base):
     distance: Mapped[float] = mapped_column(Float)
     similarity: Mapped[float] = mapped_column(Float)
     estimated_fmr: Mapped[float | None] = mapped_column(Float, nullable=True)
+    embedder: Mapped[str] = mapped_column(String(32), server_default="dlib")  # the distance's
     state: Mapped[str] = mapped_column(String(16))  # pending|confirmed|actionable|rejected
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     confirmed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

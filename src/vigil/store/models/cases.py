@@ -91,6 +91,8 @@ class CaseSearch(Base):
     # A probe below the reference quality bar, used at the searcher's choice: its results
     # are weaker evidence and say so.
     weak_probe: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # The embedder whose distances its results hold (``vigil.faces.descriptors``).
+    embedder: Mapped[str] = mapped_column(String(32), server_default="dlib")
 
 
 class CaseResult(Base):
