@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from vigil.faces.model import RESNET_FILE, DlibFaceModel, models_dir
+from vigil.faces.model import RESNET_FILE, Chip, DlibFaceModel, models_dir
 from vigil.faces.resnet_onnx import BATCH, OnnxEmbedder
 
 LFW = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "lfw-dev" / "lfw-deepfunneled"
@@ -33,7 +33,7 @@ def chips_of(paths: list[Path], model: DlibFaceModel) -> list[NDArray[np.uint8]]
         rgb = np.asarray(Image.open(path).convert("RGB"))
         found = model.detect(rgb, 1)
         if found:
-            chips += model.chips(rgb, found[:1])
+            chips += [chip.face for chip in model.chips(rgb, found[:1])]
     return chips
 
 
@@ -56,7 +56,7 @@ def main() -> None:
     paths = sorted(LFW.glob("*/*.jpg"))
     if args.limit:
         paths = paths[: args.limit]
-    dlib_model = DlibFaceModel(embedder="dlib")
+    dlib_model = DlibFaceModel(runtime="dlib")
     began = time.perf_counter()
     chips = chips_of(paths, dlib_model)
     print(f"{len(paths)} photos, {len(chips)} chips ({time.perf_counter() - began:.0f} s to find)")
@@ -67,7 +67,9 @@ def main() -> None:
         print(f"conversion and first load: {time.perf_counter() - began:.1f} s")
         ours_1, ms_1 = timed(onnx.embed, chips, 1)
         ours_b, ms_b = timed(onnx.embed, chips, BATCH)
-    theirs, ms_dlib = timed(dlib_model.embed, chips, BATCH)
+    theirs, ms_dlib = timed(
+        lambda faces: dlib_model.embed([Chip(face) for face in faces]), chips, BATCH
+    )
     diff = np.abs(ours_b - theirs).max(axis=1)
     print(
         f"largest difference from dlib: {diff.max():.2e} (median {np.median(diff):.2e}); "

@@ -2,7 +2,7 @@
 each person (and nobody else)?
 
     .venv/bin/python benchmarks/identity_bench.py [--orders 3] [--datasets ../shared/datasets]
-        [--detector yunet|hog] [--embedder onnx|dlib]
+        [--detector yunet|hog] [--embedder dlib|reid|fused ...]
 
 The 20 American Sign Language clips show five people (A-E, grouped in the datasets
 README), each standing at the same spot of one office. For each seeded order one clip of
@@ -17,6 +17,9 @@ Printed: sightings that span two people; per person, the appearances (clips) fou
 result flagged ``match`` and the ``match`` results that are someone else. Last, the
 Hamilton clip: Lin-Manuel Miranda's photo on an approved watchlist, when the alert came
 (he is in view from about 3.0 to 7.0 s), and a case search with that photo.
+
+Each embedder named (default: all three) is measured on its own data directory, the whole
+way (its tracks, its sightings, its searches), and a last table sets them side by side.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from vigil.cameras.registry import CameraSpec
 from vigil.config import load_config, save_config
 from vigil.datadir import initialise
 from vigil.errors import InvalidInput
+from vigil.faces.descriptors import EMBEDDERS
 from vigil.faces.model import DlibFaceModel
 from vigil.faces.quality import measure
 from vigil.investigations.cases import CaseSpec
@@ -84,7 +88,7 @@ def probe_photo(clip: Path) -> bytes:
             faces = model.detect(rgb, 1)
             if not faces:
                 continue
-            score = measure(faces[0], model.chips(rgb, faces[:1])[0]).rank
+            score = measure(faces[0], model.chips(rgb, faces[:1])[0].face).rank
             if best is None or score > best[0]:
                 best = (score, image)
     if best is None:
@@ -184,7 +188,8 @@ def run_order(
 
 def hamilton(
     services: Services, users: tuple[RequestContext, RequestContext], datasets: Path
-) -> None:
+) -> str:
+    """Runs the Hamilton check; answers when the alert came, as the summary shows it."""
     ivy, sue = users
     photo_path = datasets / "face_recognition_examples" / "lin-manuel-miranda.png"
     photo = photo_path.read_bytes()
@@ -216,30 +221,47 @@ def hamilton(
         )
     if not alerts:
         print("hamilton: NO alert")
+    when = ", ".join(
+        f"{(seen - began).total_seconds():.1f}-{((last or seen) - began).total_seconds():.1f} s"
+        for seen, last, _, _ in alerts
+    )
     print(f"hamilton: {len(imported.sightings)} sightings, {len(alerts)} alert(s)")
     case = open_case(services, ivy, sue, "stage")
     result = services.search.search(ivy, case, [(photo_path.name, photo)], limit=20)
     found = relative(services, [c.sighting_id for c in result.results if c.match], began)
     spans = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in sorted(found.values()))
     print(f"hamilton: case search with the photo: {len(found)} match(es) at {spans or 'none'}")
+    return when or "no alert"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--orders", type=int, default=3)
-    parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
-    parser.add_argument("--detector", choices=["yunet", "hog"], default="yunet")
-    parser.add_argument("--embedder", choices=["onnx", "dlib"], default="onnx")
-    args = parser.parse_args()
+@dataclass
+class Outcome:
+    sightings: int
+    mixed: int
+    tallies: dict[str, Tally]
+    hamilton: str
+
+    def row(self, embedder: str) -> str:
+        found = sum(t.found for t in self.tallies.values())
+        appear = sum(t.appearances for t in self.tallies.values())
+        matches = sum(t.matches for t in self.tallies.values())
+        wrong = sum(t.wrong for t in self.tallies.values())
+        return (
+            f"{embedder} | {self.sightings} | {self.mixed} | {found}/{appear} "
+            f"({found / max(appear, 1):.1%}) | {wrong}/{matches} ({wrong / max(matches, 1):.1%}) "
+            f"| {self.hamilton}"
+        )
+
+
+def measure_embedder(args: argparse.Namespace, embedder: str) -> Outcome:
+    """The whole benchmark with one embedder, in a data directory of its own."""
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         initialise(data, admin_password=PASSWORD, request_id="bench")
         config = load_config(data)
-        faces = config.faces.model_copy(
-            update={"detector": args.detector, "embedder": args.embedder}
-        )
+        faces = config.faces.model_copy(update={"detector": args.detector, "embedder": embedder})
         save_config(data, config.model_copy(update={"faces": faces}))
-        print(f"engine: detector {args.detector}, embedder {args.embedder}")
+        print(f"\n== engine: detector {args.detector}, embedder {embedder}")
         services = open_services(data)
         try:
             users = (
@@ -255,9 +277,24 @@ def main() -> None:
                 for person, t in found.items():
                     sum_into(tallies[person], t)
             report(total, mixed, tallies, services.search.point.threshold)
-            hamilton(services, users, args.datasets)
+            return Outcome(total, mixed, tallies, hamilton(services, users, args.datasets))
         finally:
             services.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=3)
+    parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument("--detector", choices=["yunet", "hog"], default="yunet")
+    parser.add_argument("--embedder", choices=list(EMBEDDERS), nargs="+", default=list(EMBEDDERS))
+    args = parser.parse_args()
+    outcomes = {embedder: measure_embedder(args, embedder) for embedder in args.embedder}
+    print("\nembedder | sightings | holding two people | appearances found | "
+          "match results another person | Hamilton alert (truth 3.0-7.0 s)")  # fmt: skip
+    print("---|---|---|---|---|---")
+    for embedder, outcome in outcomes.items():
+        print(outcome.row(embedder))
 
 
 def sum_into(total: Tally, part: Tally) -> None:

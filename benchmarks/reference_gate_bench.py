@@ -34,7 +34,7 @@ def judge(path: Path) -> Quality | None:
     faces = model.detect(image.rgb, 1)
     if not faces:
         return None
-    return measure(faces[0], model.chips(image.rgb, faces[:1])[0])
+    return measure(faces[0], model.chips(image.rgb, faces[:1])[0].face)
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """Live analysis throughput: how many 720p cameras this machine records and analyses.
 
     .venv/bin/python benchmarks/throughput_bench.py [--cameras 8,10] [--minutes 5]
-        [--engine onnx|dlib] [--workers 2] [--datasets ../shared/datasets]
+        [--engine fused|reid|dlib|hog] [--workers 2] [--datasets ../shared/datasets]
 
 For each camera count N: a fresh data directory, ``vigil sim serve`` with N cameras of
 1280x720 at 10 fps (lfw-dev people walking through), and what ``vigil up`` runs (recorder,
@@ -11,8 +11,9 @@ status`` reads them. Printed per N: lag over time, lag p50/p95, the seconds spen
 stage of analysis (decode, motion gate, detect, align, embed, track, in the workers;
 store, in the recorder), the CPU of each process (simulator, recorder, workers), and
 whether the lag stayed bounded: p95 <= 15 s, and its mean over the last minute less than
-a segment (4 s) above its mean over the minute before. ``--engine dlib`` is the engine
-before ONNX (HOG and dlib's own ResNet), for the ratio. The simulator shares the
+a segment (4 s) above its mean over the minute before. ``--engine`` names the embedder
+(YuNet detecting; default fused, Vigil's default), or ``hog``: the engine before ONNX (HOG
+and dlib's own ResNet), for the ratio. The simulator shares the
 machine's cores with Vigil.
 """
 
@@ -41,7 +42,12 @@ from vigil.config import load_config, save_config
 from vigil.datadir import initialise
 from vigil.sim.server import wait_until_serving
 
-ENGINES = {"onnx": ("yunet", "onnx"), "dlib": ("hog", "dlib")}
+ENGINES = {  # detector, embedder, what runs dlib's ResNet
+    "fused": ("yunet", "fused", "onnx"),
+    "reid": ("yunet", "reid", "onnx"),
+    "dlib": ("yunet", "dlib", "onnx"),
+    "hog": ("hog", "dlib", "dlib"),
+}
 SAMPLE_S = 10.0
 BOUND_P95_S = 15.0
 BOUND_GROWTH_S = 4.0  # mean lag, last minute against the one before: one segment's length
@@ -72,8 +78,10 @@ def run(cameras: int, args: argparse.Namespace, root: Path) -> bool:
     data = root / "data"
     initialise(data, admin_password=PASSWORD, request_id="bench")
     config = load_config(data)
-    detector, embedder = ENGINES[args.engine]
-    faces = config.faces.model_copy(update={"detector": detector, "embedder": embedder})
+    detector, embedder, runtime = ENGINES[args.engine]
+    faces = config.faces.model_copy(
+        update={"detector": detector, "embedder": embedder, "dlib_runtime": runtime}
+    )
     analytics = config.analytics.model_copy(update={"workers": args.workers})
     save_config(data, config.model_copy(update={"faces": faces, "analytics": analytics}))
     port = 18654
@@ -161,7 +169,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cameras", default="8,10", help="camera counts to try, in order")
     parser.add_argument("--minutes", type=float, default=5.0)
-    parser.add_argument("--engine", choices=sorted(ENGINES), default="onnx")
+    parser.add_argument("--engine", choices=sorted(ENGINES), default="fused")
     parser.add_argument("--workers", type=int, default=2, help="analytics.workers")
     parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
     args = parser.parse_args()

@@ -41,3 +41,22 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
     (tmp_path / CONFIG_FILE).write_text("[api\nport=")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("given", "embedder", "runtime"),
+    [
+        ({}, "fused", "onnx"),
+        ({"embedder": "onnx"}, "dlib", "onnx"),  # once the runtime's name: dlib's ResNet
+        ({"embedder": "reid"}, "reid", "onnx"),
+        ({"embedder": "dlib", "dlib_runtime": "dlib"}, "dlib", "dlib"),
+    ],
+)
+def test_the_embedder_names_a_model(given: dict[str, str], embedder: str, runtime: str) -> None:
+    faces = parse_config({"faces": given}).faces
+    assert (faces.embedder, faces.dlib_runtime) == (embedder, runtime)
+
+
+def test_an_unknown_embedder_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"faces\.embedder"):
+        parse_config({"faces": {"embedder": "arcface"}})
