@@ -30,6 +30,7 @@ CENTRE_SD = 0.95 / np.sqrt(2 * DIM)  # different people: distance about 0.95
 NOISE_SD = 0.4 / np.sqrt(2 * DIM)  # the same person: about 0.4
 PER_PERSON = 20
 FIRST_DAY = date(2026, 10, 1)
+EMBEDDER = "dlib"  # the partitions' embedder: dlib-like 128-d descriptors
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Scope:
     days: list[date]
 
     def parts(self) -> list[Key]:
-        return [(day, camera) for day in self.days for camera in self.cameras]
+        return [(EMBEDDER, day, camera) for day in self.days for camera in self.cameras]
 
 
 def scopes(rng: np.random.Generator, args: argparse.Namespace) -> list[Scope]:
@@ -75,9 +76,10 @@ def build(
         bounds = np.searchsorted(cameras[order], np.arange(args.cameras + 1))
         for camera in range(args.cameras):
             rows = order[bounds[camera] : bounds[camera + 1]]
-            partitions.add((day, camera), ids[rows], vectors[rows])
-            if (day, camera) in wanted:
-                exact[(day, camera)] = (ids[rows], vectors[rows].copy())
+            key = (EMBEDDER, day, camera)
+            partitions.add(key, ids[rows], vectors[rows])
+            if key in wanted:
+                exact[key] = (ids[rows], vectors[rows].copy())
         del vectors
     return partitions, centres, exact
 
