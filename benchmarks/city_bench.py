@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/city_bench.py [--cameras 8] [--people 50] [--seconds 120]
         [--watched 5] [--searched 20] [--workers 2] [--datasets ../shared/datasets]
+        [--embedder dlib|reid|fused]
 
 The simulator's scenes (people from lfw-dev, each shown by their first photo, walking
 through CAMERAS cameras) are rendered to files, one per camera, and imported with the
@@ -40,6 +41,7 @@ from vigil.auth.roles import LOCAL, RequestContext, Role
 from vigil.cameras.registry import CameraSpec
 from vigil.config import load_config, save_config
 from vigil.datadir import initialise
+from vigil.faces.descriptors import EMBEDDERS
 from vigil.investigations.cases import CaseSpec
 from vigil.sim.footage import Frame, encode
 from vigil.sim.scenario import Renderer, Scenario, load_people
@@ -98,6 +100,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument("--embedder", choices=list(EMBEDDERS), default=None)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -110,7 +113,10 @@ def main() -> None:
         config = load_config(data)
         # One account does the work of a city's investigators: lift the per-person limits.
         cases = config.cases.model_copy(update={"daily_search_quota": 1000})
-        faces = config.faces.model_copy(update={"photos_per_minute": 10_000})
+        faces = config.faces.model_copy(
+            update={"photos_per_minute": 10_000, "embedder": args.embedder or config.faces.embedder}
+        )
+        print(f"embedder {faces.embedder}")
         save_config(data, config.model_copy(update={"cases": cases, "faces": faces}))
         (data / "ivy.pw").write_text(PASSWORD)
         services = open_services(data)

@@ -46,7 +46,7 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("given", "embedder", "runtime"),
     [
-        ({}, "dlib", "onnx"),
+        ({}, "fused", "onnx"),
         ({"embedder": "onnx"}, "dlib", "onnx"),  # once the runtime's name: dlib's ResNet
         ({"embedder": "reid"}, "reid", "onnx"),
         ({"embedder": "dlib", "dlib_runtime": "dlib"}, "dlib", "dlib"),

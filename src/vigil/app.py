@@ -242,10 +242,10 @@ def with_node(config: Config, node: str) -> Config:
 
 
 def other_points(data_dir: Path, configured: Calibration) -> dict[str, float]:
-    """Each other embedder's FMR 1e-4 distance: results and alerts stored under another
-    embedder are judged by their own space's point."""
+    """Each other embedder's match point: results and alerts stored under another embedder
+    are judged by their own space's point."""
     return {
-        embedder: load_calibration(data_dir, embedder).fmr_1e4
+        embedder: load_calibration(data_dir, embedder).match_threshold
         for embedder in EMBEDDERS
         if embedder != configured.embedder
     }

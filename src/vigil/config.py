@@ -74,9 +74,8 @@ class FacesConfig(Section):
     smallest_face_px: int = Field(default=20, ge=10, le=400)
     # Which descriptor recognises faces: dlib's ResNet ("dlib", 128-d), Intel's
     # face-reidentification-retail-0095 ("reid", 256-d) or both, their distances combined
-    # ("fused"). Chosen by measurement: see the README's "Recognition" table (at the shipped,
-    # LFW-calibrated operating points reid and fused put more wrong people in sightings).
-    embedder: Literal["dlib", "reid", "fused"] = "dlib"
+    # ("fused"). Chosen by measurement: see the README's "Recognition" table.
+    embedder: Literal["dlib", "reid", "fused"] = "fused"
     # dlib's ResNet run by ONNX Runtime (same weights, ~15x faster here) or by dlib itself.
     dlib_runtime: Literal["onnx", "dlib"] = "onnx"
     # HOG upsampling: 1 finds faces down to ~40 px at 4x the cost of 0 (YuNet ignores it).

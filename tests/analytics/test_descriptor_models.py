@@ -1,6 +1,7 @@
-"""Descriptors name their models: footage analysed with dlib alone is not searched by the
-fused embedder (the search says so), and re-analysed by it is found again, in the same
-sightings' spans (tracks follow dlib's descriptor whenever it is computed)."""
+"""Descriptors name their models: footage analysed with dlib alone (as before there was a
+second descriptor) is not searched by the fused default (the search says so), and
+re-analysed it is found again, in the same sightings' spans (tracks follow dlib's
+descriptor whenever it is computed)."""
 
 from __future__ import annotations
 
@@ -15,19 +16,22 @@ from sqlalchemy import select
 from tests.conftest import Env
 from tests.investigations.world import approved_case, world
 from tests.publishing.footage import HAMILTON, record_clip
+from vigil.analytics.matching import OperatingPoint
 from vigil.app import Services, build_services
 from vigil.audit.signing import SigningKey
 from vigil.auth.roles import Role
+from vigil.config import FacesConfig
+from vigil.faces.calibration import load_calibration
 from vigil.store.models import SightingRow
 
 PHOTO = Path("face_recognition_examples") / "lin-manuel-miranda.png"
 
 
 @pytest.fixture
-def fused(env: Env) -> Iterator[Services]:
-    """The same data directory's services with the fused embedder configured."""
+def dlib(env: Env) -> Iterator[Services]:
+    """The same data directory's services with dlib's embedder configured (as before)."""
     config = env.services.config
-    faces = config.faces.model_copy(update={"embedder": "fused"})
+    faces = config.faces.model_copy(update={"embedder": "dlib"})
     services = build_services(
         env.data_dir,
         config.model_copy(update={"faces": faces}),
@@ -49,16 +53,17 @@ def _sightings(env: Env, camera: int) -> list[tuple[datetime, datetime, str]]:
 
 
 def test_dlib_footage_reanalysed_is_searchable_with_the_same_spans(
-    env: Env, fused: Services, datasets: Path
+    env: Env, dlib: Services, datasets: Path
 ) -> None:
-    assert env.services.config.faces.embedder == "dlib"
+    assert env.services.config.faces.embedder == "fused"  # the default
+    fused = env.services
     w = world(env)
     gate = w.cameras["gate"]
     start = time.time() - 60
     assert record_clip(env, gate, datasets / HAMILTON, start)
     span = (datetime.fromtimestamp(start - 5, UTC), datetime.now(UTC))
     ada = env.add_user("ada", Role.ADMIN)
-    env.services.analytics.reanalyse(ada, "gate", *span)
+    dlib.analytics.reanalyse(ada, "gate", *span)
     before = _sightings(env, gate)
     assert before
     assert {models for _, _, models in before} == {"dlib"}
@@ -80,4 +85,21 @@ def test_dlib_footage_reanalysed_is_searchable_with_the_same_spans(
     assert "warning" not in found.to_dict()
     assert any(c.match for c in found.results), "Lin-Manuel Miranda is found again"
     # The dlib embedder compares the dlib part of the same descriptors, like with like.
-    assert env.services.search.search(w.ivy, case, photo).undescribed == 0
+    assert dlib.search.search(w.ivy, case, photo).undescribed == 0
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [(None, "match"), (0.9, "match"), (0.5, 0.5)],  # a configured point only ever stricter
+)
+def test_the_match_point_is_the_calibration_s_unless_configured_stricter(
+    configured: float | None, expected: float | str
+) -> None:
+    calibration = load_calibration(None, "fused")
+    faces = FacesConfig(embedder="fused", threshold_fmr_1e4=configured)
+    point = OperatingPoint.of(faces, calibration)
+    wanted = calibration.match_threshold if expected == "match" else expected
+    assert point.threshold == wanted
+    assert point.matches(wanted, "fused")
+    assert not point.matches(wanted + 0.01, "fused")
+    assert not point.matches(0.1, "reid")  # another space's distance, no point of its own given

@@ -49,8 +49,8 @@ def test_analyze_a_file_then_refuse_bad_ones(tmp_path: Path, portrait_path: Path
     assert stored == result["sightings"]  # the refused imports stored nothing
     assert first is not None
     assert first.start >= datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
-    assert first.embedding_models == "dlib"  # the default embedder's model
-    assert len(first.embedding or b"") == 128 * 4 * first.descriptors
+    assert first.embedding_models == "dlib+reid"  # the default embedder's models, both
+    assert len(first.embedding or b"") == (128 + 256) * 4 * first.descriptors
     assert 1 <= first.descriptors <= 5
     assert [e.outcome for e in reversed(entries)] == ["allowed", "denied", "denied"]
     env.services.close()

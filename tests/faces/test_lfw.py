@@ -135,12 +135,12 @@ def test_calibrate_writes_operating_points_and_audits(lfw: Path, tmp_path: Path)
     assert points["reliable_fmr_1e-4"] is False
     config = (data / "vigil.toml").read_text()
     assert f"threshold_fmr_1e3 = {points['fmr_1e-3']}" in config
-    # The configured embedder's (dlib): the data directory's own, not the shipped one.
-    calibration = load_calibration(data, "dlib")
+    # The configured embedder's (fused): the data directory's own, not the shipped one.
+    calibration = load_calibration(data, "fused")
     assert calibration.impostor_pairs == 8
     assert calibration.fmr_1e3 == points["fmr_1e-3"]
-    assert calibration != load_calibration(None, "dlib")
-    assert load_calibration(data, "fused") == load_calibration(None, "fused")  # not calibrated
+    assert calibration != load_calibration(None, "fused")
+    assert load_calibration(data, "dlib") == load_calibration(None, "dlib")  # not calibrated
     assert stat.S_IMODE((data / "vigil.toml").stat().st_mode) == 0o600
     listed = vigil(
         data, "--user", "admin", "--password-file", str(password), "audit", "list", "--json"

@@ -52,8 +52,10 @@ class OperatingPoint:
     def of(
         cls, faces: FacesConfig, calibration: Calibration, others: dict[str, float] | None = None
     ) -> OperatingPoint:
-        # FMR 1e-4: the configured point once `vigil faces calibrate` ran, else the shipped.
-        return cls(faces.threshold_fmr_1e4 or calibration.fmr_1e4, calibration, others or {})
+        # The calibration's match point (dlib's: FMR 1e-4), or the configured FMR 1e-4 point
+        # once `vigil faces calibrate` ran, if stricter.
+        point = min(faces.threshold_fmr_1e4 or 2.0, calibration.match_threshold)
+        return cls(point, calibration, others or {})
 
     @property
     def embedder(self) -> str:
