@@ -105,7 +105,7 @@ def run(cameras: int, args: argparse.Namespace, root: Path) -> bool:
         store = pipeline.store_result
 
         def measured(job: SegmentJob, outcome: Outcome) -> None:
-            for stage, seconds in outcome[1].stages.items():
+            for stage, seconds in outcome.stats.stages.items():
                 stages[stage] += seconds
             began = time.perf_counter()
             store(job, outcome)

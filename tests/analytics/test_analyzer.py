@@ -21,7 +21,7 @@ from vigil.errors import InvalidInput
 from vigil.faces.build import build_face_engine
 from vigil.faces.engine import FaceEngine
 from vigil.faces.images import load_image_file
-from vigil.faces.model import Detection, FaceModel
+from vigil.faces.model import Chip, Detection, FaceModel
 from vigil.sim.footage import Span, join_clips
 from vigil.sim.scenario import Renderer, Scenario, load_people
 
@@ -218,13 +218,17 @@ class _CountsEmbeds:
     def __init__(self, model: FaceModel, fail_call: int | None = None) -> None:
         self.model = model
         self.fail_call = fail_call
-        self.batches: list[int] = []
+        self.batches: list[int] = []  # calls for tracking: every face of a batch of frames
+        self.kept: list[int] = []  # calls for a sighting's kept faces, by every model
 
-    def embed(self, chips: list[np.ndarray]) -> np.ndarray:
-        self.batches.append(len(chips))
-        if len(self.batches) == self.fail_call:
-            raise RuntimeError("the descriptor failed on this batch")
-        return self.model.embed(chips)
+    def embed(self, chips: list[Chip], models: tuple[str, ...] | None = None) -> np.ndarray:
+        if models is None:
+            self.kept.append(len(chips))
+        else:
+            self.batches.append(len(chips))
+            if len(self.batches) == self.fail_call:
+                raise RuntimeError("the descriptor failed on this batch")
+        return self.model.embed(chips, models)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.model, name)
@@ -241,6 +245,8 @@ def test_faces_are_described_in_batches_across_frames_with_the_same_result(
     print(f"\n{stats.faces} faces, {len(model.batches)} calls: {model.batches}")
     assert sum(model.batches) == stats.faces
     assert max(model.batches) >= analyzer.BATCH_FACES  # many frames' faces in one call
+    # Every model describes a sighting's few kept faces, once (no mirrored chips here).
+    assert sorted(model.kept) == sorted(len(s.descriptors) for s in sightings)
     monkeypatch.setattr(analyzer, "BATCH_FRAMES", 1)  # frame by frame, as before batching
     alone, _ = VideoAnalyzer(FaceEngine(engine().model, threshold=1.0, flip=False)).analyse(
         video, 0.0

@@ -1,9 +1,10 @@
 """Video to sightings: decode at a sampled rate, skip still frames, detect, embed, track.
 
-Every face found is described, because a track must hold one person (``tracking``): a
-face continues a track only if its box and its descriptor both fit, a shot cut ends every
-track, and an ended track is split where its identity changes. One sighting per track: its
-time span, the best face's box, crop and quality, and the descriptors of up to
+Every face found is described by the tracking model (dlib's wherever it is computed, else
+reid's), because a track must hold one person (``tracking``): a face continues a track only
+if its box and its descriptor both fit, a shot cut ends every track, and an ended track is
+split where its identity changes. One sighting per track: its time span, the best face's
+box, crop and quality, and the descriptors, by every model of the engine, of up to
 ``best_per_track`` good faces chosen to differ from each other (pose, light), so that a
 probe is compared with each of them. A frame that fails is counted and skipped; it never
 ends the analysis. Times are wall-clock (epoch seconds): the video's own timestamps offset
@@ -96,10 +97,9 @@ class _Face:
     t: float
     detection: Detection
     chip: Chip
-    descriptor: NDArray[np.float32]  # of the chip alone (no flip), as tracking compares
+    descriptor: NDArray[np.float32]  # the tracking model's, of the chip alone (no flip)
     quality: Quality
     crop: NDArray[np.uint8]
-    raw: NDArray[np.float32]  # every model's vector (no flip), as the sighting keeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,19 +112,11 @@ class _Frame:
     qualities: list[Quality]
     crops: list[NDArray[np.uint8]]
 
-    def faces(
-        self, tracked: list[NDArray[np.float32]], raw: list[NDArray[np.float32]]
-    ) -> list[_Face]:
+    def faces(self, descriptors: list[NDArray[np.float32]]) -> list[_Face]:
         return [
-            _Face(quality.rank, self.t, detection, chip, descriptor, quality, crop, vector)
-            for detection, chip, quality, crop, descriptor, vector in zip(
-                self.detections,
-                self.chips,
-                self.qualities,
-                self.crops,
-                tracked,
-                raw,
-                strict=True,
+            _Face(quality.rank, self.t, detection, chip, descriptor, quality, crop)
+            for detection, chip, quality, crop, descriptor in zip(
+                self.detections, self.chips, self.qualities, self.crops, descriptors, strict=True
             )
         ]
 
@@ -274,26 +266,21 @@ class VideoAnalyzer:
     ) -> list[Track[_Face]]:
         """Describe the batch's faces in one call, then track them frame by frame."""
         chips = [chip for frame in batch for chip in frame.chips]
-        model = self.engine.model
         try:
-            with stats.timed("embed"):
-                raw = model.embed(chips)
+            with stats.timed("embed"):  # by the tracking model alone: the others, per sighting
+                descriptors = iter(self.engine.model.embed(chips, self._tracking[0].models))
         except Exception:  # as for one frame: the batch's frames are logged, counted, skipped
             logger.exception("faces of %d frames could not be described", len(batch))
             stats.frames_failed += len(batch)
             return []
-        space = self._tracking[0]
-        tracked = iter(space.of(raw, model.tag))
-        descriptors = iter(raw)
         ended: list[Track[_Face]] = []
         with stats.timed("track"):
             for frame in batch:
-                vectors = [next(tracked) for _ in frame.chips]
-                full = [next(descriptors) for _ in frame.chips]
+                vectors = [next(descriptors) for _ in frame.chips]
                 boxes = [d.box for d in frame.detections]
                 tracks, gone = tracker.update(frame.t, boxes, vectors)
                 ended += gone
-                for face, track in zip(frame.faces(vectors, full), tracks, strict=True):
+                for face, track in zip(frame.faces(vectors), tracks, strict=True):
                     track.items.append(face)
                     if len(track.items) >= self.settings.max_track_faces:
                         tracker.end(track)
@@ -309,11 +296,11 @@ class VideoAnalyzer:
         return [self._sighting(track.items[start:end]) for start, end in runs]
 
     def _sighting(self, faces: list[_Face]) -> Sighting:
+        """The track's best faces described by every model of the engine (each model's
+        cost is so paid for a few faces of a track, not for every face of every frame)."""
         chosen = _diverse(faces, self.settings.best_per_track)
         best = chosen[0]
-        descriptors = self.engine.flip_average(
-            [f.chip for f in chosen], np.array([f.raw for f in chosen], dtype=np.float32)
-        )
+        descriptors = self.engine.describe([f.chip for f in chosen])
         return Sighting(
             start=faces[0].t,  # the first and last face seen: never past a cut or a split
             end=faces[-1].t,

@@ -124,8 +124,11 @@ class FaceModel(Protocol):
         """Aligned face chips, one per face."""
         ...
 
-    def embed(self, chips: Sequence[Chip]) -> NDArray[np.float32]:
-        """One descriptor per chip: the models' (``tag``) vectors side by side."""
+    def embed(
+        self, chips: Sequence[Chip], models: tuple[str, ...] | None = None
+    ) -> NDArray[np.float32]:
+        """One descriptor per chip: the vectors of ``models`` (default: every model of
+        ``tag``), side by side in that order."""
         ...
 
     @property
@@ -294,11 +297,16 @@ class DlibFaceModel:
             for chip, other in zip(chips, reid, strict=True)
         ]
 
-    def embed(self, chips: Sequence[Chip]) -> NDArray[np.float32]:
+    def embed(
+        self, chips: Sequence[Chip], models: tuple[str, ...] | None = None
+    ) -> NDArray[np.float32]:
+        models = self._models if models is None else models
+        if any(m not in self._models for m in models):
+            raise ConfigError(f"this face model describes with {self.tag}, not {models}")
         if not chips:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+            return np.zeros((0, sum(DIMENSIONS[m] for m in models)), dtype=np.float32)
         parts = []
-        for model in self._models:
+        for model in models:
             if model == "reid":
                 with self._lock:
                     reid = self._reid
