@@ -130,7 +130,8 @@ class AnalysisStats:
     cuts: int = 0  # shot cuts, each of which ended every track
     faces: int = 0
     seconds: float = 0.0
-    # Seconds (wall clock) spent in each stage: decode, motion, detect, align, embed, track
+    # Seconds (wall clock) spent in each stage: decode, motion, detect, align, embed (for
+    # tracking), track, describe (the sightings' kept faces)
     stages: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
@@ -211,7 +212,8 @@ class VideoAnalyzer:
                 progress(t)
         ended += self._track(tracker, batch, stats)
         ended += tracker.finish()
-        sightings = [s for track in ended for s in self._sightings(track)]
+        with stats.timed("describe"):  # the kept faces, by every model
+            sightings = [s for track in ended for s in self._sightings(track)]
         return sorted(sightings, key=lambda s: s.start), stats
 
     def _sampled(
