@@ -72,12 +72,9 @@ class FaceEngine:
         self.detect_pixels = detect_pixels
 
     def describe(self, chips: list[Chip]) -> NDArray[np.float32]:
-        return self.flip_average(chips, self.model.embed(chips))
-
-    def flip_average(
-        self, chips: list[Chip], descriptors: NDArray[np.float32]
-    ) -> NDArray[np.float32]:
-        """The chips' descriptors averaged with their mirror images' (if ``flip``)."""
+        """The chips' descriptors by every model, averaged with their mirror images' (if
+        ``flip``)."""
+        descriptors = self.model.embed(chips)
         if self.flip and chips:
             mirrored = self.model.embed([c.mirrored() for c in chips])
             descriptors = ((descriptors + mirrored) / 2).astype(np.float32)
