@@ -32,6 +32,7 @@ from vigil.store.models import UsageRow
 
 LIVE = "/api/v1/partner/cameras/{}/live.mp4"
 EXPORT = "/api/v1/partner/cameras/{}/recording.mp4"
+DELAY_S = 15  # [publishing] delay_s by default: an export ends at least this long before now
 
 
 @dataclass
@@ -45,13 +46,15 @@ class Setup:
         return {"Authorization": f"Bearer {secret or self.secret}"}
 
 
-def _setup(api: Api, datasets: Path, *, quota_s: int = 3600, clips: int = 2) -> Setup:
-    """Cameras gate (footage with faces: the clip, `clips` times back to back, ending about
-    now) and yard; organisation insurer with a key for gate alone."""
+def _setup(
+    api: Api, datasets: Path, *, quota_s: int = 3600, clips: int = 2, ago_s: float = 2
+) -> Setup:
+    """Cameras gate (footage with faces: the clip, `clips` times back to back, ending `ago_s`
+    before now) and yard; organisation insurer with a key for gate alone."""
     env = api.env
     gate = add_camera(env, "gate")
     add_camera(env, "yard")
-    start = time.time() - 9.2 * clips - 2
+    start = time.time() - 9.2 * clips - ago_s
     for i in range(clips):
         assert record_clip(env, gate, datasets / HAMILTON, start + 9.2 * i)
     env.add_user("ada", Role.ADMIN)
@@ -111,7 +114,7 @@ def test_the_key_reaches_its_cameras_only_and_nothing_unredacted(api: Api, datas
 def test_an_export_is_redacted_watermarked_metered_and_signed(
     api: Api, datasets: Path, tmp_path: Path
 ) -> None:
-    s = _setup(api, datasets, clips=1)
+    s = _setup(api, datasets, clips=1, ago_s=DELAY_S)
     start = datetime.fromtimestamp(s.recorded_from + 1, UTC)
     query = {"start": start.isoformat(), "end": (start + timedelta(seconds=5)).isoformat()}
     answer = api.client.get(EXPORT.format("gate"), params=query, headers=s.headers())
@@ -201,3 +204,30 @@ def test_a_stream_ends_when_the_quota_is_used_up(api: Api, datasets: Path) -> No
     refused = api.client.get(LIVE.format("gate"), headers=s.headers())
     assert refused.status_code == 403
     assert "quota" in refused.json()["error"]["message"]
+
+
+def _export(s: Setup, start: float, seconds: float) -> int:
+    begin = datetime.fromtimestamp(start, UTC)
+    query = {"start": begin.isoformat(), "end": (begin + timedelta(seconds=seconds)).isoformat()}
+    return s.api.client.get(EXPORT.format("gate"), params=query, headers=s.headers()).status_code
+
+
+def test_an_export_ends_the_partner_delay_before_now_and_one_runs_at_a_time(
+    api: Api, datasets: Path
+) -> None:
+    """Polling exports is no live feed without the delay; a key exports one range at a time,
+    and what it reserved counts against its quota before the first export is delivered."""
+    s = _setup(api, datasets, clips=1, ago_s=DELAY_S + 1, quota_s=8)
+    recent = time.time() - DELAY_S + 3
+    assert _export(s, recent - 2, 2) == 422
+    codes: list[int] = []
+    first = threading.Thread(target=lambda: codes.append(_export(s, s.recorded_from + 1, 4)))
+    first.start()
+    while not _usage(api, "export"):  # the first export has reserved its range
+        time.sleep(0.05)
+    assert _export(s, s.recorded_from + 5, 4) == 429
+    first.join()
+    assert codes == [200]
+    assert _export(s, s.recorded_from + 5, 4.5) == 403  # 4 s used of 8: 4.5 more are not left
+    assert _export(s, s.recorded_from + 5, 3.5) == 200
+    assert sum(u.seconds for u in _usage(api, "export")) <= 8.0

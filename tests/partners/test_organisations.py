@@ -7,20 +7,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from tests.cli_runner import vigil
 from tests.conftest import PASSWORD, Env
 from tests.recorded import add_camera
 from vigil.audit.log import EntryFilter
 from vigil.audit.transparency import Period
-from vigil.auth.roles import Permission, Role
+from vigil.auth.roles import Permission, RequestContext, Role
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
-from vigil.partners.metering import month_span
+from vigil.partners.metering import Meter, month_span
 from vigil.partners.organisations import KeySpec
 from vigil.store.models import UsageRow
 
@@ -181,3 +182,44 @@ def test_the_org_commands_register_issue_list_and_revoke(env: Env, tmp_path: Pat
     assert revoked.code == 0, revoked.stderr
     with pytest.raises(NotAuthenticated):
         env.services.partners.authenticate(key["secret"])
+
+
+def test_exports_reserve_their_seconds_so_parallel_ones_cannot_overrun_the_quota(env: Env) -> None:
+    """The reproduction: a key with 31 s left starts two 30 s exports at once. Each reserves
+    its range before rendering, alone per key: one passes, the other is refused, and what is
+    given back (nothing delivered) is free again."""
+    _world(env)
+    partners, metering = env.services.partners, env.services.metering
+    _, secret = partners.issue(env.acting("ada"), "insurer", _spec("gate", quota_s=61))
+    stale = partners.authenticate(secret)  # both requests read the grant before either reserves
+    ctx = RequestContext(stale.principal, "reserve")
+    metering.reserve(ctx, stale, "gate", 30.0)  # 31 s left
+    outcomes: list[str] = []
+
+    def export() -> None:
+        try:
+            metering.reserve(ctx, stale, "gate", 30.0)
+            outcomes.append("reserved")
+        except Forbidden:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=export) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused", "reserved"]
+    assert partners.authenticate(secret).used_s == 60.0
+    with env.services.db.read() as session:
+        rows = list(session.scalars(select(UsageRow).order_by(UsageRow.id)))
+    last = Meter(metering, rows[-1].id, stale, "gate")
+    metering.give_back(last)
+    assert partners.authenticate(secret).used_s == 30.0
+    assert metering.reserve(ctx, stale, "gate", 31.0).seconds == 0.0  # held, not yet played
+    with env.services.db.read() as session:
+        reserved = env.services.audit.entries(session, EntryFilter(action="partner.export"))
+    assert sorted(e.details["reserved_s"] for e in reserved if e.outcome == "allowed") == [
+        30.0,
+        30.0,
+        31.0,
+    ]

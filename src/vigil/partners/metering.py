@@ -1,9 +1,11 @@
 """Metering: every second of video a third party watches or exports, and its monthly usage.
 
-A stream or an export opens a usage row (audited as the organisation, in the same
-transaction) and grows it by each fragment's playing time as the fragment goes out, so the
-row says how much video left, not how long a connection stayed open. ``vigil usage`` and
-the API read the rows back per month, as a table, CSV or JSON.
+A stream opens a usage row (audited as the organisation, in the same transaction) and grows
+it by each fragment's playing time as the fragment goes out, so the row says how much video
+left, not how long a connection stayed open. An export reserves its whole range first, in a
+transaction that runs alone per key (so parallel exports cannot all pass one count), and
+settles to what it delivered, or gives the reservation back if it delivered nothing.
+``vigil usage`` and the API read the rows back per month, as a table, CSV or JSON.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from vigil.auth.access import Access
 from vigil.auth.roles import RequestContext
 from vigil.errors import InvalidInput
-from vigil.partners.organisations import Grant, Partners, find_organisation
+from vigil.partners.organisations import Grant, Partners, find_organisation, used_s
 from vigil.store.models import OrganisationRow, PartnerKeyRow, UsageRow
 
 Kind = Literal["live", "export"]
@@ -146,6 +148,35 @@ class Metering:
             details = {"usage": row.id, "key": grant.key_id, "left_s": round(grant.left_s, 3)}
             self.access.record(session, ctx, action, f"camera:{camera}", details)
             return Meter(self, row.id, grant, camera)
+
+    def reserve(self, ctx: RequestContext, grant: Grant, camera: str, seconds: float) -> Meter:
+        """Hold ``seconds`` of the key's quota for an export (its usage row, audited as
+        ``partner.export``); Forbidden when the key has less left. ``add`` then settles the
+        row to what was delivered, ``give_back`` removes it."""
+        now = datetime.now(UTC)
+        with self.db.write() as session:
+            self.db.serialise(session, f"partner-key:{grant.key_id}")
+            grant.with_used(used_s(session, grant.key_id)).require_quota(seconds)
+            row = UsageRow(
+                key_id=grant.key_id,
+                organisation_id=grant.organisation_id,
+                camera=camera,
+                kind="export",
+                started_at=now,
+                ended_at=now,
+                seconds=seconds,
+                bytes=0,
+            )
+            session.add(row)
+            session.flush()
+            details = {"usage": row.id, "key": grant.key_id, "reserved_s": round(seconds, 3)}
+            self.access.record(session, ctx, "partner.export", f"camera:{camera}", details)
+            return Meter(self, row.id, grant, camera)
+
+    def give_back(self, meter: Meter) -> None:
+        """Return an export's reservation: nothing of it was delivered."""
+        with self.db.write() as session:
+            session.execute(delete(UsageRow).where(UsageRow.id == meter.usage_id))
 
     def close(self, ctx: RequestContext, meter: Meter, reason: str) -> None:
         """Record what a stream carried once it ends (``partner.watch.end``)."""

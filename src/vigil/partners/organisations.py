@@ -13,7 +13,7 @@ every stream and export taken with a key, as the organisation (``org:NAME``).
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -171,6 +171,9 @@ class Grant:
             raise NotFound(f"no camera named {name!r} for this key", camera=name)
         return self.cameras[name]
 
+    def with_used(self, used: float) -> Grant:
+        return replace(self, used_s=used)
+
     def require_quota(self, seconds: float = 0.0) -> None:
         if self.used_s + seconds > self.quota_s:
             raise Forbidden(
@@ -181,7 +184,8 @@ class Grant:
             )
 
 
-def _used(session: Session, key_id: int) -> float:
+def used_s(session: Session, key_id: int) -> float:
+    """The key's seconds of video used so far, exports' reservations included."""
     total = session.scalar(select(func.sum(UsageRow.seconds)).where(UsageRow.key_id == key_id))
     return float(total or 0.0)
 
@@ -205,7 +209,7 @@ def _key_info(session: Session, key: PartnerKeyRow, organisation: str) -> KeyInf
         valid_from=key.valid_from,
         valid_until=key.valid_until,
         quota_s=key.quota_s,
-        used_s=_used(session, key.id),
+        used_s=used_s(session, key.id),
         created_by=key.created_by,
         created_at=key.created_at,
         revoked_by=key.revoked_by,
@@ -239,7 +243,7 @@ def _grant(session: Session, key: PartnerKeyRow) -> Grant:
         valid_from=key.valid_from,
         valid_until=key.valid_until,
         quota_s=key.quota_s,
-        used_s=_used(session, key.id),
+        used_s=used_s(session, key.id),
         issued_by=key.created_by,
     )
 

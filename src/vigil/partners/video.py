@@ -5,7 +5,9 @@ watermark), shared by its keys: the picture is rendered once per organisation an
 however many of its people watch. A stream is metered fragment by fragment as it goes out,
 and its key is checked every second: once the key is revoked, expires, loses the camera
 or uses up its quota, the stream ends. An export renders the range the same way (redacted,
-watermarked) into one MP4, metered, with a signed manifest naming the organisation.
+watermarked) into one MP4, with a signed manifest naming the organisation: it ends at least
+the partner delay before now (else polling exports would be a live feed without the delay),
+its seconds are reserved from the quota before rendering, and a key exports one at a time.
 """
 
 from __future__ import annotations
@@ -14,16 +16,16 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from vigil.audit.signing import SigningKey
 from vigil.auth.access import Access
 from vigil.auth.roles import RequestContext
-from vigil.errors import InvalidInput, NotFound, VigilError
+from vigil.errors import InvalidInput, NotFound, TooManyAttempts, VigilError
 from vigil.partners.metering import Meter, Metering
 from vigil.partners.organisations import Grant, Partners
 from vigil.partners.watermark import Watermark
@@ -80,6 +82,7 @@ class PartnerVideo:
         self.signing = signing
         self.limits = ClientLimiter(KEY_LIMITS)
         self._broadcasts: dict[int, Broadcast] = {}
+        self._exports: set[int] = set()  # keys exporting now
         self._lock = threading.Lock()
 
     def _broadcast(self, grant: Grant) -> Broadcast:
@@ -157,27 +160,58 @@ class PartnerVideo:
         return None
 
     def export(self, ctx: RequestContext, grant: Grant, name: str, span: TimeRange) -> PartnerClip:
-        """The range (inside the key's window, at most MAX_EXPORT) rendered redacted and
-        watermarked into one MP4; metered, audited, with a signed manifest."""
+        """The range (inside the key's window, at most MAX_EXPORT, ending at least the
+        partner delay ago) rendered redacted and watermarked into one MP4; its seconds are
+        reserved from the key's quota before rendering, one export per key at a time."""
         with self.access.attempt(ctx, None, "partner.export", f"camera:{name}"):
             self.limits.request(f"key:{grant.key_id}")
             camera_id = grant.camera_id(name)
             if span.start < grant.valid_from or span.end > grant.valid_until:
                 raise InvalidInput("the key exports only footage recorded inside its window")
+            latest = datetime.now(UTC) - timedelta(seconds=self.settings.delay_s)
+            if span.end > latest:
+                raise InvalidInput(
+                    f"an export ends at least {self.settings.delay_s:g} s before now, "
+                    f"as the live picture is delayed (at the latest {latest.isoformat()})",
+                    field="end",
+                )
             span.limit(MAX_EXPORT)
             grant.require_quota((span.end - span.start).total_seconds())
             segments = self.index.between(camera_id, span.start, span.end)
             if not segments:
                 raise NotFound(f"nothing of {name} was recorded in that range", camera=name)
-            with new_clip(self.scratch, "partner-") as path:
-                seconds = self._render(grant, segments, span, path)
-                meter = self.metering.open(ctx, grant, name, "export")
-                meter.add(seconds, path.stat().st_size)
-                manifest = export_manifest(
-                    self.access, self.signing, ctx, name, span.start, span.end,
-                    len(segments), path, grant.title,
-                )  # fmt: skip
+            with self._exporting(grant.key_id), new_clip(self.scratch, "partner-") as path:
+                meter = self.metering.reserve(
+                    ctx, grant, name, (span.end - span.start).total_seconds()
+                )
+                delivered = False
+                try:
+                    seconds = self._render(grant, segments, span, path)
+                    meter.add(seconds, path.stat().st_size)
+                    manifest = export_manifest(
+                        self.access, self.signing, ctx, name, span.start, span.end,
+                        len(segments), path, grant.title,
+                    )  # fmt: skip
+                    delivered = True
+                finally:
+                    if not delivered:
+                        self.metering.give_back(meter)
         return PartnerClip(path, span.start, span.end, seconds, manifest)
+
+    @contextmanager
+    def _exporting(self, key_id: int) -> Iterator[None]:
+        """The key's one export slot; TooManyAttempts while another export holds it."""
+        with self._lock:
+            if key_id in self._exports:
+                raise TooManyAttempts(
+                    "this key is already exporting: one export at a time", retry_after_s=5
+                )
+            self._exports.add(key_id)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._exports.discard(key_id)
 
     def _render(self, grant: Grant, segments: list[Segment], span: TimeRange, path: Path) -> float:
         """Write the range's redacted, watermarked video to ``path``; its seconds of video."""
