@@ -5,8 +5,9 @@
         [--embedder dlib|reid|fused]
 
 The simulator's scenes (people from lfw-dev, each shown by their first photo, walking
-through CAMERAS cameras) are rendered to files, one per camera, and imported with the
-real ``vigil analyze`` command, WORKERS cameras at a time. Only people with a second
+through CAMERAS cameras) are rendered to files, one per camera, and analysed as those
+cameras' footage (``AnalyticsService.analyse_as_camera``, which no command reaches: a file
+someone imports is a case's evidence), in WORKERS processes at a time. Only people with a second
 photo in lfw-dev are used: that photo, never shown to any camera, is what the case
 searches with (and what half of the watchlist holds).
 
@@ -74,16 +75,23 @@ def frames(renderer: Renderer, seconds: float) -> Iterator[Frame]:
 
 
 def analyse(data: Path, video: Path, camera: str) -> float:
-    """``vigil analyze`` as the investigator would run it; the seconds it took."""
-    password = data / "ivy.pw"
+    """The file analysed as the camera's footage, in a process of its own; the seconds it
+    took."""
     began = time.perf_counter()
-    subprocess.run(  # noqa: S603 - our own command line
-        [sys.executable, "-m", "vigil", "--data-dir", str(data), "--user", "ivy",
-         "--password-file", str(password), "analyze", str(video), "--camera", camera,
-         "--start", STARTED.isoformat(), "--json"],
+    subprocess.run(  # noqa: S603 - this very script
+        [sys.executable, __file__, "--analyse", str(data), str(video), camera],
         check=True, capture_output=True,
     )  # fmt: skip
     return time.perf_counter() - began
+
+
+def analyse_here(data: Path, video: Path, camera: str) -> None:
+    services = open_services(data)
+    try:
+        local = RequestContext(LOCAL, uuid.uuid4().hex)
+        services.analytics.analyse_as_camera(local, video, camera, STARTED)
+    finally:
+        services.close()
 
 
 def overlaps(window: Window, camera: str, start: datetime, end: datetime) -> bool:
@@ -101,7 +109,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
     parser.add_argument("--embedder", choices=list(EMBEDDERS), default=None)
+    parser.add_argument("--analyse", nargs=3, metavar=("DATA", "VIDEO", "CAMERA"),
+                        help=argparse.SUPPRESS)  # fmt: skip
     args = parser.parse_args()
+    if args.analyse:
+        data, video, camera = args.analyse
+        analyse_here(Path(data), Path(video), camera)
+        return
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -118,7 +132,6 @@ def main() -> None:
         )
         print(f"embedder {faces.embedder}")
         save_config(data, config.model_copy(update={"cases": cases, "faces": faces}))
-        (data / "ivy.pw").write_text(PASSWORD)
         services = open_services(data)
         try:
             run(args, rng, folder, data, services)

@@ -8,7 +8,7 @@ The 20 American Sign Language clips show five people (A-E, grouped in the datase
 README), each standing at the same spot of one office. For each seeded order one clip of
 every person is held out, and the other 15 are joined in a shuffled order into one video:
 people replace each other where the last one stood, as at a counter or a door. The video
-is imported through the normal path (``AnalyticsService.import_video``) into a fresh data
+is imported through the normal path (``AnalyticsService.analyse_as_camera``) into a fresh data
 directory; the clip boundaries are the truth of who was there when. Then, inside an
 approved case, each person is searched for with a photo: a frame of their held-out clip,
 which the sequence does not contain.
@@ -156,7 +156,7 @@ def run_order(
     services.cameras.add(local, CameraSpec(camera, "rtsp://127.0.0.1:9/unused", group="city"))
     began = T0 + timedelta(hours=order)
     clock = time.perf_counter()
-    imported = services.analytics.import_video(ivy, video, camera, began)
+    imported = services.analytics.analyse_as_camera(ivy, video, camera, began)
     seconds = time.perf_counter() - clock
     sightings = relative(services, imported.sightings, began)
     mixed = sum(len(people_in(spans, s, e)) > 1 for s, e in sightings.values())
@@ -206,7 +206,7 @@ def hamilton(
     services.cameras.add(local, CameraSpec("stage", "rtsp://127.0.0.1:9/unused", group="city"))
     began = T0 + timedelta(hours=10)
     video = datasets / "video" / "face_recognition" / "short_hamilton_clip.mp4"
-    imported = services.analytics.import_video(ivy, video, "stage", began)
+    imported = services.analytics.analyse_as_camera(ivy, video, "stage", began)
     with services.db.read() as session:
         alerts = session.execute(
             select(

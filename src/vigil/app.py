@@ -46,6 +46,7 @@ from vigil.faces.images import ImageLimits
 from vigil.faces.photos import Photos
 from vigil.faces.service import FaceService
 from vigil.investigations.cases import CaseService
+from vigil.investigations.imports import EvidenceImports
 from vigil.investigations.notices import NoticeService
 from vigil.investigations.report import ReportService
 from vigil.investigations.search import SearchService
@@ -95,6 +96,7 @@ class Services:
     alerts: AlertService
     monitoring: Monitoring
     cases: CaseService
+    imports: EvidenceImports
     search: SearchService
     reports: ReportService
     notices: NoticeService
@@ -275,6 +277,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     matcher = Matcher(access, point, timedelta(seconds=config.analytics.alert_merge_s))
     vectors = FaissDayIndex(db, calibration.space)
     cases = CaseService(access, config.cases)
+    analyzer = VideoAnalyzer(engine, analysis_settings(config.analytics))
     publications = Publications(access)
     partners, metering = Partners(access), Metering(access)
     scratch = data_dir / "tmp"
@@ -292,13 +295,21 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         faces=FaceService(access, engine, photos),
         cameras=CameraRegistry(access, Vault.open(data_dir), config.import_root(data_dir)),
         groups=CameraGroups(access),
-        recordings=RecordingService(access, segments, files, live, key, remote_live(config, db)),
+        recordings=RecordingService(
+            access,
+            segments,
+            files,
+            live,
+            key,
+            remote_live(config, db),
+            blur_rate=(config.publishing.fps, 1),
+        ),
         segments=segments,
         media=media,
         live=live,
         analytics=AnalyticsService(
             access,
-            VideoAnalyzer(engine, analysis_settings(config.analytics)),
+            analyzer,
             segments,
             files,
             matcher,
@@ -310,6 +321,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         alerts=AlertService(access),
         monitoring=Monitoring(access, segments, queue_reader(config)),
         cases=cases,
+        imports=EvidenceImports(access, cases, analyzer),
         search=SearchService(access, cases, engine, photos, vectors, point),
         reports=ReportService(access, point),
         notices=NoticeService(access),

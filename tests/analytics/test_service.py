@@ -20,11 +20,13 @@ def test_only_analysts_import_and_times_need_a_zone(env: Env, tmp_path: Path) ->
     video = h264_file(tmp_path / "clip.mp4", 2.0)
     operator = env.add_user("olga", Role.OPERATOR)
     with pytest.raises(Forbidden):
-        env.services.analytics.import_video(operator, video, "gate", datetime.now(UTC))
+        env.services.analytics.analyse_as_camera(operator, video, "gate", datetime.now(UTC))
     investigator = env.add_user("ivy", Role.INVESTIGATOR)
     with pytest.raises(InvalidInput, match="time zone"):
-        env.services.analytics.import_video(investigator, video, "gate", datetime(2026, 1, 1))  # noqa: DTZ001
-    result = env.services.analytics.import_video(investigator, video, "gate", datetime.now(UTC))
+        env.services.analytics.analyse_as_camera(investigator, video, "gate", datetime(2026, 1, 1))  # noqa: DTZ001
+    result = env.services.analytics.analyse_as_camera(
+        investigator, video, "gate", datetime.now(UTC)
+    )
     assert result.sightings == []  # a moving bar, no faces
     assert result.stats.frames_sampled == 10
     with env.services.db.read() as session:

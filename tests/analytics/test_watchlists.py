@@ -120,10 +120,10 @@ def test_matches_raise_alerts_that_two_people_must_confirm(
     analyst = env.add_user("ana", Role.INVESTIGATOR)
     entry = _propose(env, "ivy", portrait_path)
 
-    before = env.services.analytics.import_video(analyst, video, "gate", datetime.now(UTC))
+    before = env.services.analytics.analyse_as_camera(analyst, video, "gate", datetime.now(UTC))
     assert before.alerts == 0  # not approved yet: nothing matches
     env.services.watchlists.approve(env.add_user("sue", Role.SUPERVISOR), entry)
-    after = env.services.analytics.import_video(analyst, video, "gate", datetime.now(UTC))
+    after = env.services.analytics.analyse_as_camera(analyst, video, "gate", datetime.now(UTC))
     assert 1 <= after.alerts <= len(after.sightings)  # walkers seen moments apart: merged
 
     olga = env.add_user("olga", Role.OPERATOR, groups=("city",))
@@ -161,7 +161,7 @@ def test_matches_raise_alerts_that_two_people_must_confirm(
     ]
 
     env.services.watchlists.end(env.acting("ivy"), entry)  # who proposed it
-    again = env.services.analytics.import_video(analyst, video, "gate", datetime.now(UTC))
+    again = env.services.analytics.analyse_as_camera(analyst, video, "gate", datetime.now(UTC))
     assert again.alerts == 0  # ended entries match nothing
 
 

@@ -231,3 +231,27 @@ def test_an_export_ends_the_partner_delay_before_now_and_one_runs_at_a_time(
     assert _export(s, s.recorded_from + 5, 4.5) == 403  # 4 s used of 8: 4.5 more are not left
     assert _export(s, s.recorded_from + 5, 3.5) == 200
     assert sum(u.seconds for u in _usage(api, "export")) <= 8.0
+
+
+def test_a_client_sending_refused_keys_is_throttled(api: Api, datasets: Path) -> None:
+    """30 requests with made-up keys: the first 10 are refused (401, each on record), the
+    rest answered 429 before any lookup and on record once; a spoofed X-Forwarded-For does
+    not help, and even a valid key waits out the minute from that client."""
+    s = _setup(api, datasets, clips=1)
+    codes = [
+        api.client.get(
+            "/api/v1/partner/grant",
+            headers={
+                "Authorization": f"Bearer vigilorg_guess{n}",
+                "X-Forwarded-For": f"10.0.0.{n}",
+            },
+        ).status_code
+        for n in range(30)
+    ]
+    assert codes == [401] * 10 + [429] * 20
+    assert api.client.get("/api/v1/partner/grant", headers=s.headers()).status_code == 429
+    with api.env.services.db.read() as session:
+        refused = api.env.services.audit.entries(session, EntryFilter(action="api.request"))
+    assert len(refused) == 11
+    reasons = [e.details["reason"] for e in reversed(refused)]
+    assert reasons == ["not_authenticated"] * 10 + ["too_many_attempts"]

@@ -81,3 +81,15 @@ def test_an_export_verifies_offline_and_one_changed_byte_fails(tmp_path: Path) -
     assert verify()[0] == 11
     Path(signed).write_text(text)
     assert verify()[0] == 0
+
+    # A key given twice, where a reader keeping the first would see another recipient.
+    Path(signed).write_text('{"exported_for": "Evil Corp", ' + text.lstrip()[1:])
+    code, said = verify()
+    assert code == 11
+    assert "given twice" in said
+    # Pathological JSON is refused as such, never a crash (exit 70).
+    for bad in ("[" * 100_000 + "]" * 100_000, '{"n": ' + "9" * 5000 + "}", '{"n": NaN}'):
+        Path(signed).write_text(bad)
+        code, said = verify()
+        assert code == 11, said
+        assert "unexpected" not in said

@@ -67,24 +67,24 @@ def test_only_admins_register_and_issue_and_a_key_is_bounded(env: Env) -> None:
 
     info, secret = partners.issue(ada, "insurer", _spec("gate", "gate"))
     assert info.cameras == ["gate"]
-    grant = partners.authenticate(secret)
+    grant = partners.authenticate(secret, "test")
     assert grant.principal.name == "org:insurer"
     assert not any(grant.principal.can(p) for p in Permission)  # it holds no permission
     assert grant.camera_id("gate") > 0
     with pytest.raises(NotFound):
         grant.camera_id("yard")
     with pytest.raises(NotAuthenticated):
-        partners.authenticate(secret + "x")
+        partners.authenticate(secret + "x", "test")
     later, later_secret = partners.issue(
         ada, "insurer", KeySpec(["gate"], NOW + timedelta(days=1), NOW + timedelta(days=2), 60)
     )
     with pytest.raises(NotAuthenticated, match="valid from"):
-        partners.authenticate(later_secret)
+        partners.authenticate(later_secret, "test")
     partners.revoke(ada, info.id)
     with pytest.raises(Conflict):
         partners.revoke(ada, info.id)
     with pytest.raises(NotAuthenticated, match="revoked"):
-        partners.authenticate(secret)
+        partners.authenticate(secret, "test")
     listed = partners.list(env.acting("aud"))  # auditors read them too
     assert [(k.id, k.status(datetime.now(UTC))) for k in listed[0].keys] == [
         (info.id, "revoked"),
@@ -100,7 +100,7 @@ def test_only_admins_register_and_issue_and_a_key_is_bounded(env: Env) -> None:
 
 def _used(env: Env, key_secret: str, camera: str, kind: str, seconds: float, at: datetime) -> None:
     """A stream or export of that many seconds, begun at ``at``, metered as it would be."""
-    grant = env.services.partners.authenticate(key_secret)
+    grant = env.services.partners.authenticate(key_secret, "test")
     ctx = env.local()
     meter = env.services.metering.open(ctx, grant, camera, kind)  # type: ignore[arg-type]
     meter.add(seconds - 1.0, 1000)
@@ -117,7 +117,9 @@ def test_usage_per_month_as_table_csv_and_json_and_in_the_transparency_report(
     env.services.partners.register(ada, "tv", "Channel Nine", "news")
     _, insurer = env.services.partners.issue(ada, "insurer", _spec("gate", "yard"))
     _, tv = env.services.partners.issue(ada, "tv", _spec("gate"))
-    month = f"{NOW:%Y-%m}"
+    month = (
+        f"{NOW.replace(day=1) - timedelta(days=1):%Y-%m}"  # last month: a report's period has ended
+    )
     first, end = month_span(month)
     _used(env, insurer, "gate", "live", 90.0, first + timedelta(days=1))
     _used(env, insurer, "gate", "live", 30.0, first + timedelta(days=2))
@@ -152,6 +154,10 @@ def test_usage_per_month_as_table_csv_and_json_and_in_the_transparency_report(
     as_json = vigil(env.data_dir, *login, *ask, "--format", "json")
     assert as_json.code == 0, as_json.stderr
     assert as_json.json()["watched_s"] == 120.0
+    flag = vigil(env.data_dir, *login, *ask, "--json")  # as every command takes it
+    assert flag.code == 0, flag.stderr
+    assert flag.json() == as_json.json()
+    assert vigil(env.data_dir, *login, *ask, "--json", "--format", "csv").code == 2
     assert vigil(env.data_dir, *login, *ask, "--format", "pdf").code == 2
 
     transparency = env.services.transparency.report(env.acting("aud"), Period(first, end))
@@ -174,14 +180,17 @@ def test_the_org_commands_register_issue_list_and_revoke(env: Env, tmp_path: Pat
     assert issued.code == 0, issued.stderr
     key = issued.json()
     assert key["key"]["quota_s"] == 1800
-    assert env.services.partners.authenticate(key["secret"]).cameras.keys() == {"gate", "yard"}
+    assert env.services.partners.authenticate(key["secret"], "test").cameras.keys() == {
+        "gate",
+        "yard",
+    }
     listed = vigil(env.data_dir, *login, "org", "list")
     assert "utility" in listed.stdout
     assert "active" in listed.stdout
     revoked = vigil(env.data_dir, *login, "org", "revoke", str(key["key"]["id"]))
     assert revoked.code == 0, revoked.stderr
     with pytest.raises(NotAuthenticated):
-        env.services.partners.authenticate(key["secret"])
+        env.services.partners.authenticate(key["secret"], "test")
 
 
 def test_exports_reserve_their_seconds_so_parallel_ones_cannot_overrun_the_quota(env: Env) -> None:
@@ -191,7 +200,9 @@ def test_exports_reserve_their_seconds_so_parallel_ones_cannot_overrun_the_quota
     _world(env)
     partners, metering = env.services.partners, env.services.metering
     _, secret = partners.issue(env.acting("ada"), "insurer", _spec("gate", quota_s=61))
-    stale = partners.authenticate(secret)  # both requests read the grant before either reserves
+    stale = partners.authenticate(
+        secret, "test"
+    )  # both requests read the grant before either reserves
     ctx = RequestContext(stale.principal, "reserve")
     metering.reserve(ctx, stale, "gate", 30.0)  # 31 s left
     outcomes: list[str] = []
@@ -209,12 +220,12 @@ def test_exports_reserve_their_seconds_so_parallel_ones_cannot_overrun_the_quota
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["refused", "reserved"]
-    assert partners.authenticate(secret).used_s == 60.0
+    assert partners.authenticate(secret, "test").used_s == 60.0
     with env.services.db.read() as session:
         rows = list(session.scalars(select(UsageRow).order_by(UsageRow.id)))
     last = Meter(metering, rows[-1].id, stale, "gate")
     metering.give_back(last)
-    assert partners.authenticate(secret).used_s == 30.0
+    assert partners.authenticate(secret, "test").used_s == 30.0
     assert metering.reserve(ctx, stale, "gate", 31.0).seconds == 0.0  # held, not yet played
     with env.services.db.read() as session:
         reserved = env.services.audit.entries(session, EntryFilter(action="partner.export"))

@@ -36,8 +36,15 @@ def test_a_camera_is_public_only_once_a_second_person_approves(people: Env) -> N
     assert s.publications.public_cameras() == []
     with pytest.raises(Forbidden):
         s.publications.approve(people.acting("ada"), proposal.id)  # admins cannot approve
-    with pytest.raises(NotFound):
-        s.publications.approve(people.acting("sid"), proposal.id)  # outside the group
+    # Outside the camera's group, a publication is as absent as one that never was: the
+    # same answer, which does not name the camera.
+    with pytest.raises(NotFound) as outside:
+        s.publications.approve(people.acting("sid"), proposal.id)
+    with pytest.raises(NotFound) as absent:
+        s.publications.approve(people.acting("sid"), proposal.id + 99)
+    assert outside.value.message == f"no publication {proposal.id}"
+    assert absent.value.message == f"no publication {proposal.id + 99}"
+    assert "square" not in str(outside.value.to_dict())
     with pytest.raises(Forbidden):
         s.publications.approve(people.acting("ivy"), proposal.id)
     assert s.publications.public_cameras() == []
@@ -47,6 +54,7 @@ def test_a_camera_is_public_only_once_a_second_person_approves(people: Env) -> N
     assert _actions(people, "publication.propose") == [("ada", Outcome.ALLOWED)]
     assert _actions(people, "publication.approve") == [
         ("ada", Outcome.DENIED),
+        ("sid", Outcome.DENIED),
         ("sid", Outcome.DENIED),
         ("ivy", Outcome.DENIED),
         ("sam", Outcome.ALLOWED),

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import Env
 from tests.recorded import add_camera, clip, record
 from vigil.config import RecordingConfig
-from vigil.errors import DiskFull
+from vigil.errors import DiskFull, NotFound
 from vigil.recording.media import SegmentName
 from vigil.recording.recorder import Recorder
 from vigil.recording.segments import SegmentWriter
@@ -97,3 +97,11 @@ def test_gaps_open_once_and_close(env: Env) -> None:
     index.close_gap(camera, t0 + timedelta(seconds=12))
     (gap,) = index.gaps(camera)
     assert (gap.start, gap.end, gap.reason) == (t0, t0 + timedelta(seconds=12), "source lost")
+
+
+def test_a_stored_segment_path_never_leads_out_of_the_media_root(env: Env) -> None:
+    media = env.services.media
+    assert media.path("gate/2026/12/04/x.mp4").is_relative_to(media.root)
+    for bad in ("../vigil.db", "gate/../../secrets", "/etc/passwd"):
+        with pytest.raises(NotFound, match="leads out of"):
+            media.path(bad)

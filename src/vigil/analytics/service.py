@@ -1,4 +1,9 @@
-"""Analysis for people: importing a video file as if a camera had recorded it."""
+"""Analysis for people: a camera's recordings again, or a video file as camera footage.
+
+``analyse_as_camera`` trusts the camera and time it is given, so no command or route reaches
+it (benchmarks and tests feed footage through it). A file someone brings in is evidence of
+its own kind, imported into a case (``investigations.imports``).
+"""
 
 from __future__ import annotations
 
@@ -35,9 +40,15 @@ class ImportResult:
     sightings: list[int]
     alerts: int
     stats: AnalysisStats
+    case: int | None = None  # an import into a case: its evidence, seen there alone
+    sha256: str | None = None
+    from_export: int | None = None  # the audit entry of the Vigil export it is
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "case": self.case,
+            "sha256": self.sha256,
+            "from_export": self.from_export,
             "camera": self.camera,
             "file": self.file,
             "start": self.start.isoformat(),
@@ -127,7 +138,7 @@ class AnalyticsService:
             )
             return result
 
-    def import_video(
+    def analyse_as_camera(
         self,
         ctx: RequestContext,
         path: Path,
@@ -135,7 +146,8 @@ class AnalyticsService:
         start: datetime,
         progress: Progress | None = None,
     ) -> ImportResult:
-        """Analyse a video file as camera footage that began at ``start``; audited."""
+        """Analyse a video file as the camera's footage from ``start``, alerts included;
+        audited. It trusts the camera and time it is given: no command or route calls it."""
         target = f"camera:{camera}"
         with self.access.attempt(ctx, Permission.ANALYTICS_RUN, "analysis.import", target):
             if start.tzinfo is None:

@@ -19,8 +19,11 @@ def store_sightings(
     *,
     source: str,
     segment_id: int | None = None,
+    evidence_of: tuple[int, str, str] | None = None,
 ) -> list[int]:
     """Insert the sightings; for a segment, its earlier sightings go first (idempotent).
+    ``evidence_of`` is an imported file's case, SHA-256 and importer: its sightings belong
+    to that case alone.
 
     Earlier sightings that are evidence (a reviewed alert's, a case's result) are kept,
     detached from the segment, so that re-analysis never deletes what people relied on.
@@ -45,11 +48,15 @@ def store_sightings(
         )
         session.execute(delete(SightingRow).where(of_segment))
     now = datetime.now(UTC)
+    case_id, sha256, imported_by = evidence_of or (None, None, None)
     rows = [
         SightingRow(
             camera_id=camera_id,
             segment_id=segment_id,
             source=source,
+            case_id=case_id,
+            imported_sha256=sha256,
+            imported_by=imported_by,
             start=datetime.fromtimestamp(s.start, UTC),
             end=datetime.fromtimestamp(s.end, UTC),
             box=json.dumps(s.box.to_dict()),

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 
 from vigil.app import Services
 from vigil.auth.roles import ANONYMOUS, RequestContext
-from vigil.errors import NotAuthenticated, VigilError
+from vigil.errors import NotAuthenticated, TooManyAttempts, VigilError
 from vigil.partners.organisations import Grant
 
 SESSION_COOKIE = "vigil_session"
@@ -76,13 +76,20 @@ def authenticate_partner(request: Request) -> PartnerCall:
         secret = _bearer(request)
         if secret is None:
             raise NotAuthenticated("an organisation key is required: 'Bearer <key>'")
-        grant = services.partners.authenticate(secret)
+        grant = services.partners.authenticate(secret, ctx.client)
+    except TooManyAttempts as exc:
+        if not exc.fields.pop("first", True):
+            raise  # a flood of refused keys is on record once per window, not per request
+        raise services.access.deny(ctx, "api.request", _target(request), exc) from None
     except VigilError as exc:
-        target = f"{request.method} {request.url.path}"
-        raise services.access.deny(ctx, "api.request", target, exc) from None
+        raise services.access.deny(ctx, "api.request", _target(request), exc) from None
     call = PartnerCall(RequestContext(grant.principal, ctx.request_id, ctx.client), grant)
     request.state.ctx = call.ctx
     return call
+
+
+def _target(request: Request) -> str:
+    return f"{request.method} {request.url.path}"
 
 
 def _resolve(request: Request, services: Services, ctx: RequestContext) -> RequestContext:

@@ -5,17 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from vigil.auth.names import NAME_PATTERN, TEXT_PATTERN
 from vigil.auth.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from vigil.auth.roles import Role
 from vigil.auth.tokens import MAX_LABEL_CHARS, MAX_TOKEN_DAYS
 from vigil.cameras.urls import MAX_URL_CHARS
+from vigil.times import Moment
 
 
 class RequestBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """What a caller sends: no field unknown, and JSON types strictly (``true`` is not a
+    number, a number not a time); times are ``Moment``s, bounded and with a time zone."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Problem(BaseModel):
@@ -63,7 +67,7 @@ class UserOut(BaseModel):
 
 class UserCreate(RequestBody):
     name: str = Field(pattern=NAME_PATTERN, max_length=64)
-    role: Role
+    role: Annotated[Role, Strict(False)]  # its name, as text
     password: str = Field(min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS)
 
 
@@ -270,8 +274,8 @@ class RecordingsOut(BaseModel):
 
 
 class HoldCreate(RequestBody):
-    start: datetime
-    end: datetime
+    start: Moment
+    end: Moment
     reason: str = Field(min_length=1, max_length=500, pattern=TEXT_PATTERN)
 
 
@@ -341,10 +345,29 @@ class CaseCreate(RequestBody):
     purpose: str = Field(min_length=1, max_length=2000)
     cameras: list[str] = Field(default=[], max_length=1000, description="Scope: cameras...")
     groups: list[str] = Field(default=[], max_length=100, description="...or camera groups")
-    start: datetime = Field(alias="from", description="Scope start, with a time zone")
-    end: datetime = Field(alias="to", description="Scope end, with a time zone")
-    expires_at: datetime
+    start: Moment = Field(alias="from", description="Scope start, with a time zone")
+    end: Moment = Field(alias="to", description="Scope end, with a time zone")
+    expires_at: Moment
     urgent: bool = Field(default=False, description="Searchable before approval; sealed in 48 h")
+    imports: bool = Field(default=False, description="Files may be imported as its evidence")
+
+
+class CaseApproveIn(RequestBody):
+    zones: list[int] = Field(
+        default=[],
+        max_length=100,
+        description="No-identification zones reaching the scope (the case lists them) "
+        "whose footage its exports may show unblurred",
+    )
+
+
+class CaseZoneOut(BaseModel):
+    id: int
+    group: str
+    event: str | None
+    start: datetime
+    end: datetime | None
+    reason: str
 
 
 class CaseOut(BaseModel):
@@ -368,6 +391,9 @@ class CaseOut(BaseModel):
     decided_by: str | None
     decided_at: datetime | None
     members: list[str]
+    imports: bool
+    zones: list[CaseZoneOut]
+    zones_seen: list[int]
 
 
 class CaseMemberIn(RequestBody):

@@ -71,6 +71,12 @@ class Period:
             raise InvalidInput("the period must end after it starts")
         if (self.end - self.start).days > MAX_DAYS:
             raise InvalidInput(f"a report covers at most {MAX_DAYS} days")
+        if self.end > datetime.now(UTC):
+            raise InvalidInput(
+                "a report covers a period that has ended: its end is in the future, and a "
+                "signed report would not say what it would come to hold",
+                field="end",
+            )
 
     @property
     def micros(self) -> tuple[int, int]:

@@ -1,8 +1,8 @@
-"""``vigil analyze``: face analysis of a video file as if a camera had recorded it."""
+"""``vigil analyze``: a video file imported into a case, or a camera's recordings again."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import av
@@ -22,28 +22,39 @@ JSON = typer.Option(False, "--json", help="Machine-readable output.")
 def analyze(
     ctx: typer.Context,
     file: Path | None = typer.Argument(None, help="Video file (anything FFmpeg reads)."),
-    camera: str = typer.Option(..., "--camera", help="The camera that recorded it."),
+    case: int | None = typer.Option(
+        None, "--case", help="The case the file is evidence of (its scope includes imports)."
+    ),
+    camera: str | None = typer.Option(
+        None, "--camera", help="The camera of the case the file shows; or to re-analyse."
+    ),
     start: str | None = typer.Option(
-        None, "--start", help="When its first frame was recorded (default: the file's mtime)."
+        None, "--start", help="When the file's first frame was recorded (ISO 8601)."
     ),
     since: str | None = typer.Option(None, "--from", help="Re-analyse recordings from here."),
     until: str | None = typer.Option(None, "--to", help="... to here (at most 7 days)."),
     as_json: bool = JSON,
 ) -> None:
-    """Find faces in a video file, or again in recordings (--from/--to): sightings, audited."""
+    """Import a video file into a case as its evidence (its sightings are searched inside
+    that case alone; a Vigil export keeps its own camera and time), or find faces again in
+    a camera's recordings (--camera, --from, --to); audited."""
     state: CliState = ctx.obj
     services = state.services()
     context = state.context(services)
     if file is None:
-        if since is None or until is None:
-            raise InvalidInput("give a video FILE, or --from and --to to re-analyse recordings")
+        if camera is None or since is None or until is None:
+            raise InvalidInput(
+                "give a video FILE and --case, or --camera, --from and --to to re-analyse "
+                "recordings"
+            )
         _rerun(services, context, camera, parse_time(since), parse_time(until), as_json)
         return
-    began = (
-        parse_time(start)
-        if start is not None
-        else datetime.fromtimestamp(file.stat().st_mtime if file.exists() else 0, UTC)
-    )
+    if case is None:
+        raise InvalidInput(
+            "an imported file is a case's evidence: give --case (a camera records its own footage)",
+            field="case",
+        )
+    began = None if start is None else parse_time(start)
     total = _duration(file)
     with Progress(
         TextColumn("analysing"),
@@ -54,16 +65,17 @@ def analyze(
         disable=as_json or not errors.is_terminal,
     ) as bar:
         task = bar.add_task("analyse", total=total or None)
-        result = services.analytics.import_video(
-            context, file, camera, began, progress=lambda t: bar.update(task, completed=t)
+        result = services.imports.import_file(
+            context, case, file, camera, began, progress=lambda t: bar.update(task, completed=t)
         )
     data = result.to_dict()
+    origin = "" if result.from_export is None else f", a Vigil export (entry {result.from_export})"
     emit(
         data,
         as_json,
         lambda: console.print(
-            f"{data['sightings']} sightings in {data['video_seconds']} s of video from "
-            f"{camera} ({data['frames_sampled']} frames sampled, {data['frames_still']} still)"
+            f"case {case}: {data['sightings']} sightings in {data['video_seconds']} s of "
+            f"video shown as {result.camera} from {result.start.isoformat()}{origin}"
         ),
     )
 

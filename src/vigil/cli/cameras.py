@@ -13,8 +13,8 @@ from vigil.cameras.registry import CameraSpec
 from vigil.cli.exports import manifest_path
 from vigil.cli.output import console, emit, table
 from vigil.cli.state import CliState
-from vigil.errors import InvalidInput
 from vigil.recording.service import TimeRange
+from vigil.times import parse_moment
 
 app = typer.Typer(no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
@@ -142,10 +142,8 @@ def assign(
 
 
 def parse_time(value: str) -> datetime:
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{value!r} is not an ISO 8601 time") from None
+    """A time from the command line: ISO 8601 with a time zone, in the years Vigil takes."""
+    return parse_moment(value)
 
 
 FROM = typer.Option(..., "--from", help="Start, ISO 8601 with a time zone.")
@@ -160,6 +158,12 @@ def export(
     end: str = TO,
     out: Path = typer.Option(..., "--out", help="MP4 file to write."),
     recipient: str | None = typer.Option(None, "--for", help="Who it is handed to."),
+    case: int | None = typer.Option(
+        None,
+        "--case",
+        help="The case it is for: footage of a no-identification zone its approver "
+        "acknowledged then keeps its faces (else every face is blurred).",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Export a recorded time range (at most an hour) as one MP4, with its signed manifest
@@ -167,7 +171,9 @@ def export(
     state: CliState = ctx.obj
     services = state.services()
     span = TimeRange(parse_time(start), parse_time(end))
-    clip = services.recordings.export(state.context(services), name, span, out.parent, recipient)
+    clip = services.recordings.export(
+        state.context(services), name, span, out.parent, recipient, case
+    )
     shutil.move(clip.path, out)
     manifest = manifest_path(out)
     manifest.write_text(json.dumps(clip.manifest, indent=2) + "\n", encoding="utf-8")

@@ -42,6 +42,9 @@ def open_case(
     urgent: bool = typer.Option(
         False, "--urgent", help="Search before approval; sealed unless approved within 48 h."
     ),
+    imports: bool = typer.Option(
+        False, "--imports", help="Video files may be imported into it as evidence."
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Open a case; it can be searched once a supervisor who is not you approves it."""
@@ -58,17 +61,35 @@ def open_case(
         cameras=_names(cameras),
         groups=_names(groups),
         urgent=urgent,
+        imports=imports,
     )
     info = services.cases.open(state.context(services), spec)
     _said(info, as_json, "opened; it needs a supervisor's approval")
 
 
 @app.command("approve")
-def approve(ctx: typer.Context, case: int = typer.Argument(...), as_json: bool = JSON) -> None:
+def approve(
+    ctx: typer.Context,
+    case: int = typer.Argument(...),
+    zones: str | None = typer.Option(
+        None,
+        "--zones",
+        help="No-identification zones of its scope ('case show' lists them), comma-separated, "
+        "whose footage its exports may show unblurred.",
+    ),
+    as_json: bool = JSON,
+) -> None:
     """Approve someone else's case: its members may search within its scope until expiry."""
     state: CliState = ctx.obj
     services = state.services()
-    _said(services.cases.approve(state.context(services), case), as_json, "approved")
+    numbers = [_zone_number(z) for z in _names(zones)]
+    _said(services.cases.approve(state.context(services), case, numbers), as_json, "approved")
+
+
+def _zone_number(text: str) -> int:
+    if not text.isdigit():
+        raise InvalidInput(f"{text!r} is not a zone number", field="zones")
+    return int(text)
 
 
 @app.command("reject")
@@ -123,8 +144,13 @@ def show(ctx: typer.Context, case: int = typer.Argument(...), as_json: bool = JS
 
     def human() -> None:
         for key, value in info.items():
-            if key != "results":
+            if key not in ("results", "zones"):
                 console.print(f"{key}: {'' if value is None else value}")
+        for zone in info["zones"]:
+            console.print(
+                f"no-identification zone {zone['id']}: group {zone['group']}, "
+                f"{zone['start']} .. {zone['end'] or 'until lifted'} ({zone['reason']})"
+            )
         _results_table(info.get("results", []))
 
     emit(info, as_json, human)

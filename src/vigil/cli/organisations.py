@@ -90,8 +90,13 @@ def usage(
     month: str = typer.Option(..., "--month", help="YYYY-MM"),
     fmt: str = typer.Option("table", "--format", help="table, csv or json."),
     out: Path | None = typer.Option(None, "--out", help="Write CSV or JSON to this file."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output (--format json)."),
 ) -> None:
     """Seconds of video an organisation watched and exported in a month (CSV, JSON too)."""
+    if as_json:
+        if fmt not in ("table", "json"):
+            raise InvalidInput(f"--json and --format {fmt} ask for two formats: give one")
+        fmt = "json"
     if fmt not in ("table", "csv", "json"):
         raise InvalidInput(f"--format must be table, csv or json, not {fmt!r}")
     if out is not None and fmt == "table":

@@ -12,6 +12,7 @@ Every step is audited in the transaction that makes it.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -80,17 +81,25 @@ def _in_force() -> ColumnElement[bool]:
     return and_(NoIdZoneRow.approved_at.is_not(None), NoIdZoneRow.lifted_at.is_(None))
 
 
-def covers(session: Session, camera_id: int, start: datetime, end: datetime) -> bool:
-    """Whether a zone in force reaches any part of the camera's [start, end]."""
-    found = session.scalar(
-        select(NoIdZoneRow.id)
+def covering(
+    session: Session, camera_ids: Iterable[int], start: datetime, end: datetime
+) -> builtins.list[ZoneInfo]:
+    """The zones in force that reach any part of [start, end] of one of the cameras."""
+    rows = session.scalars(
+        select(NoIdZoneRow)
         .join(Camera, Camera.group_id == NoIdZoneRow.group_id)
-        .where(Camera.id == camera_id, _in_force())
+        .where(Camera.id.in_(list(camera_ids)), _in_force())
         .where(NoIdZoneRow.start <= end)
         .where(or_(NoIdZoneRow.end.is_(None), NoIdZoneRow.end >= start))
-        .limit(1)
+        .distinct()
+        .order_by(NoIdZoneRow.id)
     )
-    return found is not None
+    return [_info(session, row) for row in rows]
+
+
+def covers(session: Session, camera_id: int, start: datetime, end: datetime) -> bool:
+    """Whether a zone in force reaches any part of the camera's [start, end]."""
+    return bool(covering(session, [camera_id], start, end))
 
 
 def excluded(

@@ -6,6 +6,10 @@ the approver and those they add) see its searches and results; supervisors see e
 record so that they can decide on it. An urgent case may be searched before approval, but
 if nobody approves it in time (``cases.urgent_approval_h``, at most 48 h) or it is
 rejected, it is sealed: its results are deleted (EU AI Act Art. 26(10)).
+
+A case may take imported files as evidence (``imports``): their sightings belong to it
+alone. Its record lists the no-identification zones that reach its scope; the approver
+acknowledges by number those whose footage the case's exports may show unblurred.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import builtins
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +31,7 @@ from vigil.auth.roles import ROLE_PERMISSIONS, SYSTEM, Permission, RequestContex
 from vigil.auth.users import find_user, parse_role
 from vigil.cameras.registry import find_visible
 from vigil.config import CasesConfig
+from vigil.crowds.zones import ZoneInfo, covering
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
 from vigil.investigations.abuse import AbuseGuard
 from vigil.investigations.membership import (
@@ -53,6 +59,7 @@ class CaseSpec:
     cameras: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     urgent: bool = False
+    imports: bool = False  # files may be imported into it as evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +81,9 @@ class CaseInfo:
     decided_by: str | None
     decided_at: datetime | None
     members: list[str]
+    imports: bool
+    zones: list[ZoneInfo]  # no-identification zones in force that reach its scope
+    zones_seen: list[int]  # those its approver acknowledged: exports show faces there
 
     def status(self, now: datetime) -> str:
         """The state, or ``expired`` for an open case past its expiry."""
@@ -102,10 +112,25 @@ class CaseInfo:
             "decided_by": self.decided_by,
             "decided_at": iso(self.decided_at),
             "members": self.members,
+            "imports": self.imports,
+            "zones": [_zone(z) for z in self.zones],
+            "zones_seen": self.zones_seen,
         }
 
 
+def _zone(zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": zone.id,
+        "group": zone.group,
+        "event": zone.event,
+        "start": zone.start.isoformat(),
+        "end": None if zone.end is None else zone.end.isoformat(),
+        "reason": zone.reason,
+    }
+
+
 def case_info(session: Session, row: CaseRow) -> CaseInfo:
+    cameras = scope_cameras(session, row.id)
     return CaseInfo(
         id=row.id,
         subject=row.subject,
@@ -114,7 +139,7 @@ def case_info(session: Session, row: CaseRow) -> CaseInfo:
         purpose=row.purpose,
         start=row.scope_start,
         end=row.scope_end,
-        cameras=[c.name for c in scope_cameras(session, row.id)],
+        cameras=[c.name for c in cameras],
         groups=json.loads(row.scope_groups),
         expires_at=row.expires_at,
         urgent=row.urgent,
@@ -124,6 +149,9 @@ def case_info(session: Session, row: CaseRow) -> CaseInfo:
         decided_by=row.decided_by,
         decided_at=row.decided_at,
         members=members(session, row.id),
+        imports=row.imports,
+        zones=covering(session, [c.id for c in cameras], row.scope_start, row.scope_end),
+        zones_seen=json.loads(row.zones_seen),
     )
 
 
@@ -200,6 +228,7 @@ class CaseService:
                     scope_groups=json.dumps(sorted(set(spec.groups))),
                     expires_at=spec.expires,
                     urgent=spec.urgent,
+                    imports=spec.imports,
                     state="requested",
                     requested_by=ctx.principal.name,
                     requested_at=now,
@@ -227,13 +256,16 @@ class CaseService:
             raise InvalidInput("the scope holds no camera")
         return list(cameras.values())
 
-    def approve(self, ctx: RequestContext, case_id: int) -> CaseInfo:
-        return self._decide(ctx, case_id, "approved")
+    def approve(self, ctx: RequestContext, case_id: int, zones: Iterable[int] = ()) -> CaseInfo:
+        """Approve the case. ``zones`` are the no-identification zones reaching its scope
+        that the approver acknowledges by number (``show`` lists them): the case's exports
+        of footage inside those show faces; inside any other zone, every face is blurred."""
+        return self._decide(ctx, case_id, "approved", set(zones))
 
     def reject(self, ctx: RequestContext, case_id: int) -> CaseInfo:
-        return self._decide(ctx, case_id, "rejected")
+        return self._decide(ctx, case_id, "rejected", set())
 
-    def _decide(self, ctx: RequestContext, case_id: int, state: str) -> CaseInfo:
+    def _decide(self, ctx: RequestContext, case_id: int, state: str, zones: set[int]) -> CaseInfo:
         action = "case.approve" if state == "approved" else "case.reject"
         target = f"case:{case_id}"
         with self.access.attempt(ctx, Permission.CASES_APPROVE, action, target):
@@ -253,12 +285,28 @@ class CaseService:
                 details: dict[str, Any] = {"subject": row.subject, "reference": row.reference}
                 if state == "approved":
                     _add_member(session, case_id, ctx.principal.name, ctx.principal.name, now)
+                    row.zones_seen = json.dumps(self._acknowledged(session, row, zones))
+                    details["zones_seen"] = json.loads(row.zones_seen)
                 else:
                     details["results_deleted"] = _delete_results(session, case_id)
                     row.ended_at = now
                 session.flush()
                 self.access.record(session, ctx, action, target, details)
                 return case_info(session, row)
+
+    @staticmethod
+    def _acknowledged(session: Session, row: CaseRow, zones: set[int]) -> builtins.list[int]:
+        """The zones named that reach the case's scope; InvalidInput for any other number."""
+        cameras = [c.id for c in scope_cameras(session, row.id)]
+        reaching = {z.id for z in covering(session, cameras, row.scope_start, row.scope_end)}
+        stray = sorted(zones - reaching)
+        if stray:
+            raise InvalidInput(
+                f"zone {', '.join(map(str, stray))} does not reach case {row.id}'s scope "
+                f"(those that do: {', '.join(map(str, sorted(reaching))) or 'none'})",
+                field="zones",
+            )
+        return sorted(zones)
 
     def close(self, ctx: RequestContext, case_id: int) -> CaseInfo:
         """A member ends the case: no more searches; its record and results stay."""

@@ -7,6 +7,9 @@ camera groups of every camera in its scope.
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -73,3 +76,23 @@ def case_data(session: Session, ctx: RequestContext, case_id: int) -> CaseRow:
             cameras=outside,
         )
     return row
+
+
+def zones_cleared(
+    session: Session,
+    ctx: RequestContext,
+    case_id: int,
+    camera_id: int,
+    span: tuple[datetime, datetime],
+) -> set[int]:
+    """The no-identification zones whose footage an export made for the case may show
+    unblurred: those its approver acknowledged. The case must be approved and unexpired,
+    the caller its member, the camera and range inside its scope."""
+    row = case_data(session, ctx, case_id)
+    now = datetime.now(UTC)
+    if row.state != "approved" or row.expires_at <= now:
+        raise Forbidden(f"case {case_id} is not approved and in force", case=case_id)
+    in_scope = camera_id in {c.id for c in scope_cameras(session, case_id)}
+    if not in_scope or span[0] < row.scope_start or span[1] > row.scope_end:
+        raise Forbidden(f"that footage is outside case {case_id}'s scope", case=case_id)
+    return {int(zone) for zone in json.loads(row.zones_seen)}

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from vigil.analytics.matching import OperatingPoint
@@ -91,9 +91,11 @@ def _scope_filter(
     case: CaseRow, cameras: Iterable[int], embedder: str | None = None
 ) -> tuple[ColumnElement[bool], ...]:
     """Sightings of the case's cameras and time window that still hold a descriptor (of
-    ``embedder``'s kind, if named)."""
+    ``embedder``'s kind, if named): the cameras' own, and files imported into this case
+    (another case's imports are its evidence alone)."""
     kind = () if embedder is None else (SightingRow.embedding_models.in_(tags_with(embedder)),)
     return (
+        or_(SightingRow.case_id.is_(None), SightingRow.case_id == case.id),
         SightingRow.camera_id.in_(list(cameras)),
         SightingRow.start >= case.scope_start,
         SightingRow.start < case.scope_end,

@@ -26,6 +26,7 @@ from vigil.auth.roles import RequestContext
 from vigil.errors import InvalidInput
 from vigil.partners.organisations import Grant, Partners, find_organisation, used_s
 from vigil.store.models import OrganisationRow, PartnerKeyRow, UsageRow
+from vigil.times import YEARS
 
 Kind = Literal["live", "export"]
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -37,6 +38,8 @@ def month_span(month: str) -> tuple[datetime, datetime]:
     if found is None:
         raise InvalidInput(f"{month!r} is not a month (YYYY-MM)", field="month")
     year, number = int(found[1]), int(found[2])
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise InvalidInput(f"a month lies in the years {YEARS[0]} to {YEARS[1]}", field="month")
     start = datetime(year, number, 1, tzinfo=UTC)
     end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
     return start, end

@@ -26,6 +26,7 @@ from vigil.auth.roles import Permission, Principal, RequestContext
 from vigil.auth.secrets import new_secret, secret_hash
 from vigil.cameras.registry import find_visible
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from vigil.publishing.limits import ClientLimiter, ClientLimits
 from vigil.store.models import (
     Camera,
     OrganisationRow,
@@ -40,6 +41,7 @@ MAX_PURPOSE = 1000
 MAX_WINDOW = timedelta(days=366)
 MAX_QUOTA_S = 10_000_000  # about 115 days of video
 MAX_CAMERAS = 256
+KEY_FAILURES_PER_MINUTE = 10  # refused keys per client address: a typo, not a guessing run
 P = Permission
 
 
@@ -252,6 +254,11 @@ class Partners:
     def __init__(self, access: Access) -> None:
         self.access = access
         self.db = access.db
+        # Unknown, revoked or expired keys per client address: a client that keeps sending
+        # them is refused (429) before any lookup, and its refusals are not all audited.
+        self.key_failures = ClientLimiter(
+            ClientLimits(requests_per_minute=KEY_FAILURES_PER_MINUTE, what="refused keys")
+        )
 
     def register(
         self, ctx: RequestContext, name: str, title: str, purpose: str
@@ -364,9 +371,17 @@ class Partners:
                 f"{ctx.principal.name} may not {action} (needs partners.manage or audit.read)"
             )
 
-    def authenticate(self, secret: str) -> Grant:
+    def authenticate(self, secret: str, client: str) -> Grant:
         """The grant of a key's secret, or NotAuthenticated (unknown, revoked, outside its
-        window)."""
+        window); TooManyAttempts once the client had KEY_FAILURES_PER_MINUTE refused."""
+        self.key_failures.check(client)
+        try:
+            return self._grant_of(secret)
+        except NotAuthenticated:
+            self.key_failures.request(client)
+            raise
+
+    def _grant_of(self, secret: str) -> Grant:
         with self.db.read() as session:
             key = session.scalar(
                 select(PartnerKeyRow).where(PartnerKeyRow.secret_hash == secret_hash(secret))

@@ -31,17 +31,11 @@ from vigil.partners.organisations import Grant, Partners
 from vigil.partners.watermark import Watermark
 from vigil.publishing.broadcast import Broadcast, BroadcastFeed, BroadcastSettings
 from vigil.publishing.limits import ClientLimiter, ClientLimits
-from vigil.publishing.redaction import FaceRedactor
-from vigil.publishing.render import (
-    FragmentEncoder,
-    YuNetBoxes,
-    redacted,
-)
+from vigil.publishing.render import render_redacted
 from vigil.recording.files import SegmentFiles, new_clip
 from vigil.recording.fmp4 import media_seconds
-from vigil.recording.index import Segment, SegmentIndex
+from vigil.recording.index import SegmentIndex
 from vigil.recording.manifest import export_manifest
-from vigil.recording.playback import Picture, recorded_pictures
 from vigil.recording.service import TimeRange
 
 CHECK_S = 1.0  # how often an open stream checks its key
@@ -186,7 +180,11 @@ class PartnerVideo:
                 )
                 delivered = False
                 try:
-                    seconds = self._render(grant, segments, span, path)
+                    seconds = render_redacted(
+                        self.files, self.scratch, segments,
+                        (span.start.timestamp(), span.end.timestamp()), path,
+                        (self.settings.fps, self.settings.threads), Watermark(grant.title),
+                    )  # fmt: skip
                     meter.add(seconds, path.stat().st_size)
                     manifest = export_manifest(
                         self.access, self.signing, ctx, name, span.start, span.end,
@@ -212,32 +210,6 @@ class PartnerVideo:
         finally:
             with self._lock:
                 self._exports.discard(key_id)
-
-    def _render(self, grant: Grant, segments: list[Segment], span: TimeRange, path: Path) -> float:
-        """Write the range's redacted, watermarked video to ``path``; its seconds of video."""
-        stamp = Watermark(grant.title)
-        encoder = FragmentEncoder(self.settings.fps)
-        start, end = span.start.timestamp(), span.end.timestamp()
-
-        def pictures() -> Iterator[Picture]:
-            for segment in segments:
-                with self.files.opened(segment, self.scratch) as file:
-                    for picture in recorded_pictures(
-                        file, segment.start.timestamp(), self.settings.fps, self.settings.threads
-                    ):
-                        if start <= picture.at < end:
-                            yield picture
-
-        fragments: list[bytes] = []
-        faces = FaceRedactor(YuNetBoxes(threads=self.settings.threads))
-        for picture in redacted(faces, pictures()):
-            fragments += [data for _, data in encoder.encode(stamp(picture))]
-        fragments += [data for _, data in encoder.close()]
-        if encoder.init is None:
-            raise NotFound("no frame of that range could be read")
-        video = b"".join(fragments)
-        path.write_bytes(encoder.init + video)
-        return media_seconds(encoder.init, video)
 
     def close(self) -> None:
         with self._lock:

@@ -31,6 +31,7 @@ from vigil.publishing.render import (
     redacted,
 )
 from vigil.recording.files import SegmentFiles
+from vigil.recording.fmp4 import media_seconds
 from vigil.recording.index import Segment, SegmentIndex
 from vigil.recording.live import HubFeed, LiveHub, hub_feed
 from vigil.recording.playback import Picture, recorded_pictures
@@ -183,10 +184,25 @@ class BroadcastFeed:
 
 
 @dataclass(frozen=True, slots=True)
-class _Due:
+class Due:
+    """A rendered fragment waiting for the delay to pass."""
+
     start: float  # when its first frame was recorded
     init: bytes  # the stream it belongs to
     data: bytes
+
+    end: float  # when its last frame was recorded, plus that frame's playing time
+
+
+def due(start: float, init: bytes, data: bytes) -> Due:
+    return Due(start, init, data, start + media_seconds(init, data))
+
+
+def released(pending: deque[Due], now: float) -> Iterator[Due]:
+    """Take off ``pending`` (oldest first) the fragments whose every frame was recorded by
+    ``now``: the delay holds for each frame, not only for a fragment's first."""
+    while pending and pending[0].end <= now:
+        yield pending.popleft()
 
 
 class _Render:
@@ -203,7 +219,7 @@ class _Render:
         self.channel = channel
         self.settings = broadcast.settings
         self.faces = YuNetBoxes(threads=self.settings.threads)
-        self.pending: deque[_Due] = deque()
+        self.pending: deque[Due] = deque()
         self.shown: bytes | None = None  # the init segment viewers are following
         self.checked = 0.0
         self.last_end: datetime | None = None
@@ -217,17 +233,17 @@ class _Render:
     def _stream(self) -> None:
         encoder = FragmentEncoder(self.settings.fps)
 
-        def due(fragments: list[tuple[float, bytes]]) -> None:
+        def wait(fragments: list[tuple[float, bytes]]) -> None:
             if encoder.init is not None:
-                self.pending.extend(_Due(at, encoder.init, data) for at, data in fragments)
+                self.pending.extend(due(at, encoder.init, data) for at, data in fragments)
             self._release()
 
         stamp = self.b.stamp
         for picture in redacted(FaceRedactor(self.faces), self._pictures()):
-            due(encoder.encode(picture if stamp is None else stamp(picture)))
+            wait(encoder.encode(picture if stamp is None else stamp(picture)))
             if not self._going():
                 return
-        due(encoder.close())
+        wait(encoder.close())
 
     def _pictures(self) -> Iterator[Picture]:
         """The camera's recorded frames, segment after segment as they are indexed, until
@@ -297,11 +313,9 @@ class _Render:
             )
 
     def _release(self) -> None:
-        """Hand viewers every fragment recorded at least ``delay_s`` ago."""
-        due = time.time() - self.settings.delay_s
+        """Hand viewers every fragment whose frames were all recorded ``delay_s`` ago."""
         camera = self.channel.camera_id
-        while self.pending and self.pending[0].start <= due:
-            fragment = self.pending.popleft()
+        for fragment in released(self.pending, time.time() - self.settings.delay_s):
             if fragment.init is not self.shown:
                 self.b.hub.begin(camera, fragment.init)
                 self.shown = fragment.init

@@ -23,6 +23,7 @@ WINDOW_S = 60.0
 class ClientLimits:
     requests_per_minute: int = 60
     streams: int = 2
+    what: str = "public requests"  # what is counted, as a refusal names it
 
 
 class ClientLimiter:
@@ -30,25 +31,48 @@ class ClientLimiter:
         self.limits = limits
         self._requests: dict[str, deque[float]] = {}
         self._streams: dict[str, int] = {}
+        self._refused: dict[str, float] = {}  # the window each client was last refused in
         self._lock = threading.Lock()
 
     def request(self, client: str) -> None:
         """Count one request of the client; TooManyAttempts past its share of the minute."""
-        now = time.monotonic()
         with self._lock:
-            for other in [c for c, q in self._requests.items() if q[-1] <= now - WINDOW_S]:
-                del self._requests[other]  # forget clients quiet for a minute
-            recent = self._requests.setdefault(client, deque())
-            while recent and recent[0] <= now - WINDOW_S:
-                recent.popleft()
-            if len(recent) >= self.limits.requests_per_minute:
-                wait = math.ceil(recent[0] + WINDOW_S - now)
-                raise TooManyAttempts(
-                    f"at most {self.limits.requests_per_minute} public requests a minute; "
-                    f"retry in {wait} s",
-                    retry_after_s=max(1, wait),
-                )
+            now = time.monotonic()
+            recent = self._recent(client, now)
+            self._refuse_over(recent, now)
             recent.append(now)
+
+    def check(self, client: str) -> None:
+        """TooManyAttempts if the client has used its share of the minute, without counting
+        this call (count what the share is of with ``request``). The refusal's ``first``
+        field says whether it is the first since the client's share ran out."""
+        with self._lock:
+            now = time.monotonic()
+            recent = self._recent(client, now)
+            try:
+                self._refuse_over(recent, now)
+            except TooManyAttempts as exc:
+                exc.fields["first"] = self._refused.get(client) != recent[0]
+                self._refused[client] = recent[0]
+                raise
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        for other in [c for c, q in self._requests.items() if not q or q[-1] <= now - WINDOW_S]:
+            del self._requests[other]  # forget clients quiet for a minute
+            self._refused.pop(other, None)
+        recent = self._requests.setdefault(client, deque())
+        while recent and recent[0] <= now - WINDOW_S:
+            recent.popleft()
+        return recent
+
+    def _refuse_over(self, recent: deque[float], now: float) -> None:
+        if len(recent) >= self.limits.requests_per_minute:
+            wait = math.ceil(recent[0] + WINDOW_S - now)
+            raise TooManyAttempts(
+                f"at most {self.limits.requests_per_minute} {self.limits.what} a minute; "
+                f"retry in {wait} s",
+                retry_after_s=max(1, wait),
+            )
 
     @contextmanager
     def stream(self, client: str) -> Iterator[None]:

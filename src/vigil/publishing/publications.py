@@ -144,9 +144,10 @@ class Publications:
             with self.db.write() as session:
                 row = session.get(PublicationRow, publication_id)
                 camera = None if row is None else session.get(Camera, row.camera_id)
-                if row is None or camera is None:
+                if row is None or camera is None or not _visible(session, ctx, camera.name):
+                    # A camera outside the caller's groups is answered as no publication at
+                    # all: the answer must not tell that one exists, nor name its camera.
                     raise NotFound(f"no publication {publication_id}", publication=publication_id)
-                find_visible(session, ctx, camera.name)  # outside the camera's group: not found
                 if row.withdrawn_at is not None:
                     raise Conflict(f"publication {publication_id} was withdrawn")
                 now = datetime.now(UTC)
@@ -173,13 +174,11 @@ class Publications:
                 .join(Camera, Camera.id == PublicationRow.camera_id)
                 .order_by(PublicationRow.id)
             ).all()
-            found = []
-            for publication, camera in rows:
-                try:
-                    find_visible(session, ctx, camera.name)
-                except NotFound:
-                    continue
-                found.append(_info(publication, camera.name))
+            found = [
+                _info(publication, camera.name)
+                for publication, camera in rows
+                if _visible(session, ctx, camera.name)
+            ]
             details["count"] = len(found)
         return found
 
@@ -204,3 +203,11 @@ class Publications:
 
     def is_public(self, camera_id: int) -> bool:
         return any(c.id == camera_id for c in self.public_cameras())
+
+
+def _visible(session: Session, ctx: RequestContext, camera: str) -> bool:
+    try:
+        find_visible(session, ctx, camera)
+    except NotFound:
+        return False
+    return True

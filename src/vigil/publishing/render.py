@@ -9,18 +9,22 @@ the output that skips it.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 
 import av
 import numpy as np
 from av.video.stream import VideoStream
 
+from vigil.errors import NotFound
 from vigil.faces.yunet import MIN_PX, YuNetDetector
 from vigil.publishing.redaction import Box, FaceRedactor, Frame
-from vigil.recording.fmp4 import FRAGMENTED_MP4, FragmentSplitter
-from vigil.recording.playback import Picture
+from vigil.recording.files import SegmentFiles
+from vigil.recording.fmp4 import FRAGMENTED_MP4, FragmentSplitter, media_seconds
+from vigil.recording.index import Segment
+from vigil.recording.playback import Picture, recorded_pictures
 
 MAX_WIDTH, MAX_HEIGHT = 1280, 720
 TIME_BASE = Fraction(1, 1000)  # output timestamps in milliseconds
@@ -139,3 +143,39 @@ def redacted(redactor: FaceRedactor, pictures: Iterator[Picture]) -> Iterator[Pi
 
     for rgb in redactor.redact(frames()):
         yield Picture(rgb, times.popleft())
+
+
+def render_redacted(
+    files: SegmentFiles,
+    scratch: Path,
+    segments: list[Segment],
+    span: tuple[float, float],
+    path: Path,
+    rate: tuple[int, int],
+    stamp: Callable[[Picture], Picture] | None = None,
+) -> float:
+    """Write the pictures of [start, end) (epoch seconds) in the segments to ``path`` as one
+    MP4 at ``rate`` (frames a second, decoding threads), every face blurred (then
+    ``stamp``, a watermark, drawn in); its seconds of video. NotFound when no frame of the
+    range could be read."""
+    (start, end), (fps, threads) = span, rate
+    encoder = FragmentEncoder(fps)
+
+    def pictures() -> Iterator[Picture]:
+        for segment in segments:
+            with files.opened(segment, scratch) as file:
+                for picture in recorded_pictures(file, segment.start.timestamp(), fps, threads):
+                    if start <= picture.at < end:
+                        yield picture
+
+    fragments: list[bytes] = []
+    faces = FaceRedactor(YuNetBoxes(threads=threads))
+    for picture in redacted(faces, pictures()):
+        shown = picture if stamp is None else stamp(picture)
+        fragments += [data for _, data in encoder.encode(shown)]
+    fragments += [data for _, data in encoder.close()]
+    if encoder.init is None:
+        raise NotFound("no frame of that range could be read")
+    video = b"".join(fragments)
+    path.write_bytes(encoder.init + video)
+    return media_seconds(encoder.init, video)

@@ -11,18 +11,24 @@ one changed byte, in the file or the manifest, fails the check.
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from vigil.audit.signing import SigningKey, sign_statement, verify_statement
 from vigil.auth.access import Access
 from vigil.auth.roles import RequestContext
 from vigil.errors import ProofError
+from vigil.store.models import AuditRow
 
 MANIFEST_CONTEXT = b"vigil-export-manifest-v1\x00"
+FILE_ACTION = "recording.export.file"
 FIELDS = (
     "camera",
     "start",
@@ -80,7 +86,7 @@ def export_manifest(
         "exported_for": recipient,
         "exported_at": datetime.now(UTC).isoformat(),
     }
-    seq = access.record_alone(ctx, "recording.export.file", f"camera:{camera}", fields)
+    seq = access.record_alone(ctx, FILE_ACTION, f"camera:{camera}", fields)
     return sign_manifest(key, {**fields, "audit_entry": seq})
 
 
@@ -97,3 +103,29 @@ def verify_export(path: Path, manifest: Any, public_key: Ed25519PublicKey) -> di
             f"the manifest says {fields['file_sha256']} ({fields['file_bytes']} bytes)"
         )
     return fields
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRecord:
+    """An exported file as the audit log recorded it."""
+
+    audit_entry: int
+    camera: str
+    start: datetime
+    end: datetime
+
+
+def export_of(session: Session, digest: str) -> ExportRecord | None:
+    """The Vigil export whose file has this SHA-256 (hex), or None: every export's hash is
+    in its ``recording.export.file`` audit entry."""
+    rows = session.execute(
+        select(AuditRow.seq, AuditRow.details)
+        .where(AuditRow.action == FILE_ACTION, AuditRow.details.contains(digest))
+        .order_by(AuditRow.seq)
+    )
+    for seq, details in rows:
+        fields = json.loads(details)
+        if fields.get("file_sha256") == digest:
+            start, end = (datetime.fromisoformat(fields[k]) for k in ("start", "end"))
+            return ExportRecord(int(seq), str(fields["camera"]), start, end)
+    return None

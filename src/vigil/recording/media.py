@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from vigil.errors import DiskFull
+from vigil.errors import DiskFull, NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,12 @@ class MediaStore:
         self.min_free_bytes = min_free_bytes
 
     def path(self, relative: str) -> Path:
-        return self.root / relative
+        """The file a segment's stored path names, which must lie under the media root (an
+        absolute path or ``..`` in the index is refused: it could name any file)."""
+        joined = self.root / relative
+        if Path(relative).is_absolute() or not joined.resolve().is_relative_to(self.root.resolve()):
+            raise NotFound(f"the segment path {relative!r} leads out of {self.root}")
+        return joined
 
     def free_bytes(self) -> int:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,10 @@ from vigil.auth.names import check_text
 from vigil.auth.roles import Permission, RequestContext
 from vigil.cameras.groups import in_groups_of, member_of
 from vigil.cameras.registry import find_visible
+from vigil.crowds.zones import covering
 from vigil.errors import Forbidden, InvalidInput, NotFound, NotReady
+from vigil.investigations.membership import zones_cleared
+from vigil.publishing.render import render_redacted
 from vigil.recording.files import SegmentFiles, new_clip
 from vigil.recording.index import Gap, Segment, SegmentIndex
 from vigil.recording.live import LiveFeed, LiveHub, hub_feed
@@ -34,6 +37,7 @@ from vigil.recording.playback import export_mp4
 from vigil.store.models import Camera, EvidenceHold
 
 MAX_EXPORT = timedelta(hours=1)
+MAX_BLURRED = timedelta(minutes=10)  # rendered while the caller waits, every frame searched
 MAX_LIST = timedelta(days=7)
 RECENT_GAPS = 20
 MAX_REASON = 500
@@ -120,8 +124,10 @@ class RecordingService:
         live: LiveHub,
         signing: SigningKey,
         remote_live: RemoteLive | None = None,
+        blur_rate: tuple[int, int] = (5, 1),
     ) -> None:
         self.access = access
+        self.blur_rate = blur_rate  # frames a second and threads of exports rendered blurred
         self.signing = signing
         self.db = access.db
         self.index = index
@@ -178,10 +184,15 @@ class RecordingService:
         span: TimeRange,
         scratch: Path,
         recipient: str | None = None,
+        case: int | None = None,
     ) -> Clip:
         """One MP4 of the range (whole segments), for ``recipient`` (who it is handed to);
         audited before any footage leaves, and again with the file's SHA-256, which the
-        signed manifest that comes with it cites."""
+        signed manifest that comes with it cites.
+
+        Footage that a no-identification zone in force reaches leaves with every face
+        blurred (rendered, at most MAX_BLURRED), unless the export is made for a ``case``
+        whose approver acknowledged each of those zones."""
         span = span.limit(MAX_EXPORT)
         target = f"camera:{name}"
         with self.access.reading(ctx, Permission.CAMERAS_VIEW, "recording.export", target) as (
@@ -194,18 +205,32 @@ class RecordingService:
             found = self.index.between(camera_id, span.start, span.end)
             if not found:
                 raise NotFound(f"nothing of {name} was recorded in that range", camera=name)
+            whole = (found[0].start, found[-1].end)
+            cleared = set() if case is None else zones_cleared(session, ctx, case, camera_id, whole)
+            zones = [z.id for z in covering(session, [camera_id], *whole)]
+            blurred = bool(set(zones) - cleared)
+            if blurred and span.end - span.start > MAX_BLURRED:
+                raise InvalidInput(
+                    f"{name} is in a no-identification zone then: its footage leaves with "
+                    f"every face blurred, rendered at most {MAX_BLURRED} at a time"
+                )
             details.update(span.to_dict())
-            details["segments"] = len(found)
+            details.update(segments=len(found), case=case, zones=zones, faces_blurred=blurred)
             details["for"] = recipient
         with new_clip(scratch, "clip-") as path:
-            with ExitStack() as copies:
-                files = [copies.enter_context(self.files.opened(s, scratch)) for s in found]
-                export_mp4(list(zip(found, files, strict=True)), path)
+            if blurred:
+                times = (span.start.timestamp(), span.end.timestamp())
+                render_redacted(self.files, scratch, found, times, path, self.blur_rate)
+                start, end = span.start, span.end
+            else:
+                with ExitStack() as copies:
+                    files = [copies.enter_context(self.files.opened(s, scratch)) for s in found]
+                    export_mp4(list(zip(found, files, strict=True)), path)
+                start, end = whole
             manifest = export_manifest(
-                self.access, self.signing, ctx, name, found[0].start, found[-1].end,
-                len(found), path, recipient,
-            )  # fmt: skip
-        return Clip(path, found[0].start, found[-1].end, len(found), manifest)
+                self.access, self.signing, ctx, name, start, end, len(found), path, recipient
+            )
+        return Clip(path, start, end, len(found), manifest)
 
     def watch(self, ctx: RequestContext, name: str) -> Watching:
         """Start a live view. Audited as it opens; ``watched`` records how long it lasted

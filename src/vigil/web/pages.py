@@ -19,6 +19,7 @@ from vigil.auth.roles import Permission, RequestContext, Role
 from vigil.errors import VigilError
 from vigil.recording.index import Segment
 from vigil.recording.service import TimeRange
+from vigil.times import Moment
 from vigil.web.render import home_of, html, show, viewer
 
 router = APIRouter(include_in_schema=False)
@@ -217,8 +218,8 @@ def audit(
 @router.get("/transparency")
 def transparency(
     request: Request,
-    start: Annotated[datetime | None, Query()] = None,
-    end: Annotated[datetime | None, Query()] = None,
+    start: Annotated[Moment | None, Query()] = None,
+    end: Annotated[Moment | None, Query()] = None,
 ) -> Response:
     """The transparency report (auditors): the last 30 days unless a period is given."""
     ctx = viewer(request)

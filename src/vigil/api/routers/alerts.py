@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile, status
@@ -16,6 +15,7 @@ from vigil.api.routers.faces import read_upload
 from vigil.api.schemas import AlertOut, AlertsOut, WatchlistEntryOut
 from vigil.app import Services
 from vigil.auth.roles import Principal
+from vigil.times import Moment
 
 router = APIRouter(tags=["watchlists and alerts"])
 EntryId = Annotated[int, Path(ge=1, le=2**31)]
@@ -35,7 +35,7 @@ def propose(
     label: Text,
     legal_basis: Text,
     reference: Text,
-    expires_at: Annotated[datetime, Form(description="ISO 8601 with a time zone")],
+    expires_at: Annotated[Moment, Form(description="ISO 8601 with a time zone")],
     photos: Annotated[list[UploadFile], File(description="1 to 10 reference photos")],
     ctx: Caller,
     services: ServicesDep,

@@ -23,6 +23,7 @@ from vigil.audit.log import MAX_PAGE, EntryFilter
 from vigil.audit.signing import public_key_pem
 from vigil.audit.transparency import Period, render_html, render_pdf
 from vigil.auth.roles import Permission
+from vigil.times import Moment
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 Seq = Annotated[int, Query(ge=0, le=2**62)]
@@ -40,8 +41,8 @@ def list_entries(
     actor: Annotated[str | None, Query(max_length=MAX_FILTER_CHARS)] = None,
     action: Annotated[str | None, Query(max_length=MAX_FILTER_CHARS)] = None,
     outcome: Literal["allowed", "denied"] | None = None,
-    since: Annotated[datetime | None, Query(description="Entries at or after this time")] = None,
-    until: Annotated[datetime | None, Query(description="Entries before this time")] = None,
+    since: Annotated[Moment | None, Query(description="Entries at or after this time")] = None,
+    until: Annotated[Moment | None, Query(description="Entries before this time")] = None,
     before: Annotated[
         int | None, Query(ge=0, le=2**62, description="Entries before this seq")
     ] = None,
@@ -114,8 +115,8 @@ def verify(ctx: Caller, services: ServicesDep) -> dict[str, Any]:
 def transparency(
     ctx: Caller,
     services: ServicesDep,
-    start: Annotated[datetime, Query(description="ISO 8601 with a time zone")],
-    end: Annotated[datetime, Query(description="ISO 8601 with a time zone, not included")],
+    start: Annotated[Moment, Query(description="ISO 8601 with a time zone")],
+    end: Annotated[Moment, Query(description="ISO 8601 with a time zone, not included")],
     fmt: Annotated[Literal["json", "html", "pdf"], Query(alias="format")] = "json",
 ) -> Any:
     """The signed transparency report of the period: counts from the audit log, anchored

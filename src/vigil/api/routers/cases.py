@@ -14,6 +14,7 @@ from vigil.api.context import Caller, ServicesDep
 from vigil.api.routers.faces import read_upload
 from vigil.api.schemas import (
     CandidateOut,
+    CaseApproveIn,
     CaseCreate,
     CaseMemberIn,
     CaseOut,
@@ -47,6 +48,7 @@ def open_case(body: CaseCreate, ctx: Caller, services: ServicesDep) -> CaseOut:
         cameras=body.cameras,
         groups=body.groups,
         urgent=body.urgent,
+        imports=body.imports,
     )
     return _out(services.cases.open(ctx, spec))
 
@@ -63,8 +65,12 @@ def get_case(case_id: CaseId, ctx: Caller, services: ServicesDep) -> CaseOut:
 
 
 @router.post("/cases/{case_id}/approve", response_model=CaseOut)
-def approve(case_id: CaseId, ctx: Caller, services: ServicesDep) -> CaseOut:
-    return _out(services.cases.approve(ctx, case_id))
+def approve(
+    case_id: CaseId, ctx: Caller, services: ServicesDep, body: CaseApproveIn | None = None
+) -> CaseOut:
+    """Approve someone else's case, naming the no-identification zones of its scope (the
+    case lists them) whose footage its exports may show unblurred."""
+    return _out(services.cases.approve(ctx, case_id, [] if body is None else body.zones))
 
 
 @router.post("/cases/{case_id}/reject", response_model=CaseOut)

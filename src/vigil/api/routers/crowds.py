@@ -2,38 +2,48 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, status
-from pydantic import BaseModel, Field
+from pydantic import Field, model_validator
 
 from vigil.api.context import Caller, ServicesDep
+from vigil.api.schemas import RequestBody
 from vigil.auth.names import NAME_PATTERN
 from vigil.crowds.events import EventSpec
+from vigil.times import Moment
 
 router = APIRouter(tags=["crowds"])
 EventId = Annotated[int, Path(ge=1, le=2**62)]
 ZoneId = Annotated[int, Path(ge=1, le=2**62)]
 
 
-class EventCreate(BaseModel):
-    model_config = {"extra": "forbid"}
+class EventCreate(RequestBody):
     name: str = Field(min_length=1, max_length=128)
     group: str = Field(pattern=NAME_PATTERN, max_length=64)
-    start: datetime
-    end: datetime
+    start: Moment
+    end: Moment
     limits: dict[str, int] = Field(default_factory=dict, description="camera: people")
     total_limit: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
-class ZoneCreate(BaseModel):
-    model_config = {"extra": "forbid"}
+class ZoneCreate(RequestBody):
+    """A camera group from ``start`` (to ``end``, or until lifted), or an event's group over
+    its window: one or the other."""
+
     reason: str = Field(min_length=1, max_length=500)
     group: str | None = Field(default=None, pattern=NAME_PATTERN, max_length=64)
     event: str | None = Field(default=None, max_length=128)
-    start: datetime | None = None
-    end: datetime | None = None
+    start: Moment | None = None
+    end: Moment | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ZoneCreate:
+        if self.event is not None and (self.group, self.start, self.end) != (None, None, None):
+            raise ValueError("name an event, or a group and its period: not both")
+        if self.event is None and (self.group is None or self.start is None):
+            raise ValueError("name a camera group and when the zone starts, or an event")
+        return self
 
 
 @router.get("/events", response_model=list[dict[str, Any]])

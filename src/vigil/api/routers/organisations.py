@@ -10,26 +10,26 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from vigil.api.context import Caller, ServicesDep
+from vigil.api.schemas import RequestBody
 from vigil.auth.names import NAME_PATTERN
 from vigil.partners.organisations import MAX_CAMERAS, MAX_QUOTA_S, KeySpec
+from vigil.times import Moment
 
 router = APIRouter(tags=["third parties"])
 OrganisationName = Annotated[str, Path(pattern=NAME_PATTERN, max_length=64)]
 KeyId = Annotated[int, Path(ge=1, le=2**62)]
 
 
-class OrganisationCreate(BaseModel):
-    model_config = {"extra": "forbid"}
+class OrganisationCreate(RequestBody):
     name: str = Field(pattern=NAME_PATTERN, max_length=64)
     title: str = Field(min_length=1, max_length=128, description="as its watermark writes it")
     purpose: str = Field(min_length=1, max_length=1000)
 
 
-class KeyCreate(BaseModel):
-    model_config = {"extra": "forbid"}
+class KeyCreate(RequestBody):
     cameras: list[str] = Field(min_length=1, max_length=MAX_CAMERAS)
-    valid_from: datetime
-    valid_until: datetime
+    valid_from: Moment
+    valid_until: Moment
     quota_s: int = Field(ge=1, le=MAX_QUOTA_S, description="seconds of video, watched and exported")
     label: str = Field(default="", max_length=128)
 

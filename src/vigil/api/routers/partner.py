@@ -19,6 +19,7 @@ from vigil.api.context import Partner, ServicesDep
 from vigil.api.routers.cameras import CameraName
 from vigil.api.routers.recordings import MP4, signed_clip
 from vigil.recording.service import TimeRange
+from vigil.times import Moment
 
 router = APIRouter(prefix="/partner", tags=["third parties"])
 
@@ -68,8 +69,8 @@ async def partner_live(name: CameraName, call: Partner, services: ServicesDep) -
 @router.get("/cameras/{name}/recording.mp4", response_class=FileResponse, responses=MP4)
 def partner_export(
     name: CameraName,
-    start: Annotated[datetime, Query(description="ISO 8601 with a time zone")],
-    end: Annotated[datetime, Query(description="ISO 8601 with a time zone, after start")],
+    start: Annotated[Moment, Query(description="ISO 8601 with a time zone")],
+    end: Annotated[Moment, Query(description="ISO 8601 with a time zone, after start")],
     call: Partner,
     services: ServicesDep,
     cleanup: BackgroundTasks,

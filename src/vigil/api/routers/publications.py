@@ -10,13 +10,13 @@ from pydantic import BaseModel, Field
 
 from vigil.api.context import Caller, ServicesDep
 from vigil.api.routers.cameras import CameraName
+from vigil.api.schemas import RequestBody
 
 router = APIRouter(tags=["publishing"])
 PublicationId = Annotated[int, Path(ge=1, le=2**62)]
 
 
-class PublicationCreate(BaseModel):
-    model_config = {"extra": "forbid"}
+class PublicationCreate(RequestBody):
     reason: str = Field(min_length=1, max_length=500)
 
 

@@ -7,7 +7,6 @@ import base64
 import json
 import pathlib
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Response, status
@@ -25,10 +24,11 @@ from vigil.api.schemas import (
 from vigil.auth.names import NAME_PATTERN
 from vigil.recording.live import LiveFeed
 from vigil.recording.service import TimeRange
+from vigil.times import Moment
 
 router = APIRouter(tags=["recordings"])
-Start = Annotated[datetime, Query(description="ISO 8601 with a time zone")]
-End = Annotated[datetime, Query(description="ISO 8601 with a time zone, after start")]
+Start = Annotated[Moment, Query(description="ISO 8601 with a time zone")]
+End = Annotated[Moment, Query(description="ISO 8601 with a time zone, after start")]
 GroupName = Annotated[str, Path(pattern=NAME_PATTERN, max_length=64)]
 UserName = Annotated[str, Path(pattern=NAME_PATTERN, max_length=64)]
 MP4: dict[int | str, dict[str, Any]] = {
@@ -60,12 +60,18 @@ def export_recording(
     services: ServicesDep,
     cleanup: BackgroundTasks,
     recipient: Annotated[str | None, Query(max_length=200, description="who it is for")] = None,
+    case: Annotated[
+        int | None,
+        Query(ge=1, le=2**31, description="the case it is for (zones its approver acknowledged)"),
+    ] = None,
 ) -> FileResponse:
     """One MP4 of the range, from the keyframe that starts the first overlapping segment.
     Its signed manifest (``vigil export verify`` checks it) is in ``X-Vigil-Manifest``, as
-    base64 of its JSON."""
+    base64 of its JSON. Footage of a no-identification zone leaves with every face blurred
+    unless it is for a case whose approver acknowledged that zone."""
     scratch = services.data_dir / "tmp"
-    clip = services.recordings.export(ctx, name, TimeRange(start, end), scratch, recipient)
+    span = TimeRange(start, end)
+    clip = services.recordings.export(ctx, name, span, scratch, recipient, case)
     ends = {"X-Vigil-Start": clip.start.isoformat(), "X-Vigil-End": clip.end.isoformat()}
     return signed_clip(
         clip.path, f"{name}-{clip.start:%Y%m%dT%H%M%S}", clip.manifest, cleanup, ends

@@ -28,12 +28,15 @@ class SightingRow(Base):
     ``vigil.faces.descriptors``), side by side.
     ``crop`` and ``embedding`` are biometric data: emptied when the sighting expires.
     A sighting from a recorded segment names it; re-analysing the segment replaces them.
+    A sighting from an imported file belongs to the case it was imported into (``case_id``,
+    with the file's SHA-256 and who imported it) and is seen inside that case alone.
     """
 
     __tablename__ = "sightings"
     __table_args__ = (
         Index("ix_sightings_camera_id_start", "camera_id", "start"),
         Index("ix_sightings_segment_id", "segment_id"),
+        Index("ix_sightings_case_id", "case_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -42,6 +45,11 @@ class SightingRow(Base):
         ForeignKey("segments.id", ondelete="SET NULL"), nullable=True
     )
     source: Mapped[str] = mapped_column(Text)  # "segment" or "import:<file name>"
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", name="fk_sightings_case_id_cases"), nullable=True
+    )
+    imported_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    imported_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     start: Mapped[datetime] = mapped_column(UTCDateTime())
     end: Mapped[datetime] = mapped_column(UTCDateTime())
     box: Mapped[str] = mapped_column(Text)  # JSON: left, top, right, bottom

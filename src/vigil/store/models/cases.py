@@ -46,6 +46,8 @@ class CaseRow(Base):
     decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    imports: Mapped[bool] = mapped_column(Boolean, server_default=false())  # files as evidence
+    zones_seen: Mapped[str] = mapped_column(Text, server_default="[]")  # JSON: shown on approval
 
 
 class CaseCamera(Base):
