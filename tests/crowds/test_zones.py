@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from tests.conftest import Env
 from tests.publishing.footage import HAMILTON, record_clip
@@ -21,6 +21,7 @@ from vigil.auth.roles import Role
 from vigil.errors import Conflict, Forbidden, NotFound
 from vigil.investigations.cases import CaseSpec
 from vigil.recording.playback import recorded_pictures
+from vigil.recording.service import TimeRange
 from vigil.store.models import AlertRow, PeopleCount, SightingRow
 
 
@@ -139,3 +140,60 @@ def test_a_zone_counts_people_but_keeps_and_finds_no_face(env: Env, datasets: Pa
     found = env.services.search.search(ivy, case.id, photo)
     assert found.results, "he is found where faces may be analysed"
     assert {c.camera for c in found.results} == {"street"}
+
+
+def test_a_zone_reaches_back_but_keeps_what_is_evidence(env: Env, datasets: Path) -> None:
+    """Sightings stored before the zone was approved: those of its period lose crop and
+    descriptor at approval (their results are no longer listed, confirmable or reported),
+    except evidence (a confirmed result of an open case, a hold), named to the approver."""
+    square = add_camera(env, "square", group="plaza")
+    _world(env)
+    ada, sue, ivy = env.acting("ada"), env.acting("sue"), env.acting("ivy")
+    start = time.time() - 60
+    assert record_clip(env, square, datasets / HAMILTON, start)
+    span = (datetime.fromtimestamp(start - 5, UTC), datetime.now(UTC))
+    env.services.analytics.reanalyse(ada, "square", *span)
+    now = datetime.now(UTC)
+    case = env.services.cases.open(ivy, CaseSpec(
+        "him", "court order", "AZ 7", "find him", span[0], span[1], now + timedelta(days=2),
+        cameras=["square"],
+    ))  # fmt: skip
+    env.services.cases.approve(sue, case.id)
+    found = env.services.search.search(ivy, case.id, [("him.jpg", _his_face(datasets))])
+    assert len(found.results) >= 2, "one result to confirm, one left unconfirmed"
+    confirmed = found.results[0].sighting_id
+    env.services.search.confirm(ivy, case.id, [confirmed])
+    with env.services.db.read() as session:
+        stored = session.scalar(select(func.count(SightingRow.id)))
+        held = session.get_one(SightingRow, found.results[1].sighting_id)
+    hold = TimeRange(held.start - timedelta(seconds=0.1), held.end + timedelta(seconds=0.1))
+    env.services.recordings.hold(ivy, "square", hold, "the incident at the door")
+
+    zone = env.services.zones.propose(
+        ada, "a clinic", group="plaza", start=now - timedelta(hours=1)
+    )
+    approved = env.services.zones.approve(sue, zone.id)
+    why = {k.sighting: k.why for k in approved.kept}
+    assert why[confirmed] == "a confirmed result of an open case"
+    assert why[held.id] == "an evidence hold"
+    assert set(why.values()) == {"a confirmed result of an open case", "an evidence hold"}
+    assert approved.erased == stored - len(why)
+    with env.services.db.read() as session:
+        faces = session.execute(
+            select(SightingRow.id).where(
+                or_(SightingRow.crop.is_not(None), SightingRow.embedding.is_not(None))
+            )
+        )
+        assert {row.id for row in faces} == set(why)
+    listed = {c.sighting_id for c in env.services.search.results(ivy, case.id)}
+    assert listed == set(why) & {c.sighting_id for c in found.results}
+    lost = [c.sighting_id for c in found.results if c.sighting_id not in why]
+    assert lost, "results that were no evidence"
+    with pytest.raises(NotFound):
+        env.services.search.confirm(ivy, case.id, lost[:1])
+    assert env.services.search.crop(ivy, case.id, confirmed)
+    (entry,) = [e for e in _entries(env) if e.action == "zone.approve"]
+    assert (entry.details["erased"], sorted(entry.details["kept"])) == (
+        stored - len(why),
+        sorted(why),
+    )

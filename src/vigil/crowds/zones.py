@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.orm import Session
 
+from vigil.analytics.expiry import KeptSighting, forget_in_zone
 from vigil.auth.access import Access
 from vigil.auth.names import check_text
 from vigil.auth.roles import Permission, RequestContext
@@ -43,6 +44,9 @@ class ZoneInfo:
     approved_by: str | None
     lift_proposed_by: str | None
     lifted_by: str | None
+    # On approval: sightings of its period that lost crop and descriptor, and those kept.
+    erased: int | None = None
+    kept: tuple[KeptSighting, ...] = ()
 
     @property
     def status(self) -> str:
@@ -65,7 +69,11 @@ class ZoneInfo:
             "lift_proposed_by": self.lift_proposed_by,
             "lifted_by": self.lifted_by,
             "status": self.status,
-        }
+        } | (
+            {}
+            if self.erased is None
+            else {"erased": self.erased, "kept": [k.to_dict() for k in self.kept]}
+        )
 
 
 def _info(session: Session, row: NoIdZoneRow) -> ZoneInfo:
@@ -192,7 +200,9 @@ class NoIdZones:
         )
 
     def approve(self, ctx: RequestContext, zone_id: int) -> ZoneInfo:
-        """Approve another person's proposal: from now on the zone holds."""
+        """Approve another person's proposal: from now on the zone holds, and the sightings
+        already stored from its period lose crop and descriptor, but for those held as
+        evidence, which the answer lists (``erased``, ``kept``)."""
         return self._step(ctx, zone_id, "zone.approve")
 
     def propose_lift(self, ctx: RequestContext, zone_id: int) -> ZoneInfo:
@@ -235,7 +245,12 @@ class NoIdZones:
                     raise Forbidden("nobody approves their own proposal")
                 row.lifted_by, row.lifted_at = me, now
             info = _info(session, row)
-            self.access.record(session, ctx, action, target, {"group": info.group})
+            details: dict[str, Any] = {"group": info.group}
+            if action == "zone.approve":
+                erased, kept = forget_in_zone(session, row.group_id, row.start, row.end)
+                info = replace(info, erased=erased, kept=tuple(kept))
+                details |= {"erased": erased, "kept": [k.sighting for k in kept]}
+            self.access.record(session, ctx, action, target, details)
             return info
 
     def list(self, ctx: RequestContext) -> builtins.list[ZoneInfo]:

@@ -42,9 +42,9 @@ from vigil.investigations.membership import (
     scope_cameras,
 )
 from vigil.store.models import Camera, CameraGroup, CaseCamera, CaseMember, CaseResult, CaseRow
+from vigil.store.models.cases import OPEN_STATES
 
 MAX_TEXT = 2000
-OPEN_STATES = ("requested", "approved")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from vigil.analytics.matching import OperatingPoint
+from vigil.crowds.zones import excluded
 from vigil.store.models import Camera, CaseResult, CaseSearch, SightingRow, Site
 
 
@@ -114,10 +115,21 @@ def best_per_sighting(
     session: Session, case_id: int, only: set[int] | None = None
 ) -> list[CaseResult]:
     """One row per sighting of the case, its nearest (confirming marks all of a sighting's)."""
-    query = select(CaseResult).where(CaseResult.case_id == case_id)
+    query = select(CaseResult).where(
+        CaseResult.case_id == case_id, CaseResult.sighting_id.not_in(zone_erased(session))
+    )
     if only is not None:
         query = query.where(CaseResult.sighting_id.in_(only))
     best: dict[int, CaseResult] = {}
     for row in session.scalars(query.order_by(CaseResult.distance)):
         best.setdefault(row.sighting_id, row)
     return sorted(best.values(), key=lambda r: r.distance)
+
+
+def zone_erased(session: Session) -> Select[int]:
+    """Sightings inside a no-identification zone in force that lost their face to it: their
+    results are no longer listed, reported or confirmable (those kept as evidence are)."""
+    return select(SightingRow.id).where(
+        SightingRow.crop.is_(None),
+        ~excluded(session, SightingRow.camera_id, SightingRow.start, SightingRow.end),
+    )

@@ -37,7 +37,12 @@ from vigil.faces.photos import Photos
 from vigil.faces.reference import ReferenceFace, reference_face
 from vigil.investigations.cases import CaseService, searchable, searched_database
 from vigil.investigations.membership import case_data, scope_cameras
-from vigil.investigations.results import Candidate, best_per_sighting, candidates
+from vigil.investigations.results import (
+    Candidate,
+    best_per_sighting,
+    candidates,
+    zone_erased,
+)
 from vigil.search.vectors import Hit, VectorIndex, days_between
 from vigil.store.models import CaseResult, CaseRow, CaseSearch, SightingRow
 
@@ -345,7 +350,9 @@ class SearchService:
             rows = list(
                 session.scalars(
                     select(CaseResult).where(
-                        CaseResult.case_id == case_id, CaseResult.sighting_id.in_(sighting_ids)
+                        CaseResult.case_id == case_id,
+                        CaseResult.sighting_id.in_(sighting_ids),
+                        CaseResult.sighting_id.not_in(zone_erased(session)),
                     )
                 )
             )

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from vigil.store.models.base import Base, UTCDateTime
 
+OPEN_STATES = ("requested", "approved")  # a case's states while it is open
+
 
 class CaseRow(Base):
     """An investigation: searches by photo run only inside one that another person approved.
