@@ -177,6 +177,10 @@ class EventsConfig(Section):
     mqtt_host: str = ""
     mqtt_port: int = Field(default=1883, ge=1, le=65535)
     mqtt_topic_prefix: str = Field(default="vigil", pattern=r"^[A-Za-z0-9_./-]{1,64}$")
+    # Vigil's own account at the broker, whose ACL lets it write <prefix>/#; the password
+    # is read from this file (kept out of the config), when a username is set.
+    mqtt_username: str = Field(default="", max_length=128)
+    mqtt_password_file: str = ""
 
 
 class CasesConfig(Section):

@@ -23,6 +23,7 @@ from vigil.store.models import (
     AlertRow,
     AlertSighting,
     Camera,
+    CameraGroup,
     SightingRow,
     WatchlistEntry,
     WatchlistPhoto,
@@ -48,6 +49,7 @@ class AlertInfo:
     confirmed_by: str | None
     second_by: str | None
     rejected_by: str | None
+    group: str | None = None  # the camera's group: whose operators may see it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +57,7 @@ class AlertInfo:
             "entry_id": self.entry_id,
             "label": self.label,
             "camera": self.camera,
+            "group": self.group,
             "sighting_id": self.sighting_id,
             "seen_at": self.seen_at.isoformat(),
             "last_seen_at": self.last_seen_at.isoformat(),
@@ -69,7 +72,9 @@ class AlertInfo:
         }
 
 
-def _info(row: AlertRow, label: str, camera: str, sightings: int) -> AlertInfo:
+def _info(
+    row: AlertRow, label: str, camera: str, sightings: int, group: str | None = None
+) -> AlertInfo:
     return AlertInfo(
         row.id,
         row.entry_id,
@@ -86,6 +91,7 @@ def _info(row: AlertRow, label: str, camera: str, sightings: int) -> AlertInfo:
         row.confirmed_by,
         row.second_by,
         row.rejected_by,
+        group,
     )
 
 
@@ -95,9 +101,10 @@ _MERGED = (
     .scalar_subquery()
 )
 _JOINED = (
-    select(AlertRow, WatchlistEntry.label, Camera.name, _MERGED)
+    select(AlertRow, WatchlistEntry.label, Camera.name, _MERGED, CameraGroup.name)
     .join(WatchlistEntry, WatchlistEntry.id == AlertRow.entry_id)
     .join(Camera, Camera.id == AlertRow.camera_id)
+    .outerjoin(CameraGroup, CameraGroup.id == Camera.group_id)
 )
 
 

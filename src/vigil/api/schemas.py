@@ -315,6 +315,7 @@ class AlertOut(BaseModel):
     entry_id: int
     label: str
     camera: str
+    group: str | None = Field(default=None, description="The camera's group")
     sighting_id: int | None
     seen_at: datetime
     last_seen_at: datetime = Field(description="End of the latest sighting merged into it")

@@ -73,12 +73,14 @@ class OccupancyInfo:
     people: int
     limit: int
     at: datetime
+    group: str | None = None  # the event's camera group: whose staff may see it
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "kind": "occupancy",
             "event": self.event,
+            "group": self.group,
             "place": self.place,
             "people": self.people,
             "limit": self.limit,
@@ -123,8 +125,8 @@ def _event_info(session: Session, row: EventRow) -> EventInfo:
     )  # fmt: skip
 
 
-def _occupancy(row: OccupancyAlertRow, event: str) -> OccupancyInfo:
-    return OccupancyInfo(row.id, event, row.place, row.people, row.limit, row.at)
+def _occupancy(row: OccupancyAlertRow, event: str, group: str | None = None) -> OccupancyInfo:
+    return OccupancyInfo(row.id, event, row.place, row.people, row.limit, row.at, group)
 
 
 def _latest(session: Session, camera_id: int, before: datetime) -> int | None:
@@ -284,14 +286,15 @@ class Events:
         all (``None``: Vigil's own event publisher)."""
         with self.db.read() as session:
             query = (
-                select(OccupancyAlertRow, EventRow.name)
+                select(OccupancyAlertRow, EventRow.name, CameraGroup.name)
                 .join(EventRow, EventRow.id == OccupancyAlertRow.event_id)
+                .join(CameraGroup, CameraGroup.id == EventRow.group_id)
                 .where(OccupancyAlertRow.id > after_id)
             )
             if follower is not None:
                 query = query.where(EventRow.group_id.in_(group_ids_of(session, follower.user_id)))
             rows = session.execute(query.order_by(OccupancyAlertRow.id).limit(100))
-            return [_occupancy(alert, name) for alert, name in rows]
+            return [_occupancy(alert, name, group) for alert, name, group in rows]
 
     def newest_occupancy(self) -> int:
         with self.db.read() as session:

@@ -1,5 +1,8 @@
-"""Publishes each new alert to MQTT (``<prefix>/alerts``), as Frigate users know; and each
-occupancy alert (``<prefix>/occupancy``: a place and a number) with a second publisher.
+"""Publishes each new alert to MQTT, as Frigate users know, on its camera group's topic
+(``<prefix>/<group>/alerts``; a camera in no group: ``<prefix>/_ungrouped/alerts``), and
+each occupancy alert (a place and a number) on its event's group's
+(``<prefix>/<group>/occupancy``) with a second publisher. A broker's ACLs then give each
+control room the topics of the groups it watches (README: "MQTT"), as Vigil's own routes do.
 
 A follower thread reads alerts stored by any process (recorder, imports) and publishes
 them at least once: its position only moves past an alert once the broker took it
@@ -12,12 +15,14 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from vigil.config import EventsConfig
+from vigil.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +30,15 @@ POLL_S = 1.0
 PUBLISH_TIMEOUT_S = 10.0
 
 
+UNGROUPED = "_ungrouped"  # not a group name: those start with a letter or digit
+
+
 class Published(Protocol):
     @property
     def id(self) -> int: ...
+
+    @property
+    def group(self) -> str | None: ...
 
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -49,14 +60,25 @@ class AlertPublisher:
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"vigil-{kind}")
         self._thread = threading.Thread(target=self._run, name=f"mqtt-{kind}", daemon=True)
 
-    @property
-    def topic(self) -> str:
-        return f"{self.config.mqtt_topic_prefix}/{self.kind}"
+    def topic(self, group: str | None) -> str:
+        return f"{self.config.mqtt_topic_prefix}/{group or UNGROUPED}/{self.kind}"
 
     def start(self) -> None:
+        if self.config.mqtt_username:
+            self._client.username_pw_set(self.config.mqtt_username, self._password())
         self._client.connect_async(self.config.mqtt_host, self.config.mqtt_port)
         self._client.loop_start()  # paho reconnects by itself
         self._thread.start()
+
+    def _password(self) -> str | None:
+        if not self.config.mqtt_password_file:
+            return None
+        try:
+            return Path(self.config.mqtt_password_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"events.mqtt_password_file: cannot read {exc.filename}: {exc.strerror}"
+            ) from None
 
     def stop(self) -> None:
         self._stop.set()
@@ -70,7 +92,8 @@ class AlertPublisher:
                 continue
             try:
                 for alert in self.since(self.after):
-                    message = self._client.publish(self.topic, json.dumps(alert.to_dict()), qos=1)
+                    topic, payload = self.topic(alert.group), json.dumps(alert.to_dict())
+                    message = self._client.publish(topic, payload, qos=1)
                     message.wait_for_publish(PUBLISH_TIMEOUT_S)
                     if not message.is_published():
                         break  # try again from this alert
