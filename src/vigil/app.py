@@ -182,6 +182,7 @@ class Services:
     def close(self) -> None:
         self.broadcast.close()
         self.partner_video.close()
+        self.events.walls.close()
         self.access.writer.close()
         self.db.dispose()
 

@@ -20,6 +20,8 @@ from tests.api.conftest import Api
 from tests.cli_runner import vigil
 from tests.conftest import PASSWORD, Env
 from tests.recorded import add_camera
+from vigil.audit.entry import AuditEntry
+from vigil.audit.log import EntryFilter
 from vigil.auth.roles import Role
 from vigil.config import EventsConfig
 from vigil.crowds.counting import Count
@@ -82,6 +84,42 @@ def test_counts_peak_and_an_occupancy_alert_that_names_no_person(env: Env) -> No
     ] == []
 
 
+def test_a_wall_is_on_record_once_per_sitting(env: Env) -> None:
+    """Twenty reads of an open wall are one entry on opening and one on closing, with the
+    count; a refused read is on record each time; a read after the gap opens a new sitting."""
+    event, _, _ = _event(env)
+    walls = env.services.events.walls
+    walls.gap = timedelta(seconds=0.5)
+    olga = env.acting("olga")
+    for _ in range(20):
+        env.services.events.show(olga, event)
+    for _ in range(2):
+        with pytest.raises(NotFound):
+            env.services.events.show(env.acting("otto"), event)
+    assert [(e.action, e.actor, e.outcome) for e in _entries(env)] == [
+        ("event.show", "olga", "allowed"),
+        ("event.show", "otto", "denied"),
+        ("event.show", "otto", "denied"),
+    ]
+    time.sleep(0.6)
+    env.services.events.show(olga, event)  # after the gap: the sitting closed, a new one
+    walls.close()  # shutdown
+    entries = _entries(env)
+    closes = [e.details for e in entries if e.action == "event.wall.close"]
+    assert [c["reads"] for c in closes] == [20, 1]
+    assert [e.action for e in entries][-3:] == [
+        "event.wall.close",
+        "event.show",
+        "event.wall.close",
+    ]
+
+
+def _entries(env: Env) -> list[AuditEntry]:
+    with env.services.db.read() as session:
+        found = env.services.audit.entries(session, EntryFilter(limit=1000))
+    return [e for e in reversed(found) if e.action.startswith(("event.show", "event.wall"))]
+
+
 def _window() -> tuple[datetime, datetime]:
     now = datetime.now(UTC)
     return now, now + timedelta(hours=1)
@@ -121,7 +159,7 @@ def test_occupancy_reaches_mqtt(env: Env, broker: tuple[str, int]) -> None:
     received: list[dict[str, object]] = []
     subscribed = threading.Event()
     listener = mqtt.Client(CallbackAPIVersion.VERSION2)
-    listener.on_connect = lambda c, *_: c.subscribe(f"{prefix}/occupancy", qos=1)
+    listener.on_connect = lambda c, *_: c.subscribe(f"{prefix}/fair/occupancy", qos=1)
     listener.on_subscribe = lambda *_: subscribed.set()
 
     def on_message(_client: object, _userdata: object, message: mqtt.MQTTMessage) -> None:

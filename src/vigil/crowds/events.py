@@ -25,6 +25,7 @@ from vigil.auth.names import check_text
 from vigil.auth.roles import Permission, Principal, RequestContext
 from vigil.cameras.groups import group_ids_of, member_of
 from vigil.crowds.counting import Count
+from vigil.crowds.walls import WallSittings
 from vigil.errors import Conflict, InvalidInput, NotFound
 from vigil.store.models import (
     Camera,
@@ -226,6 +227,7 @@ class Events:
     def __init__(self, access: Access) -> None:
         self.access = access
         self.db = access.db
+        self.walls = WallSittings(access)
 
     def create(self, ctx: RequestContext, spec: EventSpec) -> EventInfo:
         target = f"event:{spec.name}"
@@ -271,13 +273,19 @@ class Events:
 
     def show(self, ctx: RequestContext, event_id: int) -> dict[str, Any]:
         """The event now and over time: each camera's count and limit, the total, the peak,
-        the charts' series and the occupancy alerts."""
+        the charts' series and the occupancy alerts. Audited once per sitting at the wall
+        (``crowds.walls``); a refusal is on record every time."""
         target = f"event:{event_id}"
-        with self.access.reading(ctx, P.CAMERAS_VIEW, "event.show", target) as (session, _):
+        with (
+            self.access.attempt(ctx, P.CAMERAS_VIEW, "event.show", target),
+            self.db.read() as session,
+        ):
             row = session.get(EventRow, event_id)
             if row is None or not _may_see(session, ctx.principal, row.group_id):
                 raise NotFound(f"no event {event_id}", event=event_id)
-            return _view(session, row)
+            view = _view(session, row)
+        self.walls.read(ctx, event_id)  # on record once per sitting (``walls``)
+        return view
 
     def occupancy_since(
         self, after_id: int, follower: Principal | None = None
