@@ -58,11 +58,13 @@ def _setup(
     for i in range(clips):
         assert record_clip(env, gate, datasets / HAMILTON, start + 9.2 * i)
     env.add_user("ada", Role.ADMIN)
+    env.add_user("sue", Role.SUPERVISOR, groups=("city",))
     partners = env.services.partners
     partners.register(env.acting("ada"), "insurer", "Insurer Ltd", "claims at the gate")
     now = datetime.now(UTC)
     spec = KeySpec(["gate"], now - timedelta(hours=1), now + timedelta(hours=1), quota_s, "claims")
     info, secret = partners.issue(env.acting("ada"), "insurer", spec)
+    partners.approve(env.acting("sue"), info.id)
     return Setup(api, info.id, secret, start)
 
 

@@ -283,6 +283,7 @@ CALLS: dict[tuple[str, str], Call] = {
             "quota_s": 600,
         },
     ),
+    ("POST", "/api/v1/partner-keys/{key_id}/approve"): Call(before=_key),
     ("POST", "/api/v1/partner-keys/{key_id}/revoke"): Call(before=_key),
     ("GET", "/api/v1/organisations/{name}/usage"): Call(
         {"name": "insurer"}, query={"month": f"{NOW:%Y-%m}"}

@@ -22,7 +22,7 @@ from vigil.audit.transparency import Period
 from vigil.auth.roles import Permission, RequestContext, Role
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from vigil.partners.metering import Meter, month_span
-from vigil.partners.organisations import KeySpec
+from vigil.partners.organisations import KeyInfo, KeySpec
 from vigil.store.models import UsageRow
 
 NOW = datetime.now(UTC)
@@ -38,7 +38,46 @@ def _world(env: Env) -> None:
     env.add_user("ada", Role.ADMIN)
     env.add_user("aud", Role.AUDITOR)
     env.add_user("sue", Role.SUPERVISOR, groups=("ga", "gb"))
+    env.add_user("sam", Role.SUPERVISOR, groups=("ga",))  # not of yard's group
     env.services.partners.register(env.acting("ada"), "insurer", "Insurer Ltd", "claims")
+
+
+def _issued(env: Env, organisation: str, spec: KeySpec) -> tuple[KeyInfo, str]:
+    """A key issued by an admin and approved by a supervisor of its cameras."""
+    info, secret = env.services.partners.issue(env.acting("ada"), organisation, spec)
+    return env.services.partners.approve(env.acting("sue"), info.id), secret
+
+
+def test_a_key_takes_two_people_and_either_revokes_it(env: Env) -> None:
+    """An admin issues, a supervisor of every one of the key's cameras' groups approves;
+    until then the key does not work; either side revokes it."""
+    _world(env)
+    partners, ada, sue, sam = (
+        env.services.partners, env.acting("ada"), env.acting("sue"), env.acting("sam"),
+    )  # fmt: skip
+    info, secret = partners.issue(ada, "insurer", _spec("gate", "yard"))
+    assert info.status(datetime.now(UTC)) == "awaiting approval"
+    with pytest.raises(NotAuthenticated, match="awaits a supervisor"):
+        partners.grants.authenticate(secret, "test")
+    with pytest.raises(Forbidden):
+        partners.approve(ada, info.id)  # the admin who issued it, without partners.approve
+    with pytest.raises(NotFound):
+        partners.approve(sam, info.id)  # yard is outside his groups: no such key for him
+    with pytest.raises(NotFound):
+        partners.revoke(sam, info.id)
+    approved = partners.approve(sue, info.id)
+    assert (approved.approved_by, approved.status(datetime.now(UTC))) == ("sue", "active")
+    with pytest.raises(Conflict):
+        partners.approve(sue, info.id)
+    assert partners.grants.authenticate(secret, "test").cameras.keys() == {"gate", "yard"}
+    assert partners.revoke(sue, info.id).revoked_by == "sue"  # the approver's side revokes
+    with pytest.raises(NotAuthenticated, match="revoked"):
+        partners.grants.authenticate(secret, "test")
+    with env.services.db.read() as session:
+        steps = env.services.audit.entries(session, EntryFilter(action="partner_key.approve"))
+    assert [(e.actor, e.outcome) for e in reversed(steps)] == [
+        ("ada", "denied"), ("sam", "denied"), ("sue", "allowed"), ("sue", "denied"),
+    ]  # fmt: skip
 
 
 def test_only_admins_register_and_issue_and_a_key_is_bounded(env: Env) -> None:
@@ -65,26 +104,26 @@ def test_only_admins_register_and_issue_and_a_key_is_bounded(env: Env) -> None:
     with pytest.raises(NotFound):
         partners.issue(ada, "nobody", _spec("gate"))
 
-    info, secret = partners.issue(ada, "insurer", _spec("gate", "gate"))
+    info, secret = _issued(env, "insurer", _spec("gate", "gate"))
     assert info.cameras == ["gate"]
-    grant = partners.authenticate(secret, "test")
+    grant = partners.grants.authenticate(secret, "test")
     assert grant.principal.name == "org:insurer"
     assert not any(grant.principal.can(p) for p in Permission)  # it holds no permission
     assert grant.camera_id("gate") > 0
     with pytest.raises(NotFound):
         grant.camera_id("yard")
     with pytest.raises(NotAuthenticated):
-        partners.authenticate(secret + "x", "test")
-    later, later_secret = partners.issue(
-        ada, "insurer", KeySpec(["gate"], NOW + timedelta(days=1), NOW + timedelta(days=2), 60)
+        partners.grants.authenticate(secret + "x", "test")
+    later, later_secret = _issued(
+        env, "insurer", KeySpec(["gate"], NOW + timedelta(days=1), NOW + timedelta(days=2), 60)
     )
     with pytest.raises(NotAuthenticated, match="valid from"):
-        partners.authenticate(later_secret, "test")
+        partners.grants.authenticate(later_secret, "test")
     partners.revoke(ada, info.id)
     with pytest.raises(Conflict):
         partners.revoke(ada, info.id)
     with pytest.raises(NotAuthenticated, match="revoked"):
-        partners.authenticate(secret, "test")
+        partners.grants.authenticate(secret, "test")
     listed = partners.list(env.acting("aud"))  # auditors read them too
     assert [(k.id, k.status(datetime.now(UTC))) for k in listed[0].keys] == [
         (info.id, "revoked"),
@@ -100,7 +139,7 @@ def test_only_admins_register_and_issue_and_a_key_is_bounded(env: Env) -> None:
 
 def _used(env: Env, key_secret: str, camera: str, kind: str, seconds: float, at: datetime) -> None:
     """A stream or export of that many seconds, begun at ``at``, metered as it would be."""
-    grant = env.services.partners.authenticate(key_secret, "test")
+    grant = env.services.partners.grants.authenticate(key_secret, "test")
     ctx = env.local()
     meter = env.services.metering.open(ctx, grant, camera, kind)  # type: ignore[arg-type]
     meter.add(seconds - 1.0, 1000)
@@ -115,8 +154,8 @@ def test_usage_per_month_as_table_csv_and_json_and_in_the_transparency_report(
     _world(env)
     ada = env.acting("ada")
     env.services.partners.register(ada, "tv", "Channel Nine", "news")
-    _, insurer = env.services.partners.issue(ada, "insurer", _spec("gate", "yard"))
-    _, tv = env.services.partners.issue(ada, "tv", _spec("gate"))
+    _, insurer = _issued(env, "insurer", _spec("gate", "yard"))
+    _, tv = _issued(env, "tv", _spec("gate"))
     month = (
         f"{NOW.replace(day=1) - timedelta(days=1):%Y-%m}"  # last month: a report's period has ended
     )
@@ -180,7 +219,12 @@ def test_the_org_commands_register_issue_list_and_revoke(env: Env, tmp_path: Pat
     assert issued.code == 0, issued.stderr
     key = issued.json()
     assert key["key"]["quota_s"] == 1800
-    assert env.services.partners.authenticate(key["secret"], "test").cameras.keys() == {
+    assert key["key"]["status"] == "awaiting approval"
+    as_sue = ("--user", "sue", "--password-file", str(tmp_path / "pw"))
+    approved = vigil(env.data_dir, *as_sue, "org", "approve", str(key["key"]["id"]), "--json")
+    assert approved.code == 0, approved.stderr
+    assert approved.json()["approved_by"] == "sue"
+    assert env.services.partners.grants.authenticate(key["secret"], "test").cameras.keys() == {
         "gate",
         "yard",
     }
@@ -190,7 +234,7 @@ def test_the_org_commands_register_issue_list_and_revoke(env: Env, tmp_path: Pat
     revoked = vigil(env.data_dir, *login, "org", "revoke", str(key["key"]["id"]))
     assert revoked.code == 0, revoked.stderr
     with pytest.raises(NotAuthenticated):
-        env.services.partners.authenticate(key["secret"], "test")
+        env.services.partners.grants.authenticate(key["secret"], "test")
 
 
 def test_exports_reserve_their_seconds_so_parallel_ones_cannot_overrun_the_quota(env: Env) -> None:
@@ -199,8 +243,8 @@ def test_exports_reserve_their_seconds_so_parallel_ones_cannot_overrun_the_quota
     given back (nothing delivered) is free again."""
     _world(env)
     partners, metering = env.services.partners, env.services.metering
-    _, secret = partners.issue(env.acting("ada"), "insurer", _spec("gate", quota_s=61))
-    stale = partners.authenticate(
+    _, secret = _issued(env, "insurer", _spec("gate", quota_s=61))
+    stale = partners.grants.authenticate(
         secret, "test"
     )  # both requests read the grant before either reserves
     ctx = RequestContext(stale.principal, "reserve")
@@ -220,12 +264,12 @@ def test_exports_reserve_their_seconds_so_parallel_ones_cannot_overrun_the_quota
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["refused", "reserved"]
-    assert partners.authenticate(secret, "test").used_s == 60.0
+    assert partners.grants.authenticate(secret, "test").used_s == 60.0
     with env.services.db.read() as session:
         rows = list(session.scalars(select(UsageRow).order_by(UsageRow.id)))
     last = Meter(metering, rows[-1].id, stale, "gate")
     metering.give_back(last)
-    assert partners.authenticate(secret, "test").used_s == 30.0
+    assert partners.grants.authenticate(secret, "test").used_s == 30.0
     assert metering.reserve(ctx, stale, "gate", 31.0).seconds == 0.0  # held, not yet played
     with env.services.db.read() as session:
         reserved = env.services.audit.entries(session, EntryFilter(action="partner.export"))

@@ -199,7 +199,7 @@ class AlertService:
             ).one_or_none()
             if found is None:
                 raise NotFound(f"no alert {alert_id}", alert=alert_id)
-            row, label, camera, merged = found
+            row, label, camera, merged, group = found
             before = row.state
             now = datetime.now(UTC)
             me = ctx.principal.name
@@ -217,4 +217,4 @@ class AlertService:
                 row.state, row.second_by, row.second_at = "actionable", me, now
             details = {"from": before, "to": row.state, "entry": row.entry_id}
             self.access.record(session, ctx, action, target, details)
-            return _info(row, label, camera, merged)
+            return _info(row, label, camera, merged, group)

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from vigil.app import Services
 from vigil.auth.roles import ANONYMOUS, RequestContext
 from vigil.errors import NotAuthenticated, TooManyAttempts, VigilError
-from vigil.partners.organisations import Grant
+from vigil.partners.grants import Grant
 
 SESSION_COOKIE = "vigil_session"
 CSRF_HEADER = "x-csrf-token"
@@ -76,7 +76,7 @@ def authenticate_partner(request: Request) -> PartnerCall:
         secret = _bearer(request)
         if secret is None:
             raise NotAuthenticated("an organisation key is required: 'Bearer <key>'")
-        grant = services.partners.authenticate(secret, ctx.client)
+        grant = services.partners.grants.authenticate(secret, ctx.client)
     except TooManyAttempts as exc:
         if not exc.fields.pop("first", True):
             raise  # a flood of refused keys is on record once per window, not per request

@@ -158,7 +158,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{A}/organisations/{{name}}/keys"): rule(
         P.PARTNERS_MANAGE, scope=Scope.REGISTRY, note="for cameras the caller sees"
     ),
-    ("POST", f"{A}/partner-keys/{{key_id}}/revoke"): rule(P.PARTNERS_MANAGE),
+    ("POST", f"{A}/partner-keys/{{key_id}}/approve"): rule(
+        P.PARTNERS_APPROVE, scope=Scope.REGISTRY, note="not a key one issued"
+    ),
+    ("POST", f"{A}/partner-keys/{{key_id}}/revoke"): rule(
+        P.PARTNERS_MANAGE, P.PARTNERS_APPROVE, scope=Scope.REGISTRY
+    ),
     ("GET", f"{A}/organisations/{{name}}/usage"): rule(P.PARTNERS_MANAGE, P.AUDIT_READ),
     ("GET", f"{A}/events"): rule(P.CAMERAS_VIEW, note="those of one's camera groups"),
     ("POST", f"{A}/events"): rule(P.EVENTS_MANAGE, scope=Scope.REGISTRY, note="of one's groups"),

@@ -57,6 +57,8 @@ class Permission(StrEnum):
     PUBLISHING_APPROVE = "publishing.approve"
     # Register third-party organisations, issue and revoke their keys, read their usage.
     PARTNERS_MANAGE = "partners.manage"
+    # Approve another person's third-party key for cameras of one's groups, and revoke it.
+    PARTNERS_APPROVE = "partners.approve"
     # Propose marking a camera group (or an event) "no identification", or lifting it.
     ZONES_PROPOSE = "zones.propose"
     # Approve another person's proposal to mark or lift a no-identification zone.
@@ -112,6 +114,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CASES_APPROVE,
             Permission.NOTICES_READ,
             Permission.PUBLISHING_APPROVE,
+            Permission.PARTNERS_APPROVE,
             Permission.ZONES_APPROVE,
             Permission.EVENTS_MANAGE,
         }

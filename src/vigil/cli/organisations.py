@@ -44,7 +44,8 @@ def issue_key(
     label: str = typer.Option("", "--label"),
     as_json: bool = JSON,
 ) -> None:
-    """Issue a key; its secret is printed once, and never again."""
+    """Issue a key; its secret is printed once, and never again. It works once a supervisor
+    of its cameras' groups approves it ('vigil org approve KEY')."""
     state: CliState = ctx.obj
     services = state.services()
     spec = KeySpec(cameras, parse_time(start), parse_time(end), round(quota_minutes * 60), label)
@@ -52,15 +53,26 @@ def issue_key(
 
     def human() -> None:
         console.print(f"key {info.id} for {organisation}: {', '.join(info.cameras)}")
+        console.print("it works once a supervisor of those cameras approves it")
         console.print("its secret (shown once; send it to the organisation safely):")
         typer.echo(secret)
 
     emit({"key": info.to_dict(), "secret": secret}, as_json, human)
 
 
+@app.command("approve")
+def approve(ctx: typer.Context, key: int = typer.Argument(...), as_json: bool = JSON) -> None:
+    """Approve a key someone else issued (a supervisor of its cameras' groups): it works."""
+    state: CliState = ctx.obj
+    services = state.services()
+    info = services.partners.approve(state.context(services), key)
+    emit(info.to_dict(), as_json, lambda: console.print(f"key {key} is approved"))
+
+
 @app.command("revoke")
 def revoke(ctx: typer.Context, key: int = typer.Argument(...), as_json: bool = JSON) -> None:
-    """Revoke a key: its open streams end within seconds."""
+    """Revoke a key (its issuer's side or its approver's): its open streams end within
+    seconds."""
     state: CliState = ctx.obj
     services = state.services()
     info = services.partners.revoke(state.context(services), key)

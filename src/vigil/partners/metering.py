@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from vigil.auth.access import Access
 from vigil.auth.roles import RequestContext
 from vigil.errors import InvalidInput
-from vigil.partners.organisations import Grant, Partners, find_organisation, used_s
+from vigil.partners.grants import Grant, used_s
+from vigil.partners.organisations import Partners, find_organisation
 from vigil.store.models import OrganisationRow, PartnerKeyRow, UsageRow
 from vigil.times import YEARS
 

@@ -5,35 +5,32 @@ An admin registers an organisation (an insurer, a utility, a broadcaster) with t
 of its access, and issues it keys. A key names the cameras it reaches (the admin must be
 able to see each), a time window (the key works only inside it, and exports only footage
 recorded inside it) and a quota of seconds of video, watched and exported together. The
-key's secret is shown once and stored hashed. Revoking a key ends its open streams within
-seconds (``partners.video`` checks the key every second). Every step is audited; so is
+key's secret is shown once and stored hashed. A key works once a supervisor of every one of
+its cameras' groups, not its issuer, approves it, as a publication does; either of them
+revokes it. Revoking a key ends its open streams within seconds (``partners.video`` checks
+the key every second). Every step is audited; so is
 every stream and export taken with a key, as the organisation (``org:NAME``).
 """
 
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.auth.access import Access
 from vigil.auth.names import check_name, check_text
-from vigil.auth.roles import Permission, Principal, RequestContext
+from vigil.auth.roles import Permission, RequestContext
 from vigil.auth.secrets import new_secret, secret_hash
+from vigil.cameras.groups import member_of
 from vigil.cameras.registry import find_visible
-from vigil.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
-from vigil.publishing.limits import ClientLimiter, ClientLimits
-from vigil.store.models import (
-    Camera,
-    OrganisationRow,
-    PartnerKeyCamera,
-    PartnerKeyRow,
-    UsageRow,
-)
+from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
+from vigil.partners.grants import KeyGrants, key_cameras, used_s
+from vigil.store.models import Camera, OrganisationRow, PartnerKeyCamera, PartnerKeyRow
 
 KEY_PREFIX = "vigilorg"
 MAX_TITLE = 128
@@ -41,7 +38,6 @@ MAX_PURPOSE = 1000
 MAX_WINDOW = timedelta(days=366)
 MAX_QUOTA_S = 10_000_000  # about 115 days of video
 MAX_CAMERAS = 256
-KEY_FAILURES_PER_MINUTE = 10  # refused keys per client address: a typo, not a guessing run
 P = Permission
 
 
@@ -63,10 +59,14 @@ class KeyInfo:
     created_at: datetime
     revoked_by: str | None
     revoked_at: datetime | None
+    approved_by: str | None
+    approved_at: datetime | None
 
     def status(self, now: datetime) -> str:
         if self.revoked_at is not None:
             return "revoked"
+        if self.approved_at is None:
+            return "awaiting approval"
         if now < self.valid_from:
             return "not yet valid"
         if now >= self.valid_until:
@@ -87,6 +87,8 @@ class KeyInfo:
             "created_at": self.created_at.isoformat(),
             "revoked_by": self.revoked_by,
             "revoked_at": when(self.revoked_at),
+            "approved_by": self.approved_by,
+            "approved_at": when(self.approved_at),
             "status": self.status(datetime.now(UTC)),
         }
 
@@ -139,75 +141,12 @@ class KeySpec:
         check_text(self.label, what="label", max_chars=MAX_TITLE)
 
 
-@dataclass(frozen=True, slots=True)
-class Grant:
-    """What a key lets its holder do, as read when it was last checked."""
-
-    key_id: int
-    organisation_id: int
-    organisation: str
-    title: str
-    cameras: dict[str, int]  # name: id
-    valid_from: datetime
-    valid_until: datetime
-    quota_s: int
-    used_s: float
-    issued_by: str
-
-    @property
-    def left_s(self) -> float:
-        return max(0.0, self.quota_s - self.used_s)
-
-    @property
-    def principal(self) -> Principal:
-        return Principal(
-            name=f"org:{self.organisation}",
-            kind="organisation",
-            token_id=self.key_id,
-            token_creator=self.issued_by,
-        )
-
-    def camera_id(self, name: str) -> int:
-        """The camera's id if the key reaches it; others are answered as not there."""
-        if name not in self.cameras:
-            raise NotFound(f"no camera named {name!r} for this key", camera=name)
-        return self.cameras[name]
-
-    def with_used(self, used: float) -> Grant:
-        return replace(self, used_s=used)
-
-    def require_quota(self, seconds: float = 0.0) -> None:
-        if self.used_s + seconds > self.quota_s:
-            raise Forbidden(
-                f"the key's quota of {self.quota_s} s of video is used up "
-                f"({self.used_s:.0f} s used)",
-                quota_s=self.quota_s,
-                used_s=round(self.used_s, 3),
-            )
-
-
-def used_s(session: Session, key_id: int) -> float:
-    """The key's seconds of video used so far, exports' reservations included."""
-    total = session.scalar(select(func.sum(UsageRow.seconds)).where(UsageRow.key_id == key_id))
-    return float(total or 0.0)
-
-
-def _cameras(session: Session, key_id: int) -> dict[str, int]:
-    rows = session.execute(
-        select(Camera.name, Camera.id)
-        .join(PartnerKeyCamera, PartnerKeyCamera.camera_id == Camera.id)
-        .where(PartnerKeyCamera.key_id == key_id)
-        .order_by(Camera.name)
-    )
-    return {str(name): int(camera_id) for name, camera_id in rows}
-
-
 def _key_info(session: Session, key: PartnerKeyRow, organisation: str) -> KeyInfo:
     return KeyInfo(
         id=key.id,
         organisation=organisation,
         label=key.label,
-        cameras=list(_cameras(session, key.id)),
+        cameras=list(key_cameras(session, key.id)),
         valid_from=key.valid_from,
         valid_until=key.valid_until,
         quota_s=key.quota_s,
@@ -216,6 +155,8 @@ def _key_info(session: Session, key: PartnerKeyRow, organisation: str) -> KeyInf
         created_at=key.created_at,
         revoked_by=key.revoked_by,
         revoked_at=key.revoked_at,
+        approved_by=key.approved_by,
+        approved_at=key.approved_at,
     )
 
 
@@ -226,39 +167,11 @@ def find_organisation(session: Session, name: str) -> OrganisationRow:
     return row
 
 
-def _grant(session: Session, key: PartnerKeyRow) -> Grant:
-    """The key's grant now; NotAuthenticated when it is revoked or outside its window."""
-    now = datetime.now(UTC)
-    if key.revoked_at is not None:
-        raise NotAuthenticated("this key was revoked")
-    if now < key.valid_from:
-        raise NotAuthenticated(f"this key is valid from {key.valid_from.isoformat()}")
-    if now >= key.valid_until:
-        raise NotAuthenticated(f"this key expired at {key.valid_until.isoformat()}")
-    organisation = session.get_one(OrganisationRow, key.organisation_id)
-    return Grant(
-        key_id=key.id,
-        organisation_id=organisation.id,
-        organisation=organisation.name,
-        title=organisation.title,
-        cameras=_cameras(session, key.id),
-        valid_from=key.valid_from,
-        valid_until=key.valid_until,
-        quota_s=key.quota_s,
-        used_s=used_s(session, key.id),
-        issued_by=key.created_by,
-    )
-
-
 class Partners:
     def __init__(self, access: Access) -> None:
         self.access = access
         self.db = access.db
-        # Unknown, revoked or expired keys per client address: a client that keeps sending
-        # them is refused (429) before any lookup, and its refusals are not all audited.
-        self.key_failures = ClientLimiter(
-            ClientLimits(requests_per_minute=KEY_FAILURES_PER_MINUTE, what="refused keys")
-        )
+        self.grants = KeyGrants(access)  # what a key lets its holder do, checked as used
 
     def register(
         self, ctx: RequestContext, name: str, title: str, purpose: str
@@ -292,7 +205,8 @@ class Partners:
                 return info
 
     def issue(self, ctx: RequestContext, organisation: str, spec: KeySpec) -> tuple[KeyInfo, str]:
-        """A new key; its secret is returned here and never again."""
+        """A new key, which works once a supervisor of its cameras' groups approves it
+        (``approve``); its secret is returned here and never again."""
         target = f"organisation:{organisation}"
         action = "partner_key.issue"
         with self.access.attempt(ctx, P.PARTNERS_MANAGE, action, target):
@@ -320,22 +234,51 @@ class Partners:
                 self.access.record(session, ctx, action, target, details)
                 return info, secret
 
+    def approve(self, ctx: RequestContext, key_id: int) -> KeyInfo:
+        """Approve another person's key: a supervisor of every one of its cameras' groups
+        (a key reaching a camera outside them is answered as not there)."""
+        return self._decide(ctx, key_id, "partner_key.approve")
+
     def revoke(self, ctx: RequestContext, key_id: int) -> KeyInfo:
+        """Revoke a key (an admin, or a supervisor of its cameras' groups); its open streams
+        end within seconds."""
+        return self._decide(ctx, key_id, "partner_key.revoke")
+
+    def _decide(self, ctx: RequestContext, key_id: int, action: str) -> KeyInfo:
         target = f"partner_key:{key_id}"
-        action = "partner_key.revoke"
-        with (
-            self.access.attempt(ctx, P.PARTNERS_MANAGE, action, target),
-            self.db.write() as session,
-        ):
+        approving = action == "partner_key.approve"
+        with self.access.attempt(ctx, None, action, target), self.db.write() as session:
+            manager = not approving and ctx.principal.can(P.PARTNERS_MANAGE)
+            if not (manager or ctx.principal.can(P.PARTNERS_APPROVE)):
+                needs = "partners.approve" if approving else "partners.manage or partners.approve"
+                raise Forbidden(f"{ctx.principal.name} may not {action} (needs {needs})")
             key = session.get(PartnerKeyRow, key_id)
-            if key is None:
+            if key is None or not (manager or self._supervises(session, ctx, key_id)):
                 raise NotFound(f"no key {key_id}", key=key_id)
             if key.revoked_at is not None:
-                raise Conflict(f"key {key_id} was revoked already", key=key_id)
-            key.revoked_by, key.revoked_at = ctx.principal.name, datetime.now(UTC)
+                raise Conflict(f"key {key_id} was revoked", key=key_id)
+            now = datetime.now(UTC)
+            if approving:
+                if key.approved_at is not None:
+                    raise Conflict(f"key {key_id} is approved already", key=key_id)
+                if key.created_by == ctx.principal.name:
+                    raise Forbidden("nobody approves a key they issued")
+                key.approved_by, key.approved_at = ctx.principal.name, now
+            else:
+                key.revoked_by, key.revoked_at = ctx.principal.name, now
             organisation = session.get_one(OrganisationRow, key.organisation_id).name
             self.access.record(session, ctx, action, target, {"organisation": organisation})
             return _key_info(session, key, organisation)
+
+    @staticmethod
+    def _supervises(session: Session, ctx: RequestContext, key_id: int) -> bool:
+        """Whether the caller is in the group of every camera the key reaches."""
+        groups = session.scalars(
+            select(Camera.group_id)
+            .join(PartnerKeyCamera, PartnerKeyCamera.camera_id == Camera.id)
+            .where(PartnerKeyCamera.key_id == key_id)
+        )
+        return all(member_of(session, ctx.principal, group) for group in set(groups))
 
     def list(self, ctx: RequestContext) -> builtins.list[OrganisationInfo]:
         """Every organisation with its keys (admins; auditors read them too)."""
@@ -370,47 +313,3 @@ class Partners:
             raise Forbidden(
                 f"{ctx.principal.name} may not {action} (needs partners.manage or audit.read)"
             )
-
-    def authenticate(self, secret: str, client: str) -> Grant:
-        """The grant of a key's secret, or NotAuthenticated (unknown, revoked, outside its
-        window); TooManyAttempts once the client had KEY_FAILURES_PER_MINUTE refused."""
-        self.key_failures.check(client)
-        try:
-            return self._grant_of(secret)
-        except NotAuthenticated:
-            self.key_failures.request(client)
-            raise
-
-    def _grant_of(self, secret: str) -> Grant:
-        with self.db.read() as session:
-            key = session.scalar(
-                select(PartnerKeyRow).where(PartnerKeyRow.secret_hash == secret_hash(secret))
-            )
-            if key is None:
-                raise NotAuthenticated("unknown organisation key")
-            return _grant(session, key)
-
-    def recheck(self, key_id: int) -> Grant:
-        """The key's grant now: NotAuthenticated once revoked or expired, Forbidden once its
-        quota is used up, NotFound once the camera is out of it (it is checked as it plays)."""
-        with self.db.read() as session:
-            key = session.get(PartnerKeyRow, key_id)
-            if key is None:
-                raise NotAuthenticated("this key no longer exists")
-            grant = _grant(session, key)
-        grant.require_quota()
-        return grant
-
-    def reaches(self, organisation_id: int, camera_id: int) -> bool:
-        """Whether some key of the organisation that is valid now reaches the camera."""
-        now = datetime.now(UTC)
-        with self.db.read() as session:
-            found = session.scalar(
-                select(func.count(PartnerKeyRow.id))
-                .join(PartnerKeyCamera, PartnerKeyCamera.key_id == PartnerKeyRow.id)
-                .where(PartnerKeyRow.organisation_id == organisation_id)
-                .where(PartnerKeyCamera.camera_id == camera_id)
-                .where(PartnerKeyRow.revoked_at.is_(None))
-                .where(PartnerKeyRow.valid_from <= now, PartnerKeyRow.valid_until > now)
-            )
-        return bool(found)

@@ -26,8 +26,9 @@ from vigil.audit.signing import SigningKey
 from vigil.auth.access import Access
 from vigil.auth.roles import RequestContext
 from vigil.errors import InvalidInput, NotFound, TooManyAttempts, VigilError
+from vigil.partners.grants import Grant
 from vigil.partners.metering import Meter, Metering
-from vigil.partners.organisations import Grant, Partners
+from vigil.partners.organisations import Partners
 from vigil.partners.watermark import Watermark
 from vigil.publishing.broadcast import Broadcast, BroadcastFeed, BroadcastSettings
 from vigil.publishing.limits import ClientLimiter, ClientLimits
@@ -89,7 +90,7 @@ class PartnerVideo:
                     self.files,
                     self.scratch,
                     self.settings,
-                    shown=lambda camera_id: self.partners.reaches(org, camera_id),
+                    shown=lambda camera_id: self.partners.grants.reaches(org, camera_id),
                     stamp=Watermark(grant.title),
                     audience=f"organisation {grant.organisation}",
                 )
@@ -148,7 +149,7 @@ class PartnerVideo:
     def _refusal(self, key_id: int, name: str) -> str | None:
         """Why the key may no longer watch the camera, or None."""
         try:
-            self.partners.recheck(key_id).camera_id(name)
+            self.partners.grants.recheck(key_id).camera_id(name)
         except VigilError as exc:
             return exc.message
         return None

@@ -47,6 +47,8 @@ class KeyOut(BaseModel):
     created_at: datetime
     revoked_by: str | None
     revoked_at: datetime | None
+    approved_by: str | None
+    approved_at: datetime | None
     status: str
 
 
@@ -83,15 +85,24 @@ def issue_key(
     name: OrganisationName, body: KeyCreate, ctx: Caller, services: ServicesDep
 ) -> dict[str, Any]:
     """A key for the organisation: its cameras (of those the caller sees), its window and
-    its quota. The secret is in this answer only."""
+    its quota. It works once a supervisor of its cameras' groups approves it. The secret is
+    in this answer only."""
     spec = KeySpec(body.cameras, body.valid_from, body.valid_until, body.quota_s, body.label)
     info, secret = services.partners.issue(ctx, name, spec)
     return {"key": info.to_dict(), "secret": secret}
 
 
+@router.post("/partner-keys/{key_id}/approve", response_model=KeyOut)
+def approve_key(key_id: KeyId, ctx: Caller, services: ServicesDep) -> dict[str, Any]:
+    """Approve a key someone else issued (a supervisor of its cameras' groups): it works
+    from now on."""
+    return services.partners.approve(ctx, key_id).to_dict()
+
+
 @router.post("/partner-keys/{key_id}/revoke", response_model=KeyOut)
 def revoke_key(key_id: KeyId, ctx: Caller, services: ServicesDep) -> dict[str, Any]:
-    """Revoke a key: its open streams end within seconds."""
+    """Revoke a key (an admin, or a supervisor of its cameras' groups): its open streams
+    end within seconds."""
     return services.partners.revoke(ctx, key_id).to_dict()
 
 

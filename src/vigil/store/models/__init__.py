@@ -38,7 +38,7 @@ from vigil.store.models.partners import (
     PartnerKeyRow,
     UsageRow,
 )
-from vigil.store.models.publishing import PublicationRow
+from vigil.store.models.publishing import PublicationRow, PublicViewing
 from vigil.store.models.recording import (
     CameraHealth,
     ClusterNode,
@@ -78,6 +78,7 @@ __all__ = [
     "PartnerKeyCamera",
     "PartnerKeyRow",
     "PeopleCount",
+    "PublicViewing",
     "PublicationRow",
     "RecordingGap",
     "Region",
