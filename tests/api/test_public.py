@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import av
+import pytest
+from sqlalchemy import select
 
 from tests.api.conftest import Api
 from tests.conftest import Env
 from tests.publishing.footage import HAMILTON, record_clip
 from tests.recorded import add_camera
 from vigil.api.permissions import PUBLIC
+from vigil.audit.transparency import Period
 from vigil.auth.roles import Role
 from vigil.faces.yunet import YuNetDetector
+from vigil.store.models import PublicViewing
 
 OPEN_ROUTES = {
     ("GET", "/api/v1/health"),
@@ -91,6 +96,21 @@ def test_the_public_stream_is_redacted_delayed_and_ends_when_withdrawn(
     assert [i for i, rgb in enumerate(frames) if judge.detect(rgb)] == []
     assert delay >= 10
     assert api.client.get("/api/v1/public/cameras/square/live.mp4").status_code == 404
+
+    # Counted, never tracked: one stream and the seconds it sent, per camera and day.
+    assert {c.name for c in PublicViewing.__table__.columns} == {
+        "camera_id", "day", "streams", "seconds",
+    }  # fmt: skip
+    with api.env.services.db.read() as session:
+        (viewing,) = session.scalars(select(PublicViewing))
+    today = datetime.now(UTC).date()
+    assert (viewing.camera_id, viewing.day, viewing.streams) == (camera, today, 1)
+    assert viewing.seconds == pytest.approx(len(frames) / 5, abs=0.5)
+    now = datetime.now(UTC)
+    auditor = api.env.add_user("aud", Role.AUDITOR)
+    report = api.env.services.transparency.report(auditor, Period(now - timedelta(days=1), now))
+    seen = report["public_viewing"]["cameras"]["square"]
+    assert seen == {"streams": 1, "watched_min": round(viewing.seconds / 60, 2)}
 
 
 def test_each_client_gets_a_few_streams_and_requests(api: Api, datasets: Path) -> None:

@@ -131,12 +131,12 @@ def test_the_command_writes_html_pdf_and_json_that_verifies_offline(
     env.add_user("aud", Role.AUDITOR)
     (tmp_path / "pw").write_text(PASSWORD)
     login = ("--user", "aud", "--password-file", str(tmp_path / "pw"))
-    span = (
-        "--from",
-        "2026-01-01T00:00:00Z",
-        "--to",
-        (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
-    )
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    ahead = vigil(env.data_dir, *login, "transparency", "report", "--from", "2026-01-01T00:00Z",
+                  "--to", later, "--out", str(tmp_path / "x.json"))  # fmt: skip
+    assert ahead.code == 2  # a report covers a period that has ended
+    assert "end is in the future" in ahead.stderr
+    span = ("--from", "2026-01-01T00:00:00Z", "--to", datetime.now(UTC).isoformat())
     for fmt in ("json", "html", "pdf"):
         made = vigil(env.data_dir, *login, "transparency", "report", *span, "--format", fmt,
                      "--out", str(tmp_path / f"r.{fmt}"))  # fmt: skip

@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from sqlalchemy import update
 
+from tests.cli_runner import vigil
 from tests.conftest import PASSWORD, Env
 from tests.investigations.world import hopper
 from tests.sightings import approved_entry, store_sightings_at
@@ -290,6 +291,14 @@ def _third_party(admin: Session) -> None:
     admin.visit("/admin", "admin-keys")
     key = page.locator("#keys tr", has_text="Insurer Ltd")
     expect(key.locator("td").nth(2)).to_have_text("gate")
+    expect(key.locator("td").nth(5)).to_have_text("awaiting approval")  # a second person
+    key_id = key.locator("td").nth(1).inner_text().split()[0]
+    granted = vigil(admin.server.data_dir, "camera", "grant", "city", "sue")  # gate's group
+    assert granted.code == 0, granted.stderr
+    login = ("--user", "sue", "--password-file", "-")
+    approved = vigil(admin.server.data_dir, *login, "org", "approve", key_id, stdin=PASSWORD)
+    assert approved.code == 0, approved.stderr
+    admin.visit("/admin", "admin-keys-approved")
     expect(key.locator("td").nth(5)).to_have_text("active")
     key.get_by_role("button", name=re.compile("Revoke key")).click()
     expect(key.locator("td").nth(5)).to_have_text("revoked")

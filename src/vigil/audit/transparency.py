@@ -18,7 +18,7 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -34,6 +34,7 @@ from vigil.auth.roles import Permission, RequestContext
 from vigil.documents import pdf_from_html
 from vigil.errors import InvalidInput
 from vigil.partners.metering import minutes_by_organisation
+from vigil.publishing.viewing import viewing_by_camera
 from vigil.store.models import AuditRow, PublicationRow
 
 REPORT_CONTEXT = b"vigil-transparency-report-v1\x00"
@@ -117,6 +118,13 @@ def _reviews(session: Session, period: Period) -> dict[str, int]:
     return {"confirmed_by_two": reached["actionable"], "rejected": reached["rejected"]}
 
 
+def _days(period: Period) -> tuple[date, date]:
+    """The whole days (UTC) the period's public viewing covers: those it begins in and ends
+    in (viewing is counted per day, so a period that cuts a day counts all of it)."""
+    last = (period.end - timedelta(microseconds=1)).astimezone(UTC).date()
+    return period.start.astimezone(UTC).date(), last
+
+
 def _public_at(session: Session, moment: datetime) -> int:
     return int(
         session.scalar(
@@ -168,6 +176,11 @@ class TransparencyService:
         body["public_cameras"]["withdrawn"] = actions["publication.withdraw"]
         body["public_cameras"]["public_at_end"] = _public_at(session, period.end)
         body["third_party_minutes"] = minutes_by_organisation(session, period.start, period.end)
+        first, last = _days(period)
+        body["public_viewing"] = {
+            "days": {"from": first.isoformat(), "to": last.isoformat()},
+            "cameras": viewing_by_camera(session, first, last),
+        }
         return body
 
 

@@ -3,14 +3,16 @@
 Nothing here reaches a recording, a live camera, a sighting or anything a camera group
 bounds: the cameras come from ``Publications.public_cameras`` (names and places only) and
 the video from the public ``Broadcast``, whose only source is the face redactor's output. Each
-client address is held to a few requests a minute and a few open streams.
+client address is held to a few requests a minute and a few open streams (in memory only).
+What each stream sent is counted per camera and day (``publishing.viewing``), nothing more.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -20,6 +22,8 @@ from vigil.api.context import ServicesDep, client_of
 from vigil.api.routers.cameras import CameraName
 from vigil.api.routers.recordings import MP4
 from vigil.publishing.broadcast import BroadcastFeed
+from vigil.publishing.viewing import count_viewing
+from vigil.recording.fmp4 import media_seconds
 
 router = APIRouter(prefix="/public", tags=["public"])
 
@@ -59,8 +63,13 @@ async def public_live(
         camera = await asyncio.to_thread(services.publications.public_camera, name)
         feed = await services.broadcast.watch(camera.id, name)
         hold = holding.pop_all()  # from here on, the stream gives it back when it ends
+    opened = datetime.now(UTC)
+
+    def counted(seconds: float) -> None:
+        count_viewing(services.db, camera.id, opened, seconds)
+
     return StreamingResponse(
-        _follow(feed, hold),
+        _follow(feed, hold, counted),
         media_type="video/mp4",
         headers={
             "Cache-Control": "no-store",
@@ -69,11 +78,16 @@ async def public_live(
     )
 
 
-async def _follow(feed: BroadcastFeed, hold: ExitStack) -> AsyncIterator[bytes]:
+async def _follow(
+    feed: BroadcastFeed, hold: ExitStack, counted: Callable[[float], None]
+) -> AsyncIterator[bytes]:
+    """The feed's chunks; once it ends, the seconds of video it sent are counted."""
+    seconds = 0.0
     try:
         async for chunk in feed.chunks():
+            seconds += media_seconds(feed.init, chunk)
             yield chunk
     finally:
         feed.close()
         hold.close()
-        await asyncio.sleep(0)
+        await asyncio.to_thread(counted, seconds)
