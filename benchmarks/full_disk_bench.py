@@ -1,13 +1,14 @@
 """Recording into a small disk kept full by retention: gaps, what was deleted, in what order.
 
     .venv/bin/python benchmarks/full_disk_bench.py [--cameras 4] [--disk-mib 64]
-        [--steady-minutes 10] [--reserve-mib 2] [--floor-s 30]
+        [--steady-minutes 10] [--reserve-mib 2] [--floor-s 30] [--hold-s 60]
 
 Mounts a tmpfs of --disk-mib (needs root) as the media disk, serves --cameras simulated
 cameras over RTSP (the simulator, its own process; 640x360 with sensor noise, so x264
 spends camera-like bitrates) and records them as ``vigil up`` does, with the default
 retention settings but for the reserve and the floor (each camera's newest --floor-s; the
-default hour would not fit). An evidence hold protects the first minute of cam1. Once the
+default hour would not fit). An evidence hold protects the first --hold-s of cam1 (0: no
+hold; on a disk of a few MiB a held minute alone leaves no room to record). Once the
 disk is first full (retention has deleted something), it runs --steady-minutes more and
 reports:
 
@@ -54,6 +55,7 @@ def main() -> None:
     parser.add_argument("--reserve-mib", type=int, default=2)
     parser.add_argument("--floor-s", type=float, default=30.0)
     parser.add_argument("--steady-minutes", type=float, default=10.0)
+    parser.add_argument("--hold-s", type=float, default=60.0)
     parser.add_argument("--port", type=int, default=18564)
     args = parser.parse_args()
     sim = subprocess.Popen(  # noqa: S603 - our own command
@@ -100,8 +102,10 @@ def setup(args: argparse.Namespace, data: Path, disk: Path) -> tuple[Services, T
     services.groups.grant(ctx, "bench", "sam")
     sam = Principal(name="sam", kind="user", role=Role.SUPERVISOR, user_id=user.id)
     now = datetime.now(UTC)
-    hold = TimeRange(now, now + timedelta(minutes=1))
-    services.recordings.hold(RequestContext(sam, uuid.uuid4().hex), "cam1", hold, "an incident")
+    hold = TimeRange(now, now + timedelta(seconds=max(args.hold_s, 0.001)))
+    if args.hold_s > 0:
+        ctx = RequestContext(sam, uuid.uuid4().hex)
+        services.recordings.hold(ctx, "cam1", hold, "an incident")
     return services, hold
 
 
@@ -189,7 +193,8 @@ def report(
         f"oldest unheld left started {oldest_left})"
     )
     kept = sum(1 for s in held if s.id in left)
-    print(f"held minute of cam1: {kept} of its {len(held)} segments kept")
+    if args.hold_s > 0:
+        print(f"held {args.hold_s:g} s of cam1: {kept} of its {len(held)} segments kept")
     print(
         f"lowest free space {watch['lowest_free'] / MIB:.1f} MiB against a reserve of "
         f"{args.reserve_mib} MiB"

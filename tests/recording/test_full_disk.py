@@ -73,7 +73,7 @@ def test_a_disk_filled_by_another_program_never_costs_each_cameras_newest_footag
     kept_total = 0
     for name, camera in cameras.items():
         left = env.services.segments.between(camera, held.start - timedelta(days=1), _utc(now))
-        floor = max(s.start for s in recorded[name]) - timedelta(seconds=30)
+        floor = max(s.end for s in recorded[name]) - timedelta(seconds=30)  # its last 30 s
         kept = [s for s in recorded[name] if s.end > floor or s is held]
         assert [s.id for s in left] == [s.id for s in kept]  # the floor and the hold, no more
         assert len(kept) >= 15

@@ -75,3 +75,21 @@ def test_a_released_hold_no_longer_protects(env: Env) -> None:
     assert make_recorder(env, retain_days=30).prune().segments == 0
     env.services.recordings.release(supervisor, hold.id)
     assert make_recorder(env, retain_days=30).prune().segments == 1
+
+
+def test_the_floor_keeps_the_newest_floor_s_and_no_more(env: Env) -> None:
+    """With a budget of nothing, a 4 s floor keeps the segments reaching into the last 4 s
+    of the camera's footage: two 2-s segments, not a third one before them (issue 28: on a
+    disk just big enough for the floor and the reserve, that extra segment was a gap)."""
+    camera = add_camera(env, "gate")
+    now = time.time()
+    segments = record(env, camera, now - 600, 10)  # five 2-s segments
+    recorder = make_recorder(env)
+    recorder.retention.policy = RetentionPolicy(
+        retain_days=30, max_bytes=1, reserve_bytes=0, floor_s=4, headroom_s=0
+    )
+    result = recorder.prune()
+    left = [s.id for s in env.services.segments.between(camera, _utc(0), _utc(now))]
+    assert left == [s.id for s in segments[-2:]]
+    assert result.segments == 3
+    assert result.pressure is not None  # what is left is the floor

@@ -328,16 +328,16 @@ class SegmentIndex:
             rows = session.scalars(query.order_by(*order).limit(limit))
             return [_segment(r) for r in rows]
 
-    def newest_starts(self) -> dict[int, datetime]:
-        """Each recorded camera's newest segment start (one index lookup per camera)."""
+    def newest_ends(self) -> dict[int, datetime]:
+        """Where each recorded camera's indexed footage ends (one index lookup per camera)."""
         newest = (
-            select(func.max(SegmentRow.start))
+            select(func.max(SegmentRow.end))
             .where(SegmentRow.camera_id == Camera.id, self._mine())
             .scalar_subquery()
         )
         with self.db.read() as session:
             rows = session.execute(select(Camera.id, newest))
-            return {camera_id: _aware(start) for camera_id, start in rows if start is not None}
+            return {camera_id: _aware(end) for camera_id, end in rows if end is not None}
 
     def unanalysed(self, limit: int) -> list[Segment]:
         """Segments waiting for face analysis, oldest first."""

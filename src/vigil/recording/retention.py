@@ -8,8 +8,10 @@ Three rules, in order:
    that budget retention keeps *headroom* free: enough for ``headroom_s`` of writing at the
    measured rate, so a camera's writer never finds the disk full because retention ran
    late. The oldest segments that are not held go first.
-3. **Floor.** Space never buys the newest ``floor_s`` of any camera. When what is left is
-   all floor or held (another program filled the disk, or the disk cannot hold the floor),
+3. **Floor.** Space never buys the newest ``floor_s`` of any camera: the segments that
+   reach into the last ``floor_s`` of its indexed footage (and the one being written), no
+   more, so that a disk just big enough for the floor and the reserve keeps recording.
+   When what is left is all floor or held (another program filled the disk, or the disk cannot hold the floor),
    retention stops and says ``disk_pressure``: the archive is never emptied for room.
 
 Every pass that deletes is audited once per reason, with the disk's numbers.
@@ -165,7 +167,7 @@ class Retention:
         excess = recorded + headroom - budget
         floors = {
             camera: newest - timedelta(seconds=policy.floor_s)
-            for camera, newest in self.index.newest_starts().items()
+            for camera, newest in self.index.newest_ends().items()
         }
         after: Segment | None = None
         while excess > 0 and (batch := self.index.oldest_unheld(BATCH, after=after)):
