@@ -113,20 +113,9 @@ class CaseInfo:
             "decided_at": iso(self.decided_at),
             "members": self.members,
             "imports": self.imports,
-            "zones": [_zone(z) for z in self.zones],
+            "zones": [z.to_dict() for z in self.zones],
             "zones_seen": self.zones_seen,
         }
-
-
-def _zone(zone: ZoneInfo) -> dict[str, Any]:
-    return {
-        "id": zone.id,
-        "group": zone.group,
-        "event": zone.event,
-        "start": zone.start.isoformat(),
-        "end": None if zone.end is None else zone.end.isoformat(),
-        "reason": zone.reason,
-    }
 
 
 def case_info(session: Session, row: CaseRow) -> CaseInfo:

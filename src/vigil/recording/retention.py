@@ -11,8 +11,9 @@ Three rules, in order:
 3. **Floor.** Space never buys the newest ``floor_s`` of any camera: the segments that
    reach into the last ``floor_s`` of its indexed footage (and the one being written), no
    more, so that a disk just big enough for the floor and the reserve keeps recording.
-   When what is left is all floor or held (another program filled the disk, or the disk cannot hold the floor),
-   retention stops and says ``disk_pressure``: the archive is never emptied for room.
+   When what is left is all floor or held (another program filled the disk, or the disk
+   cannot hold the floor), retention stops and says ``disk_pressure``: the archive is
+   never emptied for room.
 
 Every pass that deletes is audited once per reason, with the disk's numbers.
 """
