@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vigil.auth.names import NAME_PATTERN, TEXT_PATTERN
 from vigil.auth.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
@@ -16,10 +17,35 @@ from vigil.times import Moment
 
 
 class RequestBody(BaseModel):
-    """What a caller sends: no field unknown, and JSON types strictly (``true`` is not a
-    number, a number not a time); times are ``Moment``s, bounded and with a time zone."""
+    """What a caller sends: no field unknown, and JSON types as JSON means them: ``true`` is
+    no number, a number no boolean, and a number no time (times are ``Moment``s, bounded
+    and with a time zone). An integral number such as ``180.0`` is an integer, as JSON
+    Schema says."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _json_types(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for name, field in cls.model_fields.items():
+            key = field.alias or name
+            if key not in data or data[key] is None:
+                continue
+            kinds, value = _kinds(field.annotation), data[key]
+            if isinstance(value, bool) and kinds & {int, float} and bool not in kinds:
+                raise ValueError(f"{key}: true or false is not a number")
+            if bool in kinds and not isinstance(value, bool):
+                raise ValueError(f"{key}: a boolean is true or false")
+        return data
+
+
+def _kinds(annotation: Any) -> set[Any]:
+    """The plain types a field's annotation allows (``int | None``: int and NoneType)."""
+    if get_origin(annotation) in (Union, UnionType):
+        return set().union(*(_kinds(a) for a in get_args(annotation)))
+    return {annotation}
 
 
 class Problem(BaseModel):
@@ -67,7 +93,7 @@ class UserOut(BaseModel):
 
 class UserCreate(RequestBody):
     name: str = Field(pattern=NAME_PATTERN, max_length=64)
-    role: Annotated[Role, Strict(False)]  # its name, as text
+    role: Role
     password: str = Field(min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS)
 
 
