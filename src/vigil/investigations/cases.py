@@ -35,6 +35,7 @@ from vigil.crowds.zones import ZoneInfo, covering
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
 from vigil.investigations.abuse import AbuseGuard
 from vigil.investigations.membership import (
+    acknowledged_zones,
     is_member,
     member_case,
     members,
@@ -274,7 +275,7 @@ class CaseService:
                 details: dict[str, Any] = {"subject": row.subject, "reference": row.reference}
                 if state == "approved":
                     _add_member(session, case_id, ctx.principal.name, ctx.principal.name, now)
-                    row.zones_seen = json.dumps(self._acknowledged(session, row, zones))
+                    row.zones_seen = json.dumps(acknowledged_zones(session, row, zones))
                     details["zones_seen"] = json.loads(row.zones_seen)
                 else:
                     details["results_deleted"] = _delete_results(session, case_id)
@@ -282,20 +283,6 @@ class CaseService:
                 session.flush()
                 self.access.record(session, ctx, action, target, details)
                 return case_info(session, row)
-
-    @staticmethod
-    def _acknowledged(session: Session, row: CaseRow, zones: set[int]) -> builtins.list[int]:
-        """The zones named that reach the case's scope; InvalidInput for any other number."""
-        cameras = [c.id for c in scope_cameras(session, row.id)]
-        reaching = {z.id for z in covering(session, cameras, row.scope_start, row.scope_end)}
-        stray = sorted(zones - reaching)
-        if stray:
-            raise InvalidInput(
-                f"zone {', '.join(map(str, stray))} does not reach case {row.id}'s scope "
-                f"(those that do: {', '.join(map(str, sorted(reaching))) or 'none'})",
-                field="zones",
-            )
-        return sorted(zones)
 
     def close(self, ctx: RequestContext, case_id: int) -> CaseInfo:
         """A member ends the case: no more searches; its record and results stay."""

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from vigil.auth.roles import RequestContext
 from vigil.cameras.groups import group_ids_of
-from vigil.errors import Forbidden, NotFound
+from vigil.crowds.zones import covering
+from vigil.errors import Forbidden, InvalidInput, NotFound
 from vigil.store.models import Camera, CaseCamera, CaseMember, CaseRow
 
 
@@ -96,3 +97,18 @@ def zones_cleared(
     if not in_scope or span[0] < row.scope_start or span[1] > row.scope_end:
         raise Forbidden(f"that footage is outside case {case_id}'s scope", case=case_id)
     return {int(zone) for zone in json.loads(row.zones_seen)}
+
+
+def acknowledged_zones(session: Session, row: CaseRow, zones: set[int]) -> list[int]:
+    """The zones an approver named, which must reach the case's scope (InvalidInput for
+    any other number): its exports may show faces there (``zones_cleared``)."""
+    cameras = [c.id for c in scope_cameras(session, row.id)]
+    reaching = {z.id for z in covering(session, cameras, row.scope_start, row.scope_end)}
+    stray = sorted(zones - reaching)
+    if stray:
+        raise InvalidInput(
+            f"zone {', '.join(map(str, stray))} does not reach case {row.id}'s scope "
+            f"(those that do: {', '.join(map(str, sorted(reaching))) or 'none'})",
+            field="zones",
+        )
+    return sorted(zones)

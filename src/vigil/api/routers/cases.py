@@ -10,9 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile, status
 
-from vigil.api.context import Caller, ServicesDep
-from vigil.api.routers.faces import read_upload
-from vigil.api.schemas import (
+from vigil.api.case_schemas import (
     CandidateOut,
     CaseApproveIn,
     CaseCreate,
@@ -22,6 +20,8 @@ from vigil.api.schemas import (
     NoticeOut,
     SearchOut,
 )
+from vigil.api.context import Caller, ServicesDep
+from vigil.api.routers.faces import read_upload
 from vigil.investigations.cases import CaseInfo, CaseSpec
 from vigil.investigations.search import MAX_LIMIT
 
