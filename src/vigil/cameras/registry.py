@@ -121,7 +121,7 @@ def find_camera(session: Session, name: str) -> Camera:
     return camera
 
 
-def _visible(session: Session, ctx: RequestContext, camera: Camera) -> bool:
+def visible(session: Session, ctx: RequestContext, camera: Camera) -> bool:
     """Camera managers see the whole registry; everyone else the cameras of their groups."""
     return ctx.principal.can(Permission.CAMERAS_MANAGE) or member_of(
         session, ctx.principal, camera.group_id
@@ -131,7 +131,7 @@ def _visible(session: Session, ctx: RequestContext, camera: Camera) -> bool:
 def find_visible(session: Session, ctx: RequestContext, name: str) -> Camera:
     """The camera, if the caller may know of it; others get the same answer as for none."""
     camera = find_camera(session, name)
-    if not _visible(session, ctx, camera):
+    if not visible(session, ctx, camera):
         raise NotFound(f"no camera named {name!r}", camera=name)
     return camera
 
@@ -216,7 +216,7 @@ class CameraRegistry:
             cameras = [
                 self._info(session, c, ctx)
                 for c in session.scalars(select(Camera).order_by(Camera.name))
-                if _visible(session, ctx, c)
+                if visible(session, ctx, c)
             ]
             details["count"] = len(cameras)
         return cameras

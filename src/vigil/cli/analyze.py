@@ -11,10 +11,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from vigil.app import Services
 from vigil.auth.roles import RequestContext
-from vigil.cli.cameras import parse_time
 from vigil.cli.output import console, emit, errors
 from vigil.cli.state import CliState
 from vigil.errors import InvalidInput
+from vigil.times import parse_moment
 
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
@@ -47,14 +47,14 @@ def analyze(
                 "give a video FILE and --case, or --camera, --from and --to to re-analyse "
                 "recordings"
             )
-        _rerun(services, context, camera, parse_time(since), parse_time(until), as_json)
+        _rerun(services, context, camera, parse_moment(since), parse_moment(until), as_json)
         return
     if case is None:
         raise InvalidInput(
             "an imported file is a case's evidence: give --case (a camera records its own footage)",
             field="case",
         )
-    began = None if start is None else parse_time(start)
+    began = None if start is None else parse_moment(start)
     total = _duration(file)
     with Progress(
         TextColumn("analysing"),

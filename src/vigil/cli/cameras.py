@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -141,11 +140,6 @@ def assign(
     emit(info.to_dict(), as_json, lambda: console.print(f"{name} is recorded by {where}"))
 
 
-def parse_time(value: str) -> datetime:
-    """A time from the command line: ISO 8601 with a time zone, in the years Vigil takes."""
-    return parse_moment(value)
-
-
 FROM = typer.Option(..., "--from", help="Start, ISO 8601 with a time zone.")
 TO = typer.Option(..., "--to", help="End, ISO 8601 with a time zone.")
 
@@ -170,7 +164,7 @@ def export(
     beside it (OUT.manifest.json; 'vigil export verify' checks both); the export is audited."""
     state: CliState = ctx.obj
     services = state.services()
-    span = TimeRange(parse_time(start), parse_time(end))
+    span = TimeRange(parse_moment(start), parse_moment(end))
     clip = services.recordings.export(
         state.context(services), name, span, out.parent, recipient, case
     )
@@ -200,7 +194,7 @@ def hold(
     """Keep a time range of a camera out of retention until the hold is released."""
     state: CliState = ctx.obj
     services = state.services()
-    span = TimeRange(parse_time(start), parse_time(end))
+    span = TimeRange(parse_moment(start), parse_moment(end))
     made = services.recordings.hold(state.context(services), name, span, reason)
     emit(made.to_dict(), as_json, lambda: console.print(f"hold {made.id} placed on {name}"))
 

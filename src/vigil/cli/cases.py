@@ -7,13 +7,13 @@ from typing import Any, cast
 
 import typer
 
-from vigil.cli.cameras import parse_time
 from vigil.cli.files import read_photos, write_file
 from vigil.cli.output import console, emit, table
 from vigil.cli.state import CliState
 from vigil.errors import InvalidInput
 from vigil.investigations.cases import CaseInfo, CaseSpec
 from vigil.investigations.report import Format
+from vigil.times import parse_moment
 
 app = typer.Typer(no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
@@ -55,9 +55,9 @@ def open_case(
         legal_basis=basis,
         reference=reference,
         purpose=purpose,
-        start=parse_time(start),
-        end=parse_time(end),
-        expires=parse_time(expires),
+        start=parse_moment(start),
+        end=parse_moment(end),
+        expires=parse_moment(expires),
         cameras=_names(cameras),
         groups=_names(groups),
         urgent=urgent,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from vigil.cli.cameras import parse_time
 from vigil.cli.output import console, emit, table
 from vigil.cli.state import CliState
 from vigil.crowds.events import EventSpec
 from vigil.errors import InvalidInput
+from vigil.times import parse_moment
 
 events = typer.Typer(no_args_is_help=True)
 zones = typer.Typer(no_args_is_help=True)
@@ -39,7 +39,7 @@ def create(
     """An event: a camera group over a time window, with occupancy limits."""
     state: CliState = ctx.obj
     services = state.services()
-    spec = EventSpec(name, group, parse_time(start), parse_time(end), _limits(limit), total)
+    spec = EventSpec(name, group, parse_moment(start), parse_moment(end), _limits(limit), total)
     info = services.events.create(state.context(services), spec)
     emit(info.to_dict(), as_json, lambda: console.print(f"event {info.id} ({name}) created"))
 
@@ -90,8 +90,8 @@ def propose(
     services = state.services()
     zone = services.zones.propose(
         state.context(services), reason, group=group, event=event,
-        start=None if start is None else parse_time(start),
-        end=None if end is None else parse_time(end),
+        start=None if start is None else parse_moment(start),
+        end=None if end is None else parse_moment(end),
     )  # fmt: skip
     emit(zone.to_dict(), as_json, lambda: console.print(f"zone {zone.id} proposed"))
 

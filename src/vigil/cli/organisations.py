@@ -6,11 +6,11 @@ from pathlib import Path
 
 import typer
 
-from vigil.cli.cameras import parse_time
 from vigil.cli.output import console, emit, table
 from vigil.cli.state import CliState
 from vigil.errors import InvalidInput
 from vigil.partners.organisations import KeySpec
+from vigil.times import parse_moment
 
 app = typer.Typer(no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
@@ -48,7 +48,9 @@ def issue_key(
     of its cameras' groups approves it ('vigil org approve KEY')."""
     state: CliState = ctx.obj
     services = state.services()
-    spec = KeySpec(cameras, parse_time(start), parse_time(end), round(quota_minutes * 60), label)
+    spec = KeySpec(
+        cameras, parse_moment(start), parse_moment(end), round(quota_minutes * 60), label
+    )
     info, secret = services.partners.issue(state.context(services), organisation, spec)
 
     def human() -> None:

@@ -9,11 +9,11 @@ import typer
 
 from vigil.audit.signing import PUBLIC_KEY_FILE
 from vigil.audit.transparency import Period, render_html, render_pdf, verify_report
-from vigil.cli.cameras import parse_time
 from vigil.cli.files import signed_document
 from vigil.cli.output import console
 from vigil.cli.state import CliState
 from vigil.errors import InvalidInput, ProofError
+from vigil.times import parse_moment
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -32,7 +32,7 @@ def report(
         raise InvalidInput(f"--format must be html, pdf or json, not {fmt!r}")
     state: CliState = ctx.obj
     services = state.services()
-    period = Period(parse_time(start), parse_time(end))
+    period = Period(parse_moment(start), parse_moment(end))
     signed = services.transparency.report(state.context(services), period)
     if fmt == "pdf":
         out.write_bytes(render_pdf(signed))

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import typer
 
-from vigil.cli.cameras import parse_time
 from vigil.cli.files import read_photos
 from vigil.cli.output import console, emit, table
 from vigil.cli.state import CliState
+from vigil.times import parse_moment
 
 watchlist = typer.Typer(no_args_is_help=True)
 alerts = typer.Typer(no_args_is_help=True)
@@ -35,7 +35,7 @@ def add(
         read_photos(photo),
         basis=basis,
         reference=reference,
-        expires=parse_time(expires),
+        expires=parse_moment(expires),
     )
     emit(
         info.to_dict(),

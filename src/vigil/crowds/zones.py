@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from vigil.analytics.expiry import KeptSighting, forget_in_zone
@@ -89,25 +89,29 @@ def _in_force() -> ColumnElement[bool]:
     return and_(NoIdZoneRow.approved_at.is_not(None), NoIdZoneRow.lifted_at.is_(None))
 
 
-def covering(
-    session: Session, camera_ids: Iterable[int], start: datetime, end: datetime
-) -> builtins.list[ZoneInfo]:
-    """The zones in force that reach any part of [start, end] of one of the cameras."""
-    rows = session.scalars(
-        select(NoIdZoneRow)
+def _reaching(camera_ids: Iterable[int], start: datetime, end: datetime) -> Select[int]:
+    """The ids of the zones in force that reach any part of [start, end] of the cameras."""
+    return (
+        select(NoIdZoneRow.id)
         .join(Camera, Camera.group_id == NoIdZoneRow.group_id)
         .where(Camera.id.in_(list(camera_ids)), _in_force())
         .where(NoIdZoneRow.start <= end)
         .where(or_(NoIdZoneRow.end.is_(None), NoIdZoneRow.end >= start))
-        .distinct()
-        .order_by(NoIdZoneRow.id)
     )
-    return [_info(session, row) for row in rows]
+
+
+def covering(
+    session: Session, camera_ids: Iterable[int], start: datetime, end: datetime
+) -> builtins.list[ZoneInfo]:
+    """The zones in force that reach any part of [start, end] of one of the cameras."""
+    ids = session.scalars(_reaching(camera_ids, start, end).distinct().order_by(NoIdZoneRow.id))
+    return [_info(session, session.get_one(NoIdZoneRow, zone)) for zone in ids]
 
 
 def covers(session: Session, camera_id: int, start: datetime, end: datetime) -> bool:
-    """Whether a zone in force reaches any part of the camera's [start, end]."""
-    return bool(covering(session, [camera_id], start, end))
+    """Whether a zone in force reaches any part of the camera's [start, end] (one query:
+    every analysis job asks)."""
+    return session.scalar(_reaching([camera_id], start, end).limit(1)) is not None
 
 
 def excluded(

@@ -275,8 +275,8 @@ class CaseService:
                 details: dict[str, Any] = {"subject": row.subject, "reference": row.reference}
                 if state == "approved":
                     _add_member(session, case_id, ctx.principal.name, ctx.principal.name, now)
-                    row.zones_seen = json.dumps(acknowledged_zones(session, row, zones))
-                    details["zones_seen"] = json.loads(row.zones_seen)
+                    seen = acknowledged_zones(session, row, zones)
+                    row.zones_seen, details["zones_seen"] = json.dumps(seen), seen
                 else:
                     details["results_deleted"] = _delete_results(session, case_id)
                     row.ended_at = now

@@ -28,6 +28,7 @@ from vigil.investigations.cases import CaseService, searchable
 from vigil.investigations.membership import case_data, scope_cameras
 from vigil.recording.manifest import export_of, file_digest
 from vigil.recording.playback import video_seconds
+from vigil.times import checked_moment
 
 
 class EvidenceImports:
@@ -71,8 +72,7 @@ class EvidenceImports:
                         "say which camera of the case the file shows, and when it began "
                         "(--camera, --start)"
                     )
-                if start.tzinfo is None:
-                    raise InvalidInput("the start time needs a time zone, e.g. 2026-11-23T10:00Z")
+                start = checked_moment(start, "start")
                 until = start + timedelta(seconds=seconds)
                 scope = {c.name: c for c in scope_cameras(session, case_id)}
                 found = scope.get(camera)

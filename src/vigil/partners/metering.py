@@ -134,48 +134,48 @@ class Metering:
 
     def open(self, ctx: RequestContext, grant: Grant, camera: str, kind: Kind) -> Meter:
         """Start metering a stream or an export; audited as ``partner.watch|export``."""
-        now = datetime.now(UTC)
         with self.db.write() as session:
-            row = UsageRow(
-                key_id=grant.key_id,
-                organisation_id=grant.organisation_id,
-                camera=camera,
-                kind=kind,
-                started_at=now,
-                ended_at=now,
-                seconds=0.0,
-                bytes=0,
-            )
-            session.add(row)
-            session.flush()
-            action = "partner.watch" if kind == "live" else "partner.export"
-            details = {"usage": row.id, "key": grant.key_id, "left_s": round(grant.left_s, 3)}
-            self.access.record(session, ctx, action, f"camera:{camera}", details)
-            return Meter(self, row.id, grant, camera)
+            left = {"left_s": round(grant.left_s, 3)}
+            return self._row(session, ctx, grant, camera, kind, 0.0, left)
 
     def reserve(self, ctx: RequestContext, grant: Grant, camera: str, seconds: float) -> Meter:
         """Hold ``seconds`` of the key's quota for an export (its usage row, audited as
         ``partner.export``); Forbidden when the key has less left. ``add`` then settles the
         row to what was delivered, ``give_back`` removes it."""
-        now = datetime.now(UTC)
         with self.db.write() as session:
             self.db.serialise(session, f"partner-key:{grant.key_id}")
             grant.with_used(used_s(session, grant.key_id)).require_quota(seconds)
-            row = UsageRow(
-                key_id=grant.key_id,
-                organisation_id=grant.organisation_id,
-                camera=camera,
-                kind="export",
-                started_at=now,
-                ended_at=now,
-                seconds=seconds,
-                bytes=0,
-            )
-            session.add(row)
-            session.flush()
-            details = {"usage": row.id, "key": grant.key_id, "reserved_s": round(seconds, 3)}
-            self.access.record(session, ctx, "partner.export", f"camera:{camera}", details)
-            return Meter(self, row.id, grant, camera)
+            reserved = {"reserved_s": round(seconds, 3)}
+            return self._row(session, ctx, grant, camera, "export", seconds, reserved)
+
+    def _row(
+        self,
+        session: Session,
+        ctx: RequestContext,
+        grant: Grant,
+        camera: str,
+        kind: Kind,
+        seconds: float,
+        details: dict[str, Any],
+    ) -> Meter:
+        """A usage row of ``seconds``, audited in the same transaction with ``details``."""
+        now = datetime.now(UTC)
+        row = UsageRow(
+            key_id=grant.key_id,
+            organisation_id=grant.organisation_id,
+            camera=camera,
+            kind=kind,
+            started_at=now,
+            ended_at=now,
+            seconds=seconds,
+            bytes=0,
+        )
+        session.add(row)
+        session.flush()
+        action = "partner.watch" if kind == "live" else "partner.export"
+        details = {"usage": row.id, "key": grant.key_id, **details}
+        self.access.record(session, ctx, action, f"camera:{camera}", details)
+        return Meter(self, row.id, grant, camera)
 
     def give_back(self, meter: Meter) -> None:
         """Return an export's reservation: nothing of it was delivered."""

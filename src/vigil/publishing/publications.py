@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from vigil.auth.access import Access
 from vigil.auth.names import check_text
 from vigil.auth.roles import Permission, RequestContext
-from vigil.cameras.registry import find_visible
+from vigil.cameras.registry import find_visible, visible
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
 from vigil.store.models import Camera, PublicationRow
 
@@ -144,7 +144,7 @@ class Publications:
             with self.db.write() as session:
                 row = session.get(PublicationRow, publication_id)
                 camera = None if row is None else session.get(Camera, row.camera_id)
-                if row is None or camera is None or not _visible(session, ctx, camera.name):
+                if row is None or camera is None or not visible(session, ctx, camera):
                     # A camera outside the caller's groups is answered as no publication at
                     # all: the answer must not tell that one exists, nor name its camera.
                     raise NotFound(f"no publication {publication_id}", publication=publication_id)
@@ -177,7 +177,7 @@ class Publications:
             found = [
                 _info(publication, camera.name)
                 for publication, camera in rows
-                if _visible(session, ctx, camera.name)
+                if visible(session, ctx, camera)
             ]
             details["count"] = len(found)
         return found
@@ -203,11 +203,3 @@ class Publications:
 
     def is_public(self, camera_id: int) -> bool:
         return any(c.id == camera_id for c in self.public_cameras())
-
-
-def _visible(session: Session, ctx: RequestContext, camera: str) -> bool:
-    try:
-        find_visible(session, ctx, camera)
-    except NotFound:
-        return False
-    return True
