@@ -2,10 +2,16 @@
 
     .venv/bin/python benchmarks/throughput_bench.py [--cameras 8,10] [--minutes 5]
         [--engine fused|reid|dlib|hog] [--workers 2] [--datasets ../shared/datasets]
+        [--feeds DIR] [--live-sim] [--ceiling] [--no-counting]
 
-For each camera count N: a fresh data directory, ``vigil sim serve`` with N cameras of
-1280x720 at 10 fps (lfw-dev people walking through), and what ``vigil up`` runs (recorder,
-analysis workers, matcher) for MINUTES, each camera analysed at 5 fps. Every 10 s the
+For each camera count N: a fresh data directory, N cameras of 1280x720 at 10 fps (lfw-dev
+people walking through) and what ``vigil up`` runs (recorder, analysis workers, matcher)
+for MINUTES, each camera analysed at 5 fps. The cameras are files served by stream copy
+(``vigil sim serve --from-files``: they cost next to nothing, so the run measures Vigil),
+drawn and encoded once beforehand by ``vigil sim render`` into --feeds (kept, reused);
+``--live-sim`` draws and encodes them live instead, on the same cores, as before.
+``--ceiling`` first measures what each stage alone could sustain on this machine
+(``ceiling.py``) and prints each run's bounded count as a share of it. Every 10 s the
 analysis backlog and its lag (the age of the oldest segment waiting) are read as ``vigil
 status`` reads them. Printed per N: lag over time, lag p50/p95, the seconds spent in each
 stage of analysis (decode, motion gate, detect, align, embed, track, in the workers;
@@ -28,17 +34,19 @@ import time
 import uuid
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from alert_latency_bench import PASSWORD
+from ceiling import measure
 from vigil.analytics.jobs import Outcome, SegmentJob
 from vigil.analytics.pipeline import backlog
 from vigil.app import open_services
 from vigil.auth.roles import LOCAL, RequestContext
 from vigil.cameras.registry import CameraSpec
 from vigil.cli.setup import recording
-from vigil.config import load_config, save_config
+from vigil.config import Config, load_config, save_config
 from vigil.datadir import initialise
 from vigil.sim.server import wait_until_serving
 
@@ -48,6 +56,8 @@ ENGINES = {  # detector, embedder, what runs dlib's ResNet
     "dlib": ("yunet", "dlib", "onnx"),
     "hog": ("hog", "dlib", "dlib"),
 }
+FEEDS_DIR = "vigil-feeds-1280x720-10fps"
+FEED_S = 120.0  # each feed's length before it loops
 SAMPLE_S = 10.0
 BOUND_P95_S = 15.0
 BOUND_GROWTH_S = 4.0  # mean lag, last minute against the one before: one segment's length
@@ -74,26 +84,65 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def run(cameras: int, args: argparse.Namespace, root: Path) -> bool:
-    data = root / "data"
-    initialise(data, admin_password=PASSWORD, request_id="bench")
+def feeds(args: argparse.Namespace, cameras: int) -> Path:
+    """The folder of camK.mp4 feeds, rendered for the cameras it lacks (before anything
+    is measured)."""
+    folder: Path = args.feeds
+    missing = [k for k in range(1, cameras + 1) if not (folder / f"cam{k}.mp4").is_file()]
+    if missing:
+        print(f"rendering {cameras} feeds of {FEED_S:.0f} s into {folder} ...", flush=True)
+        subprocess.run(  # noqa: S603 - our own command line
+            [sys.executable, "-m", "vigil", "sim", "render", str(folder), "--faces",
+             str(args.faces), "--cameras", str(cameras), "--seconds", str(FEED_S), "--width",
+             "1280", "--height", "720", "--fps", "10", "--noise", "4"],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    return folder
+
+
+def serve(cameras: int, args: argparse.Namespace, root: Path, port: int) -> subprocess.Popen[bytes]:
+    """The cameras' RTSP server: the feeds by stream copy, or the live simulator."""
+    if args.live_sim:
+        command = ["--faces", str(args.faces), "--cameras", str(cameras), "--width", "1280",
+                   "--height", "720", "--fps", "10", "--noise", "4"]  # fmt: skip
+    else:
+        chosen = root / "feeds"
+        chosen.mkdir()
+        for k in range(1, cameras + 1):
+            (chosen / f"cam{k}.mp4").symlink_to((args.feeds / f"cam{k}.mp4").resolve())
+        command = ["--from-files", str(chosen)]
+    return subprocess.Popen(  # noqa: S603 - our own command line
+        [sys.executable, "-m", "vigil", "sim", "serve", "--port", str(port), *command],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def configured(data: Path, args: argparse.Namespace) -> None:
     config = load_config(data)
+    save_config(data, config.model_copy(update=overrides(config, args)))
+
+
+def overrides(config: Config, args: argparse.Namespace) -> dict[str, Any]:
+    """The config sections the bench's options change (engine, workers, counting)."""
     detector, embedder, runtime = ENGINES[args.engine]
     faces = config.faces.model_copy(
         update={"detector": detector, "embedder": embedder, "dlib_runtime": runtime}
     )
     analytics = config.analytics.model_copy(update={"workers": args.workers})
-    save_config(data, config.model_copy(update={"faces": faces, "analytics": analytics}))
+    counting = config.counting.model_copy(update={"enabled": not args.no_counting})
+    return {"faces": faces, "analytics": analytics, "counting": counting}
+
+
+def run(cameras: int, args: argparse.Namespace, root: Path) -> bool:
+    data = root / "data"
+    initialise(data, admin_password=PASSWORD, request_id="bench")
+    configured(data, args)
     port = 18654
-    sim = subprocess.Popen(  # noqa: S603 - our own command line
-        [sys.executable, "-m", "vigil", "sim", "serve", "--faces", str(args.faces),
-         "--cameras", str(cameras), "--port", str(port), "--width", "1280", "--height", "720",
-         "--fps", "10", "--noise", "4"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    sim = serve(cameras, args, root, port)
     stages: dict[str, float] = defaultdict(float)
     samples: list[tuple[float, float, int]] = []  # (seconds, lag, segments waiting)
+    lowered: list[float] = []  # the rates back-pressure chose
     try:
         wait_until_serving(port, process=sim)
         services = open_services(data)
@@ -107,12 +156,14 @@ def run(cameras: int, args: argparse.Namespace, root: Path) -> bool:
         def measured(job: SegmentJob, outcome: Outcome) -> None:
             for stage, seconds in outcome.stats.stages.items():
                 stages[stage] += seconds
+            if outcome.lowered_fps is not None:
+                lowered.append(outcome.lowered_fps)
             began = time.perf_counter()
             store(job, outcome)
             stages["store"] += time.perf_counter() - began
 
         pipeline.store_result = measured  # type: ignore[method-assign]
-        cpu_before = {"simulator": cpu_s(sim.pid), "recorder": cpu_s(os.getpid())}
+        cpu_before = {"feeds": cpu_s(sim.pid), "recorder": cpu_s(os.getpid())}
         began = time.monotonic()
         with recording(services):  # closes the services at the end
             while (elapsed := time.monotonic() - began) < args.minutes * 60:
@@ -123,14 +174,14 @@ def run(cameras: int, args: argparse.Namespace, root: Path) -> bool:
                 samples.append((elapsed + SAMPLE_S, max(0.0, lag), waiting.segments))
             workers = [p for p in children(os.getpid()) if p != sim.pid]  # started on demand
             cpu = {
-                "simulator": cpu_s(sim.pid) - cpu_before["simulator"],
+                "feeds": cpu_s(sim.pid) - cpu_before["feeds"],
                 "recorder": cpu_s(os.getpid()) - cpu_before["recorder"],
                 "workers": sum(cpu_s(p) for p in workers),
             }
     finally:
         sim.terminate()
         sim.wait(20)
-    return report(cameras, args, samples, stages, cpu)
+    return report(cameras, args, samples, stages, cpu, lowered)
 
 
 def report(
@@ -139,6 +190,7 @@ def report(
     samples: list[tuple[float, float, int]],
     stages: dict[str, float],
     cpu: dict[str, float],
+    lowered: list[float],
 ) -> bool:
     seconds = samples[-1][0]
     lags = np.array([lag for _, lag, _ in samples])
@@ -162,6 +214,16 @@ def report(
     )
     share = ", ".join(f"{k} {v:.0f} s ({100 * v / seconds:.0f}% of a core)" for k, v in cpu.items())
     print(f"process CPU: {share}")
+    if lowered:
+        print(
+            f"back-pressure lowered {len(lowered)} segments' rate, down to {min(lowered):.1f} fps"
+        )
+    else:
+        print("back-pressure lowered no segment's rate")
+    if args.ceiling_of is not None:
+        share_of = 100 * cameras / args.ceiling_of.cameras
+        print(f"{cameras} cameras are {share_of:.0f}% of the measured ceiling "
+              f"({args.ceiling_of.cameras:.1f}){'' if bounded else ', not bounded'}")  # fmt: skip
     return bool(bounded)
 
 
@@ -172,14 +234,36 @@ def main() -> None:
     parser.add_argument("--engine", choices=sorted(ENGINES), default="fused")
     parser.add_argument("--workers", type=int, default=2, help="analytics.workers")
     parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument("--feeds", type=Path, default=Path(tempfile.gettempdir()) / FEEDS_DIR)
+    parser.add_argument("--live-sim", action="store_true", help="draw and encode live")
+    parser.add_argument("--ceiling", action="store_true", help="measure the stages alone first")
+    parser.add_argument("--no-counting", action="store_true", help="no people counting")
     args = parser.parse_args()
     args.faces = (args.datasets / "lfw-dev" / "lfw-deepfunneled").resolve()
+    counts = [int(n) for n in args.cameras.split(",")]
+    feeds(args, 1 if args.live_sim else max(counts))
+    args.ceiling_of = None
+    if args.ceiling:
+        with tempfile.TemporaryDirectory() as root:
+            base = load_config(initialise_empty(Path(root) / "config"))
+            ceiling = measure(
+                args.feeds / "cam1.mp4", Path(root), cores=os.cpu_count() or 1,
+                data_config=overrides(base, args),
+            )  # fmt: skip
+        label = f"engine {args.engine}, counting {'off' if args.no_counting else 'on'}"
+        print(ceiling.report(label), flush=True)
+        args.ceiling_of = ceiling
     largest = 0
-    for cameras in [int(n) for n in args.cameras.split(",")]:
+    for cameras in counts:
         with tempfile.TemporaryDirectory() as root:
             if run(cameras, args, Path(root)):
                 largest = max(largest, cameras)
     print(f"\nlargest camera count with bounded lag ({args.engine}): {largest or 'none tried'}")
+
+
+def initialise_empty(data: Path) -> Path:
+    initialise(data, admin_password=PASSWORD, request_id="bench")
+    return data
 
 
 if __name__ == "__main__":

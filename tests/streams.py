@@ -39,9 +39,16 @@ class Simulator:
     """``vigil sim serve`` as its own process, so a test can cut a camera by stopping it."""
 
     def __init__(
-        self, faces: Path, *, cameras: int = 1, port: int | None = None, truth: Path | None = None
+        self,
+        faces: Path,
+        *,
+        cameras: int = 1,
+        port: int | None = None,
+        truth: Path | None = None,
+        from_files: bool = False,
     ) -> None:
-        self.faces = faces
+        self.faces = faces  # or, ``from_files``, a folder of feeds served by stream copy
+        self.from_files = from_files
         self.cameras = cameras
         self.port = port or free_port()
         self.truth = truth
@@ -57,7 +64,7 @@ class Simulator:
             "vigil",
             "sim",
             "serve",
-            "--faces",
+            "--from-files" if self.from_files else "--faces",
             str(self.faces),
             "--cameras",
             str(self.cameras),

@@ -194,6 +194,8 @@ def analysis_settings(config: AnalyticsConfig, threads: int = 0) -> AnalysisSett
         motion_threshold=config.motion_threshold,
         best_per_track=config.best_per_track,
         decode_threads=threads,
+        busy_lag_s=config.busy_lag_s,
+        min_sample_fps=config.min_sample_fps,
     )
 
 

@@ -165,6 +165,11 @@ class AnalyticsConfig(Section):
     # Good faces of a track, chosen to differ, whose descriptors the sighting keeps (at most
     # vigil.faces.model.MAX_DESCRIPTORS); probes are compared with each.
     best_per_track: int = Field(default=5, ge=1, le=8)
+    # Back-pressure: a segment that ended more than busy_lag_s ago when its analysis starts
+    # (analysis is behind) is sampled at its rate x busy_lag_s / lag, never below
+    # min_sample_fps; its lowered rate is kept and `vigil status` counts such segments.
+    busy_lag_s: float = Field(default=10.0, ge=1.0, le=86_400)
+    min_sample_fps: float = Field(default=2.0, gt=0, le=60)
     # Hours after which sightings that matched no watchlist entry lose crop and descriptor.
     biometric_retention_h: float = Field(default=72.0, gt=0, le=24 * 365)
     # A match this soon after an alert's last sighting (same entry, same camera) joins that

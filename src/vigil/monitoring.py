@@ -14,6 +14,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from vigil.analytics.pipeline import LOWERED_WINDOW
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.cluster.state import QueueState
@@ -54,6 +55,18 @@ class VigilCollector(Collector):
         )
         yield GaugeMetricFamily(
             "vigil_analysis_failed_frames", "Frames skipped because they failed", failed_frames
+        )
+        lowered, lowest = self.segments.lowered_since(datetime.now(UTC) - LOWERED_WINDOW)
+        yield GaugeMetricFamily(
+            "vigil_analysis_lowered_segments",
+            "Segments analysed in the last 10 minutes at a rate lowered because analysis was "
+            "behind",
+            lowered,
+        )
+        yield GaugeMetricFamily(
+            "vigil_analysis_lowest_fps",
+            "The lowest such rate in the last 10 minutes (0: none lowered)",
+            lowest or 0.0,
         )
         up = GaugeMetricFamily("vigil_camera_up", "1 while the camera streams", labels=["camera"])
         fps = GaugeMetricFamily("vigil_camera_fps", "Frames per second received", labels=["camera"])

@@ -189,11 +189,13 @@ class _FailsOnThirdFrame:
         self.model = model
         self.calls = 0
 
-    def detect(self, rgb: np.ndarray, upsample: int) -> list[Detection]:
+    def detect(
+        self, rgb: np.ndarray, upsample: int, *, scale: float | None = None
+    ) -> list[Detection]:
         self.calls += 1
         if self.calls == 3:
             raise RuntimeError("the detector failed on this frame")
-        return self.model.detect(rgb, upsample)
+        return self.model.detect(rgb, upsample, scale=scale)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.model, name)

@@ -7,6 +7,7 @@ import os
 import random
 import signal
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from vigil.auth.roles import Role
 from vigil.recording.index import Segment
 from vigil.recording.segments import SegmentWriter
 from vigil.sim.scenario import Renderer, Scenario, load_people
-from vigil.store.models import SegmentRow, SightingRow
+from vigil.store.models import Camera, SegmentRow, SightingRow
 
 SECONDS = 12
 
@@ -69,7 +70,13 @@ def test_segments_are_analysed_once_each_and_rerunning_replaces(
     assert waiting.segments == 3
     assert waiting.lag_s(datetime.now(UTC)) >= 0
 
-    pipeline, queue = env.services.analytics.pipeline, env.services.analysis()
+    # Analysed again long after they ended, the segments must be seen as they were the first
+    # time: at their camera's rate (no back-pressure) and the scale nothing was learned at.
+    analytics = env.services.config.analytics.model_copy(update={"busy_lag_s": 86_400})
+    services = replace(
+        env.services, config=env.services.config.model_copy(update={"analytics": analytics})
+    )
+    pipeline, queue = env.services.analytics.pipeline, services.analysis()
     try:
         assert pipeline.start(queue) == 3
         _wait_for_no_backlog(env)
@@ -79,6 +86,7 @@ def test_segments_are_analysed_once_each_and_rerunning_replaces(
 
         with env.services.db.write() as session:  # as after a crash before the marks
             session.execute(update(SegmentRow).values(analysed_at=None))
+            session.execute(update(Camera).values(face_px=None))
         assert pipeline.start(queue) == 3
         _wait_for_no_backlog(env)
         assert _sightings(env) == first  # replaced, not duplicated

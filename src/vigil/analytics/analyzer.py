@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from vigil.analytics.tracking import FaceTracker, Track, split_identities
+from vigil.crowds.counting import CountSampler
 from vigil.errors import InvalidInput
 from vigil.faces.descriptors import Space, models_in, single, width
 from vigil.faces.engine import FaceEngine
@@ -42,6 +43,7 @@ MOTION_SIZE = (64, 36)
 CROP_MARGIN = 0.4
 BATCH_FRAMES = 10  # sampled frames whose faces are described together (2 s at 5 fps) ...
 BATCH_FACES = 16  # ... or fewer, once they hold this many faces
+MIN_SCALE = 0.25  # frames are never searched in fewer than 1/16 of their pixels
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,15 @@ class AnalysisSettings:
     reid_split_distance: float = 0.935
     # A track this long is closed as a sighting (and the person's next face starts another).
     max_track_faces: int = 150
+    # A camera whose faces were at least W px wide lately is searched for faces from
+    # face_margin * W px (YuNet: a quarter of the pixels for W = 80), and every
+    # probe_every-th searched frame at the configured size (``analyse``).
+    face_margin: float = 0.5
+    probe_every: int = 20
+    # Back-pressure: a live segment that ended more than busy_lag_s ago is analysed at its
+    # rate scaled by busy_lag_s / lag, down to min_sample_fps (``jobs.sampled_rate``).
+    busy_lag_s: float = 10.0
+    min_sample_fps: float = 2.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.best_per_track <= MAX_DESCRIPTORS:
@@ -129,9 +140,12 @@ class AnalysisStats:
     frames_failed: int = 0  # could not be analysed (logged), skipped
     cuts: int = 0  # shot cuts, each of which ended every track
     faces: int = 0
+    smallest_face: int | None = None  # px wide, of the faces found
+    search_scale: float = 1.0  # what frames were searched at in the end (probes aside)
     seconds: float = 0.0
-    # Seconds (wall clock) spent in each stage: decode, motion, detect, align, embed (for
-    # tracking), track, describe (the sightings' kept faces)
+    # Seconds (wall clock) spent in each stage: decode, motion, convert (to RGB, and
+    # scaled for the detector), detect, align, embed (for tracking), track, describe (the
+    # sightings' kept faces), count (people, when counted in the same pass)
     stages: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
@@ -164,12 +178,20 @@ class VideoAnalyzer:
         progress: Progress | None = None,
         *,
         sample_fps: float | None = None,
+        face_px: float | None = None,
+        counts: CountSampler | None = None,
     ) -> tuple[list[Sighting], AnalysisStats]:
         """Sightings in the video at ``path`` whose first frame was at ``origin``.
 
-        ``sample_fps`` overrides the default rate (a camera's own setting). Faces are
-        found frame by frame and described in batches of a few frames (``BATCH_FRAMES``),
-        then tracked in time order; a shot cut ends the batch and every track.
+        ``sample_fps`` overrides the default rate (a camera's own setting). ``face_px``:
+        the smallest face the camera has shown lately (learned from its earlier segments);
+        frames are then searched for faces of half that width and more, a fraction of the
+        pixels, and every ``probe_every``-th frame at the configured size, so a smaller
+        face is still found (and from it on, every frame is searched at that size). Faces
+        are found frame by frame and described in batches of a few frames
+        (``BATCH_FRAMES``), then tracked in time order; a shot cut ends the batch and every
+        track. ``counts`` takes people counts from the frames as they pass (one decode for
+        both).
         """
         settings = self.settings
         rate = sample_fps or settings.sample_fps
@@ -177,11 +199,19 @@ class VideoAnalyzer:
         tracker: FaceTracker[_Face] = FaceTracker(
             max_gap_s=settings.max_gap_s, link_distance=self._tracking[1]
         )
+        model = self.engine.model
+        full = model.search_scale(None)
+        floor = None if face_px is None else face_px * settings.face_margin
+        scale = full if floor is None else max(MIN_SCALE, model.search_scale(floor))
         ended: list[Track[_Face]] = []
         batch: list[_Frame] = []
         previous: NDArray[np.float32] | None = None
         last_face = -math.inf  # when a face was last found: still frames are skipped after
-        for t, rgb, thumb in self._sampled(path, rate, stats):
+        searched = 0
+        for t, picture, thumb in self._sampled(path, rate, stats):
+            if counts is not None:
+                with stats.timed("count"):
+                    counts.offer(t, thumb, lambda: _rgb(picture))  # noqa: B023 - called now
             with stats.timed("motion"):
                 change = None if previous is None else _change(previous, thumb)
             previous = thumb
@@ -197,12 +227,16 @@ class VideoAnalyzer:
             ):
                 stats.frames_still += 1
                 continue
+            probe = scale < full and searched % settings.probe_every == 0
+            searched += 1
             try:
-                frame = self._find(origin + t, rgb, stats)
+                frame = self._find(origin + t, picture, full if probe else scale, stats)
             except Exception:  # one bad frame must not end the analysis: logged, counted
                 logger.exception("frame at %.2f s of %s could not be analysed", t, path.name)
                 stats.frames_failed += 1
                 continue
+            if probe and floor is not None and any(d.box.width < floor for d in frame.detections):
+                scale = full  # a face smaller than expected: search every frame for such
             last_face = t if frame.detections else last_face
             batch.append(frame)
             if len(batch) >= BATCH_FRAMES or sum(len(f.chips) for f in batch) >= BATCH_FACES:
@@ -212,17 +246,17 @@ class VideoAnalyzer:
                 progress(t)
         ended += self._track(tracker, batch, stats)
         ended += tracker.finish()
+        stats.search_scale = scale
         with stats.timed("describe"):  # the kept faces, by every model
             sightings = [s for track in ended for s in self._sightings(track)]
         return sorted(sightings, key=lambda s: s.start), stats
 
     def _sampled(
         self, path: Path, rate: float, stats: AnalysisStats
-    ) -> Iterator[tuple[float, NDArray[np.uint8], NDArray[np.float32]]]:
-        """(seconds since the first frame, RGB, gray thumbnail) at ``rate`` frames a second.
-
-        Frames of any size, stride, pixel format or bit depth become packed 8-bit RGB; the
-        thumbnail (MOTION_SIZE, for the motion gate) is scaled by FFmpeg from the frame.
+    ) -> Iterator[tuple[float, av.VideoFrame, NDArray[np.float32]]]:
+        """(seconds since the first frame, the decoded frame, gray thumbnail) at ``rate``
+        frames a second; the thumbnail (MOTION_SIZE, for the motion gate) is scaled by
+        FFmpeg from the frame, which is converted to RGB only if the gate lets it through.
         """
         interval = 1.0 / rate
         frames = decoded_frames(path, self.settings.decode_threads)
@@ -244,23 +278,33 @@ class VideoAnalyzer:
                     next_t = t + interval
                     stats.frames_sampled += 1
                     stats.seconds = t
-                    rgb = np.ascontiguousarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
                 with stats.timed("motion"):
                     thumb = _thumbnail(frame)
-                yield t, rgb, thumb
+                yield t, frame, thumb
         except av.FFmpegError as exc:  # converting a decoded frame
             raise InvalidInput(f"{path.name} is damaged: {exc}") from None
 
-    def _find(self, t: float, rgb: NDArray[np.uint8], stats: AnalysisStats) -> _Frame:
-        """The frame's faces, aligned and measured (described later, with the batch)."""
+    def _find(self, t: float, frame: av.VideoFrame, scale: float, stats: AnalysisStats) -> _Frame:
+        """The frame's faces, searched at ``scale`` (in a copy FFmpeg scales), located,
+        aligned and measured at full size (described later, with the batch)."""
         model = self.engine.model
+        with stats.timed("convert"):
+            rgb = _rgb(frame)
+            small = _rgb(frame, scale) if scale < 1.0 else None
         with stats.timed("detect"):
-            detections = model.detect(rgb, self.engine.upsample)
+            if small is None:
+                detections = model.detect(rgb, self.engine.upsample, scale=scale)
+            else:
+                found = model.detect(small, self.engine.upsample, scale=1.0)
+                detections = self.engine.located(rgb, found, small.shape[1] / rgb.shape[1])
         with stats.timed("align"):
             chips = model.chips(rgb, detections)
             qualities = [measure(d, c.face) for d, c in zip(detections, chips, strict=True)]
             crops = [_crop(rgb, d.box) for d in detections]
         stats.faces += len(detections)
+        if detections:
+            smallest = min(d.box.width for d in detections)
+            stats.smallest_face = min(stats.smallest_face or smallest, smallest)
         return _Frame(t, detections, chips, qualities, crops)
 
     def _track(
@@ -302,7 +346,8 @@ class VideoAnalyzer:
         cost is so paid for a few faces of a track, not for every face of every frame)."""
         chosen = _diverse(faces, self.settings.best_per_track)
         best = chosen[0]
-        descriptors = self.engine.describe([f.chip for f in chosen])
+        tracked = {self._tracking[0].models[0]: np.array([f.descriptor for f in chosen])}
+        descriptors = self.engine.describe([f.chip for f in chosen], tracked)
         return Sighting(
             start=faces[0].t,  # the first and last face seen: never past a cut or a split
             end=faces[-1].t,
@@ -332,6 +377,16 @@ def _thumbnail(frame: av.VideoFrame) -> NDArray[np.float32]:
     width, height = MOTION_SIZE
     small = frame.reformat(width=width, height=height, format="gray", interpolation="AREA")
     return np.asarray(small.to_ndarray(), dtype=np.float32)
+
+
+def _rgb(frame: av.VideoFrame, scale: float = 1.0) -> NDArray[np.uint8]:
+    """The frame as packed 8-bit RGB (any size, stride, pixel format or bit depth), scaled
+    by FFmpeg (area averaging) when ``scale`` is below 1."""
+    if scale >= 1.0:
+        return np.ascontiguousarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+    width, height = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
+    small = frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA")
+    return np.ascontiguousarray(small.to_ndarray(), dtype=np.uint8)
 
 
 def _change(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:

@@ -49,6 +49,7 @@ class SegmentJob:
     redo: bool = False
     # False inside a no-identification zone: no face is detected, described or kept.
     identify: bool = True
+    face_px: float | None = None  # the smallest face the camera showed lately
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,16 +57,44 @@ class Outcome:
     sightings: list[Sighting]
     stats: AnalysisStats
     counts: list[Count]
+    lowered_fps: float | None = None  # the rate back-pressure chose, below the camera's
 
 
-def analyse_job(analyzer: VideoAnalyzer, counter: PeopleCounter | None, job: SegmentJob) -> Outcome:
-    """A segment's faces (unless the job may not identify anyone) and people counts."""
-    if job.identify:
-        sightings, stats = analyzer.analyse(job.path, job.start, sample_fps=job.sample_fps)
-    else:
-        sightings, stats = [], AnalysisStats()
-    counts = [] if counter is None else counter.count(job.path, job.start)
-    return Outcome(sightings, stats, counts)
+def analyse_job(
+    analyzer: VideoAnalyzer,
+    counter: PeopleCounter | None,
+    job: SegmentJob,
+    now: float | None = None,
+) -> Outcome:
+    """A segment's faces (unless the job may not identify anyone) and people counts, in one
+    decode; when analysis is behind, at a lowered rate (``sampled_rate``), and people
+    counted less often by the same factor."""
+    rate = sampled_rate(analyzer.settings, job, time.time() if now is None else now)
+    own = job.sample_fps or analyzer.settings.sample_fps
+    if not job.identify:
+        counts = [] if counter is None else counter.count(job.path, job.start)
+        return Outcome([], AnalysisStats(), counts)
+    threshold = analyzer.settings.motion_threshold
+    sampler = None
+    if counter is not None:
+        sampler = counter.sampler(job.start, threshold, counter.every_s * own / rate)
+    sightings, stats = analyzer.analyse(
+        job.path, job.start, sample_fps=rate, face_px=job.face_px, counts=sampler
+    )
+    counts = [] if sampler is None else sampler.counts
+    return Outcome(sightings, stats, counts, rate if rate < own else None)
+
+
+def sampled_rate(settings: AnalysisSettings, job: SegmentJob, now: float) -> float:
+    """The frames a second to analyse the segment at: its camera's rate, or, when the
+    segment ended more than ``busy_lag_s`` ago (analysis is behind), that rate scaled by
+    busy_lag_s / lag, never below ``min_sample_fps``: the lag is bounded by sampling
+    fewer frames, never by leaving segments out. A re-analysis is never lowered."""
+    rate = job.sample_fps or settings.sample_fps
+    lag = now - job.end
+    if job.redo or lag <= settings.busy_lag_s:
+        return rate
+    return max(min(rate, settings.min_sample_fps), rate * settings.busy_lag_s / lag)
 
 
 def people_counter(config: CountingConfig, threads: int) -> PeopleCounter | None:

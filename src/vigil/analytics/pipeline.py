@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,18 @@ logger = logging.getLogger(__name__)
 
 BACKLOG_BATCH = 10_000
 MAX_ATTEMPTS = 3  # analyses of one segment before it is given up on
+LOWERED_WINDOW = timedelta(minutes=10)  # what "lately" means for lowered rates
+# A camera's learned face size follows a smaller face at once, and a larger one by at most
+# this factor a segment (a few segments of near faces do not hide the far ones).
+FACE_PX_GROWTH = 1.1
+
+
+def learned_face_px(learned: float | None, smallest: int) -> float:
+    """A camera's smallest face lately, after a segment whose smallest face was
+    ``smallest`` px wide."""
+    if learned is None or smallest <= learned:
+        return float(smallest)
+    return min(float(smallest), learned * FACE_PX_GROWTH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +44,10 @@ class Backlog:
     oldest_end: datetime | None
     failed_segments: int  # given up on after MAX_ATTEMPTS failed analyses
     failed_frames: int  # frames that could not be analysed and were skipped
+    # Segments analysed in the last LOWERED_WINDOW at a rate back-pressure lowered, and
+    # the lowest such rate (frames a second).
+    lowered_segments: int = 0
+    lowest_fps: float | None = None
 
     def lag_s(self, now: datetime) -> float:
         """How far analysis trails the recording: from the oldest waiting segment's end."""
@@ -44,12 +60,16 @@ class Backlog:
             "lag_s": round(self.lag_s(now), 1),
             "failed_segments": self.failed_segments,
             "failed_frames": self.failed_frames,
+            "lowered_segments": self.lowered_segments,
+            "lowered_window_s": LOWERED_WINDOW.total_seconds(),
+            "lowest_fps": None if self.lowest_fps is None else round(self.lowest_fps, 2),
         }
 
 
 def backlog(index: SegmentIndex) -> Backlog:
     """Segments recorded and not yet analysed (readable from any process)."""
-    return Backlog(*index.backlog(), *index.analysis_failures())
+    since = datetime.now(UTC) - LOWERED_WINDOW
+    return Backlog(*index.backlog(), *index.analysis_failures(), *index.lowered_since(since))
 
 
 class AnalysisPipeline:
@@ -78,7 +98,9 @@ class AnalysisPipeline:
     def job(self, segment: Segment, path: Path | None = None, *, redo: bool = False) -> SegmentJob:
         """The job of a segment; a worker elsewhere gives the path of its own copy."""
         with self.db.read() as session:
-            rate = session.scalar(select(Camera.analysis_fps).where(Camera.id == segment.camera_id))
+            rate, face_px = session.execute(
+                select(Camera.analysis_fps, Camera.face_px).where(Camera.id == segment.camera_id)
+            ).one()
             hidden = covers(session, segment.camera_id, segment.start, segment.end)
         return SegmentJob(
             segment.id,
@@ -89,6 +111,7 @@ class AnalysisPipeline:
             rate,
             redo,
             identify=not hidden,
+            face_px=face_px,
         )
 
     def store_result(self, job: SegmentJob, outcome: Outcome) -> list[int]:
@@ -121,6 +144,11 @@ class AnalysisPipeline:
             row.analysed_at = datetime.now(UTC)
             row.analysis_error = None
             row.frames_failed = stats.frames_failed
+            row.lowered_fps = outcome.lowered_fps
+            if stats.smallest_face is not None:
+                camera = session.get(Camera, job.camera_id)
+                if camera is not None:
+                    camera.face_px = learned_face_px(camera.face_px, stats.smallest_face)
             session.flush()
             return [alert.id for alert in alerts]
 

@@ -61,6 +61,12 @@ def status(ctx: typer.Context, as_json: bool = JSON) -> None:
             f"analysis backlog: {analysis['segments']} segments, lag {analysis['lag_s']} s; "
             f"failed: {analysis['failed_segments']} segments, {analysis['failed_frames']} frames"
         )
+        if analysis["lowered_segments"]:
+            console.print(
+                f"analysis behind: {analysis['lowered_segments']} segments of the last "
+                f"{analysis['lowered_window_s'] / 60:.0f} min analysed at a lowered rate "
+                f"(down to {analysis['lowest_fps']} frames a second)"
+            )
         cluster = data.get("cluster")
         if cluster is not None and cluster["nats"] == "up":
             console.print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -12,10 +13,15 @@ from PIL import Image
 
 from vigil.errors import InvalidInput
 from vigil.faces.compare import Comparison, compare
-from vigil.faces.descriptors import Space, single
+from vigil.faces.descriptors import DIMENSIONS, Space, models_in, single
 from vigil.faces.images import LoadedImage
 from vigil.faces.model import Box, Chip, Detection, FaceModel
 from vigil.faces.quality import Quality, QualityBar, measure
+
+
+def _bounds(models: tuple[str, ...]) -> list[int]:
+    """Where each model's part of a concatenated descriptor ends, the last one aside."""
+    return list(np.cumsum([DIMENSIONS[m] for m in models])[:-1])
 
 
 class NoFaceFound(InvalidInput):
@@ -71,10 +77,22 @@ class FaceEngine:
         self.bar = bar
         self.detect_pixels = detect_pixels
 
-    def describe(self, chips: list[Chip]) -> NDArray[np.float32]:
+    def describe(
+        self, chips: list[Chip], known: Mapping[str, NDArray[np.float32]] | None = None
+    ) -> NDArray[np.float32]:
         """The chips' descriptors by every model, averaged with their mirror images' (if
-        ``flip``)."""
-        descriptors = self.model.embed(chips)
+        ``flip``). ``known``: a model's vectors of these chips (not mirrored), computed
+        already (video tracks chips by one model's), which are not computed again."""
+        models = models_in(self.model.tag)
+        known = {m: v for m, v in (known or {}).items() if m in models}
+        todo = tuple(m for m in models if m not in known)
+        if not chips or not known:
+            descriptors = self.model.embed(chips)
+        else:
+            fresh = iter(np.split(self.model.embed(chips, todo), _bounds(todo), axis=1))
+            descriptors = np.concatenate(
+                [known[m] if m in known else next(fresh) for m in models], axis=1
+            ).astype(np.float32)
         if self.flip and chips:
             mirrored = self.model.embed([c.mirrored() for c in chips])
             descriptors = ((descriptors + mirrored) / 2).astype(np.float32)
@@ -92,8 +110,16 @@ class FaceEngine:
         scale = math.sqrt(self.detect_pixels / (height * width))
         size = (max(1, int(width * scale)), max(1, int(height * scale)))
         small = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR))
+        return self.located(rgb, self.model.detect(small, self.upsample), scale)
+
+    def located(
+        self, rgb: NDArray[np.uint8], faces: list[Detection], scale: float
+    ) -> list[Detection]:
+        """Faces found in a copy of ``rgb`` scaled by ``scale``, located (boxes, landmarks)
+        in ``rgb`` itself."""
+        height, width = rgb.shape[:2]
         found = []
-        for face in self.model.detect(small, self.upsample):
+        for face in faces:
             b = face.box
             box = Box(
                 max(0, int(b.left / scale)),

@@ -114,7 +114,16 @@ def eye_points(landmarks: NDArray[np.float64]) -> NDArray[np.float64]:
 class FaceModel(Protocol):
     """What analytics needs from a face model; chips go in batches so a GPU backend fits."""
 
-    def detect(self, rgb: NDArray[np.uint8], upsample: int) -> list[Detection]: ...
+    def detect(
+        self, rgb: NDArray[np.uint8], upsample: int, *, scale: float | None = None
+    ) -> list[Detection]:
+        """Faces in the frame; ``scale`` (YuNet's) overrides the configured search scale."""
+        ...
+
+    def search_scale(self, smallest_px: float | None) -> float:
+        """The scale a frame is searched at for faces of at least ``smallest_px`` (None:
+        the configured size); 1.0 for detectors that do not scale (HOG, MMOD)."""
+        ...
 
     def locate(self, rgb: NDArray[np.uint8], box: Box) -> Detection:
         """Landmarks for a face known to be in ``box`` (a tracker's or a fallback's box)."""
@@ -211,13 +220,20 @@ class DlibFaceModel:
     def _cnn(self) -> Any:
         return self._dlib.cnn_face_detection_model_v1(self._file(MMOD_FILE))
 
+    def search_scale(self, smallest_px: float | None) -> float:
+        if self._kind != "yunet":
+            return 1.0
+        if smallest_px is None or smallest_px <= self._yunet.smallest_px:
+            return self._yunet.scale
+        return self._yunet.scale_for(smallest_px)
+
     def _rects(
-        self, rgb: NDArray[np.uint8], upsample: int
+        self, rgb: NDArray[np.uint8], upsample: int, scale: float | None
     ) -> list[tuple[Any, float, NDArray[np.float64] | None]]:
         """dlib rectangles, scores and YuNet's five points (None from dlib's detectors)."""
         if self._kind == "yunet":
             rects: list[tuple[Any, float, NDArray[np.float64] | None]] = []
-            for face in self._yunet.detect(rgb):
+            for face in self._yunet.detect(rgb, scale):
                 left, top, right, bottom = dlib_box(face)  # dlib's right and bottom are inside
                 rect = self._dlib.rectangle(left, top, right - 1, bottom - 1)
                 rects.append((rect, face.score, face.points))
@@ -255,11 +271,13 @@ class DlibFaceModel:
         rect = self._dlib.rectangle(box.left, box.top, box.right, box.bottom)
         return self._predictor(rgb, rect)
 
-    def detect(self, rgb: NDArray[np.uint8], upsample: int = 1) -> list[Detection]:
+    def detect(
+        self, rgb: NDArray[np.uint8], upsample: int = 1, *, scale: float | None = None
+    ) -> list[Detection]:
         with self._lock:  # dlib objects are not documented as thread-safe
             found = []
             height, width = rgb.shape[:2]
-            for rect, score, five in self._rects(rgb, upsample):
+            for rect, score, five in self._rects(rgb, upsample, scale):
                 left, top = max(0, rect.left()), max(0, rect.top())
                 right, bottom = min(width, rect.right() + 1), min(height, rect.bottom() + 1)
                 if right <= left or bottom <= top:

@@ -103,12 +103,18 @@ class YuNetDetector:
     @property
     def scale(self) -> float:
         """The scale a frame is searched at: its smallest wanted face becomes MIN_PX wide."""
-        return min(self.max_scale, MIN_PX / self.smallest_px)
+        return self.scale_for(self.smallest_px)
 
-    def detect(self, rgb: NDArray[np.uint8]) -> list[Found]:
-        """Faces in the frame, located in its own pixels, best score first."""
+    def scale_for(self, smallest_px: float) -> float:
+        """The scale that makes a face ``smallest_px`` wide MIN_PX wide (never above
+        ``max_scale``)."""
+        return min(self.max_scale, MIN_PX / smallest_px)
+
+    def detect(self, rgb: NDArray[np.uint8], scale: float | None = None) -> list[Found]:
+        """Faces in the frame, located in its own pixels, best score first. ``scale``: the
+        one to search at instead of ``self.scale`` (1.0 for a frame scaled already)."""
         height, width = rgb.shape[:2]
-        scale = self.scale
+        scale = self.scale if scale is None else scale
         w, h = max(1, round(width * scale)), max(1, round(height * scale))
         small = rgb if (w, h) == (width, height) else _resize(rgb, w, h)
         pad_h, pad_w = -(-h // 32) * 32, -(-w // 32) * 32

@@ -368,6 +368,16 @@ class SegmentIndex:
             frames = session.scalar(select(func.sum(SegmentRow.frames_failed)))
         return int(segments or 0), int(frames or 0)
 
+    def lowered_since(self, since: datetime) -> tuple[int, float | None]:
+        """Segments analysed since then at a rate back-pressure lowered, and the lowest."""
+        with self.db.read() as session:
+            count, lowest = session.execute(
+                select(func.count(SegmentRow.id), func.min(SegmentRow.lowered_fps)).where(
+                    SegmentRow.analysed_at >= since, SegmentRow.lowered_fps.is_not(None)
+                )
+            ).one()
+        return int(count), lowest
+
     def total_bytes(self) -> int:
         with self.db.read() as session:
             total = session.scalar(select(func.sum(SegmentRow.bytes)).where(self._mine()))

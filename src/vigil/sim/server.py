@@ -6,6 +6,7 @@ encoded by x264, so every client of a camera sees the same stream.
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import socket
@@ -53,7 +54,8 @@ def wait_until_serving(port: int, *, timeout_s: float = 30.0, process: Any = Non
     raise SimulatorError(f"nothing listens on port {port} after {timeout_s:.0f} s")
 
 
-def _gst() -> tuple[Any, Any, Any]:
+@functools.cache
+def gst_modules() -> tuple[Any, Any, Any]:
     """GStreamer's Python bindings, loaded only when serving (they need Debian packages)."""
     try:
         import gi  # noqa: PLC0415
@@ -69,20 +71,18 @@ def _gst() -> tuple[Any, Any, Any]:
     return GLib, Gst, GstRtspServer
 
 
-class CameraFeed:
-    """Draws one camera's frames at its frame rate and pushes them to its live medias."""
+class Feed:
+    """One camera's stream: a thread pushes its buffers to every live media of its mount
+    (the ``appsrc`` named ``src`` of ``launch``, a GStreamer pipeline description)."""
 
-    def __init__(self, gst: Any, renderer: Renderer, fmt: StreamFormat, started: float) -> None:
+    launch: str
+
+    def __init__(self, gst: Any, name: str) -> None:
         self.gst = gst
-        self.renderer = renderer
-        self.fmt = fmt
-        self.started = started
         self._sources: list[Any] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name=f"sim-{renderer.camera}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name=f"sim-{name}", daemon=True)
 
     def attach(self, source: Any) -> None:
         with self._lock:
@@ -93,6 +93,13 @@ class CameraFeed:
             if source in self._sources:
                 self._sources.remove(source)
 
+    def sources(self) -> list[Any]:
+        with self._lock:
+            return list(self._sources)
+
+    def push(self, source: Any, data: bytes) -> None:
+        source.emit("push-buffer", self.gst.Buffer.new_wrapped(data))
+
     def start(self) -> None:
         self._thread.start()
 
@@ -101,16 +108,29 @@ class CameraFeed:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        raise NotImplementedError
+
+
+class CameraFeed(Feed):
+    """Draws one camera's frames at its frame rate; x264 encodes them for each media."""
+
+    def __init__(self, gst: Any, renderer: Renderer, fmt: StreamFormat, started: float) -> None:
+        super().__init__(gst, renderer.camera)
+        self.renderer = renderer
+        self.fmt = fmt
+        self.started = started
+        self.launch = _launch(fmt)
+
+    def _run(self) -> None:
         interval = 1.0 / self.fmt.fps
         next_at = time.monotonic()
         while not self._stop.is_set():
-            with self._lock:
-                sources = list(self._sources)
+            sources = self.sources()
             if sources:
                 t = time.time() - self.started
                 data = self.renderer.frame(t).tobytes()
                 for source in sources:
-                    source.emit("push-buffer", self.gst.Buffer.new_wrapped(data))
+                    self.push(source, data)
             next_at += interval
             delay = next_at - time.monotonic()
             if delay < -1.0:  # fell far behind (machine busy): skip frames, keep wall time
@@ -132,49 +152,60 @@ def _launch(fmt: StreamFormat) -> str:
 
 
 class SimServer:
-    """An RTSP server with one mount per camera: rtsp://HOST:PORT/<camera>."""
+    """An RTSP server with one mount per feed: rtsp://HOST:PORT/<camera>."""
 
     def __init__(
-        self, scenario: Scenario, fmt: StreamFormat, *, host: str = "127.0.0.1", port: int = 8554
+        self, feeds: dict[str, Feed], *, host: str = "127.0.0.1", port: int = 8554
     ) -> None:
-        self.scenario = scenario
-        self.fmt = fmt
+        self.feeds = feeds
         self.host = host
         self.port = port
-        self._glib, self._gst, self._rtsp = _gst()
         self._loop: Any = None
-        self.feeds: dict[str, CameraFeed] = {}
+
+    @classmethod
+    def simulated(
+        cls, scenario: Scenario, fmt: StreamFormat, *, host: str = "127.0.0.1", port: int = 8554
+    ) -> SimServer:
+        """The scenario's cameras, drawn and encoded live."""
+        gst = gst_modules()[1]
+        started = scenario.started_at.timestamp()
+        feeds: dict[str, Feed] = {
+            camera: CameraFeed(gst, Renderer(scenario, camera), fmt, started)
+            for camera in scenario.cameras
+        }
+        return cls(feeds, host=host, port=port)
 
     def url(self, camera: str) -> str:
         return f"rtsp://{self.host}:{self.port}/{camera}"
 
     def start(self) -> None:
-        server = self._rtsp.RTSPServer()
+        glib, _gst, rtsp = gst_modules()
+        server = rtsp.RTSPServer()
         server.set_address(self.host)
         server.set_service(str(self.port))
+        # Medias are prepared in threads of their own: clients of many cameras at once are
+        # not answered one after another.
+        server.get_thread_pool().set_max_threads(max(2, len(self.feeds)))
         mounts = server.get_mount_points()
-        started = self.scenario.started_at.timestamp()
-        for camera in self.scenario.cameras:
-            feed = CameraFeed(self._gst, Renderer(self.scenario, camera), self.fmt, started)
-            factory = self._rtsp.RTSPMediaFactory()
-            factory.set_launch(_launch(self.fmt))
+        for camera, feed in self.feeds.items():
+            factory = rtsp.RTSPMediaFactory()
+            factory.set_launch(feed.launch)
             factory.set_shared(True)
             factory.connect("media-configure", self._configure, feed)
             mounts.add_factory(f"/{camera}", factory)
-            self.feeds[camera] = feed
             feed.start()
         if server.attach(None) == 0:
             raise SimulatorError(f"cannot listen on {self.host}:{self.port} (port in use?)")
-        self._loop = self._glib.MainLoop()
+        self._loop = glib.MainLoop()
 
-    def _configure(self, _factory: Any, media: Any, feed: CameraFeed) -> None:
+    def _configure(self, _factory: Any, media: Any, feed: Feed) -> None:
         source = media.get_element().get_child_by_name("src")
         feed.attach(source)
         media.connect("unprepared", lambda _media: feed.detach(source))
 
     def run(self, *, duration_s: float | None = None, on_tick: Any = None) -> None:
         """Serve until SIGINT/SIGTERM, stop() or the duration ends; on_tick runs every 10 s."""
-        glib = self._glib
+        glib = gst_modules()[0]
         for signum in (signal.SIGINT, signal.SIGTERM):
             glib.unix_signal_add(glib.PRIORITY_DEFAULT, signum, self._quit)
         if duration_s is not None:

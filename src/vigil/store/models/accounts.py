@@ -83,6 +83,9 @@ class Camera(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Frames per second that face analysis samples; empty means the configured default.
     analysis_fps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The smallest face (px wide) its analysis found lately, learned segment by segment:
+    # frames are searched at the scale such faces need (``analytics.analyzer``).
+    face_px: Mapped[float | None] = mapped_column(Float, nullable=True)
     # The ingest node that records it in a cluster (``vigil camera assign``); empty: none
     # (the embedded recorder records every enabled camera).
     node: Mapped[str | None] = mapped_column(String(255), nullable=True)

@@ -38,6 +38,9 @@ class SegmentRow(Base):
     analysis_attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     analysis_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     frames_failed: Mapped[int] = mapped_column(Integer, server_default="0")  # skipped, logged
+    # The frames a second it was analysed at when analysis was behind and lowered its
+    # camera's rate (back-pressure); empty at the camera's own rate.
+    lowered_fps: Mapped[float | None] = mapped_column(Float, nullable=True)
     # The cluster node that recorded it and serves its bytes; empty in the embedded mode.
     node: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
 

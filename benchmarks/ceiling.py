@@ -1,0 +1,157 @@
+"""The physical limit of this machine for live analysis: what each stage alone sustains.
+
+One camera's feed (a file, as ``vigil sim render`` makes it) is cut at keyframes into
+segments of the recorder's length and analysed segment by segment as the pipeline does
+(one process, one thread, the camera's face size learned from segment to segment, people
+counted in the same pass), and each result stored in a fresh data directory. Each stage's
+seconds per second of video is its cost; ``cores / cost`` is how many such cameras that
+stage alone would keep up with, and ``cores / (sum of costs)`` the ceiling of the whole
+chain (recording aside: the live run measures the recorder's CPU).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import av
+
+from vigil.analytics.analyzer import VideoAnalyzer
+from vigil.analytics.jobs import SegmentJob, analyse_job, people_counter
+from vigil.analytics.pipeline import learned_face_px
+from vigil.app import Services, analysis_settings, open_services
+from vigil.auth.roles import LOCAL, RequestContext
+from vigil.cameras.registry import CameraSpec
+from vigil.config import load_config
+from vigil.datadir import initialise
+from vigil.faces.build import build_face_engine
+from vigil.recording.index import Segment
+
+# What each stage of the analysis holds (AnalysisStats' names), as the ceiling prints it.
+STAGES = {
+    "decode": ("decode", "motion", "convert"),
+    "detect": ("detect", "align"),
+    "embed": ("embed", "track"),
+    "describe": ("describe",),
+    "count": ("count",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Ceiling:
+    video_s: float
+    cores: int
+    costs: dict[str, float]  # core-seconds per second of one camera's video, by stage
+    search_scale: float  # what the camera's frames were searched at in the end
+    sightings: int
+
+    def alone(self, stage: str) -> float:
+        return self.cores / self.costs[stage] if self.costs[stage] else float("inf")
+
+    @property
+    def cameras(self) -> float:
+        return self.cores / sum(self.costs.values())
+
+    def report(self, label: str) -> str:
+        lines = [f"\n## ceiling of this machine ({self.cores} cores), {label}"]
+        lines.append(
+            f"{self.video_s:.0f} s of one camera's video, {self.sightings} sightings; frames "
+            f"searched at {self.search_scale:.2f} of their width in the end"
+        )
+        for stage, cost in self.costs.items():
+            alone = self.alone(stage)
+            lines.append(f"  {stage:9} {1000 * cost:6.1f} ms per video-second: {alone:6.1f} alone")
+        setter = max(self.costs, key=lambda s: self.costs[s])
+        lines.append(f"  all stages: {self.cameras:.1f} cameras (the largest cost: {setter})")
+        return "\n".join(lines)
+
+
+def split(feed: Path, folder: Path, segment_s: float) -> list[tuple[Path, float, float]]:
+    """The feed cut at its keyframes into pieces of about ``segment_s`` (stream copy), with
+    each piece's start and end in seconds of the feed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pieces: list[tuple[Path, float, float]] = []
+    with av.open(str(feed)) as source:
+        stream = source.streams.video[0]
+        out = None
+        begun = 0.0
+        for packet in source.demux(stream):
+            if packet.pts is None or not packet.size:
+                continue
+            at = float(packet.pts * packet.time_base)
+            if packet.is_keyframe and (out is None or at - begun >= segment_s - 1e-3):
+                if out is not None:
+                    out[0].close()
+                    pieces.append((out[2], begun, at))
+                path = folder / f"piece{len(pieces):04d}.mp4"
+                container = av.open(str(path), "w")
+                out = (container, container.add_stream_from_template(stream), path)
+                begun = at
+            if out is not None:
+                packet.stream = out[1]
+                out[0].mux(packet)
+                end = at
+        if out is not None:
+            out[0].close()
+            pieces.append((out[2], begun, end + 1.0 / float(stream.average_rate or 10)))
+    return pieces
+
+
+def measure(feed: Path, root: Path, *, cores: int, data_config: dict[str, object]) -> Ceiling:
+    """The stages' costs for one camera of ``feed`` with this machine's default analysis
+    (``data_config``: faces and counting settings to use instead, e.g. the engine)."""
+    data = root / "ceiling-data"
+    initialise(data, admin_password=uuid.uuid4().hex, request_id="ceiling")
+    config = load_config(data)
+    config = config.model_copy(update=data_config)
+    settings = replace(analysis_settings(config.analytics, 1), decode_threads=1)
+    analyzer = VideoAnalyzer(build_face_engine(config.faces, threads=1), settings)
+    counter = people_counter(config.counting, 1)
+    services = open_services(data)
+    try:
+        local = RequestContext(LOCAL, uuid.uuid4().hex)
+        spec = CameraSpec("cam1", "rtsp://127.0.0.1:1/cam1", group="city")
+        camera_id = services.cameras.add(local, spec).id
+        pipeline = services.analytics.pipeline
+        pieces = split(feed, root / "pieces", config.recording.segment_s)
+        origin = datetime.now(UTC) - timedelta(hours=1)
+        spent: dict[str, float] = defaultdict(float)
+        face_px: float | None = None
+        sightings = 0
+        scale = 1.0
+        analyse_job(analyzer, counter, _job(services, camera_id, pieces[0], origin))  # warm
+        for piece in pieces:
+            job = replace(_job(services, camera_id, piece, origin), face_px=face_px)
+            outcome = analyse_job(analyzer, counter, job, now=job.end)
+            for stage, names in STAGES.items():
+                spent[stage] += sum(outcome.stats.stages.get(name, 0.0) for name in names)
+            began = time.perf_counter()
+            pipeline.store_result(job, outcome)
+            spent["store"] += time.perf_counter() - began
+            if outcome.stats.smallest_face is not None:
+                face_px = learned_face_px(face_px, outcome.stats.smallest_face)
+            sightings += len(outcome.sightings)
+            scale = outcome.stats.search_scale
+    finally:
+        services.close()
+    video_s = pieces[-1][2] - pieces[0][1]
+    costs = {stage: seconds / video_s for stage, seconds in spent.items()}
+    return Ceiling(video_s, cores, costs, scale, sightings)
+
+
+def _job(
+    services: Services, camera_id: int, piece: tuple[Path, float, float], origin: datetime
+) -> SegmentJob:
+    """The piece indexed as a segment of the camera, and its job."""
+    path, start, end = piece
+    data = path.read_bytes()
+    segment = services.segments.add(
+        Segment(0, camera_id, origin + timedelta(seconds=start), origin + timedelta(seconds=end),
+                len(data), hashlib.sha256(data).hexdigest(), f"ceiling/{uuid.uuid4().hex}.mp4")
+    )  # fmt: skip
+    return services.analytics.pipeline.job(segment, path)
