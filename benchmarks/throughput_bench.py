@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/throughput_bench.py [--cameras 8,10] [--minutes 5]
         [--engine fused|reid|dlib|hog] [--workers 2] [--datasets ../shared/datasets]
-        [--feeds DIR] [--live-sim] [--ceiling] [--no-counting]
+        [--feeds DIR] [--live-sim] [--ceiling] [--no-counting] [--analysis-size 640x360]
 
 For each camera count N: a fresh data directory, N cameras of 1280x720 at 10 fps (lfw-dev
 people walking through) and what ``vigil up`` runs (recorder, analysis workers, matcher)
@@ -10,17 +10,20 @@ for MINUTES, each camera analysed at 5 fps. The cameras are files served by stre
 (``vigil sim serve --from-files``: they cost next to nothing, so the run measures Vigil),
 drawn and encoded once beforehand by ``vigil sim render`` into --feeds (kept, reused);
 ``--live-sim`` draws and encodes them live instead, on the same cores, as before.
-``--ceiling`` first measures what each stage alone could sustain on this machine
-(``ceiling.py``) and prints each run's bounded count as a share of it. Every 10 s the
-analysis backlog and its lag (the age of the oldest segment waiting) are read as ``vigil
-status`` reads them. Printed per N: lag over time, lag p50/p95, the seconds spent in each
-stage of analysis (decode, motion gate, detect, align, embed, track, in the workers;
-store, in the recorder), the CPU of each process (simulator, recorder, workers), and
-whether the lag stayed bounded: p95 <= 15 s, and its mean over the last minute less than
-a segment (4 s) above its mean over the minute before. ``--engine`` names the embedder
-(YuNet detecting; default fused, Vigil's default), or ``hog``: the engine before ONNX (HOG
-and dlib's own ResNet), for the ratio. The simulator shares the
-machine's cores with Vigil.
+``--analysis-size`` gives each camera an analysis stream of that size (the same scenes,
+rendered smaller): the 720p stream is recorded, the small one analysed. ``--ceiling``
+first measures what each stage alone could sustain on this machine (``ceiling.py``, on
+the analysed feed) and prints each run's camera count as a share of it.
+
+Every 10 s the analysis backlog and its lag (the age of the oldest segment waiting) are
+read as ``vigil status`` reads them. Printed per N: lag over time, lag p50/p95, the seconds
+spent in each stage of analysis (in the workers; store, in the recorder), the CPU of each
+process (feeds, recorder, workers), how many segments back-pressure analysed at a lowered
+rate, and whether the lag stayed bounded: p95 <= 15 s, and its mean over the last minute
+less than a segment (4 s) above its mean over the minute before. ``--engine`` names the
+embedder (YuNet detecting; default fused, Vigil's default), or ``hog``: the engine before
+ONNX (HOG and dlib's own ResNet), for the ratio. ``--no-counting`` leaves people counting
+out.
 """
 
 from __future__ import annotations
@@ -84,20 +87,24 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def feeds(args: argparse.Namespace, cameras: int) -> Path:
-    """The folder of camK.mp4 feeds, rendered for the cameras it lacks (before anything
-    is measured)."""
-    folder: Path = args.feeds
+def feeds(folder: Path, args: argparse.Namespace, cameras: int, size: tuple[int, int]) -> Path:
+    """The folder of camK.mp4 feeds of that size, rendered for the cameras it lacks (before
+    anything is measured; the same scenes at every size)."""
     missing = [k for k in range(1, cameras + 1) if not (folder / f"cam{k}.mp4").is_file()]
     if missing:
         print(f"rendering {cameras} feeds of {FEED_S:.0f} s into {folder} ...", flush=True)
         subprocess.run(  # noqa: S603 - our own command line
             [sys.executable, "-m", "vigil", "sim", "render", str(folder), "--faces",
              str(args.faces), "--cameras", str(cameras), "--seconds", str(FEED_S), "--width",
-             "1280", "--height", "720", "--fps", "10", "--noise", "4"],
+             str(size[0]), "--height", str(size[1]), "--fps", "10", "--noise", "4"],
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
     return folder
+
+
+def sub_feeds(args: argparse.Namespace) -> Path:
+    width, height = args.analysis_size
+    return args.feeds.with_name(f"{args.feeds.name}-sub-{width}x{height}")
 
 
 def serve(cameras: int, args: argparse.Namespace, root: Path, port: int) -> subprocess.Popen[bytes]:
@@ -110,6 +117,9 @@ def serve(cameras: int, args: argparse.Namespace, root: Path, port: int) -> subp
         chosen.mkdir()
         for k in range(1, cameras + 1):
             (chosen / f"cam{k}.mp4").symlink_to((args.feeds / f"cam{k}.mp4").resolve())
+            if args.analysis_size is not None:
+                sub = sub_feeds(args) / f"cam{k}.mp4"
+                (chosen / f"cam{k}-sub.mp4").symlink_to(sub.resolve())
         command = ["--from-files", str(chosen)]
     return subprocess.Popen(  # noqa: S603 - our own command line
         [sys.executable, "-m", "vigil", "sim", "serve", "--port", str(port), *command],
@@ -149,7 +159,8 @@ def run(cameras: int, args: argparse.Namespace, root: Path) -> bool:
         local = RequestContext(LOCAL, uuid.uuid4().hex)
         for n in range(1, cameras + 1):
             url = f"rtsp://127.0.0.1:{port}/cam{n}"
-            services.cameras.add(local, CameraSpec(f"cam{n}", url, group="city"))
+            sub = None if args.analysis_size is None else f"{url}-sub"
+            services.cameras.add(local, CameraSpec(f"cam{n}", url, group="city", analysis_url=sub))
         pipeline = services.analytics.pipeline
         store = pipeline.store_result
 
@@ -238,19 +249,28 @@ def main() -> None:
     parser.add_argument("--live-sim", action="store_true", help="draw and encode live")
     parser.add_argument("--ceiling", action="store_true", help="measure the stages alone first")
     parser.add_argument("--no-counting", action="store_true", help="no people counting")
+    parser.add_argument(
+        "--analysis-size", type=size, default=None, metavar="WxH",
+        help="give each camera an analysis stream of this size (e.g. 640x360)",
+    )  # fmt: skip
     args = parser.parse_args()
     args.faces = (args.datasets / "lfw-dev" / "lfw-deepfunneled").resolve()
     counts = [int(n) for n in args.cameras.split(",")]
-    feeds(args, 1 if args.live_sim else max(counts))
+    feeds(args.feeds, args, 1 if args.live_sim else max(counts), (1280, 720))
+    if args.analysis_size is not None:
+        feeds(sub_feeds(args), args, max(counts), args.analysis_size)
     args.ceiling_of = None
     if args.ceiling:
         with tempfile.TemporaryDirectory() as root:
             base = load_config(initialise_empty(Path(root) / "config"))
+            analysed = args.feeds if args.analysis_size is None else sub_feeds(args)
             ceiling = measure(
-                args.feeds / "cam1.mp4", Path(root), cores=os.cpu_count() or 1,
+                analysed / "cam1.mp4", Path(root), cores=os.cpu_count() or 1,
                 data_config=overrides(base, args),
             )  # fmt: skip
-        label = f"engine {args.engine}, counting {'off' if args.no_counting else 'on'}"
+        label = f"engine {args.engine}, counting {'off' if args.no_counting else 'on'}" + (
+            "" if args.analysis_size is None else ", the analysis stream's feed"
+        )
         print(ceiling.report(label), flush=True)
         args.ceiling_of = ceiling
     largest = 0
@@ -259,6 +279,11 @@ def main() -> None:
             if run(cameras, args, Path(root)):
                 largest = max(largest, cameras)
     print(f"\nlargest camera count with bounded lag ({args.engine}): {largest or 'none tried'}")
+
+
+def size(text: str) -> tuple[int, int]:
+    width, height = (int(n) for n in text.lower().split("x"))
+    return width, height
 
 
 def initialise_empty(data: Path) -> Path:

@@ -221,10 +221,12 @@ class _CountsEmbeds:
         self.model = model
         self.fail_call = fail_call
         self.batches: list[int] = []  # calls for tracking: every face of a batch of frames
-        self.kept: list[int] = []  # calls for a sighting's kept faces, by every model
+        # calls for a sighting's kept faces, by the other models (the tracking model's
+        # vectors of them are known already)
+        self.kept: list[int] = []
 
     def embed(self, chips: list[Chip], models: tuple[str, ...] | None = None) -> np.ndarray:
-        if models is None:
+        if models != ("dlib",):  # the fused engine tracks by dlib's descriptor
             self.kept.append(len(chips))
         else:
             self.batches.append(len(chips))

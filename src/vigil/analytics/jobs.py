@@ -30,6 +30,7 @@ from vigil.crowds.detector import CountSettings, PersonDetector
 from vigil.errors import DiskFull
 from vigil.faces.build import build_face_engine, cores_each
 from vigil.logthrottle import Throttle
+from vigil.recording.media import MAIN
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class SegmentJob:
     # False inside a no-identification zone: no face is detected, described or kept.
     identify: bool = True
     face_px: float | None = None  # the smallest face the camera showed lately
+    stream: str = MAIN  # the camera's recording, or its analysis stream
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from vigil.analytics.jobs import JobQueue, Outcome, SegmentJob
 from vigil.analytics.matching import Matcher
-from vigil.analytics.sightings import store_sightings
+from vigil.analytics.sightings import segment_source, store_sightings
 from vigil.crowds.events import store_counts
 from vigil.crowds.zones import covers
 from vigil.recording.index import Segment, SegmentIndex
@@ -112,6 +112,7 @@ class AnalysisPipeline:
             redo,
             identify=not hidden,
             face_px=face_px,
+            stream=segment.stream,
         )
 
     def store_result(self, job: SegmentJob, outcome: Outcome) -> list[int]:
@@ -136,8 +137,9 @@ class AnalysisPipeline:
             start = datetime.fromtimestamp(job.start, UTC)
             if covers(session, job.camera_id, start, datetime.fromtimestamp(job.end, UTC)):
                 sightings = []
+            source = segment_source(job.stream)
             ids = store_sightings(
-                session, job.camera_id, sightings, source="segment", segment_id=job.segment_id
+                session, job.camera_id, sightings, source=source, segment_id=job.segment_id
             )
             store_counts(session, job.camera_id, job.segment_id, outcome.counts)
             alerts = self.matcher.match(session, ids)

@@ -9,7 +9,22 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from vigil.analytics.analyzer import Sighting
+from vigil.recording.media import MAIN
 from vigil.store.models import AlertRow, AlertSighting, CaseResult, SightingRow
+
+SEGMENT = "segment"  # the source of a recorded segment's sightings
+
+
+def segment_source(stream: str) -> str:
+    """How a segment's sightings are marked: "segment", or "segment:analysis" when their
+    faces come from the camera's analysis stream (reports say so)."""
+    return SEGMENT if stream == MAIN else f"{SEGMENT}:{stream}"
+
+
+def stream_of(source: str) -> str:
+    """The stream a sighting's face was seen on (``segment_source`` read back)."""
+    kind, _, stream = source.partition(":")
+    return stream if kind == SEGMENT and stream else MAIN
 
 
 def store_sightings(

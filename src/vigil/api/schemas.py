@@ -228,6 +228,13 @@ class CameraCreate(RequestBody):
     analysis_fps: float | None = Field(
         default=None, gt=0, le=60, description="Face analysis sampling rate; empty: default"
     )
+    analysis_url: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_URL_CHARS,
+        description="The camera's sub-stream, recorded for face analysis alone (no login: the "
+        "main URL's is used); empty: the main stream is analysed",
+    )
 
 
 class CameraOut(BaseModel):
@@ -243,6 +250,7 @@ class CameraOut(BaseModel):
     enabled: bool
     created_at: datetime
     analysis_fps: float | None
+    analysis_url: str | None = Field(description="Without credentials")
 
 
 class CameraPatch(RequestBody):

@@ -29,6 +29,7 @@ from vigil.logthrottle import Throttle
 from vigil.recording.fmp4 import FRAGMENTED_MP4, FragmentSplitter
 from vigil.recording.index import Health, SegmentIndex
 from vigil.recording.live import LiveHub
+from vigil.recording.media import MAIN
 from vigil.recording.segments import SegmentWriter, utc
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,11 @@ class IngestTarget:
     camera_id: int
     name: str
     url: str  # with credentials: never logged or shown
+    stream: str = MAIN  # the recording, or the camera's analysis stream
+
+    @property
+    def main(self) -> bool:
+        return self.stream == MAIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,19 +101,22 @@ class CameraSupervisor:
         self.timeouts = timeouts
         self.backoff = backoff
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"ingest-{target.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"ingest-{target.name}-{target.stream}", daemon=True
+        )
         self._stats = _Stats()
         self.state = "connecting"
         self.error: str | None = None
         self.reconnects = 0
         self.last_frame_at: float | None = None
+        self.online_since: float | None = None  # the first frame of this connection
         self._gap: tuple[datetime, str] | None = None  # since when, and why, not recorded
         self._retry_write_at = 0.0
         self._throttle = Throttle(logger)
 
     # -- control ------------------------------------------------------------------------
     def start(self) -> None:
-        last = self.index.last_end(self.target.camera_id)
+        last = self.index.last_end(self.target.camera_id) if self.target.main else None
         if last is not None:  # not recorded since the last run ended
             self._gap_begins(last, "recorder not running")
         self._thread.start()
@@ -208,8 +217,7 @@ class CameraSupervisor:
                 self._frame(now, packet.size)
                 output.mux(packet)
                 if splitter.init is not None and self.writer.init is not splitter.init:
-                    self.writer.begin(splitter.init)
-                    self.live.begin(self.target.camera_id, splitter.init)
+                    self._begin(splitter.init)
                     fragment_start = now
                 for fragment in splitter.drain():
                     self._keep(fragment, fragment_start, now)
@@ -222,16 +230,24 @@ class CameraSupervisor:
                 recorded = True
         return recorded
 
+    def _begin(self, init: bytes) -> None:
+        """A new connection's init segment: for its segments, and the live view's."""
+        self.writer.begin(init)
+        if self.target.main:
+            self.live.begin(self.target.camera_id, init)
+
     def _frame(self, now: float, size: int) -> None:
         if self.state == "connecting":
             self.state, self.error = "online", None
+            self.online_since = now
             if self._throttle.log(logging.INFO, "back", "camera %s: streaming", self.target.name):
                 self._throttle.reset("lost")
         self.last_frame_at = now
         self._stats.add(now, size)
 
     def _keep(self, fragment: bytes, start: float, end: float) -> None:
-        self.live.publish(self.target.camera_id, fragment, start)
+        if self.target.main:
+            self.live.publish(self.target.camera_id, fragment, start)
         if self._write(fragment, start, end):
             self._gap_ends(start)
 
@@ -280,7 +296,9 @@ class CameraSupervisor:
             self._gap = None
 
     def _save_gap(self, end: datetime | None = None) -> bool:
-        if self._gap is None:
+        """Gaps are the recording's: an analysis stream's pauses leave none (its camera's
+        recording is analysed meanwhile)."""
+        if self._gap is None or not self.target.main:
             return True
         start, reason = self._gap
         camera = self.target.camera_id
@@ -297,7 +315,9 @@ class CameraSupervisor:
 
     def _end_session(self) -> None:
         self._stats.clear()
-        self.live.end(self.target.camera_id)
+        self.online_since = None
+        if self.target.main:
+            self.live.end(self.target.camera_id)
         try:
             self.writer.finish()
         except OSError as exc:  # disk full while closing: that segment is lost, say so

@@ -22,6 +22,7 @@ from vigil.cameras.urls import StreamUrl, describe_credentials, parse_stream_url
 from vigil.cameras.vault import Vault
 from vigil.config import NODE_PATTERN
 from vigil.errors import Conflict, InvalidInput, NotFound
+from vigil.recording.media import ANALYSIS
 from vigil.store.models import (
     Camera,
     CameraGroup,
@@ -46,6 +47,9 @@ class CameraSpec:
     latitude: float | None = None
     longitude: float | None = None
     analysis_fps: float | None = None
+    # The camera's sub-stream for face analysis (e.g. its 640x360 ONVIF profile); unset,
+    # the main stream is analysed.
+    analysis_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,7 @@ class CameraInfo:
     enabled: bool
     created_at: datetime
     analysis_fps: float | None
+    analysis_url: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +84,7 @@ class CameraInfo:
             "enabled": self.enabled,
             "created_at": self.created_at.isoformat(),
             "analysis_fps": self.analysis_fps,
+            "analysis_url": self.analysis_url,
         }
 
 
@@ -169,6 +175,7 @@ class CameraRegistry:
             enabled=camera.enabled,
             created_at=camera.created_at,
             analysis_fps=camera.analysis_fps,
+            analysis_url=None if camera.analysis_url is None else shown(camera.analysis_url),
         )
 
     def add(self, ctx: RequestContext, spec: CameraSpec) -> CameraInfo:
@@ -176,6 +183,7 @@ class CameraRegistry:
         with self.access.attempt(ctx, Permission.CAMERAS_MANAGE, "camera.create", target):
             check_name(spec.name, what="camera name")
             stream = parse_stream_url(spec.url, self.import_dir)
+            analysis = self._analysis_url(spec.analysis_url, stream)
             _check_position(spec.latitude, spec.longitude)
             _check_rate(spec.analysis_fps)
             with self.db.write() as session:
@@ -201,6 +209,7 @@ class CameraRegistry:
                     enabled=True,
                     created_at=datetime.now(UTC),
                     analysis_fps=spec.analysis_fps,
+                    analysis_url=analysis,
                 )
                 session.add(camera)
                 session.flush()
@@ -209,6 +218,24 @@ class CameraRegistry:
                 details = {k: v for k, v in info.to_dict().items() if k not in hidden}
                 self.access.record(session, ctx, "camera.create", target, details)
                 return info
+
+    def _analysis_url(self, url: str | None, main: StreamUrl) -> str | None:
+        """An analysis stream's URL, stored as the main one is: without its login, which must
+        be the main stream's (one device, one login, kept once and sealed)."""
+        if url is None:
+            return None
+        analysis = parse_stream_url(url, self.import_dir)
+        if analysis.credentials not in (None, main.credentials):
+            raise InvalidInput(
+                "the analysis stream is the same camera: give its login on the main URL only",
+                field="analysis_url",
+            )
+        if analysis.public == main.public:
+            raise InvalidInput(
+                "the analysis stream is the main stream; leave it out to analyse the main stream",
+                field="analysis_url",
+            )
+        return analysis.public
 
     def list(self, ctx: RequestContext) -> list[CameraInfo]:
         reading = self.access.reading(ctx, Permission.CAMERAS_READ, "camera.list", "cameras")
@@ -306,11 +333,17 @@ class CameraRegistry:
             query = query.where(Camera.node == node)
         with self.db.read() as session:
             cameras = list(session.scalars(query))
-        return [IngestTarget(c.id, c.name, self._stream_url(c).full()) for c in cameras]
+        targets = [IngestTarget(c.id, c.name, self._stream_url(c).full()) for c in cameras]
+        for c in cameras:
+            if c.analysis_url is not None:
+                url = self._stream_url(c, c.analysis_url).full()
+                targets.append(IngestTarget(c.id, c.name, url, ANALYSIS))
+        return targets
 
-    def _stream_url(self, camera: Camera) -> StreamUrl:
+    def _stream_url(self, camera: Camera, public: str | None = None) -> StreamUrl:
+        """The main stream's URL (or ``public``, its analysis stream's) with the login."""
         secret = None if camera.credentials is None else self.vault.unseal(camera.credentials)
-        return StreamUrl(public=camera.url, credentials=secret)
+        return StreamUrl(public=public or camera.url, credentials=secret)
 
     def stream(self, name: str) -> StreamUrl:
         """The URL with credentials, for the ingest supervisor only: never returned to people."""

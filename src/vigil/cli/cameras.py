@@ -32,12 +32,18 @@ def add(
     analysis_fps: float | None = typer.Option(
         None, "--analysis-fps", help="Frames/s face analysis samples (default: the config's)."
     ),
+    analysis_url: str | None = typer.Option(
+        None,
+        "--analysis-url",
+        help="The camera's sub-stream (e.g. 640x360), recorded for face analysis alone; the "
+        "main stream (--url) is recorded and played. Its login is the main URL's.",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Register a camera; credentials in the URL are stored encrypted and never shown."""
     state: CliState = ctx.obj
     services = state.services()
-    spec = CameraSpec(name, url, site, region, group, lat, lon, analysis_fps)
+    spec = CameraSpec(name, url, site, region, group, lat, lon, analysis_fps, analysis_url)
     info = services.cameras.add(state.context(services), spec)
     emit(info.to_dict(), as_json, lambda: console.print(f"added camera {info.name}: {info.url}"))
 

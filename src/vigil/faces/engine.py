@@ -89,7 +89,8 @@ class FaceEngine:
         if not chips or not known:
             descriptors = self.model.embed(chips)
         else:
-            fresh = iter(np.split(self.model.embed(chips, todo), _bounds(todo), axis=1))
+            computed = self.model.embed(chips, todo) if todo else np.zeros((len(chips), 0))
+            fresh = iter(np.split(computed, _bounds(todo), axis=1))
             descriptors = np.concatenate(
                 [known[m] if m in known else next(fresh) for m in models], axis=1
             ).astype(np.float32)

@@ -30,6 +30,7 @@ from vigil.errors import Conflict
 from vigil.investigations.cases import CaseInfo, case_info, searched_database
 from vigil.investigations.membership import case_data
 from vigil.investigations.results import Candidate, best_per_sighting, candidates
+from vigil.recording.media import MAIN
 from vigil.store.models import CaseResult, CaseSearch, SightingRow
 
 if TYPE_CHECKING:  # matplotlib loads in 0.7 s: only where a plot is drawn
@@ -51,6 +52,7 @@ class Visit:
     similarity: float
     sightings: list[int]
     crop: bytes | None = None
+    analysis_stream: bool = False  # a face of it was seen on the camera's analysis stream
 
     @property
     def crop_b64(self) -> str | None:
@@ -105,6 +107,7 @@ def visits_of(confirmed: list[Candidate]) -> list[Visit]:
             last.end = max(last.end, c.end)
             last.similarity = max(last.similarity, c.similarity)
             last.sightings.append(c.sighting_id)
+            last.analysis_stream = last.analysis_stream or c.stream != MAIN
             continue
         visits.append(
             Visit(
@@ -116,6 +119,7 @@ def visits_of(confirmed: list[Candidate]) -> list[Visit]:
                 c.end,
                 c.similarity,
                 [c.sighting_id],
+                analysis_stream=c.stream != MAIN,
             )
         )
     return visits

@@ -15,7 +15,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from vigil.analytics.matching import OperatingPoint
+from vigil.analytics.sightings import stream_of
 from vigil.crowds.zones import excluded
+from vigil.recording.media import MAIN
 from vigil.store.models import Camera, CaseResult, CaseSearch, SightingRow, Site
 
 
@@ -36,6 +38,7 @@ class Candidate:
     confirmed_by: str | None
     face_stored: bool  # its crop is kept (open cases keep it; otherwise it expires)
     weak_probe: bool  # found with a photo below the reference bar: weaker evidence
+    stream: str = MAIN  # where its face was seen: the recording, or the analysis stream
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +55,7 @@ class Candidate:
             "confirmed_by": self.confirmed_by,
             "face_stored": self.face_stored,
             "weak_probe": self.weak_probe,
+            "stream": self.stream,
         }
 
 
@@ -69,8 +73,8 @@ def candidates(
         )
     }
     places = {
-        sighting_id: (start, end, camera, site, lat, lon, stored)
-        for sighting_id, start, end, camera, site, lat, lon, stored in session.execute(
+        sighting_id: (start, end, camera, site, lat, lon, stored, source)
+        for sighting_id, start, end, camera, site, lat, lon, stored, source in session.execute(
             select(
                 SightingRow.id,
                 SightingRow.start,
@@ -80,6 +84,7 @@ def candidates(
                 Camera.latitude,
                 Camera.longitude,
                 SightingRow.crop.is_not(None),
+                SightingRow.source,
             )
             .join(Camera, Camera.id == SightingRow.camera_id)
             .outerjoin(Site, Site.id == Camera.site_id)
@@ -88,7 +93,7 @@ def candidates(
     }
     found = []
     for row in rows:
-        start, end, camera, site, lat, lon, stored = places[row.sighting_id]
+        start, end, camera, site, lat, lon, stored, source = places[row.sighting_id]
         found.append(
             Candidate(
                 row.sighting_id,
@@ -106,6 +111,7 @@ def candidates(
                 row.confirmed_by,
                 bool(stored),
                 searches[row.search_id][0],
+                stream_of(source),
             )
         )
     return found

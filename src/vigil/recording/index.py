@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, exists, func, select, true
 from sqlalchemy.orm import Session
 
+from vigil.recording.media import ANALYSIS, MAIN
 from vigil.store.db import Database
 from vigil.store.models import (
     Camera,
@@ -34,6 +35,7 @@ class Segment:
     sha256: str
     path: str
     node: str | None = None  # the cluster node that recorded it; none when embedded
+    stream: str = MAIN  # the recording, or the camera's analysis stream
 
     @property
     def seconds(self) -> float:
@@ -124,7 +126,15 @@ class Storage:
 
 def _segment(row: SegmentRow) -> Segment:
     return Segment(
-        row.id, row.camera_id, row.start, row.end, row.bytes, row.sha256, row.path, row.node
+        row.id,
+        row.camera_id,
+        row.start,
+        row.end,
+        row.bytes,
+        row.sha256,
+        row.path,
+        row.node,
+        row.stream,
     )
 
 
@@ -160,10 +170,19 @@ class SegmentIndex:
                 sha256=segment.sha256,
                 path=segment.path,
                 node=self.node,
+                stream=segment.stream,
             )
             session.add(row)
             session.flush()
             return _segment(row)
+
+    def analysed_elsewhere(self, segment_id: int) -> None:
+        """A recording's segment whose faces its camera's analysis stream gives: nothing to
+        analyse in it (a re-analysis may still analyse it)."""
+        with self.db.write() as session:
+            row = session.get(SegmentRow, segment_id)
+            if row is not None and row.analysed_at is None:
+                row.analysed_at = datetime.now(UTC)
 
     def open_gap(self, camera_id: int, start: datetime, reason: str) -> None:
         """Start a gap unless one is open already (a camera that keeps failing has one gap)."""
@@ -216,7 +235,9 @@ class SegmentIndex:
     def last_end(self, camera_id: int) -> datetime | None:
         with self.db.read() as session:
             return session.scalar(
-                select(func.max(SegmentRow.end)).where(SegmentRow.camera_id == camera_id)
+                select(func.max(SegmentRow.end)).where(
+                    SegmentRow.camera_id == camera_id, SegmentRow.stream == MAIN
+                )
             )
 
     def get(self, segment_id: int) -> Segment | None:
@@ -241,6 +262,7 @@ class SegmentIndex:
                 select(SegmentRow)
                 .where(
                     SegmentRow.camera_id == camera_id,
+                    SegmentRow.stream == MAIN,
                     SegmentRow.start < end,
                     SegmentRow.end > start,
                 )
@@ -298,7 +320,7 @@ class SegmentIndex:
                     func.max(SegmentRow.end),
                     func.sum(_seconds(session)),
                     func.sum(SegmentRow.bytes),
-                ).where(SegmentRow.camera_id == camera_id)
+                ).where(SegmentRow.camera_id == camera_id, SegmentRow.stream == MAIN)
             ).one()
         return {
             "segments": count,
@@ -328,11 +350,28 @@ class SegmentIndex:
             rows = session.scalars(query.order_by(*order).limit(limit))
             return [_segment(r) for r in rows]
 
+    def spent_analysis(self, before: datetime, limit: int) -> list[Segment]:
+        """Analysis-stream segments analysed before then (their sightings hold what they
+        showed): for deletion, oldest first."""
+        with self.db.read() as session:
+            rows = session.scalars(
+                select(SegmentRow)
+                .where(
+                    self._mine(),
+                    SegmentRow.stream == ANALYSIS,
+                    SegmentRow.analysed_at.is_not(None),
+                    SegmentRow.analysed_at < before,
+                )
+                .order_by(SegmentRow.start)
+                .limit(limit)
+            )
+            return [_segment(r) for r in rows]
+
     def newest_ends(self) -> dict[int, datetime]:
         """Where each recorded camera's indexed footage ends (one index lookup per camera)."""
         newest = (
             select(func.max(SegmentRow.end))
-            .where(SegmentRow.camera_id == Camera.id, self._mine())
+            .where(SegmentRow.camera_id == Camera.id, SegmentRow.stream == MAIN, self._mine())
             .scalar_subquery()
         )
         with self.db.read() as session:

@@ -21,29 +21,34 @@ from vigil.errors import DiskFull, NotFound
 logger = logging.getLogger(__name__)
 
 PART_SUFFIX = ".part"
+MAIN, ANALYSIS = "main", "analysis"  # a camera's streams: its recording, and for analysis
 
 
 @dataclass(frozen=True, slots=True)
 class SegmentName:
-    """The final name of a segment encodes its camera and time span (milliseconds, UTC)."""
+    """The final name of a segment encodes its camera, time span (milliseconds, UTC) and,
+    for an analysis stream's, the stream (``....analysis.mp4``)."""
 
     camera_id: int
     start_ms: int
     end_ms: int
+    stream: str = MAIN
 
     @property
     def relative(self) -> str:
         day = datetime.fromtimestamp(self.start_ms / 1000, UTC).strftime("%Y-%m-%d")
-        return f"{self.camera_id}/{day}/{self.camera_id}-{self.start_ms}-{self.end_ms}.mp4"
+        kind = "" if self.stream == MAIN else f".{self.stream}"
+        return f"{self.camera_id}/{day}/{self.camera_id}-{self.start_ms}-{self.end_ms}{kind}.mp4"
 
     @classmethod
     def parse(cls, relative: str) -> SegmentName | None:
         stem = Path(relative).name.removesuffix(".mp4")
-        parts = stem.split("-")
+        stream = ANALYSIS if stem.endswith(f".{ANALYSIS}") else MAIN
+        parts = stem.removesuffix(f".{ANALYSIS}").split("-")
         if not relative.endswith(".mp4") or len(parts) != 3 or not all(p.isdigit() for p in parts):
             return None
         camera_id, start_ms, end_ms = (int(p) for p in parts)
-        return cls(camera_id, start_ms, end_ms) if start_ms < end_ms else None
+        return cls(camera_id, start_ms, end_ms, stream) if start_ms < end_ms else None
 
 
 class MediaStore:
@@ -74,11 +79,11 @@ class MediaStore:
                 free_bytes=free,
             )
 
-    def open_part(self, camera_id: int, start_ms: int) -> tuple[Path, BinaryIO]:
+    def open_part(self, camera_id: int, start_ms: int, stream: str = MAIN) -> tuple[Path, BinaryIO]:
         self.check_space()
         folder = self.root / str(camera_id)
         folder.mkdir(parents=True, exist_ok=True)
-        part = folder / f".{camera_id}-{start_ms}{PART_SUFFIX}"
+        part = folder / f".{camera_id}-{start_ms}-{stream}{PART_SUFFIX}"
         try:
             return part, part.open("wb")
         except OSError as exc:

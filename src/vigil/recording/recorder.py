@@ -24,7 +24,7 @@ from vigil.errors import VigilError
 from vigil.logthrottle import Throttle
 from vigil.recording.index import Segment, SegmentIndex, Storage
 from vigil.recording.live import LiveHub
-from vigil.recording.media import MediaStore, SegmentName
+from vigil.recording.media import ANALYSIS, MAIN, MediaStore, SegmentName
 from vigil.recording.retention import PruneResult, Retention, RetentionPolicy, WriteMeter
 from vigil.recording.segments import SegmentWriter, utc
 
@@ -76,7 +76,8 @@ class Recorder:
         self.pressure: str | None = None  # why retention cannot make room, while it cannot
         self._throttle = Throttle(logger)
         self.pass_seconds: deque[float] = deque(maxlen=1000)  # how long retention passes took
-        self.supervisors: dict[int, CameraSupervisor] = {}
+        self.supervisors: dict[int, CameraSupervisor] = {}  # each camera's recording
+        self.analysis_streams: dict[int, CameraSupervisor] = {}  # where a camera has one
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self._maintain, name="recorder", daemon=True),
@@ -99,7 +100,7 @@ class Recorder:
     def stop(self) -> None:
         self._stop.set()
         self.meter.due.set()
-        for supervisor in self.supervisors.values():
+        for supervisor in [*self.supervisors.values(), *self.analysis_streams.values()]:
             supervisor.stop()
         for thread in self._threads:
             if thread.is_alive():
@@ -129,6 +130,7 @@ class Recorder:
                     bytes=len(data),
                     sha256=hashlib.sha256(data).hexdigest(),
                     path=relative,
+                    stream=name.stream,
                 )
             )
             if self.on_segment is not None:  # analysed like any new segment
@@ -141,18 +143,32 @@ class Recorder:
         return {"removed_parts": removed, "indexed_segments": indexed}
 
     def sync_cameras(self) -> None:
-        """Start supervisors for new or re-enabled cameras, stop those removed or disabled."""
-        wanted = {t.camera_id: t for t in self.targets.ingest_targets(self.index.node)}
-        for camera_id in list(self.supervisors):
-            supervisor = self.supervisors[camera_id]
-            if wanted.get(camera_id) != supervisor.target:
-                supervisor.stop()
-                del self.supervisors[camera_id]
-        for camera_id, target in wanted.items():
-            if camera_id not in self.supervisors:
-                supervisor = self._supervisor(target)
-                self.supervisors[camera_id] = supervisor
-                supervisor.start()
+        """Start supervisors for new or re-enabled cameras (and analysis streams), stop those
+        removed, disabled or changed."""
+        targets = self.targets.ingest_targets(self.index.node)
+        for stream, running in ((MAIN, self.supervisors), (ANALYSIS, self.analysis_streams)):
+            wanted = {t.camera_id: t for t in targets if t.stream == stream}
+            for camera_id in list(running):
+                if wanted.get(camera_id) != running[camera_id].target:
+                    running.pop(camera_id).stop()
+            for camera_id, target in wanted.items():
+                if camera_id not in running:
+                    running[camera_id] = self._supervisor(target)
+                    running[camera_id].start()
+
+    def _closed(self, segment: Segment) -> None:
+        """A segment is indexed: to analysis, unless it is a recording's whose camera's
+        analysis stream was streaming all through it (its segments are analysed instead)."""
+        sub = self.analysis_streams.get(segment.camera_id)
+        if (
+            segment.stream == MAIN
+            and sub is not None
+            and sub.online_since is not None
+            and sub.online_since <= segment.start.timestamp()
+        ):
+            self.index.analysed_elsewhere(segment.id)
+        elif self.on_segment is not None:
+            self.on_segment(segment)
 
     def _supervisor(self, target: IngestTarget) -> CameraSupervisor:
         c = self.config
@@ -161,8 +177,9 @@ class Recorder:
             self.store,
             self.index,
             c.segment_s,
-            self.on_segment,
+            self._closed,
             on_written=self.meter.add,
+            stream=target.stream,
         )
         return CameraSupervisor(
             target,

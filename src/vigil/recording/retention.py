@@ -140,6 +140,11 @@ class WriteMeter:
             self.due.clear()
 
 
+# An analysis stream's segment is kept this long after its analysis (a retried job finds
+# it); the sightings hold what it showed, and it is never played.
+ANALYSIS_KEEP = timedelta(minutes=10)
+
+
 class Retention:
     def __init__(self, index: SegmentIndex, store: MediaStore, policy: RetentionPolicy) -> None:
         self.index = index
@@ -147,8 +152,11 @@ class Retention:
         self.policy = policy
 
     def prune(self, now: datetime, write_bps: float = 0.0) -> PruneResult:
-        """One pass: everything past its age, then the oldest while over the space budget."""
+        """One pass: analysis streams' segments analysed a while ago, everything past its
+        age, then the oldest while over the space budget."""
         result = PruneResult()
+        while batch := self.index.spent_analysis(now - ANALYSIS_KEEP, BATCH):
+            self._delete(batch, result, "analysed")
         cutoff = now - timedelta(days=self.policy.retain_days)
         while batch := self.index.oldest_unheld(BATCH, before=cutoff):
             self._delete(batch, result, "age")

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.logthrottle import Throttle
 from vigil.recording.index import Segment, SegmentIndex
-from vigil.recording.media import MediaStore, SegmentName, discard, disk_error
+from vigil.recording.media import MAIN, MediaStore, SegmentName, discard, disk_error
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +39,10 @@ class SegmentWriter:
         on_segment: Callable[[Segment], None] | None = None,
         *,
         on_written: Callable[[int], None] | None = None,
+        stream: str = MAIN,
     ) -> None:
         self.camera_id = camera_id
+        self.stream = stream  # the camera's recording, or its analysis stream
         self.on_segment = on_segment
         # Told the size of every write (retention plans its room by the write rate).
         self.on_written = on_written
@@ -68,7 +70,7 @@ class SegmentWriter:
         if self.init is None:
             raise RuntimeError("begin() must be given the init segment first")
         if self._part is None:
-            self._part = self.store.open_part(self.camera_id, int(start * 1000))
+            self._part = self.store.open_part(self.camera_id, int(start * 1000), self.stream)
             self._hash = hashlib.sha256()
             self._bytes = 0
             self._start = start
@@ -110,7 +112,7 @@ class SegmentWriter:
         if end_ms <= start_ms:
             discard(path, handle)
             return None
-        name = SegmentName(self.camera_id, start_ms, end_ms)
+        name = SegmentName(self.camera_id, start_ms, end_ms, self.stream)
         self.store.commit(path, handle, name)
         closed = Segment(
             id=0,
@@ -120,6 +122,7 @@ class SegmentWriter:
             bytes=self._bytes,
             sha256=self._hash.hexdigest(),
             path=name.relative,
+            stream=self.stream,
         )
         self._unindexed.append(closed)
         indexed = self._index_closed()

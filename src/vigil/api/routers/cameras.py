@@ -32,6 +32,7 @@ def add_camera(body: CameraCreate, ctx: Caller, services: ServicesDep) -> Camera
         body.latitude,
         body.longitude,
         body.analysis_fps,
+        body.analysis_url,
     )
     return CameraOut.model_validate(services.cameras.add(ctx, spec).to_dict())
 

@@ -86,6 +86,10 @@ class Camera(Base):
     # The smallest face (px wide) its analysis found lately, learned segment by segment:
     # frames are searched at the scale such faces need (``analytics.analyzer``).
     face_px: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # A second stream of the same camera (a sub-stream, e.g. 640x360) recorded for face
+    # analysis alone, without credentials (the camera's are used); empty: the main stream
+    # is analysed.
+    analysis_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     # The ingest node that records it in a cluster (``vigil camera assign``); empty: none
     # (the embedded recorder records every enabled camera).
     node: Mapped[str | None] = mapped_column(String(255), nullable=True)

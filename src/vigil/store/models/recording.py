@@ -41,6 +41,9 @@ class SegmentRow(Base):
     # The frames a second it was analysed at when analysis was behind and lowered its
     # camera's rate (back-pressure); empty at the camera's own rate.
     lowered_fps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # "main": the recording (played, exported, held); "analysis": the camera's analysis
+    # stream, kept until analysed and a few minutes more, never played.
+    stream: Mapped[str] = mapped_column(String(16), server_default="main", default="main")
     # The cluster node that recorded it and serves its bytes; empty in the embedded mode.
     node: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
 
