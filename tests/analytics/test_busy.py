@@ -27,7 +27,7 @@ from vigil.config import CountingConfig, FacesConfig
 from vigil.faces.build import build_face_engine
 from vigil.faces.engine import FaceEngine
 from vigil.monitoring import VigilCollector
-from vigil.recording.playback import recorded_pictures
+from vigil.recording.playback import decoded_frames, recorded_pictures
 from vigil.sim.scenario import Renderer, Scenario, load_people
 from vigil.store.models import Camera, SegmentRow
 
@@ -206,3 +206,25 @@ def _first_seconds(source: Path, folder: Path, seconds: float) -> Path:
             packet.stream = copy
             writing.mux(packet)
     return out
+
+
+def test_a_file_with_b_frames_is_decoded_without_them_and_sampled_as_often(
+    datasets: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ASL clip (30 fps, B-frames) sampled at 5 fps: the non-reference half of its frames
+    is never decoded, and the same frames are sampled and analysed."""
+    clip = datasets / "video" / "intel-sample-videos" / "asl_gestures" / "book.mkv"
+    analyzer = VideoAnalyzer(engine())
+    fast, skipped = analyzer.analyse(clip, 0.0)
+    monkeypatch.setattr(
+        "vigil.analytics.analyzer.decoded_frames",
+        lambda path, threads, _rate: decoded_frames(path, threads),
+    )
+    full, every = analyzer.analyse(clip, 0.0)
+    assert every.frames_decoded == 109
+    assert skipped.frames_decoded <= every.frames_decoded * 0.6
+    assert abs(skipped.frames_sampled - every.frames_sampled) <= 1
+    assert len(fast) == len(full) >= 1
+    assert [round(s.start, 1) for s in fast] == pytest.approx(
+        [round(s.start, 1) for s in full], abs=0.15
+    )

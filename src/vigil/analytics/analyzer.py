@@ -259,7 +259,7 @@ class VideoAnalyzer:
         FFmpeg from the frame, which is converted to RGB only if the gate lets it through.
         """
         interval = 1.0 / rate
-        frames = decoded_frames(path, self.settings.decode_threads)
+        frames = decoded_frames(path, self.settings.decode_threads, rate)
         first: float | None = None
         next_t = 0.0
         try:
@@ -382,11 +382,14 @@ def _thumbnail(frame: av.VideoFrame) -> NDArray[np.float32]:
 def _rgb(frame: av.VideoFrame, scale: float = 1.0) -> NDArray[np.uint8]:
     """The frame as packed 8-bit RGB (any size, stride, pixel format or bit depth), scaled
     by FFmpeg (area averaging) when ``scale`` is below 1."""
-    if scale >= 1.0:
-        return np.ascontiguousarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
-    width, height = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
-    small = frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA")
-    return np.ascontiguousarray(small.to_ndarray(), dtype=np.uint8)
+    try:
+        if scale >= 1.0:
+            return np.ascontiguousarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+        width, height = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
+        small = frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA")
+        return np.ascontiguousarray(small.to_ndarray(), dtype=np.uint8)
+    except av.FFmpegError as exc:
+        raise InvalidInput(f"a decoded frame could not be converted: {exc}") from None
 
 
 def _change(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:

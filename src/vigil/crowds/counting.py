@@ -3,7 +3,7 @@
 A count is a number at a moment (``every_s`` apart, from the segment's first frame): the
 person detector's boxes are counted and dropped. Nothing else of the frame is kept. Where
 face analysis decodes the segment anyway, its frames are counted as they pass
-(``CountSampler``), and a frame in which nothing moved since the last one keeps the last
+(``CountSampler``), and a frame in which nothing moved since the last count keeps that
 count: the same people are there.
 """
 

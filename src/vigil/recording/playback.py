@@ -61,9 +61,17 @@ def _ticks(moment: datetime, origin: datetime, time_base: Fraction) -> int:
     return int((moment - origin).total_seconds() / time_base)
 
 
-def decoded_frames(path: Path, threads: int = 0) -> Iterator[av.VideoFrame]:
+def decoded_frames(
+    path: Path, threads: int = 0, wanted_fps: float | None = None
+) -> Iterator[av.VideoFrame]:
     """Every frame of the file's first video stream, decoded with ``threads`` threads (0:
-    FFmpeg decides); InvalidInput when it cannot be read, has no video, or is damaged."""
+    FFmpeg decides); InvalidInput when it cannot be read, has no video, or is damaged.
+
+    ``wanted_fps``: the caller samples frames at most this often. A stream of three times
+    that rate or more is then decoded without its non-reference frames (B-frames, which
+    no other frame needs: half of a typical 25-30 fps file's decoding), for as long as the
+    frames left come at least that often.
+    """
     try:
         container = av.open(str(path))
     except (av.FFmpegError, OSError) as exc:
@@ -74,8 +82,19 @@ def decoded_frames(path: Path, threads: int = 0) -> Iterator[av.VideoFrame]:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         stream.thread_count = threads
+        rate = float(stream.average_rate or 0)
+        skipping = wanted_fps is not None and rate >= 3 * wanted_fps
+        if skipping:
+            stream.codec_context.skip_frame = "NONREF"
+        last: float | None = None
         try:
-            yield from container.decode(stream)
+            for frame in container.decode(stream):
+                if skipping and frame.time is not None:
+                    if last is not None and wanted_fps and frame.time - last > 1 / wanted_fps:
+                        stream.codec_context.skip_frame = "DEFAULT"  # too few frames left
+                        skipping = False
+                    last = frame.time
+                yield frame
         except av.FFmpegError as exc:
             raise InvalidInput(f"{path.name} is damaged: {exc}") from None
 
