@@ -275,7 +275,8 @@ class VideoAnalyzer:
                     t = frame.time - first
                     if t + 1e-6 < next_t:
                         continue
-                    next_t = t + interval
+                    while next_t <= t + 1e-6:  # on a grid: the rate holds whatever the
+                        next_t += interval  # frames' own spacing (or those skipped)
                     stats.frames_sampled += 1
                     stats.seconds = t
                 with stats.timed("motion"):
