@@ -13,7 +13,6 @@ by when its first frame was recorded.
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import time
@@ -25,8 +24,8 @@ from pathlib import Path
 import av
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
 
+from vigil.analytics.frames import change, crop, jpeg, rgb_of, thumbnail
 from vigil.analytics.tracking import FaceTracker, Track, split_identities
 from vigil.crowds.counting import CountSampler
 from vigil.errors import InvalidInput
@@ -39,8 +38,6 @@ from vigil.recording.playback import decoded_frames
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[float], None]  # seconds of video done
-MOTION_SIZE = (64, 36)
-CROP_MARGIN = 0.4
 BATCH_FRAMES = 10  # sampled frames whose faces are described together (2 s at 5 fps) ...
 BATCH_FACES = 16  # ... or fewer, once they hold this many faces
 MIN_SCALE = 0.25  # frames are never searched in fewer than 1/16 of their pixels
@@ -211,18 +208,18 @@ class VideoAnalyzer:
         for t, picture, thumb in self._sampled(path, rate, stats):
             if counts is not None:
                 with stats.timed("count"):
-                    counts.offer(t, thumb, lambda: _rgb(picture))  # noqa: B023 - called now
+                    counts.offer(t, thumb, lambda: rgb_of(picture))  # noqa: B023 - called now
             with stats.timed("motion"):
-                change = None if previous is None else _change(previous, thumb)
+                moved = None if previous is None else change(previous, thumb)
             previous = thumb
-            if change is not None and change >= settings.cut_threshold:
+            if moved is not None and moved >= settings.cut_threshold:
                 stats.cuts += 1
                 ended += self._track(tracker, batch, stats)
                 ended += tracker.finish()
                 batch = []
             elif (
-                change is not None
-                and change < settings.motion_threshold
+                moved is not None
+                and moved < settings.motion_threshold
                 and t - last_face > settings.max_gap_s
             ):
                 stats.frames_still += 1
@@ -280,7 +277,7 @@ class VideoAnalyzer:
                     stats.frames_sampled += 1
                     stats.seconds = t
                 with stats.timed("motion"):
-                    thumb = _thumbnail(frame)
+                    thumb = thumbnail(frame)
                 yield t, frame, thumb
         except av.FFmpegError as exc:  # converting a decoded frame
             raise InvalidInput(f"{path.name} is damaged: {exc}") from None
@@ -290,8 +287,8 @@ class VideoAnalyzer:
         aligned and measured at full size (described later, with the batch)."""
         model = self.engine.model
         with stats.timed("convert"):
-            rgb = _rgb(frame)
-            small = _rgb(frame, scale) if scale < 1.0 else None
+            rgb = rgb_of(frame)
+            small = rgb_of(frame, scale) if scale < 1.0 else None
         with stats.timed("detect"):
             if small is None:
                 detections = model.detect(rgb, self.engine.upsample, scale=scale)
@@ -301,7 +298,7 @@ class VideoAnalyzer:
         with stats.timed("align"):
             chips = model.chips(rgb, detections)
             qualities = [measure(d, c.face) for d, c in zip(detections, chips, strict=True)]
-            crops = [_crop(rgb, d.box) for d in detections]
+            crops = [crop(rgb, d.box) for d in detections]
         stats.faces += len(detections)
         if detections:
             smallest = min(d.box.width for d in detections)
@@ -354,7 +351,7 @@ class VideoAnalyzer:
             end=faces[-1].t,
             box=best.detection.box,
             quality=best.quality,
-            crop_jpeg=_jpeg(best.crop),
+            crop_jpeg=jpeg(best.crop),
             descriptors=descriptors.astype(np.float32),
             faces=len(faces),
             models=self.engine.model.tag,
@@ -372,41 +369,3 @@ def _diverse(faces: list[_Face], count: int) -> list[_Face]:
         ]
         chosen.append(pool.pop(int(np.argmax(apart))))
     return chosen
-
-
-def _thumbnail(frame: av.VideoFrame) -> NDArray[np.float32]:
-    width, height = MOTION_SIZE
-    small = frame.reformat(width=width, height=height, format="gray", interpolation="AREA")
-    return np.asarray(small.to_ndarray(), dtype=np.float32)
-
-
-def _rgb(frame: av.VideoFrame, scale: float = 1.0) -> NDArray[np.uint8]:
-    """The frame as packed 8-bit RGB (any size, stride, pixel format or bit depth), scaled
-    by FFmpeg (area averaging) when ``scale`` is below 1."""
-    try:
-        if scale >= 1.0:
-            return np.ascontiguousarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
-        width, height = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
-        small = frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA")
-        return np.ascontiguousarray(small.to_ndarray(), dtype=np.uint8)
-    except av.FFmpegError as exc:
-        raise InvalidInput(f"a decoded frame could not be converted: {exc}") from None
-
-
-def _change(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
-    return float(np.abs(a - b).mean())
-
-
-def _crop(rgb: NDArray[np.uint8], box: Box) -> NDArray[np.uint8]:
-    height, width = rgb.shape[:2]
-    margin_x, margin_y = int(box.width * CROP_MARGIN), int(box.height * CROP_MARGIN)
-    return rgb[
-        max(0, box.top - margin_y) : min(height, box.bottom + margin_y),
-        max(0, box.left - margin_x) : min(width, box.right + margin_x),
-    ].copy()
-
-
-def _jpeg(rgb: NDArray[np.uint8]) -> bytes:
-    out = io.BytesIO()
-    Image.fromarray(rgb).save(out, format="JPEG", quality=85)
-    return out.getvalue()

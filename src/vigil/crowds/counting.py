@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from vigil.analytics.frames import change
 from vigil.crowds.detector import PersonDetector
 from vigil.recording.playback import recorded_pictures
 
@@ -70,7 +71,7 @@ class CountSampler:
         while self._due <= t + 1e-6:  # counts stay on their grid, every_s apart
             self._due += self.every_s
         last, self._thumb = self._thumb, thumb
-        if last is not None and float(np.abs(thumb - last).mean()) < self.motion_threshold:
+        if last is not None and change(thumb, last) < self.motion_threshold:
             people = self.counts[-1].people
             self.reused += 1
         else:
