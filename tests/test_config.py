@@ -22,6 +22,7 @@ def test_rendered_defaults_load_back(tmp_path: Path) -> None:
         ({"api": {"colour": "red"}}, "api.colour: Extra inputs are not permitted"),
         ({"nonsense": {}}, "nonsense"),
         ({"auth": {"token_default_days": 400}}, "auth.token_default_days"),
+        ({"analytics": {"busy_lag_s": 20}}, "lag_bound_s must be above busy_lag_s"),
     ],
 )
 def test_invalid_config_names_the_key(raw: dict[str, object], message: str) -> None:

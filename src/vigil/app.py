@@ -195,6 +195,7 @@ def analysis_settings(config: AnalyticsConfig, threads: int = 0) -> AnalysisSett
         best_per_track=config.best_per_track,
         decode_threads=threads,
         busy_lag_s=config.busy_lag_s,
+        lag_bound_s=config.lag_bound_s,
         min_sample_fps=config.min_sample_fps,
     )
 

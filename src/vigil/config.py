@@ -166,15 +166,23 @@ class AnalyticsConfig(Section):
     # vigil.faces.model.MAX_DESCRIPTORS); probes are compared with each.
     best_per_track: int = Field(default=5, ge=1, le=8)
     # Back-pressure: a segment that ended more than busy_lag_s ago when its analysis starts
-    # (analysis is behind) is sampled at its rate x busy_lag_s / lag, never below
-    # min_sample_fps; its lowered rate is kept and `vigil status` counts such segments.
-    busy_lag_s: float = Field(default=10.0, ge=1.0, le=86_400)
+    # (analysis is behind) is sampled at a rate falling in step with the lag from its
+    # camera's to min_sample_fps at lag_bound_s; its lowered rate is kept and `vigil status`
+    # counts such segments.
+    busy_lag_s: float = Field(default=6.0, ge=1.0, le=86_400)
+    lag_bound_s: float = Field(default=12.0, ge=2.0, le=86_400)
     min_sample_fps: float = Field(default=2.0, gt=0, le=60)
     # Hours after which sightings that matched no watchlist entry lose crop and descriptor.
     biometric_retention_h: float = Field(default=72.0, gt=0, le=24 * 365)
     # A match this soon after an alert's last sighting (same entry, same camera) joins that
     # alert instead of raising another: one alert per appearance. 0 raises one per sighting.
     alert_merge_s: float = Field(default=30.0, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _bound_above_busy(self) -> AnalyticsConfig:
+        if self.lag_bound_s <= self.busy_lag_s:
+            raise ValueError("[analytics] lag_bound_s must be above busy_lag_s")
+        return self
 
 
 class EventsConfig(Section):

@@ -103,15 +103,20 @@ def _job(end: float, *, redo: bool = False, rate: float | None = None) -> Segmen
 
 
 def test_back_pressure_lowers_the_rate_with_the_lag_never_below_its_floor_nor_for_a_rerun() -> None:
-    settings = AnalysisSettings(sample_fps=5.0, busy_lag_s=10.0, min_sample_fps=2.0)
+    settings = AnalysisSettings(
+        sample_fps=5.0, busy_lag_s=10.0, lag_bound_s=16.0, min_sample_fps=2.0
+    )
     now = 1_000_000.0
     assert sampled_rate(settings, _job(now - 5), now) == 5.0  # on time
     assert sampled_rate(settings, _job(now - 10), now) == 5.0
-    assert sampled_rate(settings, _job(now - 20), now) == 2.5  # twice as late: half the rate
-    assert sampled_rate(settings, _job(now - 600), now) == 2.0  # never below the floor
+    assert sampled_rate(settings, _job(now - 12), now) == 4.0  # a third of the way to the bound
+    assert sampled_rate(settings, _job(now - 16), now) == 2.0  # the floor, at the bound
+    assert sampled_rate(settings, _job(now - 600), now) == 2.0  # never below it
     assert sampled_rate(settings, _job(now - 600, rate=1.0), now) == 1.0  # nor above its own
-    assert sampled_rate(settings, _job(now - 20, rate=10.0), now) == 5.0  # the camera's own
+    assert sampled_rate(settings, _job(now - 13, rate=10.0), now) == 6.0  # the camera's own
     assert sampled_rate(settings, _job(now - 600, redo=True), now) == 5.0  # asked for again
+    with pytest.raises(ValueError, match="lag_bound_s"):
+        AnalysisSettings(busy_lag_s=10.0, lag_bound_s=10.0)
 
 
 def test_a_late_segment_is_analysed_at_a_lowered_rate_kept_and_reported(
@@ -121,10 +126,11 @@ def test_a_late_segment_is_analysed_at_a_lowered_rate_kept_and_reported(
     (segment,) = record(env, camera, time.time() - 60, 4, segment_s=4.0)
     pipeline = env.services.analytics.pipeline
     job = pipeline.job(segment, walkers)  # the walkers' footage as the segment's content
-    analyzer = VideoAnalyzer(engine(), AnalysisSettings(busy_lag_s=10.0, min_sample_fps=2.0))
+    settings = AnalysisSettings(busy_lag_s=10.0, lag_bound_s=20.0, min_sample_fps=2.0)
+    analyzer = VideoAnalyzer(engine(), settings)
     counter = people_counter(CountingConfig(every_s=2.0), 1)
     outcome = analyse_job(analyzer, counter, job, now=job.end + 25.0)
-    assert outcome.lowered_fps == 2.0  # 5 fps x 10 / 25
+    assert outcome.lowered_fps == 2.0  # past the bound: the floor
     # People counted less often by the same factor: every 5 s instead of 2 s.
     assert [c.at - job.start for c in outcome.counts] == pytest.approx([0.0, 5.0, 10.0])
     assert outcome.stats.frames_sampled == pytest.approx(12 * 2.0, abs=2)

@@ -72,7 +72,9 @@ def test_segments_are_analysed_once_each_and_rerunning_replaces(
 
     # Analysed again long after they ended, the segments must be seen as they were the first
     # time: at their camera's rate (no back-pressure) and the scale nothing was learned at.
-    analytics = env.services.config.analytics.model_copy(update={"busy_lag_s": 86_400})
+    analytics = env.services.config.analytics.model_copy(
+        update={"busy_lag_s": 86_399, "lag_bound_s": 86_400}
+    )
     services = replace(
         env.services, config=env.services.config.model_copy(update={"analytics": analytics})
     )

@@ -72,14 +72,17 @@ class AnalysisSettings:
     # probe_every-th searched frame at the configured size (``analyse``).
     face_margin: float = 0.5
     probe_every: int = 20
-    # Back-pressure: a live segment that ended more than busy_lag_s ago is analysed at its
-    # rate scaled by busy_lag_s / lag, down to min_sample_fps (``jobs.sampled_rate``).
-    busy_lag_s: float = 10.0
+    # Back-pressure: a live segment that ended more than busy_lag_s ago is analysed at a
+    # rate falling from its own to min_sample_fps at lag_bound_s (``jobs.sampled_rate``).
+    busy_lag_s: float = 6.0
+    lag_bound_s: float = 12.0
     min_sample_fps: float = 2.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.best_per_track <= MAX_DESCRIPTORS:
             raise ValueError(f"best_per_track must be 1 to {MAX_DESCRIPTORS}")
+        if self.lag_bound_s <= self.busy_lag_s:
+            raise ValueError("lag_bound_s must be above busy_lag_s")
 
 
 @dataclass(frozen=True, slots=True)

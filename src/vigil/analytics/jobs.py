@@ -88,15 +88,18 @@ def analyse_job(
 
 
 def sampled_rate(settings: AnalysisSettings, job: SegmentJob, now: float) -> float:
-    """The frames a second to analyse the segment at: its camera's rate, or, when the
-    segment ended more than ``busy_lag_s`` ago (analysis is behind), that rate scaled by
-    busy_lag_s / lag, never below ``min_sample_fps``: the lag is bounded by sampling
-    fewer frames, never by leaving segments out. A re-analysis is never lowered."""
+    """The frames a second to analyse the segment at: its camera's rate while the segment
+    ended at most ``busy_lag_s`` ago; when analysis is later than that, a rate falling in
+    step with the lag, down to ``min_sample_fps`` at ``lag_bound_s``: the lag is held under
+    the bound by sampling fewer frames (decoding is not lowered with it), never by leaving
+    segments out. A re-analysis is never lowered."""
     rate = job.sample_fps or settings.sample_fps
+    floor = min(rate, settings.min_sample_fps)
     lag = now - job.end
     if job.redo or lag <= settings.busy_lag_s:
         return rate
-    return max(min(rate, settings.min_sample_fps), rate * settings.busy_lag_s / lag)
+    late = min(1.0, (lag - settings.busy_lag_s) / (settings.lag_bound_s - settings.busy_lag_s))
+    return rate - (rate - floor) * late
 
 
 def people_counter(config: CountingConfig, threads: int) -> PeopleCounter | None:
