@@ -7,21 +7,23 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from vigil.audit.entry import AuditEntry, Outcome, canonical_bytes, canonical_json, encode_text
 from vigil.audit.merkle import Frontier, consistency_path, inclusion_path, leaf_hash
 from vigil.audit.signing import SigningKey, TreeHead, b64
 from vigil.errors import InvalidInput, NotFound
-from vigil.store.models import AuditHeadRow, AuditRow, AuditStateRow
+from vigil.store.models import AuditHeadRow, AuditPendingRow, AuditRow, AuditStateRow
 
 _ENTRIES = cast(Table, AuditRow.__table__)
 _HEADS = cast(Table, AuditHeadRow.__table__)
 _STATE = cast(Table, AuditStateRow.__table__)
+_PENDING = cast(Table, AuditPendingRow.__table__)
 MAX_PAGE = 1000
 # Appenders queue on this row lock (PostgreSQL); SQLite's BEGIN IMMEDIATE does the same.
 _LOCK_STATE = select(_STATE).where(_STATE.c.id == 1).with_for_update()
+_TRY_LOCK_STATE = select(_STATE.c.id).where(_STATE.c.id == 1).with_for_update(skip_locked=True)
 
 
 def now_us() -> int:
@@ -117,24 +119,35 @@ class AuditLog:
         """Record one entry in the caller's transaction; returns its position."""
         return self.append_many(session, [record])[0]
 
+    def stage(self, session: Session, record: Record) -> bool:
+        """Record a change's entry in the change's transaction, durable with it.
+
+        It is appended at once where the lock that orders the log is free (always on
+        SQLite, whose writes run one at a time anyway). On PostgreSQL, while another
+        transaction holds that lock, it is committed beside the change instead, without
+        waiting (so concurrent changes commit together, not one at a time), and the next
+        append moves it into the tree: True says the caller should see to one
+        (``AuditWriter.drain``).
+        """
+        conn = session.connection()
+        if conn.dialect.name != "postgresql" or conn.execute(_TRY_LOCK_STATE).first():
+            self.append_many(conn, [record])  # nobody appending: in place, one commit
+            return False
+        conn.execute(insert(_PENDING), _encoded(record))
+        return True
+
     def append_many(self, session: Session | Connection, records: Iterable[Record]) -> list[int]:
+        """Record entries in the caller's transaction, after any staged ones (which this
+        moves into the tree); returns the given records' positions."""
         # A session's own connection (same transaction) skips the ORM's per-statement cost.
         conn = session.connection() if isinstance(session, Session) else session
         state = conn.execute(_LOCK_STATE).one()
         frontier = Frontier.from_bytes(state.size, state.frontier)
         stamp = max(now_us(), state.last_time_us)
+        staged = self._take_staged(conn)
         rows: list[dict[str, Any]] = []
-        for record in records:
-            row = {
-                "seq": frontier.size,
-                "time_us": stamp,
-                "actor": encode_text(record.actor),
-                "action": encode_text(record.action),
-                "target": encode_text(record.target),
-                "outcome": str(record.outcome),
-                "request_id": encode_text(record.request_id),
-                "details": canonical_json(dict(record.details)),
-            }
+        for fields in [*staged, *map(_encoded, records)]:
+            row = {"seq": frontier.size, "time_us": stamp, **fields}
             row["leaf_hash"] = leaf_hash(canonical_bytes(**{k: row[k] for k in _HASHED}))
             frontier.append(row["leaf_hash"])
             rows.append(row)
@@ -149,7 +162,17 @@ class AuditLog:
         if stamp - state.last_head_time_us >= self._head_interval_us:
             values["last_head_time_us"] = self._insert_head(conn, frontier, state, stamp)
         conn.execute(update(_STATE).where(_STATE.c.id == 1).values(**values))
-        return [row["seq"] for row in rows]
+        return [row["seq"] for row in rows[len(staged) :]]
+
+    @staticmethod
+    def _take_staged(conn: Connection) -> list[dict[str, Any]]:
+        """Staged entries, oldest first, deleted in this transaction: exactly those it
+        returns (a change committing meanwhile stays for the next append). The lock on
+        the state row keeps other appenders off them until this one commits."""
+        if conn.dialect.name != "postgresql":
+            return []
+        taken = conn.execute(delete(_PENDING).returning(_PENDING)).all()
+        return [{k: getattr(row, k) for k in _STAGED} for row in sorted(taken, key=_by_id)]
 
     def _insert_head(self, conn: Connection, frontier: Frontier, state: Any, newest: int) -> int:
         """Sign the tree as it stands; the head is never older than the entries it covers
@@ -166,6 +189,7 @@ class AuditLog:
     def sign_head(self, session: Session) -> TreeHead:
         """The latest signed head, signing a new one first if entries were added since."""
         conn = session.connection()
+        self.append_many(conn, [])  # staged changes first: the head covers them
         state = conn.execute(_LOCK_STATE).one()
         latest = self.latest_head(session)
         if latest is not None and latest.size == state.size:
@@ -246,4 +270,20 @@ class AuditLog:
         return ConsistencyProof(old=old, new=new, path=path)
 
 
-_HASHED = ("seq", "time_us", "actor", "action", "target", "outcome", "request_id", "details")
+_STAGED = ("actor", "action", "target", "outcome", "request_id", "details")
+_HASHED = ("seq", "time_us", *_STAGED)
+
+
+def _by_id(row: Any) -> int:
+    return int(row.id)
+
+
+def _encoded(record: Record) -> dict[str, Any]:
+    return {
+        "actor": encode_text(record.actor),
+        "action": encode_text(record.action),
+        "target": encode_text(record.target),
+        "outcome": str(record.outcome),
+        "request_id": encode_text(record.request_id),
+        "details": canonical_json(dict(record.details)),
+    }

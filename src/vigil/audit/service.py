@@ -53,6 +53,7 @@ class AuditService:
 
     def verify(self, ctx: RequestContext) -> VerifyReport:
         self.access.require(ctx, Permission.AUDIT_VERIFY, "audit.verify", "audit")
+        self.access.writer.drain()  # changes' records committed and not yet in the tree
         with self.db.engine.connect() as conn:
             report = verify_log(conn, self.log.key.public_key)
         details = {"ok": report.ok, "entries": report.entries, "first_bad": report.first_bad_seq}

@@ -1,4 +1,5 @@
-"""Group commit for audit records that stand alone (reads, refusals): one transaction, many."""
+"""Group commit for audit records that stand alone (reads, refusals), and for the staged
+records of changes (PostgreSQL): one transaction, many."""
 
 from __future__ import annotations
 
@@ -39,7 +40,17 @@ class AuditWriter:
 
     def record(self, record: Record) -> int:
         """Append one record durably; returns its position in the log."""
-        done: Future[int] = Future()
+        position = self._submit(record)
+        assert position is not None  # noqa: S101 - a record is given a position
+        return position
+
+    def drain(self) -> None:
+        """Move the changes' staged records committed so far into the log (``AuditLog.
+        stage``), in a commit shared with other callers'."""
+        self._submit(None)
+
+    def _submit(self, record: Record | None) -> int | None:
+        done: Future[int | None] = Future()
         self._start()
         self._queue.put((record, done))
         return done.result(timeout=WAIT_S)
@@ -76,10 +87,11 @@ class AuditWriter:
                 batch.append(item)
             self._commit(batch)  # type: ignore[arg-type]
 
-    def _commit(self, batch: list[tuple[Record, Future[int]]]) -> None:
+    def _commit(self, batch: list[tuple[Record | None, Future[int | None]]]) -> None:
+        records = [record for record, _ in batch if record is not None]
         try:
             with self._db.write_core() as conn:
-                seqs = self._log.append_many(conn, [record for record, _ in batch])
+                seqs = iter(self._log.append_many(conn, records))
         except Exception as exc:  # noqa: BLE001 - the worker loop's top: every caller gets it
             self.failed_batches += 1
             self._throttle.log(
@@ -92,5 +104,5 @@ class AuditWriter:
             for _, done in batch:
                 done.set_exception(exc)
             return
-        for (_, done), seq in zip(batch, seqs, strict=True):
-            done.set_result(seq)
+        for record, done in batch:
+            done.set_result(None if record is None else next(seqs))

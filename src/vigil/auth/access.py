@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -15,13 +16,17 @@ from vigil.auth.roles import Permission, RequestContext
 from vigil.errors import Forbidden, VigilError
 from vigil.store.db import Database
 
+logger = logging.getLogger(__name__)
+
 
 class Access:
     """Every service goes through here to check a permission and to write its audit record.
 
     A change is recorded in the same transaction as the change itself (``record``); a read
     or a refusal, which changes nothing else, is recorded through the group-commit writer
-    (``record_alone``, ``deny``) and is durable before the caller answers.
+    (``record_alone``, ``deny``) and is durable before the caller answers. On PostgreSQL a
+    change's record is staged (``AuditLog.stage``): once the change commits, the writer
+    moves it into the log, with other callers' in one commit, before ``write`` returns.
     """
 
     def __init__(self, db: Database, audit: AuditLog, writer: AuditWriter) -> None:
@@ -62,7 +67,16 @@ class Access:
         outcome: Outcome = Outcome.ALLOWED,
     ) -> None:
         """Record a change inside the transaction that makes it."""
-        self.audit.append(session, self._entry(ctx, action, target, details, outcome))
+        if self.audit.stage(session, self._entry(ctx, action, target, details, outcome)):
+            self.db.after_commit(session, self._drain)
+
+    def _drain(self) -> None:
+        """After the change's commit (its record is durable, staged): its place in the log.
+        A failure leaves the record staged for the next append, and the change stands."""
+        try:
+            self.writer.drain()
+        except Exception:  # noqa: BLE001 - the commit is done; the writer logged why
+            logger.warning("a change's audit record waits for the next append")
 
     def record_alone(
         self,

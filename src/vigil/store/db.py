@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,6 +19,7 @@ from vigil.errors import ConfigError, DiskFull
 logger = logging.getLogger(__name__)
 
 _WRITE = "vigil_write"
+_THEN = "vigil_after_commit"
 
 
 class Database:
@@ -52,9 +53,22 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A read-write transaction: committed on success, rolled back on any error."""
-        with self._writer() as session, session.begin():
-            yield session
+        """A read-write transaction: committed on success, rolled back on any error; then
+        what ``after_commit`` asked for, once the connection is back in the pool."""
+        with self._writer() as session:
+            with session.begin():
+                yield session
+            then: list[Callable[[], object]] = session.info.pop(_THEN, [])
+        for step in then:
+            step()
+
+    @staticmethod
+    def after_commit(session: Session, step: Callable[[], object]) -> None:
+        """Run ``step`` (once) after the ``write`` transaction of ``session`` commits, with
+        no connection held: a step that waits on other transactions cannot starve them."""
+        then = session.info.setdefault(_THEN, [])
+        if step not in then:
+            then.append(step)
 
     @contextmanager
     def write_core(self) -> Iterator[Connection]:

@@ -22,7 +22,7 @@ from vigil.store.models.analytics import (
     WatchlistEntry,
     WatchlistPhoto,
 )
-from vigil.store.models.audit import AuditHeadRow, AuditRow, AuditStateRow
+from vigil.store.models.audit import AuditHeadRow, AuditPendingRow, AuditRow, AuditStateRow
 from vigil.store.models.base import NAMING, Base, UTCDateTime
 from vigil.store.models.cases import CaseCamera, CaseMember, CaseResult, CaseRow, CaseSearch, Notice
 from vigil.store.models.crowds import (
@@ -54,6 +54,7 @@ __all__ = [
     "AlertSighting",
     "ApiToken",
     "AuditHeadRow",
+    "AuditPendingRow",
     "AuditRow",
     "AuditStateRow",
     "Base",

@@ -1,4 +1,5 @@
-"""The audit log's rows: entries (Merkle leaves), signed heads, the appenders' state."""
+"""The audit log's rows: entries (Merkle leaves), signed heads, the appenders' state, and
+records of changes committed and not yet in the tree."""
 
 from __future__ import annotations
 
@@ -56,3 +57,20 @@ class AuditStateRow(Base):
     frontier: Mapped[bytes] = mapped_column(LargeBinary)
     last_time_us: Mapped[int] = mapped_column(BigInteger)
     last_head_time_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditPendingRow(Base):
+    """A change's record, committed with the change on PostgreSQL and moved into the tree
+    (given its position) by the next append, in commit order of the moves."""
+
+    __tablename__ = "audit_pending"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[str] = mapped_column(String(64))
+    details: Mapped[str] = mapped_column(Text)
