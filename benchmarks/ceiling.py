@@ -2,11 +2,15 @@
 
 One camera's feed (a file, as ``vigil sim render`` makes it) is cut at keyframes into
 segments of the recorder's length and analysed segment by segment as the pipeline does
-(one process, one thread, the camera's face size learned from segment to segment, people
-counted in the same pass), and each result stored in a fresh data directory. Each stage's
-seconds per second of video is its cost; ``cores / cost`` is how many such cameras that
-stage alone would keep up with, and ``cores / (sum of costs)`` the ceiling of the whole
-chain (recording aside: the live run measures the recorder's CPU).
+(one thread, the camera's face size learned from segment to segment, people counted in the
+same pass), and each result stored in a fresh data directory. Each stage's seconds per
+second of video is its cost; ``cores / cost`` is how many such cameras that stage alone
+would keep up with, and ``cores / (sum of costs)`` the ceiling of the whole chain
+(recording aside: the live run measures the recorder's CPU).
+
+``measure_busy`` runs that in one process per core at once, as the analysis workers run,
+so the costs are those of a machine whose cores are all busy (they share caches, memory
+bandwidth and clock), not one core's times the cores.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import hashlib
 import time
 import uuid
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from multiprocessing import get_context
 from pathlib import Path
 
 import av
@@ -30,7 +36,7 @@ from vigil.cameras.registry import CameraSpec
 from vigil.config import load_config
 from vigil.datadir import initialise
 from vigil.faces.build import build_face_engine
-from vigil.recording.index import Segment
+from vigil.recording.records import Segment
 
 # What each stage of the analysis holds (AnalysisStats' names), as the ceiling prints it.
 STAGES = {
@@ -142,6 +148,26 @@ def measure(feed: Path, root: Path, *, cores: int, data_config: dict[str, object
     video_s = pieces[-1][2] - pieces[0][1]
     costs = {stage: seconds / video_s for stage, seconds in spent.items()}
     return Ceiling(video_s, cores, costs, scale, sightings)
+
+
+def measure_busy(feed: Path, root: Path, *, cores: int, data_config: dict[str, object]) -> Ceiling:
+    """``measure`` in ``cores`` processes at once (each on its own data directory); the
+    stages' costs are their means."""
+    context = get_context("spawn")
+    with ProcessPoolExecutor(cores, mp_context=context) as pool:
+        runs = list(
+            pool.map(
+                _measure_in,
+                [(feed, root / f"core{n}", cores, data_config) for n in range(cores)],
+            )
+        )
+    costs = {stage: sum(run.costs[stage] for run in runs) / cores for stage in runs[0].costs}
+    return replace(runs[0], costs=costs)
+
+
+def _measure_in(task: tuple[Path, Path, int, dict[str, object]]) -> Ceiling:
+    feed, root, cores, data_config = task
+    return measure(feed, root, cores=cores, data_config=data_config)
 
 
 def _job(

@@ -48,7 +48,8 @@ from tests.recorded import wait_for
 from tests.streams import free_port
 
 from vigil.auth.roles import Role
-from vigil.recording.index import Segment, SegmentIndex
+from vigil.recording.index import SegmentIndex
+from vigil.recording.records import Segment
 from vigil.sim.server import wait_until_serving
 from vigil.store.models import SegmentRow, SightingRow
 

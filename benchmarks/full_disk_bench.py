@@ -39,8 +39,8 @@ from vigil.audit.log import EntryFilter
 from vigil.auth.roles import LOCAL, Principal, RequestContext, Role
 from vigil.cameras.registry import CameraSpec
 from vigil.datadir import initialise
-from vigil.recording.index import Segment
 from vigil.recording.recorder import Recorder
+from vigil.recording.records import Segment
 from vigil.recording.service import TimeRange
 from vigil.sim.server import wait_until_serving
 

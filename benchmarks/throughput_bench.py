@@ -13,7 +13,8 @@ drawn and encoded once beforehand by ``vigil sim render`` into --feeds (kept, re
 ``--analysis-size`` gives each camera an analysis stream of that size (the same scenes,
 rendered smaller): the 720p stream is recorded, the small one analysed. ``--ceiling``
 first measures what each stage alone could sustain on this machine (``ceiling.py``, on
-the analysed feed) and prints each run's camera count as a share of it.
+the analysed feed): in one process, and in one process per core at once (the ceiling:
+the workers share the machine) and prints each run's camera count as a share of the latter.
 
 Every 10 s the analysis backlog and its lag (the age of the oldest segment waiting) are
 read as ``vigil status`` reads them. Printed per N: lag over time, lag p50/p95, the seconds
@@ -42,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from alert_latency_bench import PASSWORD
-from ceiling import measure
+from ceiling import measure, measure_busy
 from vigil.analytics.jobs import Outcome, SegmentJob
 from vigil.analytics.pipeline import backlog
 from vigil.app import open_services
@@ -267,14 +268,15 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as root:
             base = load_config(initialise_empty(Path(root) / "config"))
             analysed = args.feeds if args.analysis_size is None else sub_feeds(args)
-            ceiling = measure(
-                analysed / "cam1.mp4", Path(root), cores=os.cpu_count() or 1,
-                data_config=overrides(base, args),
-            )  # fmt: skip
+            cores, config = os.cpu_count() or 1, overrides(base, args)
+            feed = analysed / "cam1.mp4"
+            alone = measure(feed, Path(root) / "alone", cores=cores, data_config=config)
+            ceiling = measure_busy(feed, Path(root) / "busy", cores=cores, data_config=config)
         label = f"engine {args.engine}, counting {'off' if args.no_counting else 'on'}" + (
             "" if args.analysis_size is None else ", the analysis stream's feed"
         )
-        print(ceiling.report(label), flush=True)
+        print(alone.report(label + ", one process alone"), flush=True)
+        print(ceiling.report(label + ", every core busy"), flush=True)
         args.ceiling_of = ceiling
     largest = 0
     for cameras in counts:

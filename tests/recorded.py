@@ -10,8 +10,8 @@ from tests.conftest import Env
 from tests.streams import h264_fragments
 from vigil.cameras.registry import CameraSpec
 from vigil.config import RecordingConfig
-from vigil.recording.index import Segment
 from vigil.recording.recorder import Recorder
+from vigil.recording.records import Segment
 from vigil.recording.segments import SegmentWriter
 
 GOP_S = 1.0

@@ -58,10 +58,11 @@ from vigil.publishing.broadcast import Broadcast, BroadcastSettings
 from vigil.publishing.limits import ClientLimiter, ClientLimits
 from vigil.publishing.publications import Publications
 from vigil.recording.files import SegmentFiles
-from vigil.recording.index import Segment, SegmentIndex
+from vigil.recording.index import SegmentIndex
 from vigil.recording.live import LiveHub
 from vigil.recording.media import MediaStore
 from vigil.recording.recorder import Recorder
+from vigil.recording.records import Segment
 from vigil.recording.service import RecordingService, RemoteLive
 from vigil.search.vectors import FaissDayIndex
 from vigil.store import migrate

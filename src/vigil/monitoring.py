@@ -14,7 +14,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from vigil.analytics.pipeline import LOWERED_WINDOW
+from vigil.analytics.pipeline import backlog
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.cluster.state import QueueState
@@ -39,34 +39,37 @@ class VigilCollector(Collector):
         self.queue = queue
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        count, oldest = self.segments.backlog()
-        lag = 0.0 if oldest is None else (datetime.now(UTC) - oldest).total_seconds()
+        waiting = backlog(self.segments)
         yield GaugeMetricFamily(
-            "vigil_analysis_backlog_segments", "Recorded segments not yet analysed", count
+            "vigil_analysis_backlog_segments",
+            "Recorded segments not yet analysed",
+            waiting.segments,
         )
         yield GaugeMetricFamily(
-            "vigil_analysis_lag_seconds", "Age of the oldest segment waiting", max(0.0, lag)
+            "vigil_analysis_lag_seconds",
+            "Age of the oldest segment waiting",
+            waiting.lag_s(datetime.now(UTC)),
         )
-        failed_segments, failed_frames = self.segments.analysis_failures()
         yield GaugeMetricFamily(
             "vigil_analysis_failed_segments",
             "Segments whose analysis failed every attempt (given up on)",
-            failed_segments,
+            waiting.failed_segments,
         )
         yield GaugeMetricFamily(
-            "vigil_analysis_failed_frames", "Frames skipped because they failed", failed_frames
+            "vigil_analysis_failed_frames",
+            "Frames skipped because they failed",
+            waiting.failed_frames,
         )
-        lowered, lowest = self.segments.lowered_since(datetime.now(UTC) - LOWERED_WINDOW)
         yield GaugeMetricFamily(
             "vigil_analysis_lowered_segments",
             "Segments analysed in the last 10 minutes at a rate lowered because analysis was "
             "behind",
-            lowered,
+            waiting.lowered_segments,
         )
         yield GaugeMetricFamily(
             "vigil_analysis_lowest_fps",
             "The lowest such rate in the last 10 minutes (0: none lowered)",
-            lowest or 0.0,
+            waiting.lowest_fps or 0.0,
         )
         up = GaugeMetricFamily("vigil_camera_up", "1 while the camera streams", labels=["camera"])
         fps = GaugeMetricFamily("vigil_camera_fps", "Frames per second received", labels=["camera"])

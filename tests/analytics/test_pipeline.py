@@ -22,7 +22,7 @@ from vigil.analytics.analyzer import AnalysisStats
 from vigil.analytics.jobs import Outcome
 from vigil.analytics.pipeline import MAX_ATTEMPTS, backlog
 from vigil.auth.roles import Role
-from vigil.recording.index import Segment
+from vigil.recording.records import Segment
 from vigil.recording.segments import SegmentWriter
 from vigil.sim.scenario import Renderer, Scenario, load_people
 from vigil.store.models import Camera, SegmentRow, SightingRow

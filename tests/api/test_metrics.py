@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.api.conftest import Api
 from tests.recorded import add_camera, record
 from vigil.auth.roles import Role
-from vigil.recording.index import Health, Storage
+from vigil.recording.records import Health, Storage
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

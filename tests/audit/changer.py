@@ -1,5 +1,6 @@
-"""Run as a process: THREADS threads make changes, each recorded with it, and print each
-change's request id once it returns (acknowledged), until killed.
+"""Run as a process: THREADS threads make changes, each recorded with it, or reads, each
+recorded alone (every other thread), and print each request id once its call returned
+(acknowledged), until killed.
 
     python -m tests.audit.changer DATABASE_URL KEY_DIR THREADS
 """
@@ -24,8 +25,11 @@ _print = threading.Lock()
 def change(access: Access, db: Database, n: int) -> None:
     while True:
         ctx = RequestContext(LOCAL, uuid.uuid4().hex)
-        with db.write() as session:  # the change itself is beside the point; its record
-            access.record(session, ctx, "setting.change", f"thread:{n}")
+        if n % 2:
+            access.record_alone(ctx, "camera.view", f"thread:{n}")
+        else:
+            with db.write() as session:  # the change itself is beside the point; its record
+                access.record(session, ctx, "setting.change", f"thread:{n}")
         with _print:
             sys.stdout.write(ctx.request_id + "\n")
             sys.stdout.flush()

@@ -34,7 +34,8 @@ from vigil.cluster.streams import JOBS
 from vigil.cluster.worker import unreachable_delay
 from vigil.config import ClusterConfig, parse_config, render_config
 from vigil.errors import ConfigError, Forbidden, InvalidInput, NotFound, PeerUnavailable
-from vigil.recording.index import Segment, SegmentIndex
+from vigil.recording.index import SegmentIndex
+from vigil.recording.records import Segment
 from vigil.search.vectors import decode
 from vigil.store.models import AlertRow, SightingRow, WatchlistPhoto
 

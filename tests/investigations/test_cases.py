@@ -28,7 +28,7 @@ from vigil.auth.roles import RequestContext, Role
 from vigil.cameras.registry import CameraSpec
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
 from vigil.investigations.search import SearchResult
-from vigil.recording.index import Segment
+from vigil.recording.records import Segment
 from vigil.store.models import CaseResult, CaseRow, SightingRow
 
 

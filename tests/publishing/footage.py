@@ -6,8 +6,8 @@ from pathlib import Path
 
 from tests.conftest import Env
 from vigil.publishing.render import FragmentEncoder
-from vigil.recording.index import Segment
 from vigil.recording.playback import recorded_pictures
+from vigil.recording.records import Segment
 from vigil.recording.segments import SegmentWriter
 
 HAMILTON = Path("video") / "face_recognition" / "short_hamilton_clip.mp4"  # faces, 640x360

@@ -24,8 +24,8 @@ from vigil.errors import InvalidInput
 from vigil.faces.build import build_face_engine
 from vigil.investigations.report import visits_of
 from vigil.investigations.results import Candidate
-from vigil.recording.index import Segment
 from vigil.recording.media import ANALYSIS, MAIN, SegmentName
+from vigil.recording.records import Segment
 from vigil.sim.scenario import Renderer, Scenario, load_people
 from vigil.store.models import SegmentRow, SightingRow
 

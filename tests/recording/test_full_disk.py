@@ -18,7 +18,7 @@ from tests.disks import fill
 from tests.recorded import add_camera, make_recorder, record, wait_for
 from tests.streams import h264_fragments
 from vigil.audit.log import EntryFilter
-from vigil.recording.index import Segment
+from vigil.recording.records import Segment
 from vigil.recording.service import TimeRange
 
 KIB = 1024

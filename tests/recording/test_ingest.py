@@ -23,8 +23,8 @@ from tests.conftest import Env, make_env
 from tests.recorded import add_camera
 from tests.streams import Simulator, people_folder
 from vigil.config import RecordingConfig
-from vigil.recording.index import Segment
 from vigil.recording.recorder import Recorder
+from vigil.recording.records import Segment
 
 pytestmark = pytest.mark.slow
 

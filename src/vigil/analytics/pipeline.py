@@ -15,8 +15,9 @@ from vigil.analytics.matching import Matcher
 from vigil.analytics.sightings import segment_source, store_sightings
 from vigil.crowds.events import store_counts
 from vigil.crowds.zones import covers
-from vigil.recording.index import Segment, SegmentIndex
+from vigil.recording.index import SegmentIndex
 from vigil.recording.media import MediaStore
+from vigil.recording.records import Segment
 from vigil.store.db import Database
 from vigil.store.models import Camera, SegmentRow
 

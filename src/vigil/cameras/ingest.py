@@ -27,9 +27,10 @@ from vigil.cameras.sources import Source, SourceError, Timeouts, open_source
 from vigil.errors import DiskFull, VigilError
 from vigil.logthrottle import Throttle
 from vigil.recording.fmp4 import FRAGMENTED_MP4, FragmentSplitter
-from vigil.recording.index import Health, SegmentIndex
+from vigil.recording.index import SegmentIndex
 from vigil.recording.live import LiveHub
 from vigil.recording.media import MAIN
+from vigil.recording.records import Health
 from vigil.recording.segments import SegmentWriter, utc
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 
 from vigil.errors import NotFound, NotReady, PeerUnavailable
-from vigil.recording.index import Segment
+from vigil.recording.records import Segment
 from vigil.store.db import Database
 from vigil.store.models import ClusterNode
 

@@ -32,9 +32,10 @@ from vigil.publishing.render import (
 )
 from vigil.recording.files import SegmentFiles
 from vigil.recording.fmp4 import media_seconds
-from vigil.recording.index import Segment, SegmentIndex
+from vigil.recording.index import SegmentIndex
 from vigil.recording.live import HubFeed, LiveHub, hub_feed
 from vigil.recording.playback import Picture, recorded_pictures
+from vigil.recording.records import Segment
 
 logger = logging.getLogger(__name__)
 

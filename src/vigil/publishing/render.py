@@ -23,8 +23,8 @@ from vigil.faces.yunet import MIN_PX, YuNetDetector
 from vigil.publishing.redaction import Box, FaceRedactor, Frame
 from vigil.recording.files import SegmentFiles
 from vigil.recording.fmp4 import FRAGMENTED_MP4, FragmentSplitter, media_seconds
-from vigil.recording.index import Segment
 from vigil.recording.playback import Picture, recorded_pictures
+from vigil.recording.records import Segment
 
 MAX_WIDTH, MAX_HEIGHT = 1280, 720
 TIME_BASE = Fraction(1, 1000)  # output timestamps in milliseconds

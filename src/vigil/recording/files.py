@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from vigil.recording.index import Segment
 from vigil.recording.media import MediaStore
+from vigil.recording.records import Segment
 
 # Reads a segment recorded by another cluster node, from that node; PeerUnavailable when
 # the node cannot be reached, NotFound when its retention deleted the segment.

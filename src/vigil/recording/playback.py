@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vigil.errors import InvalidInput
-from vigil.recording.index import Segment
+from vigil.recording.records import Segment
 
 
 def export_mp4(segments: list[tuple[Segment, Path]], out: Path) -> int:

@@ -22,9 +22,10 @@ from vigil.cameras.sources import Timeouts
 from vigil.config import RecordingConfig
 from vigil.errors import VigilError
 from vigil.logthrottle import Throttle
-from vigil.recording.index import Segment, SegmentIndex, Storage
+from vigil.recording.index import SegmentIndex
 from vigil.recording.live import LiveHub
 from vigil.recording.media import ANALYSIS, MAIN, MediaStore, SegmentName
+from vigil.recording.records import Segment, Storage
 from vigil.recording.retention import PruneResult, Retention, RetentionPolicy, WriteMeter
 from vigil.recording.segments import SegmentWriter, utc
 

@@ -27,8 +27,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from vigil.recording.index import Segment, SegmentIndex
+from vigil.recording.index import SegmentIndex
 from vigil.recording.media import MediaStore
+from vigil.recording.records import Segment
 
 logger = logging.getLogger(__name__)
 

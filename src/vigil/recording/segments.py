@@ -14,8 +14,9 @@ from typing import BinaryIO
 from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.logthrottle import Throttle
-from vigil.recording.index import Segment, SegmentIndex
+from vigil.recording.index import SegmentIndex
 from vigil.recording.media import MAIN, MediaStore, SegmentName, discard, disk_error
+from vigil.recording.records import Segment
 
 logger = logging.getLogger(__name__)
 

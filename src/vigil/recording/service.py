@@ -30,10 +30,11 @@ from vigil.errors import Forbidden, InvalidInput, NotFound, NotReady
 from vigil.investigations.membership import zones_cleared
 from vigil.publishing.render import render_redacted
 from vigil.recording.files import SegmentFiles, new_clip
-from vigil.recording.index import Gap, Segment, SegmentIndex
+from vigil.recording.index import SegmentIndex
 from vigil.recording.live import LiveFeed, LiveHub, hub_feed
 from vigil.recording.manifest import export_manifest
 from vigil.recording.playback import export_mp4
+from vigil.recording.records import Gap, Segment
 from vigil.store.models import Camera, EvidenceHold
 
 MAX_EXPORT = timedelta(hours=1)

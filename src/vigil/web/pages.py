@@ -17,7 +17,7 @@ from vigil.audit.transparency import Period, render_html
 from vigil.auth.names import NAME_PATTERN
 from vigil.auth.roles import Permission, RequestContext, Role
 from vigil.errors import VigilError
-from vigil.recording.index import Segment
+from vigil.recording.records import Segment
 from vigil.recording.service import TimeRange
 from vigil.times import Moment
 from vigil.web.render import home_of, html, show, viewer
