@@ -1,0 +1,389 @@
+"""Case search end to end over a city's archive of sightings, on PostgreSQL.
+
+    .venv/bin/python benchmarks/search_scale_bench.py [--sightings 10000000] [--cameras 1000]
+        [--days 30] [--people 200] [--strangers 1000] [--scope-cameras 100] [--scope-days 7]
+        [--cases 10] [--database-url postgresql://postgres@127.0.0.1:5432/test]
+        [--datasets ../shared/datasets]
+
+A fresh schema holds SIGHTINGS sightings over CAMERAS cameras and DAYS days, loaded with
+COPY. Their descriptors are those of the default embedder, in its stored form:
+- PEOPLE known people from lfw-dev with three or more photos: one photo is the probe of
+  the searches (never stored); each other photo's descriptor (plus a little noise) is one
+  of their appearances, 20 each, at random cameras and times;
+- everybody else: STRANGERS other lfw-dev people (one photo each, described for real),
+  each sighting one of them plus a little noise, so a stranger is as far from a known
+  person as a real different face is (and an unlucky lookalike is a real false match).
+
+Then CASES cases (opened by an investigator, approved by a supervisor), each over
+SCOPE_CAMERAS cameras (a camera group) and SCOPE_DAYS days, are searched with known
+people's probe photos through ``SearchService.search``, as the API runs it: photo checks and
+descriptor, scope counts, the vector index (whose camera-days are read from the store the
+first time a scope is searched), the candidates' rows, the stored search and its audit
+record. Printed: the load and index times; per search, end to end, and the probe and index
+stages alone (the rest is the store and the audit), p50/p95/p99, the first search of each
+case (cold: its camera-days read from the store) apart from the rest; recall of the results
+against exact search over the same scope (the 200 nearest within the engine's threshold,
+brute force in numpy on the bench's own copy); the share of the person's appearances in
+scope flagged as matches, and flagged matches of anyone else; the store's size on disk and
+the index's memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import resource
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import create_engine, text
+
+from vigil.app import Services, open_services
+from vigil.auth.roles import LOCAL, Principal, RequestContext, Role
+from vigil.cameras.registry import CameraSpec
+from vigil.config import parse_config, render_config
+from vigil.datadir import initialise
+from vigil.faces.descriptors import models_of, tag_of
+from vigil.faces.reference import reference_face
+from vigil.investigations.cases import CaseSpec
+
+PASSWORD = "bench-password-1"  # noqa: S105 - a throw-away schema's users
+APPEARANCES = 20  # of each known person
+NOISE_SD = 0.01  # added to a known person's photo descriptor for each appearance
+CHUNK = 50_000  # rows a COPY
+SEARCHES_PER_CASE = 3
+LIMIT = 200  # results a search returns
+
+
+@dataclass(frozen=True)
+class Known:
+    name: str
+    probe: bytes  # a photo never stored
+    vectors: NDArray[np.float32]  # the stored photos' descriptors
+
+
+def known_people(services: Services, lfw: Path, wanted: int) -> list[Known]:
+    """LFW people with 3+ photos whose photos pass the reference bar."""
+    engine, limits = services.search.engine, services.search.photos.limits
+    people: list[Known] = []
+    for folder in sorted(p for p in lfw.iterdir() if p.is_dir()):
+        photos = sorted(folder.glob("*.jpg"))
+        if len(photos) < 3:
+            continue
+        try:
+            vectors = [
+                reference_face(engine, limits, p.name, p.read_bytes()).descriptor
+                for p in photos[1:4]
+            ]
+            reference_face(engine, limits, photos[0].name, photos[0].read_bytes())
+        except Exception:  # noqa: BLE001, S112 - a photo below the bar: take another person
+            continue
+        people.append(Known(folder.name, photos[0].read_bytes(), np.stack(vectors)))
+        if len(people) == wanted:
+            break
+    return people
+
+
+def stranger_pool(services: Services, lfw: Path, known: list[Known], wanted: int) -> NDArray:
+    """Real descriptors of other LFW people (one photo each)."""
+    engine, limits = services.search.engine, services.search.photos.limits
+    names = {k.name for k in known}
+    pool = []
+    for folder in sorted(p for p in lfw.iterdir() if p.is_dir() and p.name not in names):
+        photo = sorted(folder.glob("*.jpg"))[0]
+        try:
+            pool.append(reference_face(engine, limits, photo.name, photo.read_bytes()).descriptor)
+        except Exception:  # noqa: BLE001, S112 - below the bar: the next person
+            continue
+        if len(pool) == wanted:
+            break
+    return np.stack(pool)
+
+
+def strangers(rng: np.random.Generator, pool: NDArray[np.float32], n: int) -> NDArray[np.float32]:
+    """Sightings of the pool's people: a real descriptor each, plus a little noise."""
+    picked = pool[rng.integers(0, len(pool), n)]
+    return (picked + rng.normal(0, NOISE_SD, picked.shape)).astype(np.float32)
+
+
+def copy_rows(
+    url: str,
+    cameras: NDArray[np.int64],
+    starts: NDArray[np.float64],
+    vectors: NDArray[np.float32],
+    tag: str,
+) -> None:
+    """One COPY of these sightings (their descriptor as little-endian float32 bytes)."""
+    out = io.StringIO()
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat()
+    box = '{"left": 10, "top": 10, "right": 90, "bottom": 90}'
+    for camera, start, vector in zip(cameras, starts, vectors, strict=True):
+        at = datetime.fromtimestamp(start, UTC).replace(tzinfo=None).isoformat()
+        until = datetime.fromtimestamp(start + 3.0, UTC).replace(tzinfo=None).isoformat()
+        blob = "\\\\x" + vector.astype("<f4").tobytes().hex()
+        out.write(
+            f"{camera}\tsegment\t{at}\t{until}\t{box}\t80\t10.0\t0.8\t5\t1\t{blob}\t{tag}\t{now}\n"
+        )
+    engine = create_engine(url)
+    raw = engine.raw_connection()
+    try:
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(  # type: ignore[attr-defined]
+                'COPY sightings (camera_id, source, start, "end", box, face_px, sharpness, '
+                "frontalness, faces, descriptors, embedding, embedding_models, created_at) "
+                "FROM STDIN"
+            ) as copy,
+        ):
+            copy.write(out.getvalue())
+        raw.commit()
+    finally:
+        raw.close()
+        engine.dispose()
+
+
+def percentiles(values: list[float]) -> str:
+    if not values:
+        return "none"
+    p50, p95, p99 = np.percentile(np.array(values) * 1000, [50, 95, 99])
+    return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms ({len(values)} searches)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sightings", type=int, default=10_000_000)
+    parser.add_argument("--cameras", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--people", type=int, default=200)
+    parser.add_argument("--strangers", type=int, default=1000, help="LFW people as the others")
+    parser.add_argument("--scope-cameras", type=int, default=100)
+    parser.add_argument("--scope-days", type=int, default=7)
+    parser.add_argument("--cases", type=int, default=10)
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument("--keep", action="store_true", help="leave the schema behind")
+    args = parser.parse_args()
+    rng = np.random.default_rng(30)
+    schema = f"vigil_scale_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{args.database_url}?options=-csearch_path%3D{schema}"
+    try:
+        with tempfile.TemporaryDirectory() as root:
+            run(args, url, Path(root), rng)
+    finally:
+        if not args.keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator) -> None:  # noqa: PLR0915
+    data = root / "data"
+    data.mkdir()
+    (data / "vigil.toml").write_text(render_config(parse_config({"database": {"url": url}})))
+    initialise(data, admin_password=PASSWORD, request_id="bench")
+    services = open_services(data)
+    local = RequestContext(LOCAL, uuid.uuid4().hex)
+    ivy = as_user(services, local, "ivy", Role.INVESTIGATOR)
+    sue = as_user(services, local, "sue", Role.SUPERVISOR)
+    groups = args.cameras // args.scope_cameras
+    camera_ids = []
+    for n in range(args.cameras):
+        spec = CameraSpec(f"cam{n}", f"rtsp://10.0.0.1/{n}", group=f"g{n % groups}")
+        camera_ids.append(services.cameras.add(local, spec).id)
+    for group in range(groups):
+        for name in ("ivy", "sue"):
+            services.groups.grant(local, f"g{group}", name)
+    began = time.perf_counter()
+    people = known_people(services, args.datasets / "lfw-dev" / "lfw-deepfunneled", args.people)
+    print(f"{len(people)} known people described in {time.perf_counter() - began:.0f} s")
+    lfw = args.datasets / "lfw-dev" / "lfw-deepfunneled"
+    pool = stranger_pool(services, lfw, people, args.strangers)
+    print(f"{len(pool)} other people described in {time.perf_counter() - began:.0f} s")
+    tag = tag_of(models_of(services.search.embedder))
+    first = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
+        days=args.days + 1
+    )
+    span = args.days * 86_400.0
+
+    # Each case's scope is chosen first: the bench keeps the rows inside some scope (in
+    # the comparison space) for exact search, not the whole archive.
+    scopes = [
+        (n % groups, first + timedelta(days=int(rng.integers(0, args.days - args.scope_days + 1))))
+        for n in range(args.cases)
+    ]
+    view = search_view(services)
+    kept: list[Rows] = []
+    ids = np.array(camera_ids)
+    began = time.perf_counter()
+    # The known people's appearances first, then strangers up to the total.
+    owners = np.repeat(np.arange(len(people)), APPEARANCES)
+    picks = [int(rng.integers(0, len(people[o].vectors))) for o in owners]
+    vectors = np.stack([people[o].vectors[k] for o, k in zip(owners, picks, strict=True)])
+    vectors += rng.normal(0, NOISE_SD, vectors.shape).astype(np.float32)
+    row = 0
+    while row < args.sightings:
+        n = len(vectors) if row == 0 else min(CHUNK, args.sightings - row)
+        if row:
+            vectors = strangers(rng, pool, n)
+        cams = rng.integers(0, args.cameras, n)
+        starts = first.timestamp() + rng.uniform(0, span, n)
+        copy_rows(url, ids[cams], starts, vectors, tag)
+        inside = np.zeros(n, dtype=bool)
+        for group, begins in scopes:
+            ends = begins + timedelta(days=args.scope_days)
+            inside |= (
+                (cams % groups == group)
+                & (starts >= begins.timestamp())
+                & (starts < ends.timestamp())
+            )
+        who = owners if row == 0 else np.full(n, -1)
+        kept.append(
+            Rows(row + np.flatnonzero(inside), cams[inside], starts[inside],
+                 view(vectors[inside]).astype(np.float16), who[inside])
+        )  # fmt: skip
+        row += n
+    loaded = time.perf_counter() - began
+    print(f"{args.sightings:,} sightings loaded by COPY in {loaded:.0f} s "
+          f"({args.sightings / loaded:,.0f} a second)")  # fmt: skip
+    rows = Rows.joined(kept)
+    with services.db.engine.connect() as conn:
+        conn.execute(text("ANALYZE sightings"))
+        conn.commit()
+        size = conn.execute(text("SELECT pg_total_relation_size('sightings')")).scalar_one()
+        buffers = conn.execute(text("SHOW shared_buffers")).scalar_one()
+    print(f"store: sightings table with its indexes {size / 2**30:.2f} GiB on disk "
+          f"(PostgreSQL's shared_buffers: {buffers})")  # fmt: skip
+
+    search = services.search
+    threshold = search.engine.threshold
+    cold: list[float] = []
+    warm: list[float] = []
+    probe_s: list[float] = []
+    index_s: list[float] = []
+    recalls: list[float] = []
+    found: list[float] = []
+    others = 0
+    original_search = search.vectors.search
+
+    def timed_index(*a: object, **k: object) -> object:
+        t = time.perf_counter()
+        try:
+            return original_search(*a, **k)  # type: ignore[arg-type]
+        finally:
+            index_s.append(time.perf_counter() - t)
+
+    search.vectors.search = timed_index  # type: ignore[method-assign]
+    lowest_id = row_base(services)
+    for case_number, (group, begins) in enumerate(scopes):
+        ends = begins + timedelta(days=args.scope_days)
+        case = services.cases.open(
+            ivy,
+            CaseSpec(
+                subject=f"bench case {case_number}",
+                legal_basis="StPO 163",
+                reference=f"AZ {case_number}/26",
+                purpose="measure search at city scale",
+                start=begins,
+                end=ends,
+                expires=datetime.now(UTC) + timedelta(days=30),
+                groups=[f"g{group}"],
+            ),
+        )
+        services.cases.approve(sue, case.id)
+        in_scope = (
+            (rows.cameras % groups == group)
+            & (rows.starts >= begins.timestamp())
+            & (rows.starts < ends.timestamp())
+        )
+        present = sorted({int(o) for o in rows.owners[in_scope] if o >= 0})
+        chosen = random.Random(case_number).sample(present, min(SEARCHES_PER_CASE, len(present)))
+        for turn, number in enumerate(chosen):
+            person = people[number]
+            t = time.perf_counter()
+            face = reference_face(search.engine, search.photos.limits, "p.jpg", person.probe)
+            probe_s.append(time.perf_counter() - t)
+            began = time.perf_counter()
+            result = search.search(ivy, case.id, [("probe.jpg", person.probe)], limit=LIMIT)
+            elapsed = time.perf_counter() - began
+            (warm if turn else cold).append(elapsed)  # the first reads its camera-days
+            returned = {r.sighting_id - lowest_id for r in result.results}
+            flagged = {r.sighting_id - lowest_id for r in result.results if r.match}
+            probe = search.engine.view(face.descriptor).reshape(-1)
+            distances = np.linalg.norm(rows.vectors[in_scope].astype(np.float32) - probe, axis=1)
+            order = np.argsort(distances)[:LIMIT]
+            close = order[distances[order] <= threshold]
+            exact = set(rows.numbers[in_scope][close].tolist())
+            recalls.append(len(returned & exact) / len(exact) if exact else 1.0)
+            owner = dict(zip(rows.numbers.tolist(), rows.owners.tolist(), strict=True))
+            appearances = {r for r, o in owner.items() if o == number} & set(
+                rows.numbers[in_scope].tolist()
+            )
+            found.append(len(flagged & appearances) / len(appearances))
+            others += sum(1 for r in flagged if owner.get(r, -1) != number)
+    index_bytes = len(search.vectors.partitions) * (search.engine.space.dimension * 2 + 8)
+    print(f"search, first of each case (camera-days read from the store): {percentiles(cold)}")
+    print(f"search, the others (warm): {percentiles(warm)}")
+    print(f"  probe photo to descriptor alone: {percentiles(probe_s)}")
+    print(f"  vector index calls: {percentiles(index_s)}")
+    print(
+        f"recall of the results against exact search in scope (the {LIMIT} nearest within "
+        f"the threshold): mean {np.mean(recalls):.3f}, lowest {min(recalls):.3f}"
+    )
+    print(f"the person's appearances in scope flagged as matches: mean {np.mean(found):.3f}; "
+          f"flagged matches of someone else: {others}")  # fmt: skip
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"memory: the index holds {len(search.vectors.partitions):,} descriptors, "
+          f"{index_bytes / 2**30:.2f} GiB (half precision and ids); this process peaked at "
+          f"{rss:.2f} GiB, with the bench's own copy of the scopes' descriptors "
+          f"({rows.vectors.nbytes / 2**30:.2f} GiB)")  # fmt: skip
+    services.close()
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The bench's copy of stored sightings: their positions in the load order, cameras
+    (0-based), starts, descriptors in the comparison space, and known person (-1: none)."""
+
+    numbers: NDArray[np.int64]
+    cameras: NDArray[np.int64]
+    starts: NDArray[np.float64]
+    vectors: NDArray[np.float16]
+    owners: NDArray[np.int64]
+
+    @staticmethod
+    def joined(parts: list[Rows]) -> Rows:
+        return Rows(*(np.concatenate([getattr(p, f) for p in parts]) for f in FIELDS))
+
+
+FIELDS = ("numbers", "cameras", "starts", "vectors", "owners")
+
+
+def search_view(services: Services) -> Callable[[NDArray[np.float32]], NDArray[np.float32]]:
+    engine = services.search.engine
+    return lambda vectors: engine.view(vectors).reshape(len(vectors), -1)
+
+
+def row_base(services: Services) -> int:
+    """The first sighting's id: ids follow the load order."""
+    with services.db.engine.connect() as conn:
+        return int(conn.execute(text("SELECT min(id) FROM sightings")).scalar_one())
+
+
+def as_user(services: Services, local: RequestContext, name: str, role: Role) -> RequestContext:
+    info = services.users.create(local, name, str(role), PASSWORD)
+    return RequestContext(Principal(name, "user", role, info.id), uuid.uuid4().hex)
+
+
+if __name__ == "__main__":
+    main()
