@@ -63,3 +63,22 @@ def test_only_the_cameras_asked_for_are_searched(env: Env) -> None:
     assert index.search(vectors[3], [DAY], [gate], 1)[0].sighting_id == at_gate[3]
     assert index.search(vectors[3], [DAY], [], 10) == []
     assert len(index.partitions) == 50
+
+
+def test_a_camera_day_is_read_when_first_searched_and_each_row_once(env: Env) -> None:
+    gate, hall = add_camera(env, "gate"), add_camera(env, "hall")
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(40, 128)).astype(np.float32) * 0.1
+    at = datetime.combine(DAY, datetime.min.time(), UTC) + timedelta(hours=3)
+    at_gate = store_sightings_at(env, gate, vectors[:10], at)
+    at_hall = store_sightings_at(env, hall, vectors[10:20], at)
+    index = FaissDayIndex(env.services.db)
+    index.search(vectors[0], [DAY], [gate], 1)
+    assert len(index.partitions) == 10  # the hall's day is not read for the gate's search
+    later_gate = store_sightings_at(env, gate, vectors[20:30], at)
+    later_hall = store_sightings_at(env, hall, vectors[30:], at)
+    hits = index.search(vectors[0], [DAY], [gate, hall], 40)
+    assert len(index.partitions) == 40  # the gate's first rows were not read again
+    assert sorted(h.sighting_id for h in hits) == sorted(
+        at_gate + at_hall + later_gate + later_hall
+    )

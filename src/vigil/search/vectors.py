@@ -9,11 +9,12 @@ sighting has a few descriptors (different faces of its track), each indexed unde
 sighting's id; a sighting's distance is that of its nearest one.
 A case's scope is cameras and a time window, so a search scans
 only the partitions of its cameras and days and nothing outside them is even ranked; its
-cost grows with the scope, not with the archive. A day is read from the store on first
-use and brought up to date before each search with the rows added since (sighting ids only
-grow), so sightings stored by any process are found. Rows whose descriptor expired since,
-and rows of the window's first and last day outside the window, are dropped by the caller,
-which reads the hits' rows anyway (``search.py``). Retention drops a day whole.
+cost grows with the scope, not with the archive. A camera's day is read from the store
+when a search first needs it and brought up to date before each search with the rows added
+since (sighting ids only grow), so sightings stored by any process are found. Rows whose
+descriptor expired since, and rows of the window's first and last day outside the window,
+are dropped by the caller, which reads the hits' rows anyway (``search.py``). Retention
+drops a day whole.
 """
 
 from __future__ import annotations
@@ -109,17 +110,19 @@ class Partitions:
 
 
 class FaissDayIndex:
-    """Partitions of one embedder's space kept in step with the store, a day at a time."""
+    """Partitions of one embedder's space kept in step with the store, a camera-day at a
+    time: a search reads only its own cameras' days."""
 
     def __init__(self, db: Database, space: Space | None = None) -> None:
         self.db = db
         self.space = space or single("dlib")
         self.partitions = Partitions(self.space.dimension)
-        self._last_id: dict[date, int] = {}
+        self._last_id: dict[tuple[date, int], int] = {}  # (day, camera): the newest row read
         self._lock = threading.Lock()
 
-    def _sync(self, day: date) -> None:
-        last = self._last_id.get(day, 0)
+    def _sync(self, day: date, cameras: list[int]) -> None:
+        """Read the rows of these cameras' day stored since they were last read."""
+        last = {camera: self._last_id.get((day, camera), 0) for camera in cameras}
         start = datetime.combine(day, time(), UTC)
         with self.db.read() as session:
             rows = session.execute(
@@ -130,7 +133,8 @@ class FaissDayIndex:
                     SightingRow.embedding_models,
                 )
                 .where(
-                    SightingRow.id > last,
+                    SightingRow.camera_id.in_(cameras),
+                    SightingRow.id > min(last.values(), default=0),
                     SightingRow.start >= start,
                     SightingRow.start < start + timedelta(days=1),
                     SightingRow.embedding.is_not(None),
@@ -139,6 +143,8 @@ class FaissDayIndex:
             ).all()
         by_camera: dict[int, list[tuple[int, NDArray[np.float32]]]] = defaultdict(list)
         for row_id, camera_id, blob, tag in rows:
+            if row_id <= last[camera_id]:
+                continue  # read before, with this camera's earlier rows
             vectors = None if blob is None else self.space.view(decode(blob), tag)
             if vectors is not None:  # else: described by other models, not of this space
                 by_camera[camera_id] += [(row_id, v) for v in vectors]
@@ -146,23 +152,26 @@ class FaissDayIndex:
             vectors = np.array([v for _, v in kept], dtype=np.float32)
             ids = np.array([i for i, _ in kept], dtype=np.int64)
             self.partitions.add((self.space.embedder, day, camera_id), ids, vectors)
-        if rows:
-            self._last_id[day] = rows[-1][0]
+        if rows:  # every camera's rows are read up to the newest row of any
+            newest = rows[-1][0]
+            for camera in cameras:
+                self._last_id[(day, camera)] = max(last[camera], newest)
 
     def search(
         self, probe: NDArray[np.float32], days: Iterable[date], cameras: Iterable[int], k: int
     ) -> list[Hit]:
-        days, cameras = list(days), list(cameras)
+        days, cameras = list(days), sorted(set(cameras))
         with self._lock:
             for day in days:
-                self._sync(day)
+                self._sync(day, cameras)
             keys = [(self.space.embedder, day, camera) for day in days for camera in cameras]
             return self.partitions.search(probe, keys, k)
 
     def forget(self, day: date) -> None:
         with self._lock:
             self.partitions.drop(day)
-            self._last_id.pop(day, None)
+            for key in [key for key in self._last_id if key[0] == day]:
+                del self._last_id[key]
 
 
 def days_between(start: datetime, end: datetime) -> list[date]:
