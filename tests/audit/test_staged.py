@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from tests.audit.commits import counted_commits
 from tests.conftest import Env, make_env
 from vigil.audit.log import Record
 from vigil.audit.verify import verify_log
@@ -89,14 +90,7 @@ def test_staged_records_enter_the_log_in_commit_order_with_the_next_append(pg_en
 def test_concurrent_changes_share_commits_of_the_log(pg_env: Env) -> None:
     services = pg_env.services
     writer = services.access.writer
-    commits: list[int] = []
-    original = writer._commit
-
-    def counting(batch: list) -> None:  # type: ignore[type-arg]
-        commits.append(len(batch))
-        original(batch)
-
-    writer._commit = counting  # type: ignore[method-assign]
+    commits = counted_commits(writer)
 
     def work(n: int) -> None:
         for i in range(20):

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import text
 
+from tests.audit.commits import counted_commits
 from tests.conftest import Env
 from vigil.audit.log import AuditLog, Record
 from vigil.audit.verify import verify_log
@@ -15,14 +16,7 @@ from vigil.audit.writer import AuditWriter
 
 def test_concurrent_callers_share_commits_and_lose_nothing(env: Env) -> None:
     writer = AuditWriter(env.services.db, env.services.audit)
-    commits: list[int] = []
-    original = writer._commit
-
-    def counting(batch: list) -> None:  # type: ignore[type-arg]
-        commits.append(len(batch))
-        original(batch)
-
-    writer._commit = counting  # type: ignore[method-assign]
+    commits = counted_commits(writer)
 
     def work(n: int) -> list[int]:
         return [

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from vigil.audit.entry import Outcome
@@ -75,8 +76,8 @@ class Access:
         A failure leaves the record staged for the next append, and the change stands."""
         try:
             self.writer.drain()
-        except Exception:  # noqa: BLE001 - the commit is done; the writer logged why
-            logger.warning("a change's audit record waits for the next append")
+        except (SQLAlchemyError, VigilError, TimeoutError) as exc:  # the writer logged it
+            logger.warning("a change's audit record waits for the next append: %s", exc)
 
     def record_alone(
         self,

@@ -16,7 +16,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from vigil.store.models.base import Base
 
 
-class AuditRow(Base):
+class RecordColumns:
+    """What a caller's record holds, encoded (``vigil.audit.entry``): an entry's, and a
+    staged record's until it becomes one."""
+
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16))
+    request_id: Mapped[str] = mapped_column(String(64))
+    details: Mapped[str] = mapped_column(Text)
+
+
+class AuditRow(RecordColumns, Base):
     """One stored audit entry; ``seq`` is its leaf index in the Merkle tree."""
 
     __tablename__ = "audit_entries"
@@ -28,12 +40,6 @@ class AuditRow(Base):
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     time_us: Mapped[int] = mapped_column(BigInteger)
-    actor: Mapped[str] = mapped_column(Text)
-    action: Mapped[str] = mapped_column(Text)
-    target: Mapped[str] = mapped_column(Text)
-    outcome: Mapped[str] = mapped_column(String(16))
-    request_id: Mapped[str] = mapped_column(String(64))
-    details: Mapped[str] = mapped_column(Text)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
@@ -59,7 +65,7 @@ class AuditStateRow(Base):
     last_head_time_us: Mapped[int] = mapped_column(BigInteger)
 
 
-class AuditPendingRow(Base):
+class AuditPendingRow(RecordColumns, Base):
     """A change's record, committed with the change on PostgreSQL and moved into the tree
     (given its position) by the next append, in commit order of the moves."""
 
@@ -68,9 +74,3 @@ class AuditPendingRow(Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    actor: Mapped[str] = mapped_column(Text)
-    action: Mapped[str] = mapped_column(Text)
-    target: Mapped[str] = mapped_column(Text)
-    outcome: Mapped[str] = mapped_column(String(16))
-    request_id: Mapped[str] = mapped_column(String(64))
-    details: Mapped[str] = mapped_column(Text)
