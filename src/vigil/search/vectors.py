@@ -84,21 +84,28 @@ class Partitions:
 
     def search(self, probe: NDArray[np.float32], keys: Iterable[Key], k: int) -> list[Hit]:
         query = np.ascontiguousarray(probe, dtype=np.float32).reshape(1, self.dimension)
-        hits: list[Hit] = []
+        # A sighting has up to MAX_DESCRIPTORS rows: enough rows for k sightings.
+        rows = k * MAX_DESCRIPTORS
+        found_d: list[NDArray[np.float32]] = []
+        found_i: list[NDArray[np.int64]] = []
         for key in keys:
             part = self._parts.get(key)
             if part is None or part.ntotal == 0:
                 continue
-            # A sighting has up to MAX_DESCRIPTORS rows: enough rows for k sightings.
-            distances, ids = part.search(query, min(k * MAX_DESCRIPTORS, part.ntotal))
-            hits += [
-                Hit(int(i), float(np.sqrt(max(float(d), 0.0))))
-                for d, i in zip(distances[0], ids[0], strict=True)
-                if i >= 0
-            ]
+            distances, ids = part.search(query, min(rows, part.ntotal))
+            found_d.append(distances[0])
+            found_i.append(ids[0])
+        if not found_d:
+            return []
+        distances, ids = np.concatenate(found_d), np.concatenate(found_i)
+        if len(distances) > rows:  # the nearest rows of all the partitions, then in order
+            nearest_rows = np.argpartition(distances, rows - 1)[:rows]
+            distances, ids = distances[nearest_rows], ids[nearest_rows]
+        order = np.argsort(distances, kind="stable")
         nearest: dict[int, Hit] = {}
-        for hit in sorted(hits, key=lambda h: h.distance):
-            nearest.setdefault(hit.sighting_id, hit)  # a sighting's nearest descriptor
+        for d, i in zip(distances[order].tolist(), ids[order].tolist(), strict=True):
+            if i >= 0:  # a sighting's nearest descriptor
+                nearest.setdefault(i, Hit(i, float(np.sqrt(max(d, 0.0)))))
         return list(nearest.values())[:k]
 
     def drop(self, day: date) -> None:
