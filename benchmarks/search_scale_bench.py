@@ -46,8 +46,9 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import create_engine, text
 
+from alert_latency_bench import PASSWORD, as_user
 from vigil.app import Services, open_services
-from vigil.auth.roles import LOCAL, Principal, RequestContext, Role
+from vigil.auth.roles import LOCAL, RequestContext, Role
 from vigil.cameras.registry import CameraSpec
 from vigil.config import parse_config, render_config
 from vigil.datadir import initialise
@@ -55,7 +56,6 @@ from vigil.faces.descriptors import models_of, tag_of
 from vigil.faces.reference import reference_face
 from vigil.investigations.cases import CaseSpec
 
-PASSWORD = "bench-password-1"  # noqa: S105 - a throw-away schema's users
 APPEARANCES = 20  # of each known person
 NOISE_SD = 0.01  # added to a known person's photo descriptor for each appearance
 CHUNK = 50_000  # rows a COPY
@@ -194,8 +194,8 @@ def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator
     initialise(data, admin_password=PASSWORD, request_id="bench")
     services = open_services(data)
     local = RequestContext(LOCAL, uuid.uuid4().hex)
-    ivy = as_user(services, local, "ivy", Role.INVESTIGATOR)
-    sue = as_user(services, local, "sue", Role.SUPERVISOR)
+    ivy = as_user(services, "ivy", Role.INVESTIGATOR)
+    sue = as_user(services, "sue", Role.SUPERVISOR)
     groups = args.cameras // args.scope_cameras
     camera_ids = []
     for n in range(args.cameras):
@@ -378,11 +378,6 @@ def row_base(services: Services) -> int:
     """The first sighting's id: ids follow the load order."""
     with services.db.engine.connect() as conn:
         return int(conn.execute(text("SELECT min(id) FROM sightings")).scalar_one())
-
-
-def as_user(services: Services, local: RequestContext, name: str, role: Role) -> RequestContext:
-    info = services.users.create(local, name, str(role), PASSWORD)
-    return RequestContext(Principal(name, "user", role, info.id), uuid.uuid4().hex)
 
 
 if __name__ == "__main__":
