@@ -47,3 +47,20 @@ def test_patch_sets_and_resets_the_analysis_rate(api: Api) -> None:
         url, json={"analysis_fps": None, "enabled": False}, headers=api.bearer()
     )
     assert (reset.json()["analysis_fps"], reset.json()["enabled"]) == (None, False)
+
+
+def test_patch_sets_switches_and_clears_the_analysis_stream(api: Api) -> None:
+    body = {"name": "pier", "url": "rtsp://viewer:Pw-1@10.0.0.9/main"}
+    assert api.client.post("/api/v1/cameras", json=body, headers=api.bearer()).status_code == 201
+    url = "/api/v1/cameras/pier"
+    sub = "rtsp://10.0.0.9/sub"
+    changed = api.client.patch(url, json={"analysis_url": sub}, headers=api.bearer())
+    assert changed.json()["analysis_url"] == sub
+    for bad in ({"analysis_url": "rtsp://10.0.0.9/main"}, {"analysis_url": "rtsp://x:y@h/s"}):
+        refused = api.client.patch(url, json=bad, headers=api.bearer())
+        assert refused.status_code == 422, bad
+    assert api.client.get(url, headers=api.bearer()).json()["analysis_url"] == sub
+    viewer = api.bearer(api.token_for("val", Role.VIEWER))
+    assert api.client.patch(url, json={"analysis_url": None}, headers=viewer).status_code == 403
+    cleared = api.client.patch(url, json={"analysis_url": None}, headers=api.bearer())
+    assert cleared.json()["analysis_url"] is None

@@ -18,6 +18,7 @@ from tests.streams import h264_file, people_folder, scene_video
 from vigil.analytics.analyzer import VideoAnalyzer
 from vigil.analytics.jobs import analyse_job
 from vigil.analytics.sightings import stream_of
+from vigil.audit.log import EntryFilter
 from vigil.cameras.registry import CameraSpec
 from vigil.config import FacesConfig
 from vigil.errors import InvalidInput
@@ -120,6 +121,36 @@ def test_the_main_stream_is_recorded_and_the_sub_stream_analysed(env: Env) -> No
     assert result.deleted["analysed"].segments == len(analysed)
     assert not any(env.services.media.path(r.path).exists() for r in analysed)
     assert index.coverage(camera)["segments"] == len(recorded)
+
+
+def test_an_analysis_stream_set_later_is_recorded_and_one_cleared_stops(env: Env) -> None:
+    imports = env.data_dir / "imports"
+    main = h264_file(imports / "main.mp4", 12.0)
+    sub = h264_file(imports / "sub.mp4", 12.0)
+    registry = env.services.cameras
+    camera = registry.add(env.local(), CameraSpec("quay", f"file://{main}")).id
+    recorder = make_recorder(env)
+    recorder.start()
+    try:
+        assert recorder.analysis_streams == {}
+        info = registry.set_analysis_url(env.local(), "quay", f"file://{sub}")
+        assert info.analysis_url == f"file://{sub}"
+        recorder.sync_cameras()  # what its next look at the cameras does
+        wait_for(lambda: recorder.analysis_streams[camera].state == "online", timeout_s=30)
+        main_supervisor = recorder.supervisors[camera]
+        registry.set_analysis_url(env.local(), "quay", None)
+        recorder.sync_cameras()
+        assert recorder.analysis_streams == {}
+        assert recorder.supervisors[camera] is main_supervisor  # the recording never stopped
+    finally:
+        recorder.stop()
+    with env.services.db.read() as session:
+        entries = env.services.audit.entries(session, EntryFilter(action="camera.analysis_stream"))
+    oldest_first = sorted(entries, key=lambda e: e.seq)
+    assert [(e.details["from"], e.details["to"]) for e in oldest_first] == [
+        (None, f"file://{sub}"),
+        (f"file://{sub}", None),
+    ]
 
 
 def test_a_face_seen_on_the_analysis_stream_is_marked_so_up_to_the_report(

@@ -260,6 +260,13 @@ class CameraPatch(RequestBody):
     analysis_fps: float | None = Field(
         default=None, gt=0, le=60, description="Face analysis sampling rate; null: the default"
     )
+    analysis_url: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_URL_CHARS,
+        description="The camera's sub-stream, analysed instead of the recording (no login: the "
+        "main URL's is used); null: the recording is analysed",
+    )
 
 
 class HealthOut(BaseModel):

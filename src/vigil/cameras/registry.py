@@ -309,6 +309,22 @@ class CameraRegistry:
             self.access.record(session, ctx, "camera.analysis_rate", target, details)
             return self._info(session, camera, ctx)
 
+    def set_analysis_url(self, ctx: RequestContext, name: str, url: str | None) -> CameraInfo:
+        """The camera's analysis stream (a sub-stream analysed in place of the recording);
+        None: analyse the recording. The recorder starts or stops it at its next look at the
+        cameras; segments recorded meanwhile are analysed from the recording."""
+        target = f"camera:{name}"
+        with (
+            self.access.attempt(ctx, Permission.CAMERAS_MANAGE, "camera.analysis_stream", target),
+            self.db.write() as session,
+        ):
+            camera = find_camera(session, name)
+            analysis = self._analysis_url(url, self._stream_url(camera))
+            details = {"from": camera.analysis_url, "to": analysis}
+            camera.analysis_url = analysis
+            self.access.record(session, ctx, "camera.analysis_stream", target, details)
+            return self._info(session, camera, ctx)
+
     def assign(self, ctx: RequestContext, name: str, node: str | None) -> CameraInfo:
         """The cluster ingest node that records this camera (None: no node). The node picks
         it up at its next look at its cameras (every 10 s); the one it leaves stops."""

@@ -129,6 +129,24 @@ def analysis_rate(
     emit(info.to_dict(), as_json, lambda: console.print(f"{name} is analysed at {rate}"))
 
 
+@app.command("analysis-stream")
+def analysis_stream(
+    ctx: typer.Context,
+    name: str = typer.Argument(...),
+    url: str | None = typer.Argument(
+        None, help="The camera's sub-stream, without a login; leave out to analyse the recording."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Set the stream face analysis reads from this camera (its sub-stream); the recorder
+    switches within 10 s."""
+    state: CliState = ctx.obj
+    services = state.services()
+    info = services.cameras.set_analysis_url(state.context(services), name, url)
+    source = info.analysis_url or "its recording"
+    emit(info.to_dict(), as_json, lambda: console.print(f"{name} is analysed from {source}"))
+
+
 @app.command("assign")
 def assign(
     ctx: typer.Context,

@@ -52,12 +52,15 @@ def remove_camera(name: CameraName, ctx: Caller, services: ServicesDep) -> Respo
 def update_camera(
     name: CameraName, body: CameraPatch, ctx: Caller, services: ServicesDep
 ) -> CameraOut:
-    """Changes the fields given: ``enabled``, ``analysis_fps`` (null for the default)."""
+    """Changes the fields given: ``enabled``, ``analysis_fps`` (null for the default),
+    ``analysis_url`` (null: analyse the recording)."""
     info = None
     if body.enabled is not None:
         info = services.cameras.set_enabled(ctx, name, enabled=body.enabled)
     if "analysis_fps" in body.model_fields_set:
         info = services.cameras.set_analysis_fps(ctx, name, body.analysis_fps)
+    if "analysis_url" in body.model_fields_set:
+        info = services.cameras.set_analysis_url(ctx, name, body.analysis_url)
     if info is None:
-        raise InvalidInput("give enabled or analysis_fps to change")
+        raise InvalidInput("give enabled, analysis_fps or analysis_url to change")
     return CameraOut.model_validate(info.to_dict())
