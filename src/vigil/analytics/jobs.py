@@ -115,6 +115,10 @@ FailureHandler = Callable[[SegmentJob, str], bool]
 
 
 class JobQueue(Protocol):
+    # Whether its workers are elsewhere and read a segment's analysis settings themselves
+    # when they take its job: the job it is handed then needs the segment alone.
+    remote: bool
+
     def submit(self, job: SegmentJob) -> None: ...
 
     def backlog(self) -> int:
@@ -157,6 +161,8 @@ def _analyse(job: SegmentJob) -> Outcome:
 
 
 class ProcessJobQueue:
+    remote = False  # its workers take the job as the pipeline made it
+
     def __init__(
         self,
         on_result: ResultHandler,

@@ -88,13 +88,27 @@ class AnalysisPipeline:
         self.queue = queue
         waiting = self.index.unanalysed(BACKLOG_BATCH)
         for segment in waiting:
-            queue.submit(self.job(segment))
+            queue.submit(self._job_for(queue, segment))
         return len(waiting)
 
     def segment_closed(self, segment: Segment) -> None:
         """The recorder's hook: a new segment is on disk and indexed."""
         if self.queue is not None:
-            self.queue.submit(self.job(segment))
+            self.queue.submit(self._job_for(self.queue, segment))
+
+    def _job_for(self, queue: JobQueue, segment: Segment) -> SegmentJob:
+        """The job a queue needs: a remote queue's workers read the camera's settings when
+        they take it (``job``), so the segment alone goes, without a read of the store."""
+        if not queue.remote:
+            return self.job(segment)
+        return SegmentJob(
+            segment.id,
+            segment.camera_id,
+            self.store.path(segment.path),
+            segment.start.timestamp(),
+            segment.end.timestamp(),
+            stream=segment.stream,
+        )
 
     def job(self, segment: Segment, path: Path | None = None, *, redo: bool = False) -> SegmentJob:
         """The job of a segment; a worker elsewhere gives the path of its own copy."""

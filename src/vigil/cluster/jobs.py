@@ -44,6 +44,8 @@ def message_id(segment_id: int, run: str) -> str:
 class JetStreamJobs:
     """A ``JobQueue`` whose workers are other processes, anywhere: jobs go to JetStream."""
 
+    remote = True
+
     def __init__(self, link: NatsLink, node: str) -> None:
         self.link = link
         self.node = node

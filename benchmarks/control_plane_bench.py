@@ -1,0 +1,336 @@
+"""The cluster's control plane at city rate, simulated: segment rows, jobs and stored results,
+without video.
+
+    .venv/bin/python benchmarks/control_plane_bench.py [--rates 250,500,1000,2000]
+        [--seconds 60] [--ingest 2] [--workers 2] [--sightings 0.33]
+        [--database-url postgresql://postgres@127.0.0.1:5432/test]
+
+The servers: this machine's PostgreSQL (a fresh schema; its own fsync setting) and a NATS
+server with JetStream (file store, the binary the cluster tests start) of the bench's own.
+For each RATE (segments a second), RATE x 4 virtual cameras close a 4 s segment each every
+4 s, spread over INGEST processes. Each is an ingest node as Vigil runs one: the
+``SegmentIndex`` of its node stores each segment's row, and the analysis pipeline's hook
+hands its job to ``JetStreamJobs``, which publishes it. WORKERS processes run Vigil's
+``ClusterWorker`` (the JetStream consumer, its acknowledgements and dead letters) with the
+analysis itself replaced by a stored result:
+SIGHTINGS sightings a job on average (Poisson; 0.33 is the real street door's 300 an hour
+at 4 s segments), each with a face crop and three fused descriptors of real size, stored by
+the pipeline's ``store_result`` (watchlist matching included) as after a real analysis.
+
+Printed for each rate, over SECONDS: segments stored, jobs published and results stored a
+second; the lag (the age of the oldest segment not analysed) at the end and its largest;
+and the CPU each part spent a job: PostgreSQL (all its processes), NATS, the ingest
+processes, the workers. A rate is sustained when the results keep up (>= 95% of the rate)
+and the lag stays under 10 s. The bench stops at the first rate not sustained.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import multiprocessing as mp
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import create_engine, func, insert, select, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.cluster.servers import NatsServer
+
+from alert_latency_bench import PASSWORD
+from vigil.analytics.analyzer import AnalysisStats, Sighting
+from vigil.analytics.jobs import Outcome
+from vigil.app import open_services
+from vigil.auth.roles import LOCAL, RequestContext
+from vigil.cameras.registry import CameraSpec
+from vigil.cluster.jobs import JetStreamJobs
+from vigil.cluster.link import NatsLink
+from vigil.cluster.worker import ClusterWorker
+from vigil.config import parse_config, render_config
+from vigil.datadir import initialise
+from vigil.faces.descriptors import width
+from vigil.faces.model import MAX_DESCRIPTORS, Box
+from vigil.faces.quality import Quality
+from vigil.recording.records import Segment
+from vigil.store.models import Camera, SegmentRow
+
+SEGMENT_S = 4.0
+SAMPLE_S = 2.0
+SUSTAINED_SHARE = 0.95
+LAG_BOUND_S = 10.0
+CROP = bytes(9_300)  # a face crop's size, as measured (docs/scaling.md)
+
+
+def cpu_s(pid: int) -> float:
+    """User and system CPU seconds of a process so far, with those of its children that
+    ended (PostgreSQL's connections end: their CPU moves to the server's main process)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def pids_named(name: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def ingest(data: str, node: str, cameras: list[int], rate: float, seconds: float) -> None:
+    """One ingest node: its cameras' segments at ``rate`` a second, each row stored and its
+    job published, as the recorder and the node do."""
+    logging.basicConfig(level=logging.ERROR)  # not each connection's closing
+    services = open_services(Path(data), node=node)
+    jobs = JetStreamJobs(NatsLink(services.config.cluster, f"ingest-{node}"), node)
+    jobs.link.start()
+    index, pipeline = services.segments, services.analytics.pipeline
+    pipeline.start(jobs)
+    began = time.monotonic()
+    done = 0
+    try:
+        while (elapsed := time.monotonic() - began) < seconds:
+            due = int(elapsed * rate) + 1
+            if done >= due:
+                time.sleep(min(0.01, (done + 1) / rate - elapsed))
+                continue
+            camera = cameras[done % len(cameras)]
+            end = datetime.now(UTC)
+            segment = index.add(
+                Segment(0, camera, end - timedelta(seconds=SEGMENT_S), end, 500_000,
+                        "0" * 64, f"{node}/{camera}/{end.timestamp():.6f}.mp4")
+            )  # fmt: skip
+            pipeline.segment_closed(segment)  # the recorder's hook
+            done += 1
+        deadline = time.monotonic() + 30
+        while jobs.backlog() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        jobs.close()
+        jobs.link.close()
+        services.close()
+
+
+class ResultOnly(ClusterWorker):
+    """Vigil's worker with the analysis replaced by a result of drawn size."""
+
+    mean_sightings = 0.33
+
+    def _work(self, segment_id: int) -> list[int] | None:
+        segment = self.pipeline.index.waiting(segment_id)
+        if segment is None:
+            return None
+        job = self.pipeline.job(segment, Path(segment.path))
+        found = np.random.default_rng(segment_id).poisson(self.mean_sightings)
+        return self.pipeline.store_result(
+            job, Outcome(fake_sightings(job.start, found), AnalysisStats(), [])
+        )
+
+
+def fake_sightings(start: float, n: int) -> list[Sighting]:
+    rng = np.random.default_rng(int(start))
+    models = "dlib+reid"
+    return [
+        Sighting(
+            start + 0.5,
+            start + 2.5,
+            Box(100, 100, 180, 180),
+            Quality(80, 120.0, 0.9),
+            CROP,
+            rng.normal(0, 0.1, (MAX_DESCRIPTORS, width(models))).astype(np.float32),
+            12,
+            models,
+        )
+        for _ in range(n)
+    ]
+
+
+def work(data: str, name: str, mean: float, seconds: float) -> None:
+    logging.basicConfig(level=logging.ERROR)
+    services = open_services(Path(data))
+    worker = ResultOnly(
+        services.config.cluster,
+        services.analytics.pipeline,
+        None,  # type: ignore[arg-type] - never analyses
+        services.analytics.files,
+        Path(tempfile.gettempdir()),
+        name,
+    )
+    worker.mean_sightings = mean
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(seconds, stop.set)
+        await worker.run(stop)
+
+    try:
+        asyncio.run(run())
+    finally:
+        services.close()
+
+
+def cameras_for(services: Any, count: int) -> list[int]:
+    """``count`` cameras: one added as an administrator adds it, the rest its copies (the
+    registry's checks and audit for each would take the bench minutes, not the servers)."""
+    local = RequestContext(LOCAL, uuid.uuid4().hex)
+    first = services.cameras.add(local, CameraSpec("v0", "rtsp://10.0.0.1/0", group="city"))
+    with services.db.write() as session:
+        row = session.get_one(Camera, first.id)
+        template = {c.key: getattr(row, c.key) for c in Camera.__table__.columns if c.key != "id"}
+        session.execute(
+            insert(Camera),
+            [template | {"name": f"v{n}", "url": f"rtsp://10.0.0.1/{n}"} for n in range(1, count)],
+        )
+    with services.db.read() as session:
+        return list(session.scalars(select(Camera.id).order_by(Camera.id)))
+
+
+def progress(services: Any) -> tuple[int, int, float]:
+    """Segments stored, analysed, and the age of the oldest not analysed (0: none)."""
+    with services.db.read() as session:
+        stored, waiting, oldest = session.execute(
+            select(
+                func.count(SegmentRow.id),
+                func.count(SegmentRow.id).filter(SegmentRow.analysed_at.is_(None)),
+                func.min(SegmentRow.end).filter(SegmentRow.analysed_at.is_(None)),
+            )
+        ).one()
+    lag = 0.0 if oldest is None else time.time() - oldest.timestamp()
+    return stored, stored - waiting, lag
+
+
+def step(
+    args: argparse.Namespace, data: Path, services: Any, cameras: list[int], rate: float
+) -> bool:
+    """One rate for SECONDS; whether it was sustained."""
+    context = mp.get_context("spawn")
+    camera_sets = [cameras[k :: args.ingest] for k in range(args.ingest)]
+    nodes = [
+        context.Process(
+            target=ingest,
+            args=(str(data), f"n{k}", camera_sets[k], rate / args.ingest, args.seconds),
+        )
+        for k in range(args.ingest)
+    ]
+    workers = [
+        context.Process(target=work, args=(str(data), f"w{k}", args.sightings, args.seconds + 20))
+        for k in range(args.workers)
+    ]
+    for process in workers + nodes:
+        process.start()
+    time.sleep(3)  # the processes' start-up (imports, connections) left out
+    parts: dict[str, Callable[[], list[int]]] = {
+        # Looked up at each reading: PostgreSQL starts a process for each new connection.
+        "PostgreSQL": lambda: pids_named("postgres"),
+        "NATS": lambda: pids_named("nats-server"),
+        "ingest": lambda: [p.pid for p in nodes],
+        "workers": lambda: [p.pid for p in workers],
+    }
+    cpu_before = {part: sum(cpu_s(p) for p in pids()) for part, pids in parts.items()}
+    stored0, analysed0, _ = progress(services)
+    began = time.monotonic()
+    lags = []
+    while time.monotonic() - began < args.seconds - 3:
+        time.sleep(SAMPLE_S)
+        lags.append(progress(services)[2])
+    elapsed = time.monotonic() - began
+    stored, analysed, lag = progress(services)
+    cpu = {part: sum(cpu_s(p) for p in pids()) - cpu_before[part] for part, pids in parts.items()}
+    for process in nodes + workers:
+        process.join(120)
+    stored_rate = (stored - stored0) / elapsed
+    analysed_rate = (analysed - analysed0) / elapsed
+    jobs = max(analysed - analysed0, 1)
+    print(
+        f"rate {rate:,.0f}/s ({rate * SEGMENT_S:,.0f} virtual cameras): segments stored "
+        f"{stored_rate:,.0f}/s, results stored {analysed_rate:,.0f}/s; lag at the end "
+        f"{lag:.1f} s, largest {max(lags, default=0.0):.1f} s"
+    )
+    print(
+        "  CPU a job: "
+        + ", ".join(f"{part} {cpu[part] / jobs * 1e6:,.0f} us" for part in parts)
+        + f" (all: {sum(cpu.values()) / elapsed:.2f} cores of {os.cpu_count()})"
+    )
+    settle(services)
+    return analysed_rate >= SUSTAINED_SHARE * rate and lag <= LAG_BOUND_S
+
+
+def settle(services: Any) -> None:
+    """What a rate left waiting is marked done, so that the next starts without a lag."""
+    with services.db.write() as session:
+        session.execute(
+            SegmentRow.__table__.update()
+            .where(SegmentRow.analysed_at.is_(None))
+            .values(analysed_at=datetime.now(UTC))
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rates", default="250,500,1000,2000")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--ingest", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--sightings", type=float, default=0.33, help="a job, on average")
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
+    schema = f"vigil_plane_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{args.database_url}?options=-csearch_path%3D{schema}"
+    with tempfile.TemporaryDirectory() as root:
+        nats = NatsServer(Path(root) / "nats").start()
+        try:
+            data = Path(root) / "data"
+            data.mkdir()
+            config = {
+                "database": {"url": url},
+                "cluster": {"nats_url": nats.url, "secret": "s" * 40},
+            }
+            (data / "vigil.toml").write_text(render_config(parse_config(config)))
+            initialise(data, admin_password=PASSWORD, request_id="bench")
+            services = open_services(data)
+            cameras = cameras_for(services, int(max(rates) * SEGMENT_S))
+            print(f"{len(cameras):,} cameras; PostgreSQL {pg_settings(services)}")
+            for rate in rates:
+                random.shuffle(cameras)
+                if not step(args, data, services, cameras[: int(rate * SEGMENT_S)], rate):
+                    print(f"not sustained at {rate:,.0f} segments a second: stopped")
+                    break
+            services.close()
+        finally:
+            nats.stop()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+def pg_settings(services: Any) -> str:
+    with services.db.engine.connect() as conn:
+        values = [
+            f"{name} {conn.execute(text(f'SHOW {name}')).scalar_one()}"
+            for name in ("fsync", "synchronous_commit", "shared_buffers")
+        ]
+    return ", ".join(values)
+
+
+if __name__ == "__main__":
+    main()
