@@ -180,6 +180,13 @@ class Services:
             people_counter(self.config.counting, threads),
         )
 
+    def read_cases_ahead(self) -> None:
+        """For a process that serves searches (the API): each case approved here has its
+        cameras' days read into the vector index at once, so that its first search need
+        not wait for them."""
+        if self.search.prepare_soon not in self.cases.approved:
+            self.cases.approved.append(self.search.prepare_soon)
+
     def close(self) -> None:
         self.broadcast.close()
         self.partner_video.close()
@@ -282,6 +289,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     matcher = Matcher(access, point, timedelta(seconds=config.analytics.alert_merge_s))
     vectors = FaissDayIndex(db, calibration.space)
     cases = CaseService(access, config.cases)
+    search = SearchService(access, cases, engine, photos, vectors, point)
     analyzer = VideoAnalyzer(engine, analysis_settings(config.analytics))
     publications = Publications(access)
     partners, metering = Partners(access), Metering(access)
@@ -327,7 +335,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         monitoring=Monitoring(access, segments, queue_reader(config)),
         cases=cases,
         imports=EvidenceImports(access, cases, analyzer),
-        search=SearchService(access, cases, engine, photos, vectors, point),
+        search=search,
         reports=ReportService(access, point),
         notices=NoticeService(access),
         publications=publications,

@@ -267,3 +267,26 @@ def test_a_sighting_is_as_near_as_its_nearest_descriptor(env: Env, portrait_path
     assert matches[0].distance < 0.4
     assert matches[0].estimated_fmr is not None
     assert matches[0].estimated_fmr <= 1e-3
+
+
+def test_an_approved_case_is_read_into_the_index_ahead_and_nothing_is_searched(
+    env: Env, portrait_path: Path
+) -> None:
+    w = world(env)
+    mine = her_sightings(w, portrait_path, "gate", NOON - timedelta(hours=1), n=2)
+    strangers(w, "hall", NOON, 3)
+    strangers(w, "yard", NOON, 4)  # outside the case's scope
+    env.services.read_cases_ahead()  # as the API's process does
+    env.services.read_cases_ahead()  # once is enough
+    assert env.services.cases.approved == [env.services.search.prepare_soon]
+    vectors = env.services.search.vectors
+    case = approved_case(w, ["gate", "hall"])
+    env.services.search.preparing[case].join(30)
+    assert len(vectors.partitions) == 2 + 3  # the scope's rows, read before any search
+    assert _entries(env, "case.search") == []  # reading ahead is no search
+    result = env.services.search.search(w.ivy, case, _probe(portrait_path), limit=10)
+    assert {c.sighting_id for c in result.results if c.match} == set(mine)
+    assert len(vectors.partitions) == 5  # nothing read twice
+    refused = env.services.cases.open(w.ivy, spec(["yard"]))
+    env.services.cases.reject(w.sue, refused.id)
+    assert refused.id not in env.services.search.preparing  # a rejected case is never read

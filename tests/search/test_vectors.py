@@ -45,6 +45,11 @@ def test_only_the_days_asked_for_are_searched(env: Env) -> None:
     both = index.search(vector[0], days_between(day_one, day_one + timedelta(days=1)), [camera], 5)
     assert sorted(h.sighting_id for h in both) == [first, second]
     assert index.search(vector[0], [DAY - timedelta(days=3)], [camera], 5) == []
+    midnight = datetime.combine(DAY, datetime.min.time(), UTC)
+    assert days_between(midnight, midnight + timedelta(days=2)) == [DAY, DAY + timedelta(days=1)]
+    assert days_between(midnight, midnight + timedelta(days=2, microseconds=1))[-1] == DAY + (
+        timedelta(days=2)
+    )
     index.forget(DAY)
     assert [h.sighting_id for h in index.search(vector[0], [DAY], [camera], 5)] == [first]
 
@@ -82,3 +87,24 @@ def test_a_camera_day_is_read_when_first_searched_and_each_row_once(env: Env) ->
     assert sorted(h.sighting_id for h in hits) == sorted(
         at_gate + at_hall + later_gate + later_hall
     )
+
+
+def test_rows_of_several_descriptors_and_other_models_are_read_at_once(env: Env) -> None:
+    gate, hall = add_camera(env, "gate"), add_camera(env, "hall")
+    rng = np.random.default_rng(11)
+    at = datetime.combine(DAY, datetime.min.time(), UTC) + timedelta(hours=4)
+    tracks = rng.normal(size=(6, 3, 128)).astype(np.float32) * 0.1  # three faces a sighting
+    singles = rng.normal(size=(4, 128)).astype(np.float32) * 0.1
+    at_gate = store_sightings_at(env, gate, tracks, at)
+    at_hall = store_sightings_at(env, hall, singles, at)
+    other_model = store_sightings_at(env, gate, rng.normal(size=(5, 256)).astype(np.float32), at)
+    index = FaissDayIndex(env.services.db)  # dlib's space: the reid-only rows are not its own
+
+    for n, track in enumerate(tracks):
+        for face in track:  # each face of a track finds its sighting
+            assert index.search(face, [DAY], [gate, hall], 1)[0].sighting_id == at_gate[n]
+    assert index.search(singles[2], [DAY], [gate, hall], 1)[0].sighting_id == at_hall[2]
+    assert len(index.partitions) == 6 * 3 + 4
+    everyone = index.search(singles[0], [DAY], [gate, hall], 50)
+    assert sorted(h.sighting_id for h in everyone) == sorted(at_gate + at_hall)
+    assert not set(other_model) & {h.sighting_id for h in everyone}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import builtins
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -198,6 +198,8 @@ class CaseService:
         self.db = access.db
         self.config = config
         self.guard = AbuseGuard(access, config)
+        # Told the id of each case approved, once the approval is stored.
+        self.approved: builtins.list[Callable[[int], object]] = []
 
     def open(self, ctx: RequestContext, spec: CaseSpec) -> CaseInfo:
         with self.access.attempt(ctx, Permission.CASES_OPEN, "case.open", "cases"):
@@ -282,7 +284,11 @@ class CaseService:
                     row.ended_at = now
                 session.flush()
                 self.access.record(session, ctx, action, target, details)
-                return case_info(session, row)
+                info = case_info(session, row)
+            if state == "approved":
+                for told in self.approved:
+                    told(case_id)
+            return info
 
     def close(self, ctx: RequestContext, case_id: int) -> CaseInfo:
         """A member ends the case: no more searches; its record and results stay."""

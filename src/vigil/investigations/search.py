@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import builtins
 import json
+import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from vigil.analytics.matching import OperatingPoint
@@ -29,7 +32,7 @@ from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.config import CasesConfig
 from vigil.crowds.zones import excluded
-from vigil.errors import InvalidInput, NotFound
+from vigil.errors import InvalidInput, NotFound, VigilError
 from vigil.faces.compare import similarity
 from vigil.faces.descriptors import tags_with
 from vigil.faces.engine import FaceEngine
@@ -45,6 +48,8 @@ from vigil.investigations.results import (
 )
 from vigil.search.vectors import Hit, VectorIndex, days_between
 from vigil.store.models import CaseResult, CaseRow, CaseSearch, SightingRow
+
+logger = logging.getLogger(__name__)
 
 MAX_PROBES = 5
 MAX_LIMIT = 200
@@ -98,7 +103,7 @@ def _scope_filter(
     """Sightings of the case's cameras and time window that still hold a descriptor (of
     ``embedder``'s kind, if named): the cameras' own, and files imported into this case
     (another case's imports are its evidence alone)."""
-    kind = () if embedder is None else (SightingRow.embedding_models.in_(tags_with(embedder)),)
+    kind = () if embedder is None else (_described_by(embedder),)
     return (
         or_(SightingRow.case_id.is_(None), SightingRow.case_id == case.id),
         SightingRow.camera_id.in_(list(cameras)),
@@ -107,6 +112,10 @@ def _scope_filter(
         SightingRow.embedding.is_not(None),
         *kind,
     )
+
+
+def _described_by(embedder: str) -> ColumnElement[bool]:
+    return SightingRow.embedding_models.in_(tags_with(embedder))
 
 
 def _outside_zones(session: Session) -> ColumnElement[bool]:
@@ -134,10 +143,33 @@ class SearchService:
         self.vectors = vectors
         self.point = point
         self.guard = cases.guard
+        self.preparing: dict[int, threading.Thread] = {}  # by case: reading ahead
 
     @property
     def embedder(self) -> str:
         return self.engine.space.embedder
+
+    def prepare_soon(self, case_id: int) -> None:
+        """Read an approved case's cameras and days into the vector index in the
+        background, so that its first search does not wait for them (at 10 million
+        sightings a 100-camera week takes seconds). Nothing is compared or shown."""
+        thread = threading.Thread(
+            target=self._prepare, args=(case_id,), name=f"case-{case_id}-index", daemon=True
+        )
+        self.preparing[case_id] = thread
+        thread.start()
+
+    def _prepare(self, case_id: int) -> None:
+        try:
+            with self.db.read() as session:
+                case = session.get(CaseRow, case_id)
+                if case is None:
+                    return
+                cameras = [camera.id for camera in scope_cameras(session, case_id)]
+                days = days_between(case.scope_start, case.scope_end)
+            self.vectors.prepare(days, cameras)
+        except (SQLAlchemyError, VigilError) as exc:  # its first search reads them instead
+            logger.warning("case %d: the search index was not read ahead: %s", case_id, exc)
 
     def search(
         self,
@@ -165,16 +197,12 @@ class SearchService:
                 case = case_data(session, ctx, case_id)
                 searchable(case, self.config, started)
                 cameras = {c.id: c.name for c in scope_cameras(session, case_id)}
-                described = session.scalar(
-                    select(func.count(SightingRow.id)).where(
-                        *_scope_filter(case, cameras), _outside_zones(session)
-                    )
-                )
-                in_scope = session.scalar(
-                    select(func.count(SightingRow.id)).where(
-                        *_scope_filter(case, cameras, self.embedder), _outside_zones(session)
-                    )
-                )
+                described, in_scope = session.execute(
+                    select(
+                        func.count(),
+                        func.count().filter(_described_by(self.embedder)),
+                    ).where(*_scope_filter(case, cameras), _outside_zones(session))
+                ).one()
             with self.guard.place(ctx, case.id, started) as held:
                 with self.photos.working(ctx, len(photos)):
                     probes = [
@@ -184,9 +212,7 @@ class SearchService:
                         for name, data in photos
                     ]
                 nearest = self._nearest(probes, case, list(cameras), limit)
-                scope = Scope(
-                    cameras, in_scope or 0, low_quality, (described or 0) - (in_scope or 0)
-                )
+                scope = Scope(cameras, in_scope, low_quality, described - in_scope)
                 return self._store(ctx, case, held, probes, nearest, scope, started)
 
     def _nearest(

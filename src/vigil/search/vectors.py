@@ -10,8 +10,9 @@ sighting's id; a sighting's distance is that of its nearest one.
 A case's scope is cameras and a time window, so a search scans
 only the partitions of its cameras and days and nothing outside them is even ranked; its
 cost grows with the scope, not with the archive. A camera's day is read from the store
-when a search first needs it and brought up to date before each search with the rows added
-since (sighting ids only grow), so sightings stored by any process are found. Rows whose
+when a case that reaches it is approved (``prepare``) or a search first needs it, and
+brought up to date before each search with the rows added since (sighting ids only grow),
+so sightings stored by any process are found. Rows whose
 descriptor expired since, and rows of the window's first and last day outside the window,
 are dropped by the caller, which reads the hits' rows anyway (``search.py``). Retention
 drops a day whole.
@@ -31,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import select
 
-from vigil.faces.descriptors import Space, single
+from vigil.faces.descriptors import Space, single, tags_with, width
 from vigil.faces.model import DESCRIPTOR_SIZE, MAX_DESCRIPTORS
 from vigil.store.db import Database
 from vigil.store.models import SightingRow
@@ -50,6 +51,10 @@ class VectorIndex(Protocol):
         self, probe: NDArray[np.float32], days: Iterable[date], cameras: Iterable[int], k: int
     ) -> list[Hit]:
         """The k nearest sightings of those cameras on those days, nearest first."""
+        ...
+
+    def prepare(self, days: Iterable[date], cameras: Iterable[int]) -> None:
+        """Read those cameras' days now, so that a search of them need not wait for it."""
         ...
 
     def forget(self, day: date) -> None:
@@ -128,7 +133,8 @@ class FaissDayIndex:
         self._lock = threading.Lock()
 
     def _sync(self, day: date, cameras: list[int]) -> None:
-        """Read the rows of these cameras' day stored since they were last read."""
+        """Read the rows of these cameras' day stored since they were last read (those
+        described by this space's models: others are never compared)."""
         last = {camera: self._last_id.get((day, camera), 0) for camera in cameras}
         start = datetime.combine(day, time(), UTC)
         with self.db.read() as session:
@@ -138,31 +144,37 @@ class FaissDayIndex:
                     SightingRow.camera_id,
                     SightingRow.embedding,
                     SightingRow.embedding_models,
-                )
-                .where(
+                ).where(
                     SightingRow.camera_id.in_(cameras),
                     SightingRow.id > min(last.values(), default=0),
                     SightingRow.start >= start,
                     SightingRow.start < start + timedelta(days=1),
                     SightingRow.embedding.is_not(None),
-                )
-                .order_by(SightingRow.id)
+                    SightingRow.embedding_models.in_(tags_with(self.space.embedder)),
+                )  # in no order: an order by id could lead the planner to scan every id
             ).all()
-        by_camera: dict[int, list[tuple[int, NDArray[np.float32]]]] = defaultdict(list)
+        fresh: dict[str, list[tuple[int, int, bytes]]] = defaultdict(list)
         for row_id, camera_id, blob, tag in rows:
-            if row_id <= last[camera_id]:
-                continue  # read before, with this camera's earlier rows
-            vectors = None if blob is None else self.space.view(decode(blob), tag)
-            if vectors is not None:  # else: described by other models, not of this space
-                by_camera[camera_id] += [(row_id, v) for v in vectors]
-        for camera_id, kept in by_camera.items():
-            vectors = np.array([v for _, v in kept], dtype=np.float32)
-            ids = np.array([i for i, _ in kept], dtype=np.int64)
-            self.partitions.add((self.space.embedder, day, camera_id), ids, vectors)
+            if blob is not None and row_id > last[camera_id]:  # else read before
+                fresh[tag].append((row_id, camera_id, blob))
+        for tag, described in fresh.items():
+            self._add(day, tag, described)
         if rows:  # every camera's rows are read up to the newest row of any
-            newest = rows[-1][0]
+            newest = max(row[0] for row in rows)
             for camera in cameras:
                 self._last_id[(day, camera)] = max(last[camera], newest)
+
+    def _add(self, day: date, tag: str, rows: list[tuple[int, int, bytes]]) -> None:
+        """Rows of one kind (``tag``) into their cameras' partitions, decoded at once: a
+        row holds one descriptor or more, side by side."""
+        ids, cameras, blobs = zip(*rows, strict=True)
+        per_row = np.array([len(b) for b in blobs]) // (4 * width(tag))
+        vectors = self.space.of(np.frombuffer(b"".join(blobs), dtype="<f4"), tag)
+        ids_of = np.repeat(np.array(ids, dtype=np.int64), per_row)
+        cameras_of = np.repeat(np.array(cameras, dtype=np.int64), per_row)
+        for camera in np.unique(cameras_of).tolist():
+            mine = cameras_of == camera
+            self.partitions.add((self.space.embedder, day, camera), ids_of[mine], vectors[mine])
 
     def search(
         self, probe: NDArray[np.float32], days: Iterable[date], cameras: Iterable[int], k: int
@@ -174,6 +186,12 @@ class FaissDayIndex:
             keys = [(self.space.embedder, day, camera) for day in days for camera in cameras]
             return self.partitions.search(probe, keys, k)
 
+    def prepare(self, days: Iterable[date], cameras: Iterable[int]) -> None:
+        cameras = sorted(set(cameras))
+        with self._lock:
+            for day in days:
+                self._sync(day, cameras)
+
     def forget(self, day: date) -> None:
         with self._lock:
             self.partitions.drop(day)
@@ -182,5 +200,8 @@ class FaissDayIndex:
 
 
 def days_between(start: datetime, end: datetime) -> list[date]:
-    first, last = start.astimezone(UTC).date(), end.astimezone(UTC).date()
+    """The UTC days that the window [start, end) reaches: a window ending at midnight does
+    not reach the day that begins then."""
+    first = start.astimezone(UTC).date()
+    last = max(first, (end.astimezone(UTC) - timedelta(microseconds=1)).date())
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]

@@ -13,6 +13,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,6 +38,19 @@ class SightingRow(Base):
         Index("ix_sightings_camera_id_start", "camera_id", "start"),
         Index("ix_sightings_segment_id", "segment_id"),
         Index("ix_sightings_case_id", "case_id"),
+        # What a case search filters and counts on, for rows still holding a descriptor:
+        # counting a scope reads this index alone, not the rows' pages, and the vector
+        # index's look for rows stored since its last (``id``) visits only those rows.
+        Index(
+            "ix_sightings_described",
+            "camera_id",
+            "start",
+            "id",
+            "case_id",
+            "embedding_models",
+            postgresql_where=text("embedding IS NOT NULL"),
+            sqlite_where=text("embedding IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
