@@ -312,7 +312,7 @@ def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator
         )
         began = time.perf_counter()
         services.cases.approve(sue, case.id)
-        search.preparing[case.id].join()
+        services.read_ahead.reading[case.id].join()
         ahead.append(time.perf_counter() - began)
         in_scope = (
             (rows.cameras % groups == group)

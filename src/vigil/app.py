@@ -48,6 +48,7 @@ from vigil.faces.service import FaceService
 from vigil.investigations.cases import CaseService
 from vigil.investigations.imports import EvidenceImports
 from vigil.investigations.notices import NoticeService
+from vigil.investigations.readahead import ReadAhead
 from vigil.investigations.report import ReportService
 from vigil.investigations.search import SearchService
 from vigil.monitoring import Monitoring, QueueReader
@@ -99,6 +100,7 @@ class Services:
     cases: CaseService
     imports: EvidenceImports
     search: SearchService
+    read_ahead: ReadAhead
     reports: ReportService
     notices: NoticeService
     publications: Publications
@@ -184,8 +186,8 @@ class Services:
         """For a process that serves searches (the API): each case approved here has its
         cameras' days read into the vector index at once, so that its first search need
         not wait for them."""
-        if self.search.prepare_soon not in self.cases.approved:
-            self.cases.approved.append(self.search.prepare_soon)
+        if self.read_ahead.case_approved not in self.cases.approved:
+            self.cases.approved.append(self.read_ahead.case_approved)
 
     def close(self) -> None:
         self.broadcast.close()
@@ -289,7 +291,6 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     matcher = Matcher(access, point, timedelta(seconds=config.analytics.alert_merge_s))
     vectors = FaissDayIndex(db, calibration.space)
     cases = CaseService(access, config.cases)
-    search = SearchService(access, cases, engine, photos, vectors, point)
     analyzer = VideoAnalyzer(engine, analysis_settings(config.analytics))
     publications = Publications(access)
     partners, metering = Partners(access), Metering(access)
@@ -335,7 +336,8 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         monitoring=Monitoring(access, segments, queue_reader(config)),
         cases=cases,
         imports=EvidenceImports(access, cases, analyzer),
-        search=search,
+        search=SearchService(access, cases, engine, photos, vectors, point),
+        read_ahead=ReadAhead(db, vectors),
         reports=ReportService(access, point),
         notices=NoticeService(access),
         publications=publications,

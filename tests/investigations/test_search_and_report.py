@@ -278,10 +278,10 @@ def test_an_approved_case_is_read_into_the_index_ahead_and_nothing_is_searched(
     strangers(w, "yard", NOON, 4)  # outside the case's scope
     env.services.read_cases_ahead()  # as the API's process does
     env.services.read_cases_ahead()  # once is enough
-    assert env.services.cases.approved == [env.services.search.prepare_soon]
+    assert env.services.cases.approved == [env.services.read_ahead.case_approved]
     vectors = env.services.search.vectors
     case = approved_case(w, ["gate", "hall"])
-    env.services.search.preparing[case].join(30)
+    env.services.read_ahead.reading[case].join(30)
     assert len(vectors.partitions) == 2 + 3  # the scope's rows, read before any search
     assert _entries(env, "case.search") == []  # reading ahead is no search
     result = env.services.search.search(w.ivy, case, _probe(portrait_path), limit=10)
@@ -289,4 +289,4 @@ def test_an_approved_case_is_read_into_the_index_ahead_and_nothing_is_searched(
     assert len(vectors.partitions) == 5  # nothing read twice
     refused = env.services.cases.open(w.ivy, spec(["yard"]))
     env.services.cases.reject(w.sue, refused.id)
-    assert refused.id not in env.services.search.preparing  # a rejected case is never read
+    assert refused.id not in env.services.read_ahead.reading  # a rejected case is never read

@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import builtins
 import json
-import logging
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from vigil.analytics.matching import OperatingPoint
@@ -32,7 +29,7 @@ from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.config import CasesConfig
 from vigil.crowds.zones import excluded
-from vigil.errors import InvalidInput, NotFound, VigilError
+from vigil.errors import InvalidInput, NotFound
 from vigil.faces.compare import similarity
 from vigil.faces.descriptors import tags_with
 from vigil.faces.engine import FaceEngine
@@ -48,8 +45,6 @@ from vigil.investigations.results import (
 )
 from vigil.search.vectors import Hit, VectorIndex, days_between
 from vigil.store.models import CaseResult, CaseRow, CaseSearch, SightingRow
-
-logger = logging.getLogger(__name__)
 
 MAX_PROBES = 5
 MAX_LIMIT = 200
@@ -143,33 +138,10 @@ class SearchService:
         self.vectors = vectors
         self.point = point
         self.guard = cases.guard
-        self.preparing: dict[int, threading.Thread] = {}  # by case: reading ahead
 
     @property
     def embedder(self) -> str:
         return self.engine.space.embedder
-
-    def prepare_soon(self, case_id: int) -> None:
-        """Read an approved case's cameras and days into the vector index in the
-        background, so that its first search does not wait for them (at 10 million
-        sightings a 100-camera week takes seconds). Nothing is compared or shown."""
-        thread = threading.Thread(
-            target=self._prepare, args=(case_id,), name=f"case-{case_id}-index", daemon=True
-        )
-        self.preparing[case_id] = thread
-        thread.start()
-
-    def _prepare(self, case_id: int) -> None:
-        try:
-            with self.db.read() as session:
-                case = session.get(CaseRow, case_id)
-                if case is None:
-                    return
-                cameras = [camera.id for camera in scope_cameras(session, case_id)]
-                days = days_between(case.scope_start, case.scope_end)
-            self.vectors.prepare(days, cameras)
-        except (SQLAlchemyError, VigilError) as exc:  # its first search reads them instead
-            logger.warning("case %d: the search index was not read ahead: %s", case_id, exc)
 
     def search(
         self,
