@@ -1,7 +1,7 @@
 """The cluster's control plane at city rate, simulated: segment rows, jobs and stored results,
 without video.
 
-    .venv/bin/python benchmarks/control_plane_bench.py [--rates 250,500,1000,2000]
+    .venv/bin/python benchmarks/control_plane_bench.py [--rates 50,100,150,200,400,800]
         [--seconds 60] [--ingest 2] [--workers 2] [--sightings 0.33]
         [--database-url postgresql://postgres@127.0.0.1:5432/test]
 
@@ -284,7 +284,7 @@ def settle(services: Any) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rates", default="250,500,1000,2000")
+    parser.add_argument("--rates", default="50,100,150,200,400,800")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--ingest", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
