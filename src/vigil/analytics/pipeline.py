@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -99,12 +99,14 @@ class AnalysisPipeline:
     def _job_for(self, queue: JobQueue, segment: Segment) -> SegmentJob:
         """The job a queue needs: a remote queue's workers read the camera's settings when
         they take it (``job``), so the segment alone goes, without a read of the store."""
-        if not queue.remote:
-            return self.job(segment)
+        return self.job(segment) if not queue.remote else self._bare_job(segment)
+
+    def _bare_job(self, segment: Segment, path: Path | None = None) -> SegmentJob:
+        """The segment's part of its job: where and when, and which stream."""
         return SegmentJob(
             segment.id,
             segment.camera_id,
-            self.store.path(segment.path),
+            path or self.store.path(segment.path),
             segment.start.timestamp(),
             segment.end.timestamp(),
             stream=segment.stream,
@@ -117,17 +119,12 @@ class AnalysisPipeline:
                 select(Camera.analysis_fps, Camera.face_px).where(Camera.id == segment.camera_id)
             ).one()
             hidden = covers(session, segment.camera_id, segment.start, segment.end)
-        return SegmentJob(
-            segment.id,
-            segment.camera_id,
-            path or self.store.path(segment.path),
-            segment.start.timestamp(),
-            segment.end.timestamp(),
-            rate,
-            redo,
+        return replace(
+            self._bare_job(segment, path),
+            sample_fps=rate,
+            redo=redo,
             identify=not hidden,
             face_px=face_px,
-            stream=segment.stream,
         )
 
     def store_result(self, job: SegmentJob, outcome: Outcome) -> list[int]:
