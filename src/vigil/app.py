@@ -194,6 +194,7 @@ class Services:
         self.partner_video.close()
         self.events.walls.close()
         self.access.writer.close()
+        self.search.close()
         self.db.dispose()
 
 
@@ -278,7 +279,7 @@ def open_database(config: Config, data_dir: Path) -> Database:
 def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey) -> Services:
     audit = AuditLog(key, head_interval_s=config.audit.head_interval_s)
     access = Access(db, audit, AuditWriter(db, audit))
-    passwords = Passwords()
+    passwords = Passwords(config.auth.password_memory_kib, config.auth.password_passes)
     # A cluster's ingest node records (and later prunes) segments as its own.
     segments = SegmentIndex(db, config.cluster.node or None if config.cluster.enabled else None)
     media = MediaStore(config.media_root(data_dir), min_free_bytes=config.recording.min_free_bytes)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -138,10 +139,14 @@ class SearchService:
         self.vectors = vectors
         self.point = point
         self.guard = cases.guard
+        self._counting = ThreadPoolExecutor(4, thread_name_prefix="vigil-scope-count")
 
     @property
     def embedder(self) -> str:
         return self.engine.space.embedder
+
+    def close(self) -> None:
+        self._counting.shutdown()
 
     def search(
         self,
@@ -169,23 +174,35 @@ class SearchService:
                 case = case_data(session, ctx, case_id)
                 searchable(case, self.config, started)
                 cameras = {c.id: c.name for c in scope_cameras(session, case_id)}
-                described, in_scope = session.execute(
-                    select(
-                        func.count(),
-                        func.count().filter(_described_by(self.embedder)),
-                    ).where(*_scope_filter(case, cameras), _outside_zones(session))
-                ).one()
-            with self.guard.place(ctx, case.id, started) as held:
-                with self.photos.working(ctx, len(photos)):
-                    probes = [
-                        reference_face(
-                            self.engine, self.photos.limits, name, data, allow_weak=low_quality
-                        )
-                        for name, data in photos
-                    ]
-                nearest = self._nearest(probes, case, list(cameras), limit)
-                scope = Scope(cameras, in_scope, low_quality, described - in_scope)
-                return self._store(ctx, case, held, probes, nearest, scope, started)
+            # The scope's count is the store's longest read: it runs while the photos are
+            # described and the index is asked, on a connection of its own.
+            counting = self._counting.submit(self._count, case, list(cameras))
+            try:
+                with self.guard.place(ctx, case.id, started) as held:
+                    with self.photos.working(ctx, len(photos)):
+                        probes = [
+                            reference_face(
+                                self.engine, self.photos.limits, name, data, allow_weak=low_quality
+                            )
+                            for name, data in photos
+                        ]
+                    nearest = self._nearest(probes, case, list(cameras), limit)
+                    described, in_scope = counting.result()
+                    scope = Scope(cameras, in_scope, low_quality, described - in_scope)
+                    return self._store(ctx, case, held, probes, nearest, scope, started)
+            finally:
+                wait([counting])  # a refused photo leaves no read running behind it
+
+    def _count(self, case: CaseRow, cameras: builtins.list[int]) -> tuple[int, int]:
+        """The sightings in scope that hold a descriptor: of any model, of the embedder's."""
+        with self.db.read() as session:
+            described, in_scope = session.execute(
+                select(
+                    func.count(),
+                    func.count().filter(_described_by(self.embedder)),
+                ).where(*_scope_filter(case, cameras), _outside_zones(session))
+            ).one()
+        return int(described), int(in_scope)
 
     def _nearest(
         self,
