@@ -48,6 +48,11 @@ class AuthConfig(Section):
     token_default_days: int = Field(default=90, ge=1, le=365)
     login_max_failures: int = Field(default=5, ge=1)
     login_window_s: int = Field(default=900, ge=1)
+    # Passwords are hashed with argon2id: by default RFC 9106's second recommended option
+    # (64 MiB, 3 passes; about 0.17 s a hash here), at least OWASP's minimum (19 MiB, 2
+    # passes). A stored hash keeps its own cost: a change applies to passwords set after it.
+    password_memory_kib: int = Field(default=65536, ge=19456, le=2**22)
+    password_passes: int = Field(default=3, ge=2, le=20)
 
 
 class AuditConfig(Section):

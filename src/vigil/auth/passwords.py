@@ -19,8 +19,8 @@ STRENGTH_CHARS = 72
 
 
 class Passwords:
-    def __init__(self) -> None:
-        self._hasher = PasswordHasher()
+    def __init__(self, memory_kib: int, passes: int) -> None:
+        self._hasher = PasswordHasher(time_cost=passes, memory_cost=memory_kib)
 
     @cached_property
     def _dummy(self) -> str:
