@@ -1,8 +1,8 @@
 """Watchlist alerts and case search over simulated cameras full of LFW people.
 
     .venv/bin/python benchmarks/city_bench.py [--cameras 8] [--people 50] [--seconds 120]
-        [--watched 5] [--searched 20] [--workers 2] [--datasets ../shared/datasets]
-        [--embedder dlib|reid|fused]
+        [--watched 5] [--searched 20] [--requests 20] [--workers 2]
+        [--datasets ../shared/datasets] [--embedder dlib|reid|fused]
 
 The simulator's scenes (people from lfw-dev, each shown by their first photo, walking
 through CAMERAS cameras) are rendered to files, one per camera, and analysed as those
@@ -17,12 +17,19 @@ Printed, against the simulator's ground truth (who was in full view of which cam
   the watchlist with the photo the cameras show, WATCHED others with a second photo;
 - search: for SEARCHED people, one search each in a case over every camera, the
   appearances found by a result flagged ``match``, and ``match`` results that are someone
-  else.
+  else;
+- subject requests: REQUESTS people each ask what is held about them with their second
+  photo (taken by a DPO, approved by a supervisor, ``vigil.subjects``); the appearances their
+  answer holds, its sightings that are someone else, and faces other than the subject's
+  that YuNet (at 1x and 2x) still finds in the answer's pictures.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import io
+import json
 import random
 import subprocess
 import sys
@@ -34,6 +41,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
 from sqlalchemy import select
 
 from alert_latency_bench import PASSWORD, as_user
@@ -42,11 +51,14 @@ from vigil.auth.roles import LOCAL, RequestContext, Role
 from vigil.cameras.registry import CameraSpec
 from vigil.config import load_config, save_config
 from vigil.datadir import initialise
+from vigil.errors import InvalidInput
 from vigil.faces.descriptors import EMBEDDERS
 from vigil.investigations.cases import CaseSpec
+from vigil.publishing.render import YuNetBoxes
 from vigil.sim.footage import Frame, encode
 from vigil.sim.scenario import Renderer, Scenario, load_people
 from vigil.store.models import AlertRow, AlertSighting, Camera, SightingRow, WatchlistEntry
+from vigil.subjects.report import others as not_the_subject
 
 FPS = 10
 STARTED = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -105,6 +117,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--watched", type=int, default=5)
     parser.add_argument("--searched", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
@@ -204,6 +217,7 @@ def run(
         windows,
         rng.sample(seen, min(args.searched, len(seen))),
     )
+    requests_report(services, sue, folder, windows, rng.sample(seen, min(args.requests, len(seen))))
 
 
 def alerts_report(
@@ -275,6 +289,48 @@ def search_report(
         f"({weak} below the quality bar); {found}/{appearances} appearances found "
         f"({found / max(appearances, 1):.1%}); {matches} match results, {wrong} of them "
         f"someone else ({wrong / max(matches, 1):.1%})"
+    )
+
+
+def requests_report(
+    services: Services,
+    sue: RequestContext,
+    folder: Path,
+    windows: dict[str, list[Window]],
+    asking: list[str],
+) -> None:
+    dpo = as_user(services, "dana", Role.DPO)
+    faces = YuNetBoxes()
+    appearances = found = held = wrong = pictures = others = refused = 0
+    for name in asking:
+        try:
+            taken = services.subjects.open(
+                dpo, [second_photo(folder, name)], reference=name, identity_checked_by="bench"
+            )
+        except InvalidInput:  # the photo is below the reference bar: no request
+            refused += 1
+            continue
+        services.subjects.approve(sue, taken.id)
+        answer = json.loads(services.subject_reports.report(dpo, taken.id, "json").content)
+        hits = [
+            (h["camera"], datetime.fromisoformat(h["start"]), datetime.fromisoformat(h["end"]))
+            for h in answer["sightings"]
+        ]
+        appearances += len(windows[name])
+        found += sum(any(overlaps(w, *hit) for hit in hits) for w in windows[name])
+        held += len(hits)
+        wrong += sum(not any(overlaps(w, *hit) for w in windows[name]) for hit in hits)
+        for h in answer["sightings"]:
+            if h["face_crop_jpeg"]:
+                pictures += 1
+                picture = Image.open(io.BytesIO(base64.b64decode(h["face_crop_jpeg"])))
+                others += len(not_the_subject(faces, np.asarray(picture.convert("RGB"))))
+    print(
+        f"subject requests: {len(asking) - refused} people asked with a photo no camera "
+        f"showed ({refused} photos below the reference bar, refused); "
+        f"{found}/{appearances} appearances in their answers ({found / max(appearances, 1):.1%}); "
+        f"{held} sightings, {wrong} of them someone else; {pictures} pictures, {others} "
+        f"faces found in them outside the subject's place"
     )
 
 

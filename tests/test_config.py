@@ -22,6 +22,8 @@ def test_rendered_defaults_load_back(tmp_path: Path) -> None:
         ({"api": {"colour": "red"}}, "api.colour: Extra inputs are not permitted"),
         ({"nonsense": {}}, "nonsense"),
         ({"auth": {"token_default_days": 400}}, "auth.token_default_days"),
+        ({"auth": {"password_memory_kib": 8192}}, "auth.password_memory_kib"),  # < OWASP's
+        ({"auth": {"password_passes": 1}}, "auth.password_passes"),
         ({"analytics": {"busy_lag_s": 20}}, "lag_bound_s must be above busy_lag_s"),
     ],
 )

@@ -58,6 +58,7 @@ from vigil.partners.video import PartnerVideo
 from vigil.publishing.broadcast import Broadcast, BroadcastSettings
 from vigil.publishing.limits import ClientLimiter, ClientLimits
 from vigil.publishing.publications import Publications
+from vigil.publishing.render import YuNetBoxes
 from vigil.recording.files import SegmentFiles
 from vigil.recording.index import SegmentIndex
 from vigil.recording.live import LiveHub
@@ -68,6 +69,9 @@ from vigil.recording.service import RecordingService, RemoteLive
 from vigil.search.vectors import FaissDayIndex
 from vigil.store import migrate
 from vigil.store.db import Database
+from vigil.subjects.erasure import SubjectErasure
+from vigil.subjects.report import SubjectReports
+from vigil.subjects.requests import SubjectRequests
 
 if TYPE_CHECKING:
     from vigil.cluster.ingest import IngestNode
@@ -112,6 +116,9 @@ class Services:
     partner_video: PartnerVideo
     events: Events
     zones: NoIdZones
+    subjects: SubjectRequests
+    subject_reports: SubjectReports
+    erasure: SubjectErasure
 
     def recorder(self, on_segment: Callable[[Segment], None] | None = None) -> Recorder:
         """The recorder of this process; it feeds ``live``, so live view needs it running.
@@ -349,6 +356,9 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         metering=metering,
         events=Events(access),
         zones=NoIdZones(access),
+        subjects=SubjectRequests(access, engine, photos, point),
+        subject_reports=SubjectReports(access, YuNetBoxes(), key),
+        erasure=SubjectErasure(access),
         partner_video=PartnerVideo(
             access, partners, metering, segments, files, scratch, broadcast_settings(config), key
         ),

@@ -38,6 +38,7 @@ SAMPLE_PATH_VALUES = {
     "key_id": "1",
     "event_id": "1",
     "zone_id": "1",
+    "request_id": "1",
 }
 
 

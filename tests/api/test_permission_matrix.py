@@ -117,6 +117,8 @@ def _build(env: Env, portrait_path: Path) -> World:
         s.cases.approve(sue, approved)
     s.search.search(mel, w.ids["case"], photo)
     s.partners.register(env.acting("admin-in"), "insurer", "Insurer Ltd", "claims")
+    w.ids["subject_request"] = _subject_request(w)["request_id"]
+    s.subjects.approve(sue, w.ids["subject_request"])
     fair = EventSpec("fair", "ga", NOW - timedelta(hours=1), NOW + timedelta(hours=5))
     w.ids["event"] = s.events.create(env.acting("admin-in"), fair).id
     return w
@@ -177,6 +179,24 @@ def _zone(w: World, *steps: str) -> dict[str, object]:
             w.ctx("admin-in" if step == "propose_lift" else "supervisor-in"), zone.id
         )
     return {"zone_id": zone.id}
+
+
+def _subject_request(w: World) -> dict[str, object]:
+    """A fresh request taken by a DPO who is none of the people walking the table (a new
+    one each time: a person may send 30 photos a minute)."""
+    w.ids["clerks"] = w.ids.get("clerks", 0) + 1
+    clerk = w.env.add_user(f"clerk{w.ids['clerks']}", Role.DPO)
+    photo = [("p.jpg", w.portrait)]
+    taken = w.env.services.subjects.open(
+        clerk, photo, reference="DPO-1", identity_checked_by="clerk"
+    )
+    return {"request_id": taken.id}
+
+
+def _answered(w: World) -> dict[str, object]:
+    taken = _subject_request(w)
+    w.env.services.subjects.approve(w.ctx("supervisor-in"), int(str(taken["request_id"])))
+    return taken
 
 
 def _photo(w: World) -> Any:
@@ -307,6 +327,20 @@ CALLS: dict[tuple[str, str], Call] = {
     ),
     ("POST", "/api/v1/no-identification/{zone_id}/approve-lift"): Call(
         before=lambda w: _zone(w, "approve", "propose_lift")
+    ),
+    ("POST", "/api/v1/subject-requests"): Call(
+        files=_photo, data={"reference": "DPO-2", "identity_checked_by": "at the counter"}
+    ),
+    ("GET", "/api/v1/subject-requests/{request_id}"): Call({"request_id": "subject_request"}),
+    ("POST", "/api/v1/subject-requests/{request_id}/approve"): Call(
+        json={}, before=_subject_request
+    ),
+    ("POST", "/api/v1/subject-requests/{request_id}/reject"): Call(
+        json={"reason": "no identity shown"}, before=_subject_request
+    ),
+    ("POST", "/api/v1/subject-requests/{request_id}/erase"): Call(before=_answered),
+    ("GET", "/api/v1/subject-requests/{request_id}/answer"): Call(
+        {"request_id": "subject_request"}
     ),
     ("GET", "/events/{event_id}"): Call({"event_id": "event"}),
     ("GET", "/cameras/{name}"): Call({"name": "gate"}),

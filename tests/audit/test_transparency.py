@@ -58,6 +58,15 @@ def _script(env: Env, portrait: Path) -> None:
     publication = s.publications.propose(ada, "gate", "the gate")
     s.publications.approve(sue, publication.id)
     s.publications.withdraw(ada, publication.id)
+    dpo = env.add_user("dpo", Role.DPO)
+    asked = [
+        s.subjects.open(dpo, photo, reference=f"D{n}", identity_checked_by="at the desk").id
+        for n in range(3)
+    ]
+    s.subjects.approve(sue, asked[0], restriction="an investigation would be prejudiced")
+    s.subjects.approve(sue, asked[1])
+    s.subjects.reject(sue, asked[2], "the photo is not of the requester")
+    s.erasure.erase(dpo, asked[1])
     with pytest.raises(Forbidden):
         s.cases.approve(ivy, cases[2])  # a refusal is in the log but counts for nothing
 
@@ -101,6 +110,9 @@ def test_the_counts_are_the_audit_logs_for_the_period(env: Env, portrait_path: P
     assert report["public_cameras"] == {
         "proposed": 1, "approved": 1, "withdrawn": 1, "public_at_end": 0,
     }  # fmt: skip
+    assert report["subject_requests"] == {
+        "received": 3, "answered": 2, "rejected": 1, "restricted": 1, "erasures": 1,
+    }  # fmt: skip
     head = report["anchor"]["tree_head"]
     with env.services.db.read() as session:
         (mine,) = env.services.audit.entries(session, EntryFilter(action="transparency.report"))
@@ -108,6 +120,7 @@ def test_the_counts_are_the_audit_logs_for_the_period(env: Env, portrait_path: P
     verify_report(report, env.services.audit.key.public_key)
     page = render_html(report)
     assert 'Cases opened</th><td class="n">3' in page
+    assert 'Answered with a legal restriction</th><td class="n">1' in page
 
 
 def test_a_changed_number_or_a_bad_request_is_caught(env: Env, portrait_path: Path) -> None:

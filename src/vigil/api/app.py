@@ -31,6 +31,7 @@ from vigil.api.routers import (
     public,
     publications,
     recordings,
+    subjects,
     system,
     tokens,
     users,
@@ -75,6 +76,7 @@ def create_api(services: Services) -> FastAPI:
         publications.router,
         organisations.router,
         crowds.router,
+        subjects.router,
     )
     for router in routers:
         protected.include_router(router)

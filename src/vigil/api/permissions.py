@@ -142,6 +142,25 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", f"{A}/cases/{{case_id}}/report"): rule(P.CASES_SEARCH, scope=Scope.CASE),
     ("GET", f"{A}/notices"): rule(P.NOTICES_READ),
+    ("POST", f"{A}/subject-requests"): rule(P.SUBJECTS_HANDLE),
+    ("GET", f"{A}/subject-requests"): rule(
+        P.SUBJECTS_HANDLE, P.SUBJECTS_APPROVE, note="records only: no sightings"
+    ),
+    ("GET", f"{A}/subject-requests/{{request_id}}"): rule(
+        P.SUBJECTS_HANDLE, P.SUBJECTS_APPROVE, note="records only: no sightings"
+    ),
+    ("POST", f"{A}/subject-requests/{{request_id}}/approve"): rule(
+        P.SUBJECTS_APPROVE, note="not one's own"
+    ),
+    ("POST", f"{A}/subject-requests/{{request_id}}/reject"): rule(
+        P.SUBJECTS_APPROVE, note="not one's own"
+    ),
+    ("POST", f"{A}/subject-requests/{{request_id}}/erase"): rule(
+        P.SUBJECTS_HANDLE, note="what no hold, open case or watchlist entry keeps"
+    ),
+    ("GET", f"{A}/subject-requests/{{request_id}}/answer"): rule(
+        P.SUBJECTS_HANDLE, note="the requester's sightings alone, others' faces blurred"
+    ),
     ("GET", f"{A}/metrics"): rule(P.METRICS_READ),
     ("GET", f"{A}/publications"): rule(
         P.PUBLISHING_PROPOSE, P.PUBLISHING_APPROVE, note="those of cameras one may see"

@@ -57,6 +57,14 @@ COUNTED = {
     },
     "alerts": {"raised": "alert.raise"},
     "public_cameras": {"proposed": "publication.propose", "approved": "publication.approve"},
+    # People on camera asking what is held about them (vigil.subjects).
+    "subject_requests": {
+        "received": "subject.request",
+        "answered": "subject.approve",
+        "rejected": "subject.reject",
+        "restricted": "subject.restrict",
+        "erasures": "subject.erase",
+    },
 }
 
 

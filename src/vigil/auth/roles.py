@@ -14,6 +14,8 @@ class Role(StrEnum):
     OPERATOR = "operator"
     VIEWER = "viewer"
     AUDITOR = "auditor"
+    # The data-protection officer: answers the requests of people on camera (vigil.subjects).
+    DPO = "dpo"
 
 
 class Permission(StrEnum):
@@ -65,6 +67,11 @@ class Permission(StrEnum):
     ZONES_APPROVE = "zones.approve"
     # Create events (a camera group over a time window, with occupancy limits).
     EVENTS_MANAGE = "events.manage"
+    # Take a person's request to learn what is held about them (GDPR Art. 15), read the
+    # report an approved request produced, and erase what no legal basis keeps (Art. 17).
+    SUBJECTS_HANDLE = "subjects.handle"
+    # Approve another person's subject request (it then searches every camera), or reject it.
+    SUBJECTS_APPROVE = "subjects.approve"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -117,6 +124,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PARTNERS_APPROVE,
             Permission.ZONES_APPROVE,
             Permission.EVENTS_MANAGE,
+            Permission.SUBJECTS_APPROVE,
         }
     ),
     Role.INVESTIGATOR: frozenset(
@@ -142,6 +150,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.VIEWER: frozenset({Permission.CAMERAS_READ, Permission.CAMERAS_VIEW}),
+    # No live video, no footage, no case: only what a request returns.
+    Role.DPO: frozenset({Permission.SUBJECTS_HANDLE, Permission.SUBJECTS_APPROVE}),
 }
 
 # The person who owns the data directory on this machine can set Vigil up without an
@@ -174,6 +184,8 @@ PERSONAL_PERMISSIONS = frozenset(
         Permission.ALERTS_REVIEW,
         Permission.PUBLISHING_APPROVE,
         Permission.ZONES_APPROVE,
+        Permission.SUBJECTS_HANDLE,
+        Permission.SUBJECTS_APPROVE,
     }
 )
 

@@ -26,6 +26,7 @@ from vigil.cli import (
     setup,
     sim,
     status,
+    subjects,
     tokens,
     transparency,
     users,
@@ -92,6 +93,7 @@ app.add_typer(
 )
 app.add_typer(crowds.events, name="event", help="Events: people counted, never identified.")
 app.add_typer(crowds.zones, name="zone", help="No-identification zones (two people).")
+app.add_typer(subjects.app, name="subject", help="People on camera: what is held about them.")
 
 
 def run() -> None:

@@ -47,6 +47,7 @@ from vigil.store.models.recording import (
     SegmentRow,
     StorageState,
 )
+from vigil.store.models.subjects import SubjectMatch, SubjectRequestRow
 
 __all__ = [
     "NAMING",
@@ -87,6 +88,8 @@ __all__ = [
     "SightingRow",
     "Site",
     "StorageState",
+    "SubjectMatch",
+    "SubjectRequestRow",
     "UTCDateTime",
     "UsageRow",
     "User",

@@ -1,0 +1,1 @@
+"""The rights of the people filmed: subject access requests, their reports, erasure."""

@@ -1,0 +1,331 @@
+"""Subject requests: a person on camera learns what Vigil holds about them (GDPR Art. 15,
+Law Enforcement Directive Art. 14), and has it erased where nothing keeps it (Art. 17).
+
+A data-protection officer takes the request with the person's own photos, after checking
+their identity (the checker is named); the photos are reduced to descriptors at once and
+only their SHA-256 is kept. Another person approves it (or rejects it): only then is every
+camera's archive compared with those descriptors, at the calibrated operating point, and
+the sightings found are kept with the request for its report (``report``). The request is
+never a case search: its results go into the requester's report alone, the approver sees
+none of them, and the descriptors are deleted once it is answered or rejected.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from vigil.analytics.matching import OperatingPoint
+from vigil.auth.access import Access
+from vigil.auth.names import check_text
+from vigil.auth.roles import Permission, RequestContext
+from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
+from vigil.faces.descriptors import tags_with
+from vigil.faces.engine import FaceEngine
+from vigil.faces.photos import Photos
+from vigil.faces.reference import reference_face
+from vigil.search.vectors import decode
+from vigil.store.models import SightingRow, SubjectMatch, SubjectRequestRow, WatchlistPhoto
+
+MAX_PHOTOS = 5
+MAX_TEXT = 200
+BATCH = 5000  # sightings read at a time while comparing
+
+
+@dataclass(frozen=True, slots=True)
+class RequestInfo:
+    """A request's record: who took it, who decided, what was found (a count only)."""
+
+    id: int
+    reference: str
+    identity_checked_by: str
+    state: str
+    requested_by: str
+    requested_at: datetime
+    probes: list[str]
+    decided_by: str | None
+    decided_at: datetime | None
+    restricted: bool
+    searched: int | None
+    found: int
+
+    @classmethod
+    def of(cls, row: SubjectRequestRow, found: int) -> RequestInfo:
+        return cls(
+            row.id,
+            row.reference,
+            row.identity_checked_by,
+            row.state,
+            row.requested_by,
+            row.requested_at,
+            json.loads(row.probes),
+            row.decided_by,
+            row.decided_at,
+            row.restriction is not None,
+            row.searched,
+            found,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        def iso(value: datetime | None) -> str | None:
+            return None if value is None else value.isoformat()
+
+        return {
+            "id": self.id,
+            "reference": self.reference,
+            "identity_checked_by": self.identity_checked_by,
+            "state": self.state,
+            "requested_by": self.requested_by,
+            "requested_at": iso(self.requested_at),
+            "probes": self.probes,
+            "decided_by": self.decided_by,
+            "decided_at": iso(self.decided_at),
+            "restricted": self.restricted,
+            "sightings_searched": self.searched,
+            "sightings_found": self.found,
+        }
+
+
+class SubjectRequests:
+    def __init__(
+        self, access: Access, engine: FaceEngine, photos: Photos, point: OperatingPoint
+    ) -> None:
+        self.access = access
+        self.db = access.db
+        self.engine = engine
+        self.photos = photos
+        self.point = point
+
+    def open(
+        self,
+        ctx: RequestContext,
+        photos: builtins.list[tuple[str, bytes]],
+        *,
+        reference: str,
+        identity_checked_by: str,
+    ) -> RequestInfo:
+        """Take a request with the person's photos (1 to 5, each above the reference bar)."""
+        with self.access.attempt(ctx, Permission.SUBJECTS_HANDLE, "subject.request", "subjects"):
+            reference = check_text(reference.strip(), what="reference", max_chars=MAX_TEXT)
+            checker = check_text(
+                identity_checked_by.strip(), what="identity_checked_by", max_chars=MAX_TEXT
+            )
+            if not reference or not checker:
+                raise InvalidInput(
+                    "a request needs a reference and the name of who checked the person's identity",
+                    field="identity_checked_by" if reference else "reference",
+                )
+            if not 1 <= len(photos) <= MAX_PHOTOS:
+                raise InvalidInput(f"give 1 to {MAX_PHOTOS} photos of the person")
+            with self.photos.working(ctx, len(photos)):
+                probes = [
+                    reference_face(self.engine, self.photos.limits, name, data)
+                    for name, data in photos
+                ]
+            hashes = [p.sha256 for p in probes]
+            with self.db.write() as session:
+                row = SubjectRequestRow(
+                    reference=reference,
+                    identity_checked_by=checker,
+                    state="requested",
+                    requested_by=ctx.principal.name,
+                    requested_at=datetime.now(UTC),
+                    probes=json.dumps(hashes),
+                    embedder=self.engine.model.tag,
+                    descriptors=np.stack([p.descriptor for p in probes]).astype("<f4").tobytes(),
+                )
+                session.add(row)
+                session.flush()
+                details = {
+                    "request": row.id,
+                    "reference": reference,
+                    "identity_checked_by": checker,
+                    "probes": hashes,
+                }
+                self.access.record(session, ctx, "subject.request", f"subject:{row.id}", details)
+                return RequestInfo.of(row, 0)
+
+    def list(self, ctx: RequestContext) -> builtins.list[RequestInfo]:
+        with self.access.reading(ctx, None, "subject.list", "subjects") as (session, details):
+            _may_see(ctx)
+            rows = session.scalars(select(SubjectRequestRow).order_by(SubjectRequestRow.id))
+            found = [RequestInfo.of(row, found_count(session, row.id)) for row in rows]
+            details["count"] = len(found)
+        return found
+
+    def show(self, ctx: RequestContext, request_id: int) -> RequestInfo:
+        target = f"subject:{request_id}"
+        with self.access.reading(ctx, None, "subject.show", target) as (session, _):
+            _may_see(ctx)
+            row = subject_request(session, request_id)
+            return RequestInfo.of(row, found_count(session, row.id))
+
+    def approve(
+        self, ctx: RequestContext, request_id: int, *, restriction: str | None = None
+    ) -> RequestInfo:
+        """Approve another person's request: every camera's sightings are compared with its
+        photos now, and what matches is kept for the requester's report alone.
+
+        ``restriction``: a legal restriction of the watchlist part of the answer, recorded
+        (and audited) here; the report then says only that one applies."""
+        target = f"subject:{request_id}"
+        with self.access.attempt(ctx, Permission.SUBJECTS_APPROVE, "subject.approve", target):
+            if restriction is not None:
+                restriction = check_text(restriction.strip(), what="restriction", max_chars=2000)
+                if not restriction:
+                    raise InvalidInput("a restriction needs its grounds", field="restriction")
+            with self.db.read() as session:  # the archive is read outside any write
+                probes = self._probes(self._deciding(session, ctx, request_id))
+                searched, matches = self._compare(session, probes)
+                entries = self._entries(session, probes)
+            with self.db.write() as session:
+                row = self._deciding(session, ctx, request_id)  # not decided meanwhile
+                session.add_all(
+                    SubjectMatch(request_id=row.id, sighting_id=s, distance=d, estimated_fmr=fmr)
+                    for s, d, fmr in matches
+                )
+                row.state, row.decided_by, row.decided_at = "answered", ctx.principal.name, _now()
+                row.restriction, row.searched, row.descriptors = restriction, searched, None
+                row.watchlist = json.dumps(entries)
+                details = {
+                    "request": row.id,
+                    "reference": row.reference,
+                    "restriction": restriction,
+                    "sightings_searched": searched,
+                    "sightings_found": len(matches),
+                    "watchlist_entries_found": len(entries),
+                }
+                self.access.record(session, ctx, "subject.approve", target, details)
+                if restriction is not None:  # counted apart in the transparency report
+                    restricted = {"request": row.id, "restriction": restriction}
+                    self.access.record(session, ctx, "subject.restrict", target, restricted)
+                return RequestInfo.of(row, len(matches))
+
+    def reject(self, ctx: RequestContext, request_id: int, reason: str) -> RequestInfo:
+        """Reject another person's request: nothing is searched; its descriptors go."""
+        target = f"subject:{request_id}"
+        with (
+            self.access.attempt(ctx, Permission.SUBJECTS_APPROVE, "subject.reject", target),
+            self.db.write() as session,
+        ):
+            row = self._deciding(session, ctx, request_id)
+            reason = check_text(reason.strip(), what="reason", max_chars=2000)
+            if not reason:
+                raise InvalidInput("say why the request is rejected", field="reason")
+            row.state, row.decided_by, row.decided_at = "rejected", ctx.principal.name, _now()
+            row.descriptors = None
+            details = {"request": row.id, "reference": row.reference, "reason": reason}
+            self.access.record(session, ctx, "subject.reject", target, details)
+            return RequestInfo.of(row, 0)
+
+    def _deciding(
+        self, session: Session, ctx: RequestContext, request_id: int
+    ) -> SubjectRequestRow:
+        row = subject_request(session, request_id)
+        if row.requested_by == ctx.principal.name:
+            raise Forbidden("nobody approves or rejects their own subject request")
+        if row.state != "requested":
+            raise Conflict(f"subject request {request_id} is already {row.state}")
+        return row
+
+    def _probes(self, row: SubjectRequestRow) -> NDArray[np.float32]:
+        """The request's descriptors in the operating point's space."""
+        if row.descriptors is None:
+            raise Conflict(f"subject request {row.id} holds no descriptors")
+        view = self.point.calibration.space.view(decode(row.descriptors), row.embedder)
+        if view is None:
+            raise Conflict(
+                f"subject request {row.id} was described by {row.embedder}, not by the "
+                f"configured {self.point.embedder}: take the request again with the photos"
+            )
+        return view
+
+    def _compare(
+        self, session: Session, probes: NDArray[np.float32]
+    ) -> tuple[int, builtins.list[tuple[int, float, float]]]:
+        """(sightings compared, [(sighting, distance, estimated FMR)] within the operating
+        point): every sighting that still holds a descriptor of the point's kind."""
+        query = (
+            select(
+                SightingRow.id,
+                SightingRow.embedding,
+                SightingRow.embedding_models,
+                SightingRow.descriptors,
+            )
+            .where(
+                SightingRow.embedding.is_not(None),
+                SightingRow.embedding_models.in_(tags_with(self.point.embedder)),
+            )
+            .order_by(SightingRow.id)
+            .execution_options(yield_per=BATCH)
+        )
+        searched, found = 0, []
+        for sighting_id, blob, tag, described in session.execute(query):
+            vectors = None if blob is None else self.point.view(blob, tag)
+            if vectors is None:
+                continue
+            searched += 1
+            distance = _nearest(vectors, probes)
+            if self.point.matches(distance, self.point.embedder):
+                fmr = self.point.estimated_fmr(distance, described * len(probes))
+                found.append((sighting_id, distance, fmr))
+        return searched, found
+
+    def _entries(self, session: Session, probes: NDArray[np.float32]) -> builtins.list[int]:
+        """The watchlist entries (of any state) one of whose reference photos is the
+        requester's face at the operating point."""
+        named = set()
+        rows = session.execute(
+            select(
+                WatchlistPhoto.entry_id, WatchlistPhoto.embedding, WatchlistPhoto.embedding_models
+            )
+        )
+        for entry_id, blob, tag in rows:
+            vectors = self.point.view(blob, tag)
+            if vectors is not None and self.point.matches(
+                _nearest(vectors, probes), self.point.embedder
+            ):
+                named.add(entry_id)
+        return sorted(named)
+
+
+def _nearest(vectors: NDArray[np.float32], probes: NDArray[np.float32]) -> float:
+    """The least distance between any of ``vectors`` and any of ``probes``."""
+    gaps = vectors[:, np.newaxis, :] - probes[np.newaxis, :, :]
+    return float(np.sqrt(np.min(np.einsum("ijk,ijk->ij", gaps, gaps))))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _may_see(ctx: RequestContext) -> None:
+    """Requests' records are for those who take or decide them."""
+    if not (
+        ctx.principal.can(Permission.SUBJECTS_HANDLE)
+        or ctx.principal.can(Permission.SUBJECTS_APPROVE)
+    ):
+        raise Forbidden(
+            f"{ctx.principal.name} may not see subject requests "
+            f"(needs {Permission.SUBJECTS_HANDLE} or {Permission.SUBJECTS_APPROVE})"
+        )
+
+
+def subject_request(session: Session, request_id: int) -> SubjectRequestRow:
+    row = session.get(SubjectRequestRow, request_id)
+    if row is None:
+        raise NotFound(f"no subject request {request_id}")
+    return row
+
+
+def found_count(session: Session, request_id: int) -> int:
+    query = select(func.count()).where(SubjectMatch.request_id == request_id)
+    return session.scalar(query) or 0

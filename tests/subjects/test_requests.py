@@ -1,0 +1,274 @@
+"""Subject requests with real faces (LFW): a person's own photo, never stored, finds their
+sightings and nothing of anyone else; the answer says what watchlists, case searches and
+alerts hold about them, and nothing of who; the request is never a side door."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from sqlalchemy import func, select, update
+
+from tests.conftest import Env
+from tests.recorded import add_camera
+from tests.sightings import matching_alert, store_sightings_at
+from vigil.audit.signing import verify_statement
+from vigil.auth.roles import RequestContext, Role
+from vigil.config import FacesConfig
+from vigil.errors import Conflict, Forbidden, InvalidInput
+from vigil.faces.build import build_face_engine
+from vigil.faces.images import ImageLimits
+from vigil.faces.reference import ReferenceFace, reference_face
+from vigil.investigations.cases import CaseSpec
+from vigil.publishing.render import YuNetBoxes
+from vigil.recording.service import TimeRange
+from vigil.store.models import AuditRow, SightingRow, SubjectRequestRow
+from vigil.subjects.report import REPORT_CONTEXT
+
+LFW = "lfw-dev/lfw-deepfunneled"
+HIM = ["Colin_Powell_0038", "Colin_Powell_0074"]  # his sightings
+HIS_REQUEST = "Colin_Powell_0120"  # the photo he brings: never stored
+OTHERS = ["Tony_Blair_0006", "Tony_Blair_0094"]
+SEEN = datetime.now(UTC) - timedelta(hours=3)
+
+
+def _photo(datasets: Path, name: str) -> Path:
+    return datasets / LFW / name.rsplit("_", 1)[0] / f"{name}.jpg"
+
+
+def _face(datasets: Path, name: str) -> ReferenceFace:
+    path = _photo(datasets, name)
+    return reference_face(
+        build_face_engine(FacesConfig()), ImageLimits(), path.name, path.read_bytes()
+    )
+
+
+def _store(env: Env, camera: int, face: ReferenceFace, at: datetime) -> int:
+    (sighting,) = store_sightings_at(env, camera, face.descriptor[np.newaxis, :], at)
+    with env.services.db.write() as session:
+        session.execute(
+            update(SightingRow).where(SightingRow.id == sighting).values(crop=face.crop_jpeg)
+        )
+    return sighting
+
+
+@dataclass
+class City:
+    his: list[int]  # his sightings: at the gate (a case confirmed it), in the hall
+    theirs: list[int]  # another man's
+    alerted: int  # the sighting an alert of his watchlist entry was raised on
+    case: int
+
+
+def _city(env: Env, datasets: Path) -> City:
+    """His sightings, another man's, a watchlist entry of his face with an alert, and a
+    case search that found him and was confirmed."""
+    s = env.services
+    gate, hall = add_camera(env, "gate"), add_camera(env, "hall")
+    ivy = env.add_user("ivy", Role.INVESTIGATOR, groups=("city",))
+    sue = env.add_user("sue", Role.SUPERVISOR, groups=("city",))
+    his = [
+        _store(env, camera, _face(datasets, name), SEEN + timedelta(minutes=10 * i))
+        for i, (camera, name) in enumerate(zip((gate, hall), HIM, strict=True))
+    ]
+    theirs = [
+        _store(env, gate, _face(datasets, name), SEEN + timedelta(minutes=30 + i))
+        for i, name in enumerate(OTHERS)
+    ]
+    entry = s.watchlists.propose(
+        ivy,
+        "wanted",
+        [("p.jpg", _photo(datasets, HIM[0]).read_bytes())],
+        basis="court order",
+        reference="AZ 7/26",
+        expires=datetime.now(UTC) + timedelta(days=5),
+    )
+    s.watchlists.approve(sue, entry.id)
+    matching_alert(env, hall)
+    with s.db.read() as session:
+        alerted = session.scalar(select(func.max(SightingRow.id)))
+    spec = CaseSpec(
+        "a man at the gate", "§ 100h StPO", "AZ 9/26", "find him",
+        SEEN - timedelta(hours=1), datetime.now(UTC), datetime.now(UTC) + timedelta(days=5),
+        cameras=["gate"],
+    )  # fmt: skip
+    case = s.cases.open(ivy, spec)
+    s.cases.approve(sue, case.id)
+    s.search.search(ivy, case.id, [("p.jpg", _photo(datasets, HIM[1]).read_bytes())])
+    s.search.confirm(ivy, case.id, [his[0]])
+    assert alerted is not None
+    return City(his, theirs, alerted, case.id)
+
+
+def _answered(env: Env, datasets: Path, dpo: RequestContext, approver: RequestContext) -> int:
+    photo = [("mine.jpg", _photo(datasets, HIS_REQUEST).read_bytes())]
+    request = env.services.subjects.open(
+        dpo, photo, reference="DPO-2026-001", identity_checked_by="passport at the counter"
+    )
+    env.services.subjects.approve(approver, request.id)
+    return request.id
+
+
+def test_a_request_finds_the_person_and_says_what_is_held_but_never_who(
+    env: Env, datasets: Path
+) -> None:
+    s = env.services
+    city = _city(env, datasets)
+    dana, dora = env.add_user("dana", Role.DPO), env.add_user("dora", Role.DPO)
+    sue = env.acting("sue")
+    request = s.subjects.open(
+        dana,
+        [("mine.jpg", _photo(datasets, HIS_REQUEST).read_bytes())],
+        reference="DPO-2026-001",
+        identity_checked_by="dana, passport at the counter",
+    )
+    assert request.state == "requested"
+    with pytest.raises(Forbidden):
+        s.subjects.approve(dana, request.id)  # not one's own
+    answered = s.subjects.approve(dora, request.id)
+    assert answered.state == "answered"
+    with s.db.read() as session:
+        assert session.get_one(SubjectRequestRow, request.id).descriptors is None
+
+    answer = s.subject_reports.report(dana, request.id, "json")
+    signed = json.loads(answer.content)
+    fields = verify_statement(s.audit.key.public_key, REPORT_CONTEXT, signed, what="the answer")
+    found = {held["sighting"] for held in fields["sightings"]}
+    assert found == {*city.his, city.alerted}  # his, and the alert's (his reference's face)
+    assert not found & set(city.theirs)
+    assert all(held["estimated_fmr"] < 1e-3 for held in fields["sightings"])
+    assert fields["watchlist"] == {
+        "restricted": False, "entries": 1, "legal_bases": ["court order"]
+    }  # fmt: skip
+    month = datetime.now(UTC).strftime("%Y-%m")
+    assert fields["case_searches"] == [
+        {"legal_basis": "§ 100h StPO", "month": month, "searches": 1, "confirmed": 1}
+    ]
+    assert [a["state"] for a in fields["alerts"]] == ["pending"]
+    text = answer.content.decode()
+    for never in ("AZ 9/26", "AZ 7/26", "ivy", "sue", "wanted"):  # no reference, nobody
+        assert never not in text
+
+    html = s.subject_reports.report(dana, request.id, "html").content.decode()
+    assert "What Vigil holds about you" in html
+    assert "court order" in html
+    assert "AZ 9/26" not in html
+    assert "ivy" not in html
+    pdf = s.subject_reports.report(dana, request.id, "pdf").content
+    assert pdf.startswith(b"%PDF")
+
+    # A second request, with a restriction recorded by its approver.
+    second = s.subjects.open(
+        dana,
+        [("mine.jpg", _photo(datasets, HIS_REQUEST).read_bytes())],
+        reference="DPO-2026-002",
+        identity_checked_by="dana",
+    )
+    s.subjects.approve(sue, second.id, restriction="an investigation would be prejudiced")
+    restricted = json.loads(s.subject_reports.report(dana, second.id, "json").content)
+    assert restricted["watchlist"] == {"restricted": True}
+    with s.db.read() as session:
+        approvals = session.scalars(
+            select(AuditRow.details).where(AuditRow.action == "subject.approve")
+        ).all()
+    assert any("prejudiced" in d for d in approvals)  # the restriction itself is audited
+
+
+def test_requests_are_refused_without_an_identity_check_or_the_role(
+    env: Env, datasets: Path
+) -> None:
+    s = env.services
+    dana = env.add_user("dana", Role.DPO)
+    ivy = env.add_user("ivy", Role.INVESTIGATOR, groups=("city",))
+    photo = [("mine.jpg", _photo(datasets, HIS_REQUEST).read_bytes())]
+    with pytest.raises(InvalidInput):
+        s.subjects.open(dana, photo, reference="DPO-1", identity_checked_by=" ")
+    with pytest.raises(InvalidInput):
+        s.subjects.open(dana, [("x.jpg", b"not an image")], reference="DPO-1",
+                        identity_checked_by="dana")  # fmt: skip
+    with pytest.raises(Forbidden):
+        s.subjects.open(ivy, photo, reference="DPO-1", identity_checked_by="ivy")
+    assert s.subjects.list(dana) == []  # nothing was stored
+    request = s.subjects.open(dana, photo, reference="DPO-1", identity_checked_by="dana")
+    with pytest.raises(Conflict):
+        s.subject_reports.report(dana, request.id, "json")  # not answered yet
+    with pytest.raises(Forbidden):
+        s.subjects.approve(ivy, request.id)
+    rejected = s.subjects.reject(env.add_user("dora", Role.DPO), request.id, "no identity")
+    assert rejected.state == "rejected"
+    with pytest.raises(Conflict):
+        s.subjects.approve(env.add_user("sue", Role.SUPERVISOR), request.id)
+
+
+def test_a_crop_in_the_answer_shows_no_face_but_the_subjects(env: Env, datasets: Path) -> None:
+    """His face in the middle of the crop (as analysis cuts it: 40% margins), another
+    person's face cut by the crop's edge: only his is left for YuNet at 1x and 2x."""
+    his = Image.open(_photo(datasets, HIM[0])).crop((70, 60, 180, 190))
+    theirs = Image.open(_photo(datasets, OTHERS[0])).crop((70, 60, 180, 190))
+    canvas = Image.new("RGB", (int(110 * 1.8), int(130 * 1.8)), (128, 128, 128))
+    canvas.paste(his, (44, 52))
+    canvas.paste(theirs, (canvas.width - 60, 0))  # half of the other face, at the edge
+    out = io.BytesIO()
+    canvas.save(out, format="JPEG", quality=95)
+    faces = YuNetBoxes()
+    before = faces.boxes(np.asarray(canvas))
+    assert len(before) >= 2, before  # both faces are there to find
+    shown = env.services.subject_reports.only_subject(out.getvalue())
+    after = faces.boxes(np.asarray(Image.open(io.BytesIO(shown)).convert("RGB")))
+    assert after, "his own face is left as it was"
+    for left, top, right, bottom in after:  # each scale finds his face; nobody else's
+        centre = ((left + right) / 2, (top + bottom) / 2)
+        assert 44 < centre[0] < 44 + 110, after
+        assert 52 < centre[1] < 52 + 130, after
+    assert any(
+        (left + right) / 2 > canvas.width - 60 for left, _, right, _ in before
+    )  # the other was found
+
+
+def test_erasure_keeps_what_a_hold_a_case_or_a_watchlist_needs_and_says_why(
+    env: Env, datasets: Path
+) -> None:
+    s = env.services
+    city = _city(env, datasets)
+    dana = env.add_user("dana", Role.DPO)
+    request = _answered(env, datasets, dana, env.acting("sue"))
+    hall_sighting = city.his[1]
+    held = TimeRange(SEEN + timedelta(minutes=9), SEEN + timedelta(minutes=12))
+    hold = s.recordings.hold(env.acting("sue"), "hall", held, "a complaint")
+    with pytest.raises(Forbidden):
+        s.erasure.erase(env.acting("ivy"), request)
+
+    done = s.erasure.erase(dana, request)
+    assert done.kept == {
+        city.his[0]: "confirmed in an open investigation",
+        hall_sighting: f"under evidence hold {hold.id}",
+        city.alerted: "an alert of a watchlist entry in force",
+    }
+    assert done.erased == []  # everything of his is kept for a reason here
+    with pytest.raises(Conflict):
+        s.erasure.erase(dana, request)  # once
+
+    # Once the case is closed, the hold released and the entry ended, a new request's
+    # erasure leaves none of his descriptors.
+    s.cases.close(env.acting("ivy"), city.case)
+    s.recordings.release(env.acting("sue"), hold.id)
+    (entry,) = s.watchlists.list(env.acting("sue"))
+    s.watchlists.end(env.acting("sue"), entry.id)
+    second = _answered(env, datasets, dana, env.acting("sue"))
+    done = s.erasure.erase(dana, second)
+    assert done.kept == {}
+    assert sorted(done.erased) == sorted([*city.his, city.alerted])
+    with s.db.read() as session:
+        left = session.scalars(
+            select(SightingRow.id).where(SightingRow.embedding.is_not(None))
+        ).all()
+    assert sorted(left) == sorted(city.theirs)  # his are gone, the other man's stay
+    answer = json.loads(s.subject_reports.report(dana, second, "json").content)
+    assert all(held["face_crop_jpeg"] is None for held in answer["sightings"])
+    assert s.audit_service.verify(env.local()).ok
