@@ -72,6 +72,7 @@ from vigil.store.db import Database
 from vigil.subjects.erasure import SubjectErasure
 from vigil.subjects.report import SubjectReports
 from vigil.subjects.requests import SubjectRequests
+from vigil.subjects.review import SubjectReview
 
 if TYPE_CHECKING:
     from vigil.cluster.ingest import IngestNode
@@ -119,6 +120,7 @@ class Services:
     subjects: SubjectRequests
     subject_reports: SubjectReports
     erasure: SubjectErasure
+    subject_review: SubjectReview
 
     def recorder(self, on_segment: Callable[[Segment], None] | None = None) -> Recorder:
         """The recorder of this process; it feeds ``live``, so live view needs it running.
@@ -359,6 +361,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         subjects=SubjectRequests(access, engine, photos, point),
         subject_reports=SubjectReports(access, YuNetBoxes(), key),
         erasure=SubjectErasure(access),
+        subject_review=SubjectReview(access),
         partner_video=PartnerVideo(
             access, partners, metering, segments, files, scratch, broadcast_settings(config), key
         ),

@@ -119,6 +119,8 @@ def _build(env: Env, portrait_path: Path) -> World:
     s.partners.register(env.acting("admin-in"), "insurer", "Insurer Ltd", "claims")
     w.ids["subject_request"] = _subject_request(w)["request_id"]
     s.subjects.approve(sue, w.ids["subject_request"])
+    clerk = w.ctx(f"clerk{w.ids['clerks']}")
+    s.subject_review.review(clerk, w.ids["subject_request"], [sighting])
     fair = EventSpec("fair", "ga", NOW - timedelta(hours=1), NOW + timedelta(hours=5))
     w.ids["event"] = s.events.create(env.acting("admin-in"), fair).id
     return w
@@ -196,6 +198,13 @@ def _subject_request(w: World) -> dict[str, object]:
 def _answered(w: World) -> dict[str, object]:
     taken = _subject_request(w)
     w.env.services.subjects.approve(w.ctx("supervisor-in"), int(str(taken["request_id"])))
+    return taken
+
+
+def _reviewed(w: World) -> dict[str, object]:
+    taken = _answered(w)
+    clerk = w.ctx(f"clerk{w.ids['clerks']}")
+    w.env.services.subject_review.review(clerk, int(str(taken["request_id"])), [])
     return taken
 
 
@@ -338,7 +347,14 @@ CALLS: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/subject-requests/{request_id}/reject"): Call(
         json={"reason": "no identity shown"}, before=_subject_request
     ),
-    ("POST", "/api/v1/subject-requests/{request_id}/erase"): Call(before=_answered),
+    ("GET", "/api/v1/subject-requests/{request_id}/found"): Call({"request_id": "subject_request"}),
+    ("GET", "/api/v1/subject-requests/{request_id}/found/{sighting_id}/crop.jpg"): Call(
+        {"request_id": "subject_request", "sighting_id": "sighting"}
+    ),
+    ("POST", "/api/v1/subject-requests/{request_id}/review"): Call(
+        json={"confirmed": []}, before=_answered
+    ),
+    ("POST", "/api/v1/subject-requests/{request_id}/erase"): Call(before=_reviewed),
     ("GET", "/api/v1/subject-requests/{request_id}/answer"): Call(
         {"request_id": "subject_request"}
     ),

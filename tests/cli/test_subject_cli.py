@@ -47,6 +47,14 @@ def test_request_approve_and_write_the_answer(tmp_path: Path, portrait_path: Pat
     assert approved.json()["sightings_found"] == 2
     assert approved.json()["sightings_searched"] == 6
     assert vigil(data, *as_("sue", "subject", "answer", number, "--out", "x")).code == 6
+    early = vigil(data, *as_("dana", "subject", "answer", number, "--out", "x"))
+    assert early.code == 4  # what was found awaits her review
+    found = vigil(data, *as_("dana", "subject", "found", number, "--json")).json()
+    assert sorted(f["sighting"] for f in found) == hers
+    ids = ",".join(str(f["sighting"]) for f in found)
+    reviewed = vigil(data, *as_("dana", "subject", "review", number, "--confirm", ids))
+    assert reviewed.code == 0, reviewed.stderr
+    assert "2 confirmed, 0 rejected" in reviewed.stdout
     out = tmp_path / "answer.json"
     written = vigil(
         data, *as_("dana", "subject", "answer", number, "--format", "json", "--out", str(out))

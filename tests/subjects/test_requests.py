@@ -112,6 +112,8 @@ def _answered(env: Env, datasets: Path, dpo: RequestContext, approver: RequestCo
         dpo, photo, reference="DPO-2026-001", identity_checked_by="passport at the counter"
     )
     env.services.subjects.approve(approver, request.id)
+    found = env.services.subject_review.found(dpo, request.id)
+    env.services.subject_review.review(dpo, request.id, [f.sighting for f in found])
     return request.id
 
 
@@ -135,6 +137,15 @@ def test_a_request_finds_the_person_and_says_what_is_held_but_never_who(
     assert answered.state == "answered"
     with s.db.read() as session:
         assert session.get_one(SubjectRequestRow, request.id).descriptors is None
+    with pytest.raises(Conflict):
+        s.subject_reports.report(dana, request.id, "json")  # nobody judged what was found
+    found = s.subject_review.found(dana, request.id)
+    assert {f.sighting for f in found} == {*city.his, city.alerted}
+    with pytest.raises(Forbidden):
+        s.subject_review.review(sue, request.id, [])  # the approver judges nothing
+    s.subject_review.review(dana, request.id, [f.sighting for f in found])
+    with pytest.raises(Conflict):
+        s.subject_review.review(dana, request.id, [])  # once
 
     answer = s.subject_reports.report(dana, request.id, "json")
     signed = json.loads(answer.content)
@@ -171,8 +182,12 @@ def test_a_request_finds_the_person_and_says_what_is_held_but_never_who(
         identity_checked_by="dana",
     )
     s.subjects.approve(sue, second.id, restriction="an investigation would be prejudiced")
+    s.subject_review.review(dana, second.id, [city.his[1]])  # the others: not him
     restricted = json.loads(s.subject_reports.report(dana, second.id, "json").content)
     assert restricted["watchlist"] == {"restricted": True}
+    assert [held["sighting"] for held in restricted["sightings"]] == [city.his[1]]
+    assert restricted["alerts"] == []  # the alerted sighting was rejected as someone else
+    assert restricted["case_searches"] == []  # and the case's confirmed one too
     with s.db.read() as session:
         approvals = session.scalars(
             select(AuditRow.details).where(AuditRow.action == "subject.approve")

@@ -25,7 +25,7 @@ from sqlalchemy import update
 
 from tests.cli_runner import vigil
 from tests.conftest import PASSWORD, Env
-from tests.investigations.world import hopper
+from tests.investigations.world import hopper, mirrored
 from tests.sightings import approved_entry, store_sightings_at
 from tests.web.browser import launch, screenshot_path
 from tests.web.served import Served, served
@@ -41,6 +41,7 @@ PEOPLE = {
     "ivy": Role.INVESTIGATOR,
     "sue": Role.SUPERVISOR,
     "aud": Role.AUDITOR,
+    "dana": Role.DPO,
 }
 
 
@@ -355,3 +356,66 @@ def test_auditor_and_admin_pages(browser: Browser, server: Served) -> None:
     assert [e["target"] for e in _entries(server, "user.disable")] == ["user:otto"]
     by_admin = [e for e in _entries(server, "camera_group.grant") if e["actor"] == "admin"]
     assert [e["target"] for e in by_admin] == ["camera_group:city"]
+
+
+def test_a_subject_request_is_taken_approved_answered_and_erased(
+    browser: Browser, server: Served, portrait_path: Path, tmp_path: Path
+) -> None:
+    """Grace Hopper asks what is held about her, with a photo of her own (not the one the
+    cameras saw); a supervisor approves; the DPO downloads her answer and erases."""
+    photo = tmp_path / "hers.jpg"
+    photo.write_bytes(mirrored(portrait_path))
+    dana = Session(browser, server, "dana")
+    page = dana.page
+    assert page.url.endswith("/subjects")  # DPOs land on the requests
+    assert page.get_by_role("link", name="Live wall").count() == 0  # no video for a DPO
+    page.get_by_label("Your file reference").fill("DPO-2026-7")
+    page.get_by_label("Identity checked by (who, and how)").fill("dana, passport")
+    page.get_by_label("The requester's photos (1 to 5)").set_input_files(str(photo))
+    page.get_by_role("button", name="Take request").click()
+    row = page.locator("tbody tr", has_text="DPO-2026-7")
+    expect(row.locator("td").nth(2)).to_have_text("requested")
+    assert row.get_by_role("button", name=re.compile("Approve request")).count() == 0  # hers
+    dana.shot("subject-requested")
+
+    sue = Session(browser, server, "sue")
+    sue.visit("/subjects", "subject-to-decide")
+    sue.page.get_by_role("button", name=re.compile("Approve request")).click()
+    decided = sue.page.locator("tbody tr", has_text="DPO-2026-7")
+    expect(decided.locator("td").nth(2)).to_have_text("answered")
+    assert decided.get_by_role("button", name=re.compile("Answer")).count() == 0  # dana's
+    sue.close()
+
+    dana.visit("/subjects", "subject-to-review")
+    assert row.get_by_role("button", name="Answer (HTML)").count() == 0  # not before review
+    review = page.get_by_role("form", name=re.compile("Review request"))
+    for box in review.get_by_role("checkbox").all():  # all hers: the walker is her portrait
+        box.check()
+    review.get_by_role("button", name=re.compile("Review request")).click()
+    row.get_by_role("button", name="Answer (HTML)").wait_for()
+    dana.shot("subject-answered")
+    # Her three sightings at the gate, and those the simulator's camera (her portrait
+    # walking) made during the live test.
+    expect(row.locator("td").nth(6)).to_have_text(re.compile(r"^\d+ of \d+$"))
+    found = int(row.locator("td").nth(6).inner_text().split()[0])
+    assert found >= 3
+    with page.expect_download() as download:
+        row.get_by_role("button", name="Answer (HTML)").click()
+    answer = tmp_path / "answer.html"
+    download.value.save_as(answer)
+    text = answer.read_text()
+    assert "What Vigil holds about you" in text
+    assert text.count('class="face"') == found  # each with its picture
+    assert "AZ 12/26" not in text  # no case's reference
+    row.get_by_role("button", name="Erase what nothing keeps").click()
+    expect(row.locator("td").nth(2)).to_have_text("erased")
+    dana.shot("subject-erased")
+    dana.close()
+    for action, actor in (
+        ("subject.request", "dana"),
+        ("subject.approve", "sue"),
+        ("subject.review", "dana"),
+        ("subject.report", "dana"),
+        ("subject.erase", "dana"),
+    ):
+        assert [e["actor"] for e in _entries(server, action)] == [actor], action

@@ -155,6 +155,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{A}/subject-requests/{{request_id}}/reject"): rule(
         P.SUBJECTS_APPROVE, note="not one's own"
     ),
+    ("GET", f"{A}/subject-requests/{{request_id}}/found"): rule(
+        P.SUBJECTS_HANDLE, note="for its review: the answered request's sightings alone"
+    ),
+    ("GET", f"{A}/subject-requests/{{request_id}}/found/{{sighting_id}}/crop.jpg"): rule(
+        P.SUBJECTS_HANDLE, note="others' faces blurred"
+    ),
+    ("POST", f"{A}/subject-requests/{{request_id}}/review"): rule(P.SUBJECTS_HANDLE),
     ("POST", f"{A}/subject-requests/{{request_id}}/erase"): rule(
         P.SUBJECTS_HANDLE, note="what no hold, open case or watchlist entry keeps"
     ),
@@ -209,6 +216,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/watchlist"): rule(P.WATCHLIST_READ),
     ("GET", "/cases"): rule(P.CASES_OPEN, P.CASES_APPROVE),
     ("GET", "/cases/{case_id}"): rule(P.CASES_OPEN, P.CASES_APPROVE, scope=Scope.CASE_RECORD),
+    ("GET", "/subjects"): rule(P.SUBJECTS_HANDLE, P.SUBJECTS_APPROVE),
     ("GET", "/audit"): rule(P.AUDIT_READ),
     ("GET", "/transparency"): rule(P.AUDIT_READ),
     ("GET", "/admin"): rule(

@@ -129,3 +129,48 @@ def erase(
             console.print(f"  kept sighting {sighting}: {why}")
 
     emit(done.to_dict(), as_json, said)
+
+
+@app.command("found")
+def found(
+    ctx: typer.Context,
+    request_id: int = typer.Argument(..., help="An answered request."),
+    as_json: bool = JSON,
+) -> None:
+    """What the comparison found, for you to judge against the requester before answering."""
+    state: CliState = ctx.obj
+    services = state.services()
+    listed = [
+        f.to_dict() for f in services.subject_review.found(state.context(services), request_id)
+    ]
+    columns = ("sighting", "camera", "start", "end", "estimated_fmr", "verdict")
+    emit(
+        listed,
+        as_json,
+        lambda: table("Found", columns, [[f[c] for c in columns] for f in listed]),
+    )
+
+
+@app.command("review")
+def review(
+    ctx: typer.Context,
+    request_id: int = typer.Argument(..., help="An answered request."),
+    confirm: str = typer.Option(
+        "",
+        "--confirm",
+        help="The found sightings that show the requester, comma-separated; "
+        "every other one is rejected.",
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Judge what was found, once: only confirmed sightings are answered and erased."""
+    try:
+        confirmed = [int(n) for n in confirm.split(",") if n.strip()]
+    except ValueError:
+        raise InvalidInput("--confirm takes sighting numbers, comma-separated") from None
+    state: CliState = ctx.obj
+    services = state.services()
+    judged = services.subject_review.review(state.context(services), request_id, confirmed)
+    done = [f.to_dict() for f in judged]
+    kept = sum(f.verdict == "confirmed" for f in judged)
+    emit(done, as_json, lambda: console.print(f"{kept} confirmed, {len(done) - kept} rejected"))

@@ -1,5 +1,6 @@
 """Erasure (GDPR Art. 17, LED Art. 16): the face crops and descriptors of the sightings an
-answered subject request found are deleted, except where a legal basis keeps them:
+answered subject request found, and a person confirmed as the requester's, are deleted,
+except where a legal basis keeps them:
 
 - an evidence hold on the camera over the sighting's time (``vigil camera hold``);
 - a result confirmed in an open case;
@@ -34,6 +35,7 @@ from vigil.store.models import (
 )
 from vigil.store.models.cases import OPEN_STATES
 from vigil.subjects.requests import subject_request
+from vigil.subjects.review import confirmed_only
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +67,14 @@ class SubjectErasure:
             row = subject_request(session, request_id)
             if row.state != "answered":
                 raise Conflict(f"subject request {request_id} is {row.state}: nothing to erase")
+            confirmed_only(session, request_id)
             now = datetime.now(UTC)
             matches = {
                 m.sighting_id: m
                 for m in session.scalars(
-                    select(SubjectMatch).where(SubjectMatch.request_id == request_id)
+                    select(SubjectMatch).where(
+                        SubjectMatch.request_id == request_id, SubjectMatch.verdict == "confirmed"
+                    )
                 )
             }
             kept = _kept(session, list(matches), now)

@@ -33,7 +33,7 @@ from vigil.audit.signing import SigningKey, sign_statement
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.documents import pdf_from_html
-from vigil.errors import Conflict
+from vigil.errors import Conflict, NotFound
 from vigil.investigations.report import utc_text
 from vigil.publishing.redaction import Box, FaceBoxes, Frame, Margins, blur_region
 from vigil.store.models import (
@@ -48,7 +48,8 @@ from vigil.store.models import (
     SubjectRequestRow,
     WatchlistEntry,
 )
-from vigil.subjects.requests import RequestInfo, found_count, subject_request
+from vigil.subjects.requests import RequestInfo, subject_request, tally
+from vigil.subjects.review import confirmed_only, ensure_found
 
 Format = Literal["html", "pdf", "json"]
 REPORT_CONTEXT = b"vigil subject report v1\n"
@@ -135,8 +136,9 @@ class SubjectReports:
                 row = subject_request(session, request_id)
                 if row.state not in ("answered", "erased"):
                     raise Conflict(f"subject request {request_id} is {row.state}: no answer yet")
+                confirmed_only(session, request_id)
                 report = SubjectReport(
-                    RequestInfo.of(row, found_count(session, row.id)),
+                    RequestInfo.of(row, *tally(session, row.id)),
                     datetime.now(UTC),
                     ctx.principal.name,
                     [self._held(s) for s in _sightings(session, row.id)],
@@ -162,6 +164,20 @@ class SubjectReports:
             }
             self.access.record_alone(ctx, "subject.report", target, details)
             return RenderedAnswer(content, media_type, f"subject-request-{request_id}.{fmt}")
+
+    def crop(self, ctx: RequestContext, request_id: int, sighting_id: int) -> bytes:
+        """A found sighting's face crop, every other face blurred, for its review (audited)."""
+        target = f"subject:{request_id}"
+        with self.access.reading(ctx, Permission.SUBJECTS_HANDLE, "subject.crop", target) as (
+            session,
+            details,
+        ):
+            ensure_found(session, request_id, sighting_id)
+            crop = session.scalar(select(SightingRow.crop).where(SightingRow.id == sighting_id))
+            if not crop:
+                raise NotFound(f"sighting {sighting_id} holds no face crop any more")
+            details["sighting"] = sighting_id
+        return self.only_subject(crop)
 
     def _held(self, found: tuple[SubjectMatch, SightingRow, str]) -> HeldSighting:
         match, sighting, camera = found
@@ -210,14 +226,17 @@ def _sightings(session: Session, request_id: int) -> list[tuple[SubjectMatch, Si
         select(SubjectMatch, SightingRow, Camera.name)
         .join(SightingRow, SightingRow.id == SubjectMatch.sighting_id)
         .join(Camera, Camera.id == SightingRow.camera_id)
-        .where(SubjectMatch.request_id == request_id)
+        .where(SubjectMatch.request_id == request_id, SubjectMatch.verdict == "confirmed")
         .order_by(SightingRow.start)
     )
     return [(m, s, name) for m, s, name in rows]
 
 
 def _matched(request_id: int) -> Any:
-    return select(SubjectMatch.sighting_id).where(SubjectMatch.request_id == request_id)
+    """The sightings a person confirmed as the requester's."""
+    return select(SubjectMatch.sighting_id).where(
+        SubjectMatch.request_id == request_id, SubjectMatch.verdict == "confirmed"
+    )
 
 
 def _watchlist(session: Session, row: SubjectRequestRow) -> dict[str, Any]:

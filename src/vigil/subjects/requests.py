@@ -56,9 +56,10 @@ class RequestInfo:
     restricted: bool
     searched: int | None
     found: int
+    unreviewed: int = 0  # found, and not yet judged by a person
 
     @classmethod
-    def of(cls, row: SubjectRequestRow, found: int) -> RequestInfo:
+    def of(cls, row: SubjectRequestRow, found: int = 0, unreviewed: int = 0) -> RequestInfo:
         return cls(
             row.id,
             row.reference,
@@ -72,6 +73,7 @@ class RequestInfo:
             row.restriction is not None,
             row.searched,
             found,
+            unreviewed,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,6 +93,7 @@ class RequestInfo:
             "restricted": self.restricted,
             "sightings_searched": self.searched,
             "sightings_found": self.found,
+            "awaiting_review": self.unreviewed,
         }
 
 
@@ -151,13 +154,13 @@ class SubjectRequests:
                     "probes": hashes,
                 }
                 self.access.record(session, ctx, "subject.request", f"subject:{row.id}", details)
-                return RequestInfo.of(row, 0)
+                return RequestInfo.of(row)
 
     def list(self, ctx: RequestContext) -> builtins.list[RequestInfo]:
         with self.access.reading(ctx, None, "subject.list", "subjects") as (session, details):
             _may_see(ctx)
             rows = session.scalars(select(SubjectRequestRow).order_by(SubjectRequestRow.id))
-            found = [RequestInfo.of(row, found_count(session, row.id)) for row in rows]
+            found = [RequestInfo.of(row, *tally(session, row.id)) for row in rows]
             details["count"] = len(found)
         return found
 
@@ -166,7 +169,7 @@ class SubjectRequests:
         with self.access.reading(ctx, None, "subject.show", target) as (session, _):
             _may_see(ctx)
             row = subject_request(session, request_id)
-            return RequestInfo.of(row, found_count(session, row.id))
+            return RequestInfo.of(row, *tally(session, row.id))
 
     def approve(
         self, ctx: RequestContext, request_id: int, *, restriction: str | None = None
@@ -207,7 +210,7 @@ class SubjectRequests:
                 if restriction is not None:  # counted apart in the transparency report
                     restricted = {"request": row.id, "restriction": restriction}
                     self.access.record(session, ctx, "subject.restrict", target, restricted)
-                return RequestInfo.of(row, len(matches))
+                return RequestInfo.of(row, len(matches), len(matches))
 
     def reject(self, ctx: RequestContext, request_id: int, reason: str) -> RequestInfo:
         """Reject another person's request: nothing is searched; its descriptors go."""
@@ -224,7 +227,7 @@ class SubjectRequests:
             row.descriptors = None
             details = {"request": row.id, "reference": row.reference, "reason": reason}
             self.access.record(session, ctx, "subject.reject", target, details)
-            return RequestInfo.of(row, 0)
+            return RequestInfo.of(row)
 
     def _deciding(
         self, session: Session, ctx: RequestContext, request_id: int
@@ -326,6 +329,11 @@ def subject_request(session: Session, request_id: int) -> SubjectRequestRow:
     return row
 
 
-def found_count(session: Session, request_id: int) -> int:
-    query = select(func.count()).where(SubjectMatch.request_id == request_id)
-    return session.scalar(query) or 0
+def tally(session: Session, request_id: int) -> tuple[int, int]:
+    """(sightings found, of which no person has judged yet) for the request."""
+    found, unreviewed = session.execute(
+        select(func.count(), func.count().filter(SubjectMatch.verdict.is_(None))).where(
+            SubjectMatch.request_id == request_id
+        )
+    ).one()
+    return int(found), int(unreviewed)

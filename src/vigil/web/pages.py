@@ -195,6 +195,24 @@ def case(request: Request, case_id: CaseId) -> Response:
     return show(request, "case.html", build)
 
 
+@router.get("/subjects")
+def subjects(request: Request) -> Response:
+    """Subject requests: take one, decide on another person's, download the answer, erase."""
+
+    def build(services: Services, ctx: RequestContext) -> dict[str, Any]:
+        requests = services.subjects.list(ctx)
+        found = {
+            r.id: services.subject_review.found(ctx, r.id)
+            for r in requests
+            if r.state == "answered"
+            and r.unreviewed
+            and ctx.principal.can(Permission.SUBJECTS_HANDLE)
+        }
+        return {"requests": requests, "found": found}
+
+    return show(request, "subjects.html", build)
+
+
 @router.get("/audit")
 def audit(
     request: Request,

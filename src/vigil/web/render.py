@@ -38,6 +38,11 @@ NAV = (
     NavItem("/alerts", "Alerts", (Permission.ALERTS_REVIEW,)),
     NavItem("/watchlist", "Watchlist", (Permission.WATCHLIST_READ,)),
     NavItem("/cases", "Cases", (Permission.CASES_OPEN, Permission.CASES_APPROVE)),
+    NavItem(
+        "/subjects",
+        "Subject requests",
+        (Permission.SUBJECTS_HANDLE, Permission.SUBJECTS_APPROVE),
+    ),
     NavItem("/audit", "Audit", (Permission.AUDIT_READ,)),
     NavItem("/transparency", "Transparency", (Permission.AUDIT_READ,)),
     NavItem(
@@ -60,6 +65,7 @@ ROLE_HOME = {
     Role.SUPERVISOR: "/cases",
     Role.AUDITOR: "/audit",
     Role.ADMIN: "/admin",
+    Role.DPO: "/subjects",
 }
 
 

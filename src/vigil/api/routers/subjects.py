@@ -20,6 +20,7 @@ from vigil.subjects.requests import MAX_TEXT, RequestInfo
 
 router = APIRouter(tags=["subject requests"])
 RequestId = Annotated[int, Path(ge=1, le=2**31)]
+SightingId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 class SubjectRequestOut(BaseModel):
@@ -35,6 +36,7 @@ class SubjectRequestOut(BaseModel):
     restricted: bool = Field(description="the approver recorded a legal restriction")
     sightings_searched: int | None
     sightings_found: int
+    awaiting_review: int = Field(description="found sightings no person has judged yet")
 
 
 class ApproveIn(RequestBody):
@@ -91,10 +93,11 @@ def show_request(request_id: RequestId, ctx: Caller, services: ServicesDep) -> S
 
 @router.post("/subject-requests/{request_id}/approve", response_model=SubjectRequestOut)
 def approve(
-    request_id: RequestId, body: ApproveIn, ctx: Caller, services: ServicesDep
+    request_id: RequestId, ctx: Caller, services: ServicesDep, body: ApproveIn | None = None
 ) -> SubjectRequestOut:
     """Approve another person's request: every camera's sightings are compared now."""
-    return _out(services.subjects.approve(ctx, request_id, restriction=body.restriction))
+    restriction = None if body is None else body.restriction
+    return _out(services.subjects.approve(ctx, request_id, restriction=restriction))
 
 
 @router.post("/subject-requests/{request_id}/reject", response_model=SubjectRequestOut)
@@ -102,6 +105,52 @@ def reject(
     request_id: RequestId, body: RejectIn, ctx: Caller, services: ServicesDep
 ) -> SubjectRequestOut:
     return _out(services.subjects.reject(ctx, request_id, body.reason))
+
+
+class FoundOut(BaseModel):
+    sighting: int
+    camera: str
+    start: datetime
+    end: datetime
+    estimated_fmr: float
+    verdict: str | None = Field(description="confirmed, rejected, or none yet")
+
+
+class ReviewIn(RequestBody):
+    confirmed: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
+        max_length=10_000,
+        description="The found sightings that show the requester; every other is rejected",
+    )
+
+
+@router.get("/subject-requests/{request_id}/found", response_model=list[FoundOut])
+def found(request_id: RequestId, ctx: Caller, services: ServicesDep) -> list[FoundOut]:
+    """What the comparison found, for the DPO to judge before anything is answered."""
+    return [
+        FoundOut.model_validate(f.to_dict()) for f in services.subject_review.found(ctx, request_id)
+    ]
+
+
+@router.get(
+    "/subject-requests/{request_id}/found/{sighting_id}/crop.jpg",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+def found_crop(
+    request_id: RequestId, sighting_id: SightingId, ctx: Caller, services: ServicesDep
+) -> Response:
+    """A found sighting's face, every other face blurred (audited)."""
+    crop = services.subject_reports.crop(ctx, request_id, sighting_id)
+    return Response(crop, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+@router.post("/subject-requests/{request_id}/review", response_model=list[FoundOut])
+def review(
+    request_id: RequestId, body: ReviewIn, ctx: Caller, services: ServicesDep
+) -> list[FoundOut]:
+    """Confirm the found sightings that show the requester; the others are rejected. Once."""
+    judged = services.subject_review.review(ctx, request_id, body.confirmed)
+    return [FoundOut.model_validate(f.to_dict()) for f in judged]
 
 
 class ErasureOut(BaseModel):

@@ -58,3 +58,6 @@ class SubjectMatch(Base):
     distance: Mapped[float] = mapped_column(Float)
     estimated_fmr: Mapped[float] = mapped_column(Float)
     kept: Mapped[str | None] = mapped_column(Text, nullable=True)  # why erasure kept it
+    # A person's judgement, before the answer: "confirmed" (the requester) or "rejected".
+    verdict: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

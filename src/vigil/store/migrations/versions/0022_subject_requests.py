@@ -50,6 +50,8 @@ def upgrade() -> None:
         sa.Column("distance", sa.Float(), nullable=False),
         sa.Column("estimated_fmr", sa.Float(), nullable=False),
         sa.Column("kept", sa.Text(), nullable=True),
+        sa.Column("verdict", sa.String(16), nullable=True),
+        sa.Column("reviewed_by", sa.String(64), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_subject_matches"),
         sa.ForeignKeyConstraint(
             ["request_id"],
