@@ -313,8 +313,8 @@ def requests_report(
         services.subjects.approve(sue, taken.id)
         # All that the comparison found, as a reviewer who confirms everything would: what
         # is measured is what a person is shown to judge.
-        found = services.subject_review.found(dpo, taken.id)
-        services.subject_review.review(dpo, taken.id, [f.sighting for f in found])
+        shown = services.subject_review.found(dpo, taken.id)
+        services.subject_review.review(dpo, taken.id, [f.sighting for f in shown])
         answer = json.loads(services.subject_reports.report(dpo, taken.id, "json").content)
         hits = [
             (h["camera"], datetime.fromisoformat(h["start"]), datetime.fromisoformat(h["end"]))
