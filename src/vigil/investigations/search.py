@@ -16,23 +16,19 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
 from vigil.analytics.matching import OperatingPoint
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.config import CasesConfig
-from vigil.crowds.zones import excluded
 from vigil.errors import InvalidInput, NotFound
 from vigil.faces.compare import similarity
-from vigil.faces.descriptors import tags_with
 from vigil.faces.engine import FaceEngine
 from vigil.faces.photos import Photos
 from vigil.faces.reference import ReferenceFace, reference_face
@@ -44,6 +40,7 @@ from vigil.investigations.results import (
     candidates,
     zone_erased,
 )
+from vigil.investigations.scope import described_by, outside_zones, scope_filter
 from vigil.search.vectors import Hit, VectorIndex, days_between
 from vigil.store.models import CaseResult, CaseRow, CaseSearch, SightingRow
 
@@ -91,33 +88,6 @@ class Scope:
     sightings: int
     low_quality: bool
     undescribed: int = 0
-
-
-def _scope_filter(
-    case: CaseRow, cameras: Iterable[int], embedder: str | None = None
-) -> tuple[ColumnElement[bool], ...]:
-    """Sightings of the case's cameras and time window that still hold a descriptor (of
-    ``embedder``'s kind, if named): the cameras' own, and files imported into this case
-    (another case's imports are its evidence alone)."""
-    kind = () if embedder is None else (_described_by(embedder),)
-    return (
-        or_(SightingRow.case_id.is_(None), SightingRow.case_id == case.id),
-        SightingRow.camera_id.in_(list(cameras)),
-        SightingRow.start >= case.scope_start,
-        SightingRow.start < case.scope_end,
-        SightingRow.embedding.is_not(None),
-        *kind,
-    )
-
-
-def _described_by(embedder: str) -> ColumnElement[bool]:
-    return SightingRow.embedding_models.in_(tags_with(embedder))
-
-
-def _outside_zones(session: Session) -> ColumnElement[bool]:
-    """Not inside a no-identification zone in force: searches never reach those periods,
-    even for sightings stored before the zone was marked."""
-    return excluded(session, SightingRow.camera_id, SightingRow.start, SightingRow.end)
 
 
 class SearchService:
@@ -199,8 +169,8 @@ class SearchService:
             described, in_scope = session.execute(
                 select(
                     func.count(),
-                    func.count().filter(_described_by(self.embedder)),
-                ).where(*_scope_filter(case, cameras), _outside_zones(session))
+                    func.count().filter(described_by(self.embedder)),
+                ).where(*scope_filter(case, cameras), outside_zones(session))
             ).one()
         return int(described), int(in_scope)
 
@@ -239,8 +209,8 @@ class SearchService:
                     session.scalars(
                         select(SightingRow.id).where(
                             SightingRow.id.in_([h.sighting_id for h in close]),
-                            *_scope_filter(case, cameras, self.embedder),
-                            _outside_zones(session),
+                            *scope_filter(case, cameras, self.embedder),
+                            outside_zones(session),
                         )
                     )
                 )

@@ -28,10 +28,10 @@ from vigil.auth.access import Access
 from vigil.auth.names import check_text
 from vigil.auth.roles import Permission, RequestContext
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
-from vigil.faces.descriptors import tags_with
 from vigil.faces.engine import FaceEngine
 from vigil.faces.photos import Photos
 from vigil.faces.reference import reference_face
+from vigil.investigations.scope import described_by
 from vigil.search.vectors import decode
 from vigil.store.models import SightingRow, SubjectMatch, SubjectRequestRow, WatchlistPhoto
 
@@ -265,7 +265,7 @@ class SubjectRequests:
             )
             .where(
                 SightingRow.embedding.is_not(None),
-                SightingRow.embedding_models.in_(tags_with(self.point.embedder)),
+                described_by(self.point.embedder),
             )
             .order_by(SightingRow.id)
             .execution_options(yield_per=BATCH)
