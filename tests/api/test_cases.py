@@ -86,11 +86,20 @@ def test_bad_case_requests_are_refused(api: Api) -> None:
     assert api.client.post("/api/v1/cases/1/searches", headers=ivy).status_code == 422
 
 
-def test_no_route_lists_sightings_without_a_case_and_a_probe(api: Api) -> None:
+def test_no_route_lists_sightings_without_a_probe_and_a_second_persons_approval(
+    api: Api,
+) -> None:
+    """Sightings are reached only through a case (searched by photo once approved) or a
+    subject request (taken with the requester's photos, approved by another person)."""
     paths = api.client.get("/api/v1/openapi.json", headers=api.bearer()).json()["paths"]
-    about_sightings = [p for p in paths if "sighting" in p]
-    assert about_sightings == ["/api/v1/cases/{case_id}/results/{sighting_id}/crop.jpg"]
+    about_sightings = [p for p in paths if "sighting" in p or "found" in p]
+    assert about_sightings == [
+        "/api/v1/cases/{case_id}/results/{sighting_id}/crop.jpg",
+        "/api/v1/subject-requests/{request_id}/found",
+        "/api/v1/subject-requests/{request_id}/found/{sighting_id}/crop.jpg",
+    ]
     assert set(paths["/api/v1/cases/{case_id}/searches"]) == {"post"}
+    assert set(paths["/api/v1/subject-requests"]) == {"get", "post"}  # records, or photos
 
 
 def test_a_weak_photo_is_refused_with_its_measures_unless_low_quality(

@@ -27,7 +27,7 @@ class SubjectRequestOut(BaseModel):
     id: int
     reference: str
     identity_checked_by: str
-    state: str = Field(description="requested, rejected or answered")
+    state: str = Field(description="requested, rejected, answered or erased")
     requested_by: str
     requested_at: datetime
     probes: list[str] = Field(description="SHA-256 of the requester's photos")
