@@ -34,7 +34,7 @@ from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
 from vigil.documents import pdf_from_html
 from vigil.errors import Conflict, NotFound
-from vigil.investigations.report import utc_text
+from vigil.investigations.report import RenderedReport, utc_text
 from vigil.publishing.redaction import Box, FaceBoxes, Frame, Margins, blur_region
 from vigil.store.models import (
     AlertRow,
@@ -74,7 +74,7 @@ class HeldSighting:
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "estimated_fmr": self.estimated_fmr,
-            "face_crop_jpeg": None if self.crop is None else base64.b64encode(self.crop).decode(),
+            "face_crop_jpeg": self.crop_b64,
             "kept": self.kept,
         }
 
@@ -114,13 +114,6 @@ class SubjectReport:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class RenderedAnswer:
-    content: bytes
-    media_type: str
-    filename: str
-
-
 class SubjectReports:
     def __init__(self, access: Access, faces: FaceBoxes, key: SigningKey) -> None:
         self.access = access
@@ -128,7 +121,7 @@ class SubjectReports:
         self.faces = faces
         self.key = key
 
-    def report(self, ctx: RequestContext, request_id: int, fmt: Format) -> RenderedAnswer:
+    def report(self, ctx: RequestContext, request_id: int, fmt: Format) -> RenderedReport:
         """The answer to an answered request, for those who handle requests; audited."""
         target = f"subject:{request_id}"
         with self.access.attempt(ctx, Permission.SUBJECTS_HANDLE, "subject.report", target):
@@ -163,7 +156,7 @@ class SubjectReports:
                 "bytes": len(content),
             }
             self.access.record_alone(ctx, "subject.report", target, details)
-            return RenderedAnswer(content, media_type, f"subject-request-{request_id}.{fmt}")
+            return RenderedReport(content, media_type, f"subject-request-{request_id}.{fmt}")
 
     def crop(self, ctx: RequestContext, request_id: int, sighting_id: int) -> bytes:
         """A found sighting's face crop, every other face blurred, for its review (audited)."""
