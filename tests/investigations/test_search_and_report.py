@@ -109,7 +109,9 @@ def test_confirmed_results_make_the_movement_report(env: Env, portrait_path: Pat
     assert html.media_type.startswith("text/html")
     assert "3 visits to 2 places" in page  # gate (two sightings, one visit), hall, gate
     assert re.search(r"<td>gate</td><td>gate</td><td>2</td>", page)
-    assert "recording.mp4?start=" in page
+    # Each visit's clip shows the subject alone: the case's confirmed sightings.
+    clip = rf"recording.mp4\?start=[^\"]+&amp;case={case}(&amp;only_subject=(\d+))+\""
+    assert len(re.findall(clip, page)) == 3
     assert page.count("data:image/jpeg;base64,") == 3
     assert "<svg" in page
     assert "verified by\notto" in page

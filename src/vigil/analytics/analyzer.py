@@ -3,12 +3,12 @@
 Every face found is described by the tracking model (dlib's wherever it is computed, else
 reid's), because a track must hold one person (``tracking``): a face continues a track only
 if its box and its descriptor both fit, a shot cut ends every track, and an ended track is
-split where its identity changes. One sighting per track: its time span, the best face's
-box, crop and quality, and the descriptors, by every model of the engine, of up to
-``best_per_track`` good faces chosen to differ from each other (pose, light), so that a
-probe is compared with each of them. A frame that fails is counted and skipped; it never
-ends the analysis. Times are wall-clock (epoch seconds): the video's own timestamps offset
-by when its first frame was recorded.
+split where its identity changes. One sighting per track: its time span, the path of its
+faces' boxes, the best face's box, crop and quality, and the descriptors, by every model of
+the engine, of up to ``best_per_track`` good faces chosen to differ from each other (pose,
+light), so that a probe is compared with each of them. A frame that fails is counted and
+skipped; it never ends the analysis. Times are wall-clock (epoch seconds): the video's own
+timestamps offset by when its first frame was recorded.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vigil.analytics.frames import change, crop, jpeg, rgb_of, thumbnail
+from vigil.analytics.paths import PathPoints, path_points
 from vigil.analytics.tracking import FaceTracker, Track, split_identities
 from vigil.crowds.counting import CountSampler
 from vigil.errors import InvalidInput
@@ -95,6 +96,7 @@ class Sighting:
     descriptors: NDArray[np.float32]  # (n, width(models)), 1 <= n <= best_per_track
     faces: int  # faces seen in the track
     models: str = "dlib"  # which models' vectors each descriptor holds (``descriptors.py``)
+    path: PathPoints | None = None  # where each of its faces was (``paths``)
 
     def __post_init__(self) -> None:
         n = self.descriptors.shape[0]
@@ -111,6 +113,7 @@ class _Face:
     descriptor: NDArray[np.float32]  # the tracking model's, of the chip alone (no flip)
     quality: Quality
     crop: NDArray[np.uint8]
+    size: tuple[int, int]  # the frame's width and height
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +125,11 @@ class _Frame:
     chips: list[Chip]
     qualities: list[Quality]
     crops: list[NDArray[np.uint8]]
+    size: tuple[int, int]
 
     def faces(self, descriptors: list[NDArray[np.float32]]) -> list[_Face]:
         return [
-            _Face(quality.rank, self.t, detection, chip, descriptor, quality, crop)
+            _Face(quality.rank, self.t, detection, chip, descriptor, quality, crop, self.size)
             for detection, chip, quality, crop, descriptor in zip(
                 self.detections, self.chips, self.qualities, self.crops, descriptors, strict=True
             )
@@ -306,7 +310,7 @@ class VideoAnalyzer:
         if detections:
             smallest = min(d.box.width for d in detections)
             stats.smallest_face = min(stats.smallest_face or smallest, smallest)
-        return _Frame(t, detections, chips, qualities, crops)
+        return _Frame(t, detections, chips, qualities, crops, (rgb.shape[1], rgb.shape[0]))
 
     def _track(
         self, tracker: FaceTracker[_Face], batch: list[_Frame], stats: AnalysisStats
@@ -347,6 +351,8 @@ class VideoAnalyzer:
         cost is so paid for a few faces of a track, not for every face of every frame)."""
         chosen = _diverse(faces, self.settings.best_per_track)
         best = chosen[0]
+        first = faces[0].t
+        path = [(f.t - first, _corners(f.detection.box)) for f in faces]
         tracked = {self._tracking[0].models[0]: np.array([f.descriptor for f in chosen])}
         descriptors = self.engine.describe([f.chip for f in chosen], tracked)
         return Sighting(
@@ -358,7 +364,12 @@ class VideoAnalyzer:
             descriptors=descriptors.astype(np.float32),
             faces=len(faces),
             models=self.engine.model.tag,
+            path=path_points(path, *best.size),
         )
+
+
+def _corners(box: Box) -> tuple[float, float, float, float]:
+    return (box.left, box.top, box.right, box.bottom)
 
 
 def _diverse(faces: list[_Face], count: int) -> list[_Face]:

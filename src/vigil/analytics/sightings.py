@@ -9,6 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from vigil.analytics.analyzer import Sighting
+from vigil.analytics.paths import encode_path
 from vigil.recording.media import MAIN
 from vigil.store.models import AlertRow, AlertSighting, CaseResult, SightingRow
 
@@ -83,6 +84,7 @@ def store_sightings(
             embedding=s.descriptors.astype("<f4").tobytes(),
             embedding_models=s.models,
             descriptors=len(s.descriptors),
+            path=None if s.path is None else encode_path(s.path),
             created_at=now,
         )
         for s in sightings

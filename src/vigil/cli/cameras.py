@@ -182,15 +182,22 @@ def export(
         help="The case it is for: footage of a no-identification zone its approver "
         "acknowledged then keeps its faces (else every face is blurred).",
     ),
+    subject: list[int] = typer.Option(
+        [],
+        "--only-subject",
+        help="A sighting (id) of this camera whose person alone stays visible: every other "
+        "face is blurred. Repeat it for each of their sightings in the range.",
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Export a recorded time range (at most an hour) as one MP4, with its signed manifest
-    beside it (OUT.manifest.json; 'vigil export verify' checks both); the export is audited."""
+    """Export a recorded time range (at most an hour; with --only-subject, ten minutes) as
+    one MP4, with its signed manifest beside it (OUT.manifest.json; 'vigil export verify'
+    checks both; it records what was blurred); the export is audited."""
     state: CliState = ctx.obj
     services = state.services()
     span = TimeRange(parse_moment(start), parse_moment(end))
     clip = services.recordings.export(
-        state.context(services), name, span, out.parent, recipient, case
+        state.context(services), name, span, out.parent, recipient, case, tuple(subject)
     )
     shutil.move(clip.path, out)
     manifest = manifest_path(out)

@@ -58,13 +58,16 @@ class Visit:
     def crop_b64(self) -> str | None:
         return None if self.crop is None else base64.b64encode(self.crop).decode("ascii")
 
-    @property
-    def clip_url(self) -> str:
+    def clip_url(self, case: int) -> str:
+        """The visit's clip for the case: its sightings' person alone visible."""
         query = urlencode(
             {
                 "start": (self.start - CLIP_MARGIN).isoformat(),
                 "end": (self.end + CLIP_MARGIN).isoformat(),
-            }
+                "case": case,
+                "only_subject": self.sightings,
+            },
+            doseq=True,
         )
         return f"/api/v1/cameras/{self.camera}/recording.mp4?{query}"
 

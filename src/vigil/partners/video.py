@@ -36,7 +36,7 @@ from vigil.publishing.render import render_redacted
 from vigil.recording.files import SegmentFiles, new_clip
 from vigil.recording.fmp4 import media_seconds
 from vigil.recording.index import SegmentIndex
-from vigil.recording.manifest import export_manifest
+from vigil.recording.manifest import EVERY_FACE, Redaction, export_manifest
 from vigil.recording.service import TimeRange
 
 CHECK_S = 1.0  # how often an open stream checks its key
@@ -181,21 +181,22 @@ class PartnerVideo:
                 )
                 delivered = False
                 try:
-                    seconds = render_redacted(
+                    rendered = render_redacted(
                         self.files, self.scratch, segments,
                         (span.start.timestamp(), span.end.timestamp()), path,
                         (self.settings.fps, self.settings.threads), Watermark(grant.title),
                     )  # fmt: skip
-                    meter.add(seconds, path.stat().st_size)
+                    meter.add(rendered.seconds, path.stat().st_size)
+                    start, end = rendered.span
                     manifest = export_manifest(
-                        self.access, self.signing, ctx, name, span.start, span.end,
-                        len(segments), path, grant.title,
+                        self.access, self.signing, ctx, name, start, end,
+                        len(segments), path, grant.title, Redaction(EVERY_FACE),
                     )  # fmt: skip
                     delivered = True
                 finally:
                     if not delivered:
                         self.metering.give_back(meter)
-        return PartnerClip(path, span.start, span.end, seconds, manifest)
+        return PartnerClip(path, start, end, rendered.seconds, manifest)
 
     @contextmanager
     def _exporting(self, key_id: int) -> Iterator[None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
@@ -84,6 +85,11 @@ class FragmentEncoder:
     def init(self) -> bytes | None:
         return self._splitter.init
 
+    @property
+    def origin(self) -> float | None:
+        """When the first frame was recorded (epoch seconds): the video's time zero."""
+        return self._origin
+
     def encode(self, picture: Picture) -> list[tuple[float, bytes]]:
         """Add one frame; the fragments completed by it, with their start times."""
         stream = self._open(picture.rgb) if self._stream is None else self._stream
@@ -132,16 +138,34 @@ class FragmentEncoder:
         return [(self._starts.popleft(), data) for data in self._splitter.drain()]
 
 
-def redacted(redactor: FaceRedactor, pictures: Iterator[Picture]) -> Iterator[Picture]:
-    """The pictures with their faces blurred (the redactor looks ahead, times follow)."""
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    start: float  # when its first frame was recorded (epoch seconds): its time zero
+    seconds: float  # of video
+
+    @property
+    def span(self) -> tuple[datetime, datetime]:
+        start = datetime.fromtimestamp(self.start, UTC)
+        return start, start + timedelta(seconds=self.seconds)
+
+
+# Where the faces to leave visible are in a picture (an export showing one person).
+Shown = Callable[[Picture], list[Box]]
+
+
+def redacted(
+    redactor: FaceRedactor, pictures: Iterator[Picture], shown: Shown | None = None
+) -> Iterator[Picture]:
+    """The pictures with their faces blurred, but those ``shown`` (the redactor looks ahead,
+    times follow)."""
     times: deque[float] = deque()
 
-    def frames() -> Iterator[Frame]:
+    def frames() -> Iterator[tuple[Frame, list[Box]]]:
         for picture in pictures:
             times.append(picture.at)
-            yield picture.rgb
+            yield picture.rgb, [] if shown is None else shown(picture)
 
-    for rgb in redactor.redact(frames()):
+    for rgb in redactor.redact_except(frames()):
         yield Picture(rgb, times.popleft())
 
 
@@ -153,11 +177,12 @@ def render_redacted(
     path: Path,
     rate: tuple[int, int],
     stamp: Callable[[Picture], Picture] | None = None,
-) -> float:
+    shown: Shown | None = None,
+) -> Rendered:
     """Write the pictures of [start, end) (epoch seconds) in the segments to ``path`` as one
-    MP4 at ``rate`` (frames a second, decoding threads), every face blurred (then
-    ``stamp``, a watermark, drawn in); its seconds of video. NotFound when no frame of the
-    range could be read."""
+    MP4 at ``rate`` (frames a second, decoding threads), every face blurred but those
+    ``shown`` (then ``stamp``, a watermark, drawn in). NotFound when no frame of the range
+    could be read."""
     (start, end), (fps, threads) = span, rate
     encoder = FragmentEncoder(fps)
 
@@ -170,12 +195,12 @@ def render_redacted(
 
     fragments: list[bytes] = []
     faces = FaceRedactor(YuNetBoxes(threads=threads))
-    for picture in redacted(faces, pictures()):
-        shown = picture if stamp is None else stamp(picture)
-        fragments += [data for _, data in encoder.encode(shown)]
+    for picture in redacted(faces, pictures(), shown):
+        out = picture if stamp is None else stamp(picture)
+        fragments += [data for _, data in encoder.encode(out)]
     fragments += [data for _, data in encoder.close()]
-    if encoder.init is None:
+    if encoder.init is None or encoder.origin is None:
         raise NotFound("no frame of that range could be read")
     video = b"".join(fragments)
     path.write_bytes(encoder.init + video)
-    return media_seconds(encoder.init, video)
+    return Rendered(encoder.origin, media_seconds(encoder.init, video))

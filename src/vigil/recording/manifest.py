@@ -2,7 +2,9 @@
 
 Every exported clip comes with a manifest: the camera, the time range, the file's SHA-256
 and size, who exported it and for whom, when, and the position of the audit entry that
-records that very file (its hash is in the entry's details). The manifest is signed with
+records that very file (its hash is in the entry's details), and what was done to the faces
+in it (``Redaction``: none, every face blurred, or every face but the subject's sightings).
+The manifest is signed with
 Vigil's Ed25519 key (the audit log's), over its canonical JSON behind a context of its own,
 so a recipient checks it offline with the public key alone (``vigil export verify``), and
 one changed byte, in the file or the manifest, fails the check.
@@ -40,8 +42,23 @@ FIELDS = (
     "exported_for",
     "exported_at",
     "audit_entry",
+    "redaction",
 )
+# Manifests signed before exports said their redaction verify still.
+FIELDS_V1 = tuple(f for f in FIELDS if f != "redaction")
 CHUNK = 1 << 20
+AS_RECORDED, EVERY_FACE, ALL_BUT_SUBJECT = "none", "every face blurred", "all but the subject"
+
+
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    """What an export's faces went through, and the sightings left visible (the subject's)."""
+
+    faces: str  # AS_RECORDED, EVERY_FACE or ALL_BUT_SUBJECT
+    visible_sightings: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"faces": self.faces, "visible_sightings": list(self.visible_sightings)}
 
 
 def file_digest(path: Path) -> tuple[str, int]:
@@ -71,6 +88,7 @@ def export_manifest(
     segments: int,
     path: Path,
     recipient: str | None,
+    redaction: Redaction,
 ) -> dict[str, Any]:
     """Record the exported file (``recording.export.file``, with its hash) and return its
     signed manifest, which cites that audit entry."""
@@ -85,6 +103,7 @@ def export_manifest(
         "exported_by": ctx.principal.name,
         "exported_for": recipient,
         "exported_at": datetime.now(UTC).isoformat(),
+        "redaction": redaction.to_dict(),
     }
     seq = access.record_alone(ctx, FILE_ACTION, f"camera:{camera}", fields)
     return sign_manifest(key, {**fields, "audit_entry": seq})
@@ -93,7 +112,8 @@ def export_manifest(
 def verify_export(path: Path, manifest: Any, public_key: Ed25519PublicKey) -> dict[str, Any]:
     """The manifest's fields when its signature holds and the file is the one it names;
     ProofError (saying what failed) otherwise."""
-    if not isinstance(manifest, dict) or set(manifest) != {*FIELDS, "signature"}:
+    kinds = ({*FIELDS, "signature"}, {*FIELDS_V1, "signature"})
+    if not isinstance(manifest, dict) or set(manifest) not in kinds:
         raise ProofError(f"not an export manifest: it needs the fields {', '.join(FIELDS)}")
     fields = verify_statement(public_key, MANIFEST_CONTEXT, manifest, what="the manifest")
     digest, size = file_digest(path)

@@ -29,10 +29,17 @@ from vigil.crowds.zones import covering
 from vigil.errors import Forbidden, InvalidInput, NotFound, NotReady
 from vigil.investigations.membership import zones_cleared
 from vigil.publishing.render import render_redacted
+from vigil.publishing.subject import SubjectFaces, subject_faces
 from vigil.recording.files import SegmentFiles, new_clip
 from vigil.recording.index import SegmentIndex
 from vigil.recording.live import LiveFeed, LiveHub, hub_feed
-from vigil.recording.manifest import export_manifest
+from vigil.recording.manifest import (
+    ALL_BUT_SUBJECT,
+    AS_RECORDED,
+    EVERY_FACE,
+    Redaction,
+    export_manifest,
+)
 from vigil.recording.playback import export_mp4
 from vigil.recording.records import Gap, Segment
 from vigil.store.models import Camera, EvidenceHold
@@ -186,6 +193,7 @@ class RecordingService:
         scratch: Path,
         recipient: str | None = None,
         case: int | None = None,
+        subject: tuple[int, ...] = (),
     ) -> Clip:
         """One MP4 of the range (whole segments), for ``recipient`` (who it is handed to);
         audited before any footage leaves, and again with the file's SHA-256, which the
@@ -193,7 +201,9 @@ class RecordingService:
 
         Footage that a no-identification zone in force reaches leaves with every face
         blurred (rendered, at most MAX_BLURRED), unless the export is made for a ``case``
-        whose approver acknowledged each of those zones."""
+        whose approver acknowledged each of those zones. An export of the ``subject``
+        (sightings of the camera) shows their face alone, every other face blurred
+        (rendered, of the range itself: ``publishing.subject``)."""
         span = span.limit(MAX_EXPORT)
         target = f"camera:{name}"
         with self.access.reading(ctx, Permission.CAMERAS_VIEW, "recording.export", target) as (
@@ -210,27 +220,41 @@ class RecordingService:
             cleared = set() if case is None else zones_cleared(session, ctx, case, camera_id, whole)
             zones = [z.id for z in covering(session, [camera_id], *whole)]
             blurred = bool(set(zones) - cleared)
-            if blurred and span.end - span.start > MAX_BLURRED:
+            if blurred and subject:
                 raise InvalidInput(
                     f"{name} is in a no-identification zone then: its footage leaves with "
-                    f"every face blurred, rendered at most {MAX_BLURRED} at a time"
+                    "every face blurred, the subject's too"
                 )
+            shown = None
+            if subject:
+                window = (span.start, span.end)
+                shown = subject_faces(session, camera_id, name, subject, window, self.blur_rate[0])
+            if (blurred or subject) and span.end - span.start > MAX_BLURRED:
+                raise InvalidInput(
+                    f"{name}'s footage leaves with faces blurred then: it is rendered, at "
+                    f"most {MAX_BLURRED} at a time"
+                )
+            redaction = _redaction(blurred, shown)
             details.update(span.to_dict())
             details.update(segments=len(found), case=case, zones=zones, faces_blurred=blurred)
+            details.update(redaction=redaction.to_dict())
             details["for"] = recipient
         with new_clip(scratch, "clip-") as path:
-            if blurred:
+            if blurred or shown is not None:
                 times = (span.start.timestamp(), span.end.timestamp())
-                render_redacted(self.files, scratch, found, times, path, self.blur_rate)
-                start, end = span.start, span.end
+                rendered = render_redacted(
+                    self.files, scratch, found, times, path, self.blur_rate, shown=shown
+                )
+                start, end = rendered.span
             else:
                 with ExitStack() as copies:
                     files = [copies.enter_context(self.files.opened(s, scratch)) for s in found]
                     export_mp4(list(zip(found, files, strict=True)), path)
                 start, end = whole
             manifest = export_manifest(
-                self.access, self.signing, ctx, name, start, end, len(found), path, recipient
-            )
+                self.access, self.signing, ctx, name, start, end, len(found), path, recipient,
+                redaction,
+            )  # fmt: skip
         return Clip(path, start, end, len(found), manifest)
 
     def watch(self, ctx: RequestContext, name: str) -> Watching:
@@ -354,3 +378,11 @@ def _hold(row: EvidenceHold, camera: str) -> Hold:
         row.created_at,
         row.released_at,
     )
+
+
+def _redaction(blurred: bool, shown: SubjectFaces | None) -> Redaction:
+    if blurred:
+        return Redaction(EVERY_FACE)
+    if shown is not None:
+        return Redaction(ALL_BUT_SUBJECT, shown.sightings)
+    return Redaction(AS_RECORDED)

@@ -7,7 +7,8 @@ except where a legal basis keeps them:
 - an alert on it for a watchlist entry still in force.
 
 What is kept is listed with why (also in the requester's answer); the time and place of
-each sighting stay, as recordings' index does, without anything biometric. Audited.
+each sighting stay, as recordings' index does, without anything biometric or where in
+the footage the face was (its track's path, which an export of them alone follows). Audited.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ class SubjectErasure:
             session.execute(
                 update(SightingRow)
                 .where(SightingRow.id.in_(erased))
-                .values(embedding=None, crop=None)
+                .values(embedding=None, crop=None, path=None)
                 .execution_options(synchronize_session=False)
             )
             for sighting, why in kept.items():

@@ -35,7 +35,7 @@ from vigil.auth.roles import Permission, RequestContext
 from vigil.documents import pdf_from_html
 from vigil.errors import Conflict, NotFound
 from vigil.investigations.report import RenderedReport, utc_text
-from vigil.publishing.redaction import Box, FaceBoxes, Frame, Margins, blur_region
+from vigil.publishing.redaction import Box, FaceBoxes, Frame, Margins, blur_region, overlap
 from vigil.store.models import (
     AlertRow,
     AlertSighting,
@@ -203,15 +203,7 @@ def others(faces: FaceBoxes, rgb: Frame) -> list[Box]:
     height, width = rgb.shape[:2]
     inset = CROP_MARGIN / (1 + 2 * CROP_MARGIN)
     own: Box = (inset * width, inset * height, (1 - inset) * width, (1 - inset) * height)
-    return [box for box in faces.boxes(rgb) if _iou(box, own) < OWN_FACE_IOU]
-
-
-def _iou(a: Box, b: Box) -> float:
-    left, top = max(a[0], b[0]), max(a[1], b[1])
-    right, bottom = min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, right - left) * max(0.0, bottom - top)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+    return [box for box in faces.boxes(rgb) if overlap(box, own) < OWN_FACE_IOU]
 
 
 def _sightings(session: Session, request_id: int) -> list[tuple[SubjectMatch, SightingRow, str]]:

@@ -64,14 +64,21 @@ def export_recording(
         int | None,
         Query(ge=1, le=2**31, description="the case it is for (zones its approver acknowledged)"),
     ] = None,
+    only_subject: Annotated[
+        list[int] | None,
+        Query(max_length=200, description="sightings whose person alone stays visible"),
+    ] = None,
 ) -> FileResponse:
     """One MP4 of the range, from the keyframe that starts the first overlapping segment.
     Its signed manifest (``vigil export verify`` checks it) is in ``X-Vigil-Manifest``, as
     base64 of its JSON. Footage of a no-identification zone leaves with every face blurred
-    unless it is for a case whose approver acknowledged that zone."""
+    unless it is for a case whose approver acknowledged that zone. With ``only_subject``
+    (sightings of the camera), the range itself is rendered with every face but theirs
+    blurred."""
     scratch = services.data_dir / "tmp"
     span = TimeRange(start, end)
-    clip = services.recordings.export(ctx, name, span, scratch, recipient, case)
+    subject = tuple(only_subject or ())
+    clip = services.recordings.export(ctx, name, span, scratch, recipient, case, subject)
     ends = {"X-Vigil-Start": clip.start.isoformat(), "X-Vigil-End": clip.end.isoformat()}
     return signed_clip(
         clip.path, f"{name}-{clip.start:%Y%m%dT%H%M%S}", clip.manifest, cleanup, ends

@@ -75,6 +75,9 @@ class SightingRow(Base):
     crop: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     embedding_models: Mapped[str] = mapped_column(String(32), server_default="dlib")
+    # Where each face of its track was (``analytics.paths``): what an export that shows
+    # this person alone follows. None for sightings analysed before paths were kept.
+    path: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
