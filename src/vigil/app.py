@@ -18,6 +18,7 @@ from vigil.analytics.matching import Matcher, OperatingPoint
 from vigil.analytics.service import AnalyticsService
 from vigil.analytics.watchlists import WatchlistService
 from vigil.audit.log import AuditLog
+from vigil.audit.published import TransparencyPublications
 from vigil.audit.service import AuditService
 from vigil.audit.signing import SigningKey
 from vigil.audit.transparency import TransparencyService
@@ -73,6 +74,7 @@ from vigil.subjects.erasure import SubjectErasure
 from vigil.subjects.report import SubjectReports
 from vigil.subjects.requests import SubjectRequests
 from vigil.subjects.review import SubjectReview
+from vigil.timetext import TimeText
 
 if TYPE_CHECKING:
     from vigil.cluster.ingest import IngestNode
@@ -112,6 +114,7 @@ class Services:
     broadcast: Broadcast  # the public's
     public_limits: ClientLimiter
     transparency: TransparencyService
+    transparency_reports: TransparencyPublications  # the published months
     partners: Partners
     metering: Metering
     partner_video: PartnerVideo
@@ -121,6 +124,7 @@ class Services:
     subject_reports: SubjectReports
     erasure: SubjectErasure
     subject_review: SubjectReview
+    times: TimeText  # how pages and reports write a time
 
     def recorder(self, on_segment: Callable[[Segment], None] | None = None) -> Recorder:
         """The recorder of this process; it feeds ``live``, so live view needs it running.
@@ -298,6 +302,8 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     engine = build_face_engine(config.faces, calibration=calibration)
     photos = uploaded_photos(config.faces)
     point = OperatingPoint.of(config.faces, calibration, other_points(data_dir, calibration))
+    times = TimeText.named(config.ui.time_zone)
+    transparency = TransparencyService(access, audit, key)
     matcher = Matcher(access, point, timedelta(seconds=config.analytics.alert_merge_s))
     vectors = FaissDayIndex(db, calibration.space)
     cases = CaseService(access, config.cases)
@@ -348,7 +354,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         imports=EvidenceImports(access, cases, analyzer),
         search=SearchService(access, cases, engine, photos, vectors, point),
         read_ahead=ReadAhead(db, vectors),
-        reports=ReportService(access, point),
+        reports=ReportService(access, point, times),
         notices=NoticeService(access),
         publications=publications,
         broadcast=Broadcast(
@@ -359,13 +365,15 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         events=Events(access),
         zones=NoIdZones(access),
         subjects=SubjectRequests(access, engine, photos, point),
-        subject_reports=SubjectReports(access, YuNetBoxes(), key),
+        subject_reports=SubjectReports(access, YuNetBoxes(), key, times),
         erasure=SubjectErasure(access),
         subject_review=SubjectReview(access),
         partner_video=PartnerVideo(
             access, partners, metering, segments, files, scratch, broadcast_settings(config), key
         ),
-        transparency=TransparencyService(access, audit, key),
+        transparency=transparency,
+        transparency_reports=TransparencyPublications(access, transparency, times),
+        times=times,
         public_limits=ClientLimiter(
             ClientLimits(
                 config.publishing.requests_per_minute, config.publishing.streams_per_client

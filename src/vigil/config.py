@@ -10,6 +10,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from vigil.errors import ConfigError, NotInitialised
+from vigil.timetext import zone_problem
 
 CONFIG_FILE = "vigil.toml"
 NODE_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"  # a cluster node's name
@@ -133,6 +134,18 @@ class RecordingConfig(Section):
     backoff_initial_s: float = Field(default=0.5, gt=0, le=60)
     backoff_max_s: float = Field(default=2.0, gt=0, le=300)
     retention_interval_s: float = Field(default=60.0, ge=1.0)
+
+
+class UiConfig(Section):
+    # The city's time zone (IANA name): every page and report shows times in it, named.
+    time_zone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _known_zone(self) -> UiConfig:
+        problem = zone_problem(self.time_zone)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
 
 
 class PublishingConfig(Section):
@@ -264,6 +277,7 @@ class Config(Section):
     cases: CasesConfig = CasesConfig()
     cluster: ClusterConfig = ClusterConfig()
     publishing: PublishingConfig = PublishingConfig()
+    ui: UiConfig = UiConfig()
 
     @model_validator(mode="after")
     def _cluster_needs_postgres(self) -> Config:

@@ -1,4 +1,5 @@
-"""PDFs made from a report's own HTML (WeasyPrint), so that the two read the same.
+"""Reports' pages (Jinja templates, times as people read them) and the PDFs made from a
+report's own HTML (WeasyPrint), so that the two read the same.
 
 The page is laid out for print by its ``@page`` and ``@media print`` rules. Everything a
 report shows is inside its HTML (inline SVG, images as ``data:`` URLs): the renderer is
@@ -13,13 +14,27 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from PIL import ImageFile
 
 from vigil.errors import VigilError
+from vigil.timetext import TimeText
 
 if TYPE_CHECKING:
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
+
+
+def templates(times: TimeText, *packages: str) -> Environment:
+    """The templates of the packages (their ``templates`` folders, the first one's first),
+    HTML escaped, with the filters ``when`` (a time as people read it) and ``day``."""
+    environment = Environment(
+        loader=ChoiceLoader([PackageLoader(p, "templates") for p in packages]),
+        autoescape=select_autoescape(["html"]),
+    )
+    environment.filters["when"] = times
+    environment.filters["day"] = times.day
+    return environment
 
 
 def _weasyprint() -> tuple[type[HTML], type[URLFetcher]]:

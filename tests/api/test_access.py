@@ -21,8 +21,13 @@ PUBLIC = {
     # the public cameras' redacted, delayed video (tests/api/test_public.py)
     ("GET", "/api/v1/public/cameras"),
     ("GET", "/api/v1/public/cameras/{name}/live.mp4"),
+    # the published transparency reports and their key (tests/api/test_published.py)
+    ("GET", "/api/v1/public/transparency"),
+    ("GET", "/api/v1/public/transparency/key.pem"),
+    ("GET", "/api/v1/public/transparency/{month}"),
 }
 SAMPLE_PATH_VALUES = {
+    "month": "2026-11",
     "name": "admin",
     "token_id": "1",
     "seq": "0",

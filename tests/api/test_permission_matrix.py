@@ -42,6 +42,7 @@ from vigil.web import pages
 DOC = Path(__file__).parents[2] / "docs" / "permissions.md"
 NOW = datetime.now(UTC)
 SEEN = NOW - timedelta(hours=2)
+LAST_MONTH = f"{NOW.replace(day=1) - timedelta(days=1):%Y-%m}"
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,8 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/audit/entries/{seq}"): Call({"seq": 0}),
     ("GET", "/api/v1/audit/proofs/inclusion"): Call(query={"seq": "0"}),
     ("GET", "/api/v1/audit/transparency"): Call(query=SPAN),
+    # The first auditor publishes; the others find it published (409: allowed, not refused).
+    ("POST", "/api/v1/audit/transparency/publications"): Call(json={"month": LAST_MONTH}),
     ("GET", "/api/v1/audit/proofs/consistency"): Call(query={"old": "1", "new": "2"}),
     ("POST", "/api/v1/faces/detect"): Call(
         files=lambda w: {"image": ("p.jpg", w.portrait, "image/jpeg")}

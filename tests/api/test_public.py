@@ -27,6 +27,9 @@ OPEN_ROUTES = {
     ("POST", "/api/v1/auth/login"),
     ("GET", "/api/v1/public/cameras"),
     ("GET", "/api/v1/public/cameras/{name}/live.mp4"),
+    ("GET", "/api/v1/public/transparency"),
+    ("GET", "/api/v1/public/transparency/key.pem"),
+    ("GET", "/api/v1/public/transparency/{month}"),
 }
 
 
@@ -46,7 +49,13 @@ def test_the_public_router_reaches_only_public_cameras_and_their_video(api: Api)
     assert operations >= OPEN_ROUTES
     assert {op for op in PUBLIC if op[1].startswith("/api/")} == OPEN_ROUTES
     public = [p for p in document["paths"] if p.startswith("/api/v1/public/")]
-    assert sorted(public) == ["/api/v1/public/cameras", "/api/v1/public/cameras/{name}/live.mp4"]
+    assert sorted(public) == [
+        "/api/v1/public/cameras",
+        "/api/v1/public/cameras/{name}/live.mp4",
+        "/api/v1/public/transparency",  # published reports: counts only, signed
+        "/api/v1/public/transparency/key.pem",
+        "/api/v1/public/transparency/{month}",
+    ]
     listing = document["components"]["schemas"]["PublicCameraOut"]["properties"]
     assert set(listing) == {"name", "latitude", "longitude", "live"}  # no URL, no group
 

@@ -7,6 +7,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -22,6 +23,7 @@ from vigil.audit.transparency import COUNTED, Period, render_html, verify_report
 from vigil.auth.roles import Role
 from vigil.errors import Forbidden, InvalidInput, ProofError
 from vigil.investigations.cases import CaseSpec
+from vigil.timetext import TimeText
 
 
 def _script(env: Env, portrait: Path) -> None:
@@ -119,8 +121,10 @@ def test_the_counts_are_the_audit_logs_for_the_period(env: Env, portrait_path: P
         (mine,) = env.services.audit.entries(session, EntryFilter(action="transparency.report"))
     assert head["size"] > mine.seq  # the head covers the report's own audit entry
     verify_report(report, env.services.audit.key.public_key)
-    page = render_html(report)
+    page = render_html(report, TimeText.named("Europe/Berlin"))
     assert 'Cases opened</th><td class="n">3' in page
+    start = datetime.fromisoformat(report["period"]["from"]).astimezone(ZoneInfo("Europe/Berlin"))
+    assert f"From {start:%Y-%m-%d %H:%M:%S} {start.tzname()} to" in page  # the city's time
     assert 'Answered with a legal restriction</th><td class="n">1' in page
 
 

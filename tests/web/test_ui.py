@@ -35,6 +35,7 @@ from vigil.store.models import Camera, SightingRow
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SEEN = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+LAST_MONTH = f"{datetime.now(UTC).replace(day=1) - timedelta(days=1):%Y-%m}"
 PEOPLE = {
     "olga": Role.OPERATOR,
     "otto": Role.OPERATOR,
@@ -256,6 +257,7 @@ def test_a_case_is_opened_approved_searched_and_reported(
     report = tmp_path / "report.html"
     html_download.value.save_as(report)
     assert "Movement report, case" in report.read_text()
+    assert _raw_times(_html_text(report.read_text())) == []
     with page.expect_download() as pdf_download:
         page.get_by_role("button", name="Download report (PDF)").click()
     assert pdf_download.value.suggested_filename.endswith(".pdf")
@@ -325,7 +327,18 @@ def test_auditor_and_admin_pages(browser: Browser, server: Served) -> None:
         "Failed to load resource: the server responded with a status of 403 (Forbidden)"
     ]
     aud.errors.clear()
+    # She publishes last month's report; anyone then reads it, its chart drawn.
+    aud.visit("/transparency", "transparency-to-publish")
+    aud.page.get_by_label("Month (ended, not yet published)").select_option(LAST_MONTH)
+    aud.page.get_by_role("button", name="Publish the report").click()
+    expect(aud.page.locator("#month-title")).to_have_text(LAST_MONTH)
     aud.close()
+    anyone = browser.new_page()
+    anyone.goto(f"{server.base}/transparency")
+    expect(anyone.locator("#month-title")).to_have_text(LAST_MONTH)
+    assert anyone.locator("svg.chart rect").count() == 6  # a bar per count, one month
+    anyone.screenshot(path=screenshot_path("ui-transparency-published"), full_page=True)
+    anyone.close()
 
     admin = Session(browser, server, "admin")
     assert admin.page.url.endswith("/admin")
@@ -407,6 +420,7 @@ def test_a_subject_request_is_taken_approved_answered_and_erased(
     assert "What Vigil holds about you" in text
     assert text.count('class="face"') == found  # each with its picture
     assert "AZ 12/26" not in text  # no case's reference
+    assert _raw_times(_html_text(text)) == []
     row.get_by_role("button", name="Erase what nothing keeps").click()
     expect(row.locator("td").nth(2)).to_have_text("erased")
     dana.shot("subject-erased")
@@ -419,3 +433,58 @@ def test_a_subject_request_is_taken_approved_answered_and_erased(
         ("subject.erase", "dana"),
     ):
         assert [e["actor"] for e in _entries(server, action)] == [actor], action
+
+
+# What a time looks like when it was not written for people: ISO's "T", microseconds, or
+# Python's str() with its offset ("2026-12-04 18:53:08.898432+00:00").
+RAW_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\d{2}:\d{2}:\d{2}\.\d{3,}|\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}"
+)
+# The page's text as read, without JSON and code shown as such (where ISO stays).
+VISIBLE_TEXT = """() => {
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const parts = [];
+  while (walker.nextNode()) {
+    if (!walker.currentNode.parentElement.closest("pre, code, script, style")) {
+      parts.push(walker.currentNode.textContent);
+    }
+  }
+  return parts.join(" ");
+}"""
+DETAILS = 'a[href^="/cameras/"], a[href^="/cases/"], a[href^="/events/"]'
+
+
+def _raw_times(text: str) -> list[str]:
+    return RAW_TIME.findall(text)
+
+
+def _html_text(page: str) -> str:
+    """A report's text: tags, and the JSON and code it shows as such, left out."""
+    page = re.sub(r"(?s)<(pre|code|script|style)\b.*?</\1>", " ", page)
+    return re.sub(r"<[^>]+>", " ", page)
+
+
+def test_no_page_shows_a_raw_iso_time(browser: Browser, server: Served) -> None:
+    """Every page each role reaches from its menu, and the pages those link to (a camera,
+    a case, an event), read with their scripts run: times are the city's, to the second."""
+    seen: dict[str, list[str]] = {}
+    for name in ("admin", *(p for p in PEOPLE if p != "otto")):  # otto is disabled above
+        person = Session(browser, server, name)
+        menu = person.page.locator("nav a").evaluate_all("links => links.map(a => a.pathname)")
+        for path in menu:
+            person.visit(path, f"times-{name}-{path.strip('/')}")
+            person.page.wait_for_timeout(400)  # its scripts fill it in (live video never idles)
+            seen[f"{name} {path}"] = _raw_times(person.page.evaluate(VISIBLE_TEXT))
+            links = person.page.locator(DETAILS).evaluate_all("as => as.map(a => a.pathname)")
+            for detail in sorted(set(links))[:2]:
+                person.page.goto(server.base + detail)
+                person.page.wait_for_timeout(400)  # its scripts fill it in (live video never idles)
+                seen[f"{name} {detail}"] = _raw_times(person.page.evaluate(VISIBLE_TEXT))
+        person.close()
+    anonymous = browser.new_page()
+    for path in ("/public", "/login"):
+        anonymous.goto(server.base + path)
+        seen[f"anyone {path}"] = _raw_times(anonymous.evaluate(VISIBLE_TEXT))
+    anonymous.close()
+    assert len(seen) >= 20
+    assert {page: found for page, found in seen.items() if found} == {}

@@ -47,9 +47,14 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/api/v1/auth/login"),
         ("GET", "/"),
         ("GET", "/login"),
-        # The public cameras' redacted, delayed video (publishing.broadcast), and its page.
+        # The public cameras' redacted, delayed video (publishing.broadcast), and its page;
+        # the published transparency reports, the key that verifies them, and their page.
         ("GET", "/api/v1/public/cameras"),
         ("GET", "/api/v1/public/cameras/{name}/live.mp4"),
+        ("GET", "/api/v1/public/transparency"),
+        ("GET", "/api/v1/public/transparency/key.pem"),
+        ("GET", "/api/v1/public/transparency/{month}"),
+        ("GET", "/transparency"),
         ("GET", "/public"),
     }
 )
@@ -93,6 +98,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{A}/audit/proofs/consistency"): rule(P.AUDIT_VERIFY),
     ("GET", f"{A}/audit/verify"): rule(P.AUDIT_VERIFY),
     ("GET", f"{A}/audit/transparency"): rule(P.AUDIT_READ, note="counts only, signed"),
+    ("POST", f"{A}/audit/transparency/publications"): rule(
+        P.TRANSPARENCY_PUBLISH, note="an ended month, once; then public"
+    ),
     ("POST", f"{A}/faces/detect"): rule(P.FACES_ANALYSE, note="photos a minute and at once"),
     ("POST", f"{A}/faces/compare"): rule(P.FACES_ANALYSE, note="photos a minute and at once"),
     ("GET", f"{A}/cameras"): rule(P.CAMERAS_READ, note="those of one's groups (managers: all)"),
@@ -218,7 +226,6 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/cases/{case_id}"): rule(P.CASES_OPEN, P.CASES_APPROVE, scope=Scope.CASE_RECORD),
     ("GET", "/subjects"): rule(P.SUBJECTS_HANDLE, P.SUBJECTS_APPROVE),
     ("GET", "/audit"): rule(P.AUDIT_READ),
-    ("GET", "/transparency"): rule(P.AUDIT_READ),
     ("GET", "/admin"): rule(
         P.USERS_MANAGE, note="with tokens.manage_any, cameras.manage and partners.manage"
     ),

@@ -22,7 +22,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -31,11 +30,12 @@ from vigil.audit.log import AuditLog
 from vigil.audit.signing import SigningKey, sign_statement, verify_statement
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
-from vigil.documents import pdf_from_html
+from vigil.documents import pdf_from_html, templates
 from vigil.errors import InvalidInput
 from vigil.partners.metering import minutes_by_organisation
 from vigil.publishing.viewing import viewing_by_camera
 from vigil.store.models import AuditRow, PublicationRow
+from vigil.timetext import TimeText
 
 REPORT_CONTEXT = b"vigil-transparency-report-v1\x00"
 MAX_DAYS = 366
@@ -197,17 +197,15 @@ def verify_report(report: dict[str, Any], public_key: Ed25519PublicKey) -> None:
     verify_statement(public_key, REPORT_CONTEXT, report, what="the report")
 
 
-def render_html(report: dict[str, Any]) -> str:
+def render_html(report: dict[str, Any], times: TimeText) -> str:
     """The report as a page of its own (the signed JSON is the authoritative form)."""
-    env = Environment(
-        loader=PackageLoader("vigil.audit", "templates"), autoescape=select_autoescape(["html"])
-    )
     signed = json.dumps(report, indent=2, sort_keys=True)
-    return env.get_template("transparency.html").render(r=report, signed=signed)
+    template = templates(times, "vigil.audit").get_template("transparency.html")
+    return template.render(r=report, signed=signed)
 
 
-def render_pdf(report: dict[str, Any]) -> bytes:
+def render_pdf(report: dict[str, Any], times: TimeText) -> bytes:
     """The report's page, laid out for print."""
     period = report["period"]
-    title = f"Transparency report {period['from'][:10]} to {period['to'][:10]}"
-    return pdf_from_html(render_html(report), title)
+    title = f"Transparency report {times.day(period['from'])} to {times.day(period['to'])}"
+    return pdf_from_html(render_html(report, times), title)

@@ -72,6 +72,8 @@ class Permission(StrEnum):
     SUBJECTS_HANDLE = "subjects.handle"
     # Approve another person's subject request (it then searches every camera), or reject it.
     SUBJECTS_APPROVE = "subjects.approve"
+    # Publish a month's transparency report for anyone to read, once the month has ended.
+    TRANSPARENCY_PUBLISH = "transparency.publish"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -103,6 +105,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.WATCHLIST_READ,
             Permission.METRICS_READ,
             Permission.NOTICES_READ,
+            Permission.TRANSPARENCY_PUBLISH,
         }
     ),
     Role.SUPERVISOR: frozenset(

@@ -16,6 +16,7 @@ from vigil.cli.state import CliState
 from vigil.datadir import initialise
 from vigil.sim.server import SimulatorError, wait_until_serving
 
+TRUTH_FILE = "sim-truth.json"  # who the simulator walks past which camera, and when
 LFW_HINT = (
     "No photo folder of people was given, so the simulated people have no faces.\n"
     "For faces, get LFW (Labeled Faces in the Wild, the deep-funneled images): download\n"
@@ -46,26 +47,32 @@ def demo(
     try:
         from vigil.app import open_services  # noqa: PLC0415 - keeps other commands light
         from vigil.sim.demo import prepare_city  # noqa: PLC0415
+        from vigil.sim.showcase import show_everything, where_to_look  # noqa: PLC0415
 
         services = open_services(state.data_dir, migrate_schema=True)
         ctx_local = RequestContext(LOCAL, uuid.uuid4().hex, "cli")
-        login = prepare_city(services, ctx_local, sim_port, cameras)
+        logins = prepare_city(services, ctx_local, sim_port, cameras)
+        shown = show_everything(services, cameras, state.data_dir / TRUTH_FILE, faces)
         base = f"http://{services.config.api.host}:{port or services.config.api.port}"
         info = {
             "web": f"{base}/login",
-            "live": f"{base}/cameras/cam1/live",
             "api": f"{base}/api/v1/docs",
-            "login": {"username": login.username, "password": login.password},
+            "logins": {login.username: login.password for login in logins},
             "admin_password": first.generated_password,
             "cameras": [f"rtsp://127.0.0.1:{sim_port}/cam{k}" for k in range(1, cameras + 1)],
+            "shown": shown.to_dict(),
         }
 
         def human() -> None:
             console.print(f"Vigil demo: {cameras} simulated cameras, recording.")
-            console.print(f"Open {info['web']} and sign in as {login.username} / {login.password}")
-            console.print(f"Live view: {info['live']}   API docs: {info['api']}")
+            console.print(f"Sign in at {info['web']} as one of (user / password: what they do):")
+            for login in logins:
+                console.print(f"  {login.username} / {login.password}: {login.does}")
             if first.generated_password:
-                console.print(f"admin password (shown once): {first.generated_password}")
+                console.print(f"  admin / {first.generated_password} (shown once): users, cameras")
+            for line in where_to_look(base, shown):
+                console.print(line)
+            console.print(f"API docs: {info['api']}")
 
         emit(info, as_json, human)
         serve(services, host=None, port=port, record=True)
@@ -102,7 +109,7 @@ def city(
         services = open_services(state.data_dir, migrate_schema=True)
         try:
             local = RequestContext(LOCAL, uuid.uuid4().hex, "cli")
-            login = prepare_city(services, local, sim_port, cameras)
+            logins = prepare_city(services, local, sim_port, cameras)
             names = [f"cam{k}" for k in range(1, cameras + 1)]
             if node is not None:
                 for name in names:
@@ -112,7 +119,7 @@ def city(
         info = {
             "cameras": [f"rtsp://127.0.0.1:{sim_port}/{name}" for name in names],
             "node": node,
-            "login": {"username": login.username, "password": login.password},
+            "logins": {login.username: login.password for login in logins},
         }
         emit(
             info,
@@ -120,7 +127,8 @@ def city(
             lambda: console.print(
                 f"demo city: {cameras} simulated cameras"
                 + (f", recorded by node {node}" if node else "")
-                + f"; sign in as {login.username} / {login.password}"
+                + "; sign in as "
+                + ", ".join(f"{login.username} / {login.password}" for login in logins)
             ),
         )
         simulator.wait()
@@ -136,7 +144,7 @@ def _start_simulator(
         sys.executable, "-m", "vigil", "sim", "serve",
         "--cameras", str(cameras),
         "--port", str(port),
-        "--truth", str(data_dir / "sim-truth.json"),
+        "--truth", str(data_dir / TRUTH_FILE),
     ]  # fmt: skip
     if faces is not None:
         args += ["--faces", str(faces)]

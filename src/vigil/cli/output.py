@@ -19,6 +19,7 @@ errors = Console(stderr=True, highlight=False)
 def emit(data: Any, as_json: bool, human: Callable[[], None]) -> None:
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+        sys.stdout.flush()  # a command that then runs on (vigil demo) is read by now
     else:
         human()
 

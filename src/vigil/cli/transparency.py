@@ -10,12 +10,13 @@ import typer
 from vigil.audit.signing import PUBLIC_KEY_FILE
 from vigil.audit.transparency import Period, render_html, render_pdf, verify_report
 from vigil.cli.files import signed_document
-from vigil.cli.output import console
+from vigil.cli.output import console, emit
 from vigil.cli.state import CliState
 from vigil.errors import InvalidInput, ProofError
 from vigil.times import parse_moment
 
 app = typer.Typer(no_args_is_help=True)
+JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 @app.command("report")
@@ -35,11 +36,29 @@ def report(
     period = Period(parse_moment(start), parse_moment(end))
     signed = services.transparency.report(state.context(services), period)
     if fmt == "pdf":
-        out.write_bytes(render_pdf(signed))
+        out.write_bytes(render_pdf(signed, services.times))
     else:
-        text = render_html(signed) if fmt == "html" else json.dumps(signed, indent=2) + "\n"
+        text = (
+            render_html(signed, services.times)
+            if fmt == "html"
+            else json.dumps(signed, indent=2) + "\n"
+        )
         out.write_text(text, encoding="utf-8")
     console.print(f"wrote {out}")
+
+
+@app.command("publish")
+def publish(
+    ctx: typer.Context,
+    month: str = typer.Option(..., "--month", help="YYYY-MM, ended, in the city's time zone."),
+    as_json: bool = JSON,
+) -> None:
+    """Publish the month's signed report for anyone to read at /transparency (auditors; once,
+    after the month has ended); audited."""
+    state: CliState = ctx.obj
+    services = state.services()
+    published = services.transparency_reports.publish(state.context(services), month)
+    emit(published.summary(), as_json, lambda: console.print(f"published the report of {month}"))
 
 
 @app.command("verify")

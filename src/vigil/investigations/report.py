@@ -19,19 +19,19 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlencode
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
 from vigil.analytics.matching import OperatingPoint
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
-from vigil.documents import pdf_from_html
+from vigil.documents import pdf_from_html, templates
 from vigil.errors import Conflict
 from vigil.investigations.cases import CaseInfo, case_info, searched_database
 from vigil.investigations.membership import case_data
 from vigil.investigations.results import Candidate, best_per_sighting, candidates
 from vigil.recording.media import MAIN
 from vigil.store.models import CaseResult, CaseSearch, SightingRow
+from vigil.timetext import TimeText
 
 if TYPE_CHECKING:  # matplotlib loads in 0.7 s: only where a plot is drawn
     from matplotlib.figure import Figure
@@ -143,11 +143,6 @@ def places_of(visits: list[Visit]) -> list[Place]:
     return sorted(places.values(), key=lambda p: (-p.visits, -p.dwell_s, p.name))
 
 
-def utc_text(value: datetime | None) -> str:
-    """A time as people read it in reports and pages: UTC, to the second."""
-    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def _duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
@@ -195,18 +190,14 @@ def plot(report: MovementReport) -> Figure:
     return figure
 
 
-def render_html(report: MovementReport) -> bytes:
-    environment = Environment(
-        loader=PackageLoader("vigil.investigations", "templates"),
-        autoescape=select_autoescape(["html"]),
-    )
-    environment.filters["when"] = utc_text
+def render_html(report: MovementReport, times: TimeText) -> bytes:
+    environment = templates(times, "vigil.investigations")
     environment.filters["duration"] = _duration
     from matplotlib import rc_context  # noqa: PLC0415 - see TYPE_CHECKING above
 
     svg = io.StringIO()
     with rc_context({"svg.fonttype": "none"}):  # text stays text, in the PDF too
-        plot(report).savefig(svg, format="svg")
+        plot(report).savefig(svg, format="svg", metadata={"Date": None})  # no ISO stamp
     svg_text = svg.getvalue()
     svg_text = svg_text[svg_text.index("<svg") :]  # inline: no XML prolog
     page = environment.get_template("report.html").render(
@@ -215,12 +206,12 @@ def render_html(report: MovementReport) -> bytes:
     return page.encode("utf-8")
 
 
-def render_pdf(report: MovementReport) -> bytes:
+def render_pdf(report: MovementReport, times: TimeText) -> bytes:
     """The HTML report, laid out for print: the same caveat, places, map and timeline."""
-    return pdf_from_html(render_html(report), f"Movement report, case {report.case.id}")
+    return pdf_from_html(render_html(report, times), f"Movement report, case {report.case.id}")
 
 
-RENDERERS: dict[str, tuple[Callable[[MovementReport], bytes], str]] = {
+RENDERERS: dict[str, tuple[Callable[[MovementReport, TimeText], bytes], str]] = {
     "html": (render_html, "text/html; charset=utf-8"),
     "pdf": (render_pdf, "application/pdf"),
 }
@@ -234,10 +225,11 @@ class RenderedReport:
 
 
 class ReportService:
-    def __init__(self, access: Access, point: OperatingPoint) -> None:
+    def __init__(self, access: Access, point: OperatingPoint, times: TimeText) -> None:
         self.access = access
         self.db = access.db
         self.point = point
+        self.times = times
 
     def report(self, ctx: RequestContext, case_id: int, fmt: Format) -> RenderedReport:
         """The case's movement report for one of its members; audited (Art. 12(3))."""
@@ -255,7 +247,7 @@ class ReportService:
             if not confirmed:
                 raise Conflict(f"case {case_id} has no confirmed sightings to report yet")
             report = self._build(ctx, case, confirmed, started)
-            content = render(report)
+            content = render(report, self.times)
             details = {
                 "case": case_id,
                 "reference": case.reference,

@@ -154,6 +154,14 @@ class RecordingService:
             )
         return camera
 
+    def watchable(self, ctx: RequestContext) -> set[str]:
+        """The cameras the caller may watch: those of their camera groups (the live wall's,
+        which lists no camera it cannot play)."""
+        with self.db.read() as session:
+            return set(
+                session.scalars(select(Camera.name).where(in_groups_of(session, ctx.principal)))
+            )
+
     def status(self, ctx: RequestContext, name: str) -> dict[str, Any]:
         """Health, coverage and recent gaps (no footage: registry readers may see it)."""
         target = f"camera:{name}"

@@ -1,4 +1,4 @@
-"""The demo city: simulated cameras registered at sites, and an operator who may watch them."""
+"""The demo city: simulated cameras registered at sites, and the people who work with them."""
 
 from __future__ import annotations
 
@@ -30,17 +30,33 @@ SITES = [
 ]
 
 
+# The demo's people: each signs in with the password in LOGIN_FILE, and does what its role
+# does (two operators, since an alert needs two people to confirm it).
+PEOPLE = (
+    (OPERATOR, Role.OPERATOR, "watches the live wall, reviews alerts"),
+    ("operator2", Role.OPERATOR, "the second operator an alert's confirmation needs"),
+    ("supervisor", Role.SUPERVISOR, "approved the public camera, watchlist entry, case and key"),
+    ("investigator", Role.INVESTIGATOR, "works the case, searches by photo"),
+    ("auditor", Role.AUDITOR, "reads the audit log, publishes transparency reports"),
+    ("dpo", Role.DPO, "answers the requests of people on camera"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class DemoLogin:
     username: str
     password: str
+    does: str = ""
 
 
-def prepare_city(services: Services, ctx: RequestContext, sim_port: int, cameras: int) -> DemoLogin:
-    """Register camK at rtsp://127.0.0.1:PORT/camK and an operator; keeps what exists."""
+def prepare_city(
+    services: Services, ctx: RequestContext, sim_port: int, cameras: int
+) -> list[DemoLogin]:
+    """Register camK at rtsp://127.0.0.1:PORT/camK and the demo's people (those with a
+    camera group in it); keeps what exists."""
     with services.db.read() as session:
         known = set(session.scalars(select(Camera.name)))
-        has_operator = session.scalar(select(User.id).where(User.name == OPERATOR)) is not None
+        users = set(session.scalars(select(User.name)))
     for k in range(1, cameras + 1):
         name = f"cam{k}"
         if name in known:
@@ -49,18 +65,26 @@ def prepare_city(services: Services, ctx: RequestContext, sim_port: int, cameras
         url = f"rtsp://127.0.0.1:{sim_port}/{name}"
         services.cameras.add(ctx, CameraSpec(name, url, f"{site}-{k}", region, GROUP, lat, lon))
     login_file = services.data_dir / LOGIN_FILE
-    if not has_operator:
+    logins = _read_logins(login_file)
+    for name, role, _ in PEOPLE:
+        if name in users:
+            continue
         password = secrets.token_urlsafe(12)
-        services.users.create(ctx, OPERATOR, str(Role.OPERATOR), password)
-        services.groups.grant(ctx, GROUP, OPERATOR)
-        login_file.unlink(missing_ok=True)
-        write_private(login_file, f"{OPERATOR}\n{password}\n")
-    return _read_login(login_file)
+        services.users.create(ctx, name, str(role), password)
+        if role in (Role.OPERATOR, Role.SUPERVISOR, Role.INVESTIGATOR):
+            services.groups.grant(ctx, GROUP, name)
+        logins[name] = password
+    login_file.unlink(missing_ok=True)
+    write_private(login_file, "".join(f"{n} {p}\n" for n, p in logins.items()))
+    does = {name: what for name, _, what in PEOPLE}
+    return [DemoLogin(n, p, does.get(n, "")) for n, p in logins.items()]
 
 
-def _read_login(path: Path) -> DemoLogin:
+def _read_logins(path: Path) -> dict[str, str]:
+    """name -> password, as written (a missing or damaged file: none)."""
     try:
-        username, password = path.read_text().split()[:2]
-    except (OSError, ValueError):
-        return DemoLogin(OPERATOR, f"(unknown: {path} is missing; set one with vigil user add)")
-    return DemoLogin(username, password)
+        lines = path.read_text().splitlines()
+    except OSError:
+        return {}
+    pairs = (line.split() for line in lines)
+    return {pair[0]: pair[1] for pair in pairs if len(pair) == 2}

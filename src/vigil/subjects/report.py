@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import numpy as np
-from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -32,9 +31,9 @@ from vigil.analytics.frames import CROP_MARGIN
 from vigil.audit.signing import SigningKey, sign_statement
 from vigil.auth.access import Access
 from vigil.auth.roles import Permission, RequestContext
-from vigil.documents import pdf_from_html
+from vigil.documents import pdf_from_html, templates
 from vigil.errors import Conflict, NotFound
-from vigil.investigations.report import RenderedReport, utc_text
+from vigil.investigations.report import RenderedReport
 from vigil.publishing.redaction import Box, FaceBoxes, Frame, Margins, blur_region, overlap
 from vigil.store.models import (
     AlertRow,
@@ -50,6 +49,7 @@ from vigil.store.models import (
 )
 from vigil.subjects.requests import RequestInfo, subject_request, tally
 from vigil.subjects.review import confirmed_only, ensure_found
+from vigil.timetext import TimeText
 
 Format = Literal["html", "pdf", "json"]
 REPORT_CONTEXT = b"vigil subject report v1\n"
@@ -115,11 +115,12 @@ class SubjectReport:
 
 
 class SubjectReports:
-    def __init__(self, access: Access, faces: FaceBoxes, key: SigningKey) -> None:
+    def __init__(self, access: Access, faces: FaceBoxes, key: SigningKey, times: TimeText) -> None:
         self.access = access
         self.db = access.db
         self.faces = faces
         self.key = key
+        self.times = times
 
     def report(self, ctx: RequestContext, request_id: int, fmt: Format) -> RenderedReport:
         """The answer to an answered request, for those who handle requests; audited."""
@@ -143,7 +144,7 @@ class SubjectReports:
             if fmt == "json":
                 content, media_type = json.dumps(signed, indent=2).encode(), "application/json"
             else:
-                html = render_html(report, signed["signature"])
+                html = render_html(report, signed["signature"], self.times)
                 content, media_type = (
                     (html, "text/html; charset=utf-8")
                     if fmt == "html"
@@ -268,11 +269,7 @@ def _alerts(session: Session, request_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def render_html(report: SubjectReport, signature: str) -> bytes:
-    environment = Environment(
-        loader=PackageLoader("vigil.subjects", "templates"),
-        autoescape=select_autoescape(["html"]),
-    )
-    environment.filters["when"] = utc_text
-    page = environment.get_template("answer.html").render(report=report, signature=signature)
+def render_html(report: SubjectReport, signature: str, times: TimeText) -> bytes:
+    template = templates(times, "vigil.subjects").get_template("answer.html")
+    page = template.render(report=report, signature=signature)
     return page.encode("utf-8")

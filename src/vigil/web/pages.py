@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from vigil.analytics.pipeline import backlog
 from vigil.api.context import client_of, services_of
 from vigil.app import Services
+from vigil.audit.chart import month_chart
 from vigil.audit.log import EntryFilter
-from vigil.audit.transparency import Period, render_html
+from vigil.audit.published import MONTH_PATTERN, PublishedReport
 from vigil.auth.names import NAME_PATTERN
 from vigil.auth.roles import Permission, RequestContext, Role
-from vigil.errors import VigilError
+from vigil.cameras.registry import CameraInfo
+from vigil.errors import NotFound
 from vigil.recording.records import Segment
 from vigil.recording.service import TimeRange
-from vigil.times import Moment
+from vigil.web.citymap import MapCamera, camera_map
 from vigil.web.render import home_of, html, show, viewer
 
 router = APIRouter(include_in_schema=False)
@@ -39,7 +40,7 @@ def home(request: Request) -> Response:
 
 @router.get("/login")
 def login_page(request: Request) -> Response:
-    return html("login.html", viewer(request))
+    return html(request, "login.html", viewer(request))
 
 
 @router.get("/public")
@@ -47,25 +48,43 @@ def public_page(request: Request) -> Response:
     """The public cameras, for anyone: redacted, delayed video (no login, no audit)."""
     services = services_of(request)
     services.public_limits.request(client_of(request))
+    cameras = services.publications.public_cameras()
     return html(
+        request,
         "public.html",
         None,
-        cameras=services.publications.public_cameras(),
+        cameras=cameras,
+        map=camera_map(
+            [MapCamera(c.name, c.latitude, c.longitude) for c in cameras],
+            "Where the public cameras are",
+        ),
         live_tiles=services.config.publishing.streams_per_client,
         delay_s=services.config.publishing.delay_s,
     )
 
 
 def _wall(services: Services, ctx: RequestContext) -> dict[str, Any]:
-    cameras = services.cameras.list(ctx)
+    watchable = services.recordings.watchable(ctx)
+    cameras = [c for c in services.cameras.list(ctx) if c.name in watchable]
     tiles = [(camera, services.recordings.status(ctx, camera.name)) for camera in cameras]
+    shown = [_on_map(camera, status, watchable) for camera, status in tiles]
     waiting = backlog(services.segments)
     return {
         "tiles": tiles,
+        "map": camera_map(shown, "Where the cameras of your groups are"),
+        "unplaced": [c.name for c in cameras if c.latitude is None or c.longitude is None],
         "live_tiles": LIVE_TILES,
         "backlog": waiting,
         "lag_s": waiting.lag_s(datetime.now(UTC)),
     }
+
+
+def _on_map(camera: CameraInfo, status: dict[str, Any], watchable: set[str]) -> MapCamera:
+    """A camera on the map: its health, and a link where the viewer may watch it."""
+    health = status["health"]["state"] if status["health"] else "never recorded"
+    where = f"{camera.site or 'no site'}, group {camera.group or 'none'}"
+    href = f"/cameras/{camera.name}" if camera.name in watchable else None
+    return MapCamera(camera.name, camera.latitude, camera.longitude, health, href, where)
 
 
 @router.get("/cameras")
@@ -224,9 +243,11 @@ def audit(
         flt = EntryFilter(actor=actor or None, action=action or None, limit=limit)
         entries = services.audit_service.entries(ctx, flt)
         report = services.audit_service.verify(ctx)
+        head = report.latest_head
         return {
             "entries": entries,
             "report": report,
+            "head_time": None if head is None else datetime.fromtimestamp(head.time_us / 1e6, UTC),
             "filters": {"actor": actor or "", "action": action or "", "limit": limit},
         }
 
@@ -235,31 +256,58 @@ def audit(
 
 @router.get("/transparency")
 def transparency(
-    request: Request,
-    start: Annotated[Moment | None, Query()] = None,
-    end: Annotated[Moment | None, Query()] = None,
+    request: Request, month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None
 ) -> Response:
-    """The transparency report (auditors): the last 30 days unless a period is given."""
+    """The published transparency reports, for anyone (as the public page): the latest
+    month's (or ``month``'s), the archive, each count over the months, and how to verify.
+    Auditors publish an ended month here."""
+    services = services_of(request)
+    services.public_limits.request(client_of(request))
     ctx = viewer(request)
-    if ctx is None:
-        return RedirectResponse(f"/login?next={quote(request.url.path, safe='')}", 303)
-    until = end or datetime.now(UTC)
-    period_start = start or until - timedelta(days=30)
-    try:
-        report = services_of(request).transparency.report(ctx, Period(period_start, until))
-    except VigilError as exc:
-        return html("error.html", ctx, exc.http_status, error=exc)
-    return HTMLResponse(render_html(report), headers={"Cache-Control": "no-store"})
+    published = services.transparency_reports.published()
+    shown = next((p for p in published if p.month == month), None) if month else None
+    if month and shown is None:
+        error = NotFound(f"no transparency report of {month} is published")
+        return html(request, "error.html", ctx, error.http_status, error=error)
+    months = [(p.month, p.report) for p in reversed(published)]
+    can_publish = ctx is not None and ctx.principal.can(Permission.TRANSPARENCY_PUBLISH)
+    return html(
+        request,
+        "transparency.html",
+        ctx,
+        path=request.url.path,
+        published=published,
+        shown=shown or (published[0] if published else None),
+        chart=month_chart(months) if months else None,
+        publishable=_publishable(services, published) if can_publish else [],
+    )
+
+
+def _publishable(services: Services, published: list[PublishedReport]) -> list[str]:
+    """The last twelve ended months not published yet, the latest first."""
+    done = {p.month for p in published}
+    now = datetime.now(services.times.zone)
+    year, month = now.year, now.month
+    months = []
+    for _ in range(12):
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        months.append(f"{year:04d}-{month:02d}")
+    return [m for m in months if m not in done]
 
 
 @router.get("/admin")
 def admin(request: Request) -> Response:
     def build(services: Services, ctx: RequestContext) -> dict[str, Any]:
-        cameras = services.cameras.list(ctx)
+        cameras = [(c, services.recordings.status(ctx, c.name)) for c in services.cameras.list(ctx)]
+        watchable = services.recordings.watchable(ctx)
         return {
             "users": services.users.list(ctx),
             "tokens": services.tokens.list(ctx, "*"),  # every user's
-            "cameras": [(c, services.recordings.status(ctx, c.name)) for c in cameras],
+            "cameras": cameras,
+            "map": camera_map(
+                [_on_map(c, status, watchable) for c, status in cameras], "Where every camera is"
+            ),
+            "watchable": watchable,
             "groups": services.groups.list(ctx),
             "roles": [str(r) for r in Role],
             "organisations": services.partners.list(ctx),

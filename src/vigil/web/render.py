@@ -15,14 +15,15 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment
 
 from vigil.api.context import authenticate, services_of
 from vigil.app import Services
 from vigil.auth.roles import Permission, RequestContext, Role
+from vigil.documents import templates
 from vigil.errors import VigilError
 from vigil.faces.calibration import odds
-from vigil.investigations.report import utc_text
+from vigil.timetext import TimeText
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ NAV = (
         (Permission.SUBJECTS_HANDLE, Permission.SUBJECTS_APPROVE),
     ),
     NavItem("/audit", "Audit", (Permission.AUDIT_READ,)),
-    NavItem("/transparency", "Transparency", (Permission.AUDIT_READ,)),
+    NavItem("/transparency", "Transparency", ()),  # published: anyone's
     NavItem(
         "/zones",
         "Zones",
@@ -55,7 +56,8 @@ NAV = (
 
 
 def allowed(ctx: RequestContext, item: NavItem) -> bool:
-    return any(ctx.principal.can(p) for p in item.needs)
+    """Whether the item is in the person's menu (one that needs nothing: everyone's)."""
+    return not item.needs or any(ctx.principal.can(p) for p in item.needs)
 
 
 ROLE_HOME = {
@@ -76,12 +78,8 @@ def home_of(ctx: RequestContext) -> str:
 
 
 @cache
-def environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("vigil.web", "templates"),
-        autoescape=select_autoescape(["html"]),
-    )
-    env.filters["when"] = utc_text
+def environment(times: TimeText) -> Environment:
+    env = templates(times, "vigil.web", "vigil.audit")  # + the report's counts
     env.filters["odds"] = odds
     env.globals["Permission"] = Permission
     return env
@@ -96,16 +94,25 @@ def viewer(request: Request) -> RequestContext | None:
 
 
 def html(
+    request: Request,
     template: str,
     ctx: RequestContext | None,
     http_status: int = 200,
     **data: Any,
 ) -> HTMLResponse:
+    """The page, times in the city's zone (named on the page: ``zone``)."""
     nav = [] if ctx is None else [item for item in NAV if allowed(ctx, item)]
+    times = services_of(request).times
     page = (
-        environment()
+        environment(times)
         .get_template(template)
-        .render(me=ctx, nav=nav, can=(lambda p: ctx is not None and ctx.principal.can(p)), **data)
+        .render(
+            me=ctx,
+            nav=nav,
+            can=(lambda p: ctx is not None and ctx.principal.can(p)),
+            zone=times.name,
+            **data,
+        )
     )
     return HTMLResponse(page, status_code=http_status, headers={"Cache-Control": "no-store"})
 
@@ -126,5 +133,5 @@ def show(
     try:
         data = build(services_of(request), ctx)
     except VigilError as exc:
-        return html("error.html", ctx, exc.http_status, error=exc)
-    return html(template, ctx, path=request.url.path, **data)
+        return html(request, "error.html", ctx, exc.http_status, error=exc)
+    return html(request, template, ctx, path=request.url.path, **data)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.api.context import Caller, ServicesDep
 from vigil.api.schemas import (
@@ -20,6 +21,7 @@ from vigil.api.schemas import (
 )
 from vigil.audit.entry import Outcome
 from vigil.audit.log import MAX_PAGE, EntryFilter
+from vigil.audit.published import MONTH_PATTERN
 from vigil.audit.signing import public_key_pem
 from vigil.audit.transparency import Period, render_html, render_pdf
 from vigil.auth.roles import Permission
@@ -128,5 +130,27 @@ def transparency(
     name = f"transparency-{start.date()}-{end.date()}.{fmt}"
     headers = {"Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "html":
-        return HTMLResponse(render_html(report), headers=headers)
-    return Response(render_pdf(report), media_type="application/pdf", headers=headers)
+        return HTMLResponse(render_html(report, services.times), headers=headers)
+    return Response(
+        render_pdf(report, services.times), media_type="application/pdf", headers=headers
+    )
+
+
+class PublishIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    month: str = Field(pattern=MONTH_PATTERN, description="YYYY-MM, in the city's time zone")
+
+
+class PublishedOut(BaseModel):
+    month: str
+    published_by: str
+    published_at: datetime
+
+
+@router.post(
+    "/transparency/publications", response_model=PublishedOut, status_code=status.HTTP_201_CREATED
+)
+def publish_transparency(body: PublishIn, ctx: Caller, services: ServicesDep) -> PublishedOut:
+    """Publish an ended month's signed transparency report for anyone (auditors); once."""
+    published = services.transparency_reports.publish(ctx, body.month)
+    return PublishedOut.model_validate(published.summary())

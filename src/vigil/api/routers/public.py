@@ -1,4 +1,5 @@
-"""The public path (no login): the public cameras and their redacted, delayed live video.
+"""The public path (no login): the public cameras and their redacted, delayed live video,
+and the published transparency reports with the public key that verifies them.
 
 Nothing here reaches a recording, a live camera, a sighting or anything a camera group
 bounds: the cameras come from ``Publications.public_cameras`` (names and places only) and
@@ -13,14 +14,17 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel
 
 from vigil.api.context import ServicesDep, client_of
 from vigil.api.routers.cameras import CameraName
 from vigil.api.routers.recordings import MP4
+from vigil.audit.published import MONTH_PATTERN
+from vigil.audit.signing import public_key_pem
 from vigil.publishing.broadcast import BroadcastFeed
 from vigil.publishing.viewing import count_viewing
 from vigil.recording.fmp4 import media_seconds
@@ -91,3 +95,40 @@ async def _follow(
         feed.close()
         hold.close()
         await asyncio.to_thread(counted, seconds)
+
+
+class PublishedReportOut(BaseModel):
+    month: str
+    published_at: datetime
+    report: str  # the path of its signed JSON
+
+
+Month = Annotated[str, Path(pattern=MONTH_PATTERN)]
+
+
+@router.get("/transparency", response_model=list[PublishedReportOut])
+def published_reports(request: Request, services: ServicesDep) -> list[PublishedReportOut]:
+    """The published monthly transparency reports, the latest first."""
+    services.public_limits.request(client_of(request))
+    return [
+        PublishedReportOut(
+            month=p.month, published_at=p.published_at, report=f"{request.url.path}/{p.month}"
+        )
+        for p in services.transparency_reports.published()
+    ]
+
+
+@router.get("/transparency/key.pem", response_class=PlainTextResponse)
+def transparency_key(request: Request, services: ServicesDep) -> PlainTextResponse:
+    """Vigil's Ed25519 public key (PEM), which verifies every published report."""
+    services.public_limits.request(client_of(request))
+    return PlainTextResponse(public_key_pem(services.audit.key.public_key))
+
+
+@router.get("/transparency/{month}", response_model=dict[str, Any])
+def published_report(month: Month, request: Request, services: ServicesDep) -> Any:
+    """A month's signed report, exactly as published ('vigil transparency verify')."""
+    services.public_limits.request(client_of(request))
+    report = services.transparency_reports.of_month(month).report
+    name = f"transparency-{month}.json"
+    return JSONResponse(report, headers={"Content-Disposition": f'inline; filename="{name}"'})

@@ -22,7 +22,13 @@ from vigil.store.models.analytics import (
     WatchlistEntry,
     WatchlistPhoto,
 )
-from vigil.store.models.audit import AuditHeadRow, AuditPendingRow, AuditRow, AuditStateRow
+from vigil.store.models.audit import (
+    AuditHeadRow,
+    AuditPendingRow,
+    AuditRow,
+    AuditStateRow,
+    TransparencyReportRow,
+)
 from vigil.store.models.base import NAMING, Base, UTCDateTime
 from vigil.store.models.cases import CaseCamera, CaseMember, CaseResult, CaseRow, CaseSearch, Notice
 from vigil.store.models.crowds import (
@@ -90,6 +96,7 @@ __all__ = [
     "StorageState",
     "SubjectMatch",
     "SubjectRequestRow",
+    "TransparencyReportRow",
     "UTCDateTime",
     "UsageRow",
     "User",

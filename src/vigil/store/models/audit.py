@@ -1,7 +1,10 @@
-"""The audit log's rows: entries (Merkle leaves), signed heads, the appenders' state, and
-records of changes committed and not yet in the tree."""
+"""The audit log's rows: entries (Merkle leaves), signed heads, the appenders' state,
+records of changes committed and not yet in the tree, and the published transparency reports
+made from it."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -13,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vigil.store.models.base import Base
+from vigil.store.models.base import Base, UTCDateTime
 
 
 class RecordColumns:
@@ -74,3 +77,15 @@ class AuditPendingRow(RecordColumns, Base):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
+
+
+class TransparencyReportRow(Base):
+    """A month's transparency report, published for anyone: the signed JSON as made."""
+
+    __tablename__ = "transparency_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), unique=True)  # YYYY-MM, the city's month
+    report: Mapped[str] = mapped_column(Text)  # the signed report's JSON
+    published_by: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())

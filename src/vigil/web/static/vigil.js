@@ -37,8 +37,39 @@ function say(element, text, isError) {
   }
 }
 
-function isoOf(value) {  // a datetime-local value is local time: send it with its zone
-  return new Date(value).toISOString();
+// Times are the city's (the server's [ui] time_zone, on <body data-zone>), as on the pages.
+const ZONE = document.body.dataset.zone || "UTC";
+
+function wallClock(moment) {  // the city's clock at that moment: {year, month, ..., timeZoneName}
+  const format = new Intl.DateTimeFormat("en-GB", {
+    timeZone: ZONE, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short",
+  });
+  return Object.fromEntries(format.formatToParts(moment).map((p) => [p.type, p.value]));
+}
+
+function cityTime(value) {  // as vigil.timetext writes it: 2026-12-04 19:53:08 CET
+  const c = wallClock(new Date(value));
+  return c.year + "-" + c.month + "-" + c.day + " " + c.hour + ":" + c.minute + ":" + c.second + " " + c.timeZoneName;
+}
+
+function isoOf(value) {  // a datetime-local value is the city's wall-clock time
+  const asUtc = Date.parse(value + "Z");
+  const ahead = (t) => {  // how far the city's clock is ahead of UTC at t
+    const c = wallClock(new Date(t));
+    return Date.UTC(+c.year, +c.month - 1, +c.day, +c.hour, +c.minute, +c.second) - Math.floor(t / 1000) * 1000;
+  };
+  const guess = asUtc - ahead(asUtc);
+  return new Date(asUtc - ahead(guess)).toISOString();  // again: the offset where it lands
+}
+
+function zoneLabels() {  // every time input says whose clock it is
+  for (const input of document.querySelectorAll("input[data-time]")) {
+    const zone = document.createElement("span");
+    zone.className = "zone small";
+    zone.textContent = ZONE;
+    input.after(zone);
+  }
 }
 
 function jsonOf(form) {
@@ -170,7 +201,7 @@ function timeline(bar) {
     const query = new URLSearchParams({ start: start.toISOString(), end: end.toISOString() });
     video.src = "/api/v1/cameras/" + encodeURIComponent(bar.dataset.camera) + "/recording.mp4?" + query;
     video.play().catch(() => {});
-    state.textContent = "Playing from " + start.toLocaleString();
+    state.textContent = "Playing from " + cityTime(start);
   };
   bar.addEventListener("click", (event) => {  // play from where the bar was clicked
     const box = bar.getBoundingClientRect();
@@ -238,7 +269,7 @@ function eventWall(section) {  // counts and chart, refreshed every few seconds
       document.getElementById("total-now").textContent = view.total.people === null ? "no recent count" : view.total.people;
       const peak = view.total.peak;
       document.getElementById("total-peak").textContent = peak ? peak.people : "none yet";
-      document.getElementById("peak-at").textContent = peak ? "at " + new Date(peak.at).toLocaleString() : "";
+      document.getElementById("peak-at").textContent = peak ? "at " + cityTime(peak.at) : "";
       for (const camera of view.cameras) {
         const badge = section.querySelector('[data-count="' + CSS.escape(camera.name) + '"]');
         if (badge) {
@@ -307,6 +338,7 @@ document.addEventListener("DOMContentLoaded", () => {
     button.addEventListener("click", () => clickAction(button));
   }
   for (const video of document.querySelectorAll("video[data-live]")) playLive(video);
+  zoneLabels();
   const bar = document.getElementById("timeline");
   if (bar) timeline(bar);
   const wall = document.getElementById("event-wall");

@@ -1,0 +1,45 @@
+"""The offline camera map (issue 32, item 2): placed by coordinates, north up, true to scale."""
+
+from __future__ import annotations
+
+import re
+
+from vigil.web.citymap import WIDTH, MapCamera, camera_map
+
+STATION = MapCamera("station", 48.1402, 11.5600, "online", "/cameras/station", "central")
+HARBOUR = MapCamera("harbour", 48.1300, 11.6000, "offline", None)
+NOWHERE = MapCamera("<nowhere>", None, None)
+
+
+def _dots(svg: str) -> dict[str, tuple[float, float]]:
+    found = re.findall(r'data-camera="([^"]+)".*?cx="([\d.]+)" cy="([\d.]+)"', svg)
+    return {name: (float(x), float(y)) for name, x, y in found}
+
+
+def test_cameras_are_placed_north_up_east_right_and_linked_where_they_may_be_opened() -> None:
+    svg = str(camera_map([STATION, HARBOUR, NOWHERE], "the city"))
+    dots = _dots(svg)
+    assert set(dots) == {"station", "harbour"}  # no coordinates: not on the map
+    assert dots["harbour"][0] > dots["station"][0]  # east is right
+    assert dots["harbour"][1] > dots["station"][1]  # south is down
+    assert '<a href="/cameras/station"' in svg
+    assert "/cameras/harbour" not in svg  # not the viewer's to open
+    assert 'fill="#1e8449"' in svg  # online
+    assert 'fill="#b03a2e"' in svg  # offline
+    # The 2.9 km between them, east-west, is drawn to the scale bar's scale.
+    bar = re.search(r'x2="([\d.]+)" y2="[\d.]+" stroke="#17202a"', svg)
+    assert bar is not None
+    label = re.search(r"(\d+) (km|m)</text>", svg)
+    assert label is not None
+    metres = int(label[1]) * (1000 if label[2] == "km" else 1)
+    px_per_metre = (float(bar[1]) - 16) / metres
+    east_west_m = (11.6000 - 11.5600) * 111_320 * 0.6673  # cos(48.135°)
+    drawn = dots["harbour"][0] - dots["station"][0]
+    assert abs(drawn / px_per_metre - east_west_m) / east_west_m < 0.02
+    assert float(bar[1]) - 16 <= WIDTH / 4
+
+
+def test_names_are_escaped_and_no_coordinates_means_no_map() -> None:
+    odd = MapCamera('<script>"x"', 48.0, 11.0)
+    assert "<script>" not in str(camera_map([odd], "t"))
+    assert str(camera_map([NOWHERE], "t")) == ""
