@@ -139,6 +139,10 @@ class RecordingConfig(Section):
 class UiConfig(Section):
     # The city's time zone (IANA name): every page and report shows times in it, named.
     time_zone: str = "UTC"
+    # The cameras' map is drawn offline; a deployment with a tile server may name it
+    # ("https://tiles.example.org/{z}/{x}/{y}.png") with the attribution it asks for.
+    map_tiles: str = ""
+    map_attribution: str = ""
 
     @model_validator(mode="after")
     def _known_zone(self) -> UiConfig:
@@ -146,6 +150,26 @@ class UiConfig(Section):
         if problem is not None:
             raise ValueError(problem)
         return self
+
+    @model_validator(mode="after")
+    def _tile_server(self) -> UiConfig:
+        if not self.map_tiles:
+            return self
+        if not self.map_tiles.startswith(("https://", "http://")) or any(
+            part not in self.map_tiles for part in ("{z}", "{x}", "{y}")
+        ):
+            raise ValueError("map_tiles is an http(s) URL with {z}, {x} and {y} in it")
+        if not self.map_attribution.strip():
+            raise ValueError("map_tiles needs its map_attribution (the tiles' licence asks it)")
+        return self
+
+    @property
+    def tile_origin(self) -> str:
+        """The tile server's origin (the pages may load images from it), or ""."""
+        if not self.map_tiles:
+            return ""
+        scheme, _, rest = self.map_tiles.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
 class PublishingConfig(Section):

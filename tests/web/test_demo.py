@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.cli_runner import vigil
 from tests.streams import free_port
-from tests.web.browser import launch, screenshot_path
+from tests.web.browser import screenshot_path
 from vigil.sim.server import wait_until_serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -85,14 +85,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory, datasets: Path) -> Iterator[D
         process.wait(30)
         if process.stdout is not None:
             process.stdout.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def _signed_in(browser: Browser, demo: Demo, user: str) -> Page:

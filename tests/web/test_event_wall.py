@@ -94,7 +94,7 @@ def _zone_marked(browser: Browser, server: Served) -> None:
     """The admin proposes the fair as a no-identification zone; the supervisor approves."""
     ada = _signed_in(browser, server, "ada")
     ada.goto(f"{server.base}/zones")
-    ada.get_by_label("or an event").fill("city fair")
+    ada.get_by_label("or an event").select_option("city fair")
     ada.get_by_label("Why no one may be identified there").fill("a protected assembly")
     ada.get_by_role("button", name="Propose zone").click()
     expect(ada.locator("#zones")).to_contain_text("awaiting approval")

@@ -20,14 +20,14 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import update
 
 from tests.cli_runner import vigil
 from tests.conftest import PASSWORD, Env
 from tests.investigations.world import hopper, mirrored
 from tests.sightings import approved_entry, store_sightings_at
-from tests.web.browser import launch, screenshot_path
+from tests.web.browser import screenshot_path
 from tests.web.served import Served, served
 from vigil.auth.roles import Role
 from vigil.store.models import Camera, SightingRow
@@ -69,14 +69,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, portrait_path: Path) -> Ite
 
     with served(tmp_path_factory.mktemp("ui"), portrait_path, prepare) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 class Session:
@@ -344,13 +336,14 @@ def test_auditor_and_admin_pages(browser: Browser, server: Served) -> None:
     assert admin.page.url.endswith("/admin")
     admin.shot("admin")
     assert admin.page.locator("td", has_text="gate").count() >= 1
-    admin.page.get_by_label("Group", exact=True).fill("city")
-    admin.page.get_by_label("User", exact=True).fill("aud")
+    admin.page.get_by_label("Group", exact=True).select_option("city")
+    admin.page.get_by_label("User", exact=True).select_option("aud")
     admin.page.get_by_role("button", name="Grant").click()
     members = admin.page.locator("td", has_text=re.compile(r"\baud\b.*\bolga\b"))
     expect(members).to_have_count(1)  # the groups table, after the page reloaded
     page = admin.page
-    page.get_by_label("For user").fill("aud")
+    assert "ivy" not in page.get_by_label("For user").inner_text()  # she makes her own
+    page.get_by_label("For user").select_option("aud")
     page.get_by_label("Label").fill("reports")
     page.get_by_role("button", name="Create token").click()
     page.get_by_text("shown only once: vigil_").wait_for()

@@ -91,7 +91,11 @@ def create_api(services: Services) -> FastAPI:
         max_bytes=services.config.api.max_body_bytes,
         max_upload_bytes=services.config.api.max_upload_bytes,
     )
-    app.add_middleware(SecurityHeadersMiddleware, docs_path=f"{API_PREFIX}/docs")
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        docs_path=f"{API_PREFIX}/docs",
+        tile_origin=services.config.ui.tile_origin,
+    )
     app.add_middleware(RequestIdMiddleware)
     return app
 

@@ -128,15 +128,17 @@ SECURITY_HEADERS = (
 class SecurityHeadersMiddleware:
     """Adds the content security policy and the other security headers to every response."""
 
-    def __init__(self, app: ASGIApp, docs_path: str) -> None:
+    def __init__(self, app: ASGIApp, docs_path: str, tile_origin: str = "") -> None:
         self.app = app
         self.docs_path = docs_path
+        # The map's tile server, where a deployment names one: its images only.
+        self.csp = CSP.replace("img-src 'self'", f"img-src 'self' {tile_origin}".rstrip())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = DOCS_CSP if scope["path"] == self.docs_path else CSP
+        policy = DOCS_CSP if scope["path"] == self.docs_path else self.csp
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -15,12 +15,12 @@ from vigil.audit.chart import month_chart
 from vigil.audit.log import EntryFilter
 from vigil.audit.published import MONTH_PATTERN, PublishedReport
 from vigil.auth.names import NAME_PATTERN
-from vigil.auth.roles import Permission, RequestContext, Role
+from vigil.auth.roles import Permission, RequestContext, Role, is_service_role
 from vigil.cameras.registry import CameraInfo
 from vigil.errors import NotFound
 from vigil.recording.records import Segment
 from vigil.recording.service import TimeRange
-from vigil.web.citymap import MapCamera, camera_map
+from vigil.web.citymap import MapCamera, Tiles, camera_map
 from vigil.web.render import home_of, html, show, viewer
 
 router = APIRouter(include_in_schema=False)
@@ -57,6 +57,7 @@ def public_page(request: Request) -> Response:
         map=camera_map(
             [MapCamera(c.name, c.latitude, c.longitude) for c in cameras],
             "Where the public cameras are",
+            _tiles(services),
         ),
         live_tiles=services.config.publishing.streams_per_client,
         delay_s=services.config.publishing.delay_s,
@@ -71,12 +72,18 @@ def _wall(services: Services, ctx: RequestContext) -> dict[str, Any]:
     waiting = backlog(services.segments)
     return {
         "tiles": tiles,
-        "map": camera_map(shown, "Where the cameras of your groups are"),
+        "map": camera_map(shown, "Where the cameras of your groups are", _tiles(services)),
         "unplaced": [c.name for c in cameras if c.latitude is None or c.longitude is None],
         "live_tiles": LIVE_TILES,
         "backlog": waiting,
         "lag_s": waiting.lag_s(datetime.now(UTC)),
     }
+
+
+def _tiles(services: Services) -> Tiles | None:
+    """The deployment's tile server under the map, if it names one."""
+    ui = services.config.ui
+    return Tiles(ui.map_tiles, ui.map_attribution) if ui.map_tiles else None
 
 
 def _on_map(camera: CameraInfo, status: dict[str, Any], watchable: set[str]) -> MapCamera:
@@ -108,13 +115,21 @@ def event_wall(request: Request, event_id: EventId) -> Response:
 
     def build(services: Services, ctx: RequestContext) -> dict[str, Any]:
         event = services.events.show(ctx, event_id)
-        live = {
-            c["name"]
-            for c in event["cameras"]
-            if services.recordings.status(ctx, c["name"])["live"]
-        }
+        names = {c["name"] for c in event["cameras"]}
+        cameras = [c for c in services.cameras.list(ctx) if c.name in names]
+        statuses = {c.name: services.recordings.status(ctx, c.name) for c in cameras}
+        watchable = services.recordings.watchable(ctx)
+        placed = [_on_map(c, statuses[c.name], watchable) for c in cameras]
         window = (datetime.fromisoformat(event["start"]), datetime.fromisoformat(event["end"]))
-        return {"event": event, "window": window, "live": live, "live_tiles": LIVE_TILES}
+        return {
+            "event": event,
+            "window": window,
+            "live": {name for name, status in statuses.items() if status["live"]},
+            "live_tiles": LIVE_TILES,
+            "map": camera_map(
+                placed, f"Where the cameras of {event['name']} are", _tiles(services)
+            ),
+        }
 
     return show(request, "event.html", build)
 
@@ -124,7 +139,12 @@ def zones(request: Request) -> Response:
     """No-identification zones: proposed, in force, lifted; approve and lift them here."""
 
     def build(services: Services, ctx: RequestContext) -> dict[str, Any]:
-        return {"zones": services.zones.list(ctx)}
+        proposing = ctx.principal.can(Permission.ZONES_PROPOSE)  # the form's choices
+        return {
+            "zones": services.zones.list(ctx),
+            "groups": [g.name for g in services.groups.list(ctx)] if proposing else [],
+            "events": [e.name for e in services.events.list(ctx)] if proposing else [],
+        }
 
     return show(request, "zones.html", build)
 
@@ -305,11 +325,14 @@ def admin(request: Request) -> Response:
             "tokens": services.tokens.list(ctx, "*"),  # every user's
             "cameras": cameras,
             "map": camera_map(
-                [_on_map(c, status, watchable) for c, status in cameras], "Where every camera is"
+                [_on_map(c, status, watchable) for c, status in cameras],
+                "Where every camera is",
+                _tiles(services),
             ),
             "watchable": watchable,
             "groups": services.groups.list(ctx),
             "roles": [str(r) for r in Role],
+            "service_roles": [r for r in Role if is_service_role(r)],
             "organisations": services.partners.list(ctx),
             "now": datetime.now(UTC),
             "month": f"{datetime.now(UTC):%Y-%m}",
