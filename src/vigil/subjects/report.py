@@ -270,6 +270,6 @@ def _alerts(session: Session, request_id: int) -> list[dict[str, Any]]:
 
 
 def render_html(report: SubjectReport, signature: str, times: TimeText) -> bytes:
-    template = templates(times, "vigil.subjects").get_template("answer.html")
-    page = template.render(report=report, signature=signature)
+    shared = templates(times, "vigil.subjects", "vigil.investigations")  # + the reports' style
+    page = shared.get_template("answer.html").render(report=report, signature=signature)
     return page.encode("utf-8")
