@@ -11,12 +11,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from vigil.app import Services
 from vigil.auth.roles import RequestContext
-from vigil.cli.output import console, emit, errors
+from vigil.cli.output import JSON, console, emit, errors
 from vigil.cli.state import CliState
 from vigil.errors import InvalidInput
 from vigil.times import parse_moment
-
-JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 def analyze(

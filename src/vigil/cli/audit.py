@@ -12,12 +12,11 @@ from vigil.audit.log import EntryFilter
 from vigil.audit.proofs import check_proof
 from vigil.audit.signing import PUBLIC_KEY_FILE
 from vigil.cli.files import signed_document
-from vigil.cli.output import console, emit, table
+from vigil.cli.output import JSON, console, emit, table
 from vigil.cli.state import CliState
 from vigil.errors import AuditIntegrityError
 
 app = typer.Typer(no_args_is_help=True)
-JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 @app.command("verify")

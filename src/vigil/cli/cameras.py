@@ -10,13 +10,12 @@ import typer
 
 from vigil.cameras.registry import CameraSpec
 from vigil.cli.exports import manifest_path
-from vigil.cli.output import console, emit, table
+from vigil.cli.output import JSON, console, emit, table
 from vigil.cli.state import CliState
 from vigil.recording.service import TimeRange
 from vigil.times import parse_moment
 
 app = typer.Typer(no_args_is_help=True)
-JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 @app.command("add")

@@ -8,7 +8,7 @@ from typing import Any, cast
 import typer
 
 from vigil.cli.files import read_photos, write_file
-from vigil.cli.output import console, emit, table
+from vigil.cli.output import JSON, console, emit, table
 from vigil.cli.state import CliState
 from vigil.errors import InvalidInput
 from vigil.investigations.cases import CaseInfo, CaseSpec
@@ -16,7 +16,6 @@ from vigil.investigations.report import Format
 from vigil.times import parse_moment
 
 app = typer.Typer(no_args_is_help=True)
-JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 def _names(value: str | None) -> list[str]:

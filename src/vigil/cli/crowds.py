@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from vigil.cli.output import console, emit, table
+from vigil.cli.output import JSON, console, emit, table
 from vigil.cli.state import CliState
 from vigil.crowds.events import EventSpec
 from vigil.errors import InvalidInput
@@ -12,7 +12,6 @@ from vigil.times import parse_moment
 
 events = typer.Typer(no_args_is_help=True)
 zones = typer.Typer(no_args_is_help=True)
-JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 def _limits(values: list[str]) -> dict[str, int]:

@@ -10,8 +10,8 @@ from pathlib import Path
 import typer
 
 from vigil.auth.roles import LOCAL, RequestContext
-from vigil.cli.output import console, emit
-from vigil.cli.setup import JSON, serve
+from vigil.cli.output import JSON, console, emit
+from vigil.cli.setup import serve
 from vigil.cli.state import CliState
 from vigil.datadir import initialise
 from vigil.sim.server import SimulatorError, wait_until_serving

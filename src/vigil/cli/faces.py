@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from vigil.app import image_limits
 from vigil.auth.roles import Permission
-from vigil.cli.output import console, emit, table
+from vigil.cli.output import JSON, console, emit, table
 from vigil.cli.state import CliState
 from vigil.config import Config, load_config, save_config
 from vigil.errors import NotInitialised
@@ -24,7 +24,6 @@ from vigil.faces.images import load_image_file
 from vigil.faces.lfw_report import Settings, calibrate, evaluate
 
 app = typer.Typer(no_args_is_help=True)
-JSON = typer.Option(False, "--json", help="Machine-readable output.")
 EMBEDDER = typer.Option(
     None, "--embedder", help="dlib, reid or fused; default: the configured one."
 )

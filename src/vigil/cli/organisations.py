@@ -6,14 +6,13 @@ from pathlib import Path
 
 import typer
 
-from vigil.cli.output import console, emit, table
+from vigil.cli.output import JSON, console, emit, table
 from vigil.cli.state import CliState
 from vigil.errors import InvalidInput
 from vigil.partners.organisations import KeySpec
 from vigil.times import parse_moment
 
 app = typer.Typer(no_args_is_help=True)
-JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 @app.command("register")

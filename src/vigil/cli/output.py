@@ -7,12 +7,14 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
 from vigil.errors import VigilError
 
 console = Console(highlight=False)
+JSON = typer.Option(False, "--json", help="Machine-readable output.")  # every command's
 errors = Console(stderr=True, highlight=False)
 
 

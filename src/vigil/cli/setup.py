@@ -14,11 +14,9 @@ import typer
 
 from vigil.analytics.jobs import JobQueue
 from vigil.app import Services
-from vigil.cli.output import console, emit
+from vigil.cli.output import JSON, console, emit
 from vigil.cli.state import CliState, read_secret_file
 from vigil.datadir import initialise, make_private
-
-JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 def register(app: typer.Typer) -> None:

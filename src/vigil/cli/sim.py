@@ -9,13 +9,12 @@ from pathlib import Path
 
 import typer
 
-from vigil.cli.output import console, emit
+from vigil.cli.output import JSON, console, emit
 from vigil.sim.files import file_feeds, render_feeds
 from vigil.sim.scenario import WINDOW_S, Scenario, load_people, write_truth
 from vigil.sim.server import SimServer, StreamFormat
 
 app = typer.Typer(no_args_is_help=True)
-JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 def build_scenario(

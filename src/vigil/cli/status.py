@@ -8,11 +8,9 @@ from typing import Any
 import typer
 
 from vigil.analytics.pipeline import backlog
-from vigil.cli.output import console, emit, table
+from vigil.cli.output import JSON, console, emit, table
 from vigil.cli.state import CliState
 from vigil.errors import PeerUnavailable
-
-JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 def status(ctx: typer.Context, as_json: bool = JSON) -> None:

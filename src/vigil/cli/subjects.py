@@ -8,14 +8,13 @@ from typing import cast
 import typer
 
 from vigil.cli.files import read_photos, write_file
-from vigil.cli.output import console, emit, table
+from vigil.cli.output import JSON, console, emit, table
 from vigil.cli.state import CliState
 from vigil.errors import InvalidInput
 from vigil.subjects.report import Format
 from vigil.subjects.requests import RequestInfo
 
 app = typer.Typer(no_args_is_help=True)
-JSON = typer.Option(False, "--json", help="Machine-readable output.")
 FORMATS = ("html", "pdf", "json")
 
 

@@ -10,13 +10,12 @@ import typer
 from vigil.audit.signing import PUBLIC_KEY_FILE
 from vigil.audit.transparency import Period, render_html, render_pdf, verify_report
 from vigil.cli.files import signed_document
-from vigil.cli.output import console, emit
+from vigil.cli.output import JSON, console, emit
 from vigil.cli.state import CliState
 from vigil.errors import InvalidInput, ProofError
 from vigil.times import parse_moment
 
 app = typer.Typer(no_args_is_help=True)
-JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 @app.command("report")

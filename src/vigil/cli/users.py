@@ -7,11 +7,10 @@ from pathlib import Path
 
 import typer
 
-from vigil.cli.output import console, emit, table
+from vigil.cli.output import JSON, console, emit, table
 from vigil.cli.state import CliState, read_secret_file
 
 app = typer.Typer(no_args_is_help=True)
-JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 @app.command("add")

@@ -7,13 +7,12 @@ from pathlib import Path
 import typer
 
 from vigil.cli.files import read_photos
-from vigil.cli.output import console, emit, table
+from vigil.cli.output import JSON, console, emit, table
 from vigil.cli.state import CliState
 from vigil.times import parse_moment
 
 watchlist = typer.Typer(no_args_is_help=True)
 alerts = typer.Typer(no_args_is_help=True)
-JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 @watchlist.command("add")
