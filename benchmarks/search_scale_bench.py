@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/search_scale_bench.py [--sightings 10000000] [--cameras 1000]
         [--days 30] [--people 200] [--strangers 1000] [--scope-cameras 100] [--scope-days 7]
-        [--cases 10] [--database-url postgresql://postgres@127.0.0.1:5432/test]
+        [--cases 10] [--requests 2] [--database-url postgresql://postgres@127.0.0.1:5432/test]
         [--datasets ../shared/datasets]
 
 A fresh schema holds SIGHTINGS sightings over CAMERAS cameras and DAYS days, loaded with
@@ -26,7 +26,9 @@ the audit), p50/p95/p99, the first search of each case apart from the rest; reca
 against exact search over the same scope (the 200 nearest within the engine's threshold,
 brute force in numpy on the bench's own copy); the share of the person's appearances in
 scope flagged as matches, and flagged matches of anyone else; the store's size on disk and
-the index's memory.
+the index's memory. Then REQUESTS subject requests of known people (their probe photos),
+each approval comparing every stored sighting with them: its time, and the share of the
+person's appearances found (and anyone else's sightings found).
 """
 
 from __future__ import annotations
@@ -168,6 +170,7 @@ def main() -> None:
     parser.add_argument("--scope-cameras", type=int, default=100)
     parser.add_argument("--scope-days", type=int, default=7)
     parser.add_argument("--cases", type=int, default=10)
+    parser.add_argument("--requests", type=int, default=2, help="subject requests")
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
     parser.add_argument("--keep", action="store_true", help="leave the schema behind")
@@ -344,6 +347,7 @@ def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator
             )
             found.append(len(flagged & appearances) / len(appearances))
             others += sum(1 for r in flagged if owner.get(r, -1) != number)
+    requests_report(services, sue, people[: args.requests], owners, lowest_id)
     index_bytes = len(search.vectors.partitions) * (search.engine.space.dimension * 2 + 8)
     print(f"approval to the case's camera-days read ahead: {percentiles(ahead, 'cases')}")
     print(f"search, first of each case: {percentiles(opening)}")
@@ -362,6 +366,35 @@ def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator
           f"{rss:.2f} GiB, with the bench's own copy of the scopes' descriptors "
           f"({rows.vectors.nbytes / 2**30:.2f} GiB)")  # fmt: skip
     services.close()
+
+
+def requests_report(
+    services: Services,
+    sue: RequestContext,
+    asking: list[Known],
+    owners: NDArray[np.int64],
+    lowest_id: int,
+) -> None:
+    """Subject requests of known people, with their probe photos: an approval compares
+    every stored sighting with them (the whole archive, not a case's scope)."""
+    dana = as_user(services, "dana", Role.DPO)
+    took: list[float] = []
+    found: list[float] = []
+    others = 0
+    for number, person in enumerate(asking):
+        taken = services.subjects.open(
+            dana, [("probe.jpg", person.probe)], reference=f"bench {number}",
+            identity_checked_by="bench",
+        )  # fmt: skip
+        began = time.perf_counter()
+        services.subjects.approve(sue, taken.id)
+        took.append(time.perf_counter() - began)
+        hits = [f.sighting - lowest_id for f in services.subject_review.found(dana, taken.id)]
+        found.append(sum(int(owners[h]) == number for h in hits) / APPEARANCES)
+        others += sum(int(owners[h]) != number for h in hits)
+    print(f"subject requests, approval (every sighting compared): {percentiles(took, 'requests')}")
+    print(f"  the person's appearances found: mean {np.mean(found):.3f}; "
+          f"found sightings of someone else: {others}")  # fmt: skip
 
 
 @dataclass(frozen=True)

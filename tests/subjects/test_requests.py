@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select, update
 
-from tests.conftest import Env
+from tests.conftest import SQLITE_ONLY, Env
 from tests.recorded import add_camera
 from tests.sightings import matching_alert, store_sightings_at
 from vigil.audit.signing import verify_statement
@@ -23,6 +23,7 @@ from vigil.auth.roles import RequestContext, Role
 from vigil.config import FacesConfig
 from vigil.errors import Conflict, Forbidden, InvalidInput
 from vigil.faces.build import build_face_engine
+from vigil.faces.descriptors import width
 from vigil.faces.images import ImageLimits
 from vigil.faces.reference import ReferenceFace, reference_face
 from vigil.investigations.cases import CaseSpec
@@ -30,6 +31,7 @@ from vigil.publishing.render import YuNetBoxes
 from vigil.recording.service import TimeRange
 from vigil.store.models import AuditRow, SightingRow, SubjectRequestRow
 from vigil.subjects.report import REPORT_CONTEXT
+from vigil.subjects.requests import _nearest
 
 LFW = "lfw-dev/lfw-deepfunneled"
 HIM = ["Colin_Powell_0038", "Colin_Powell_0074"]  # his sightings
@@ -287,3 +289,25 @@ def test_erasure_keeps_what_a_hold_a_case_or_a_watchlist_needs_and_says_why(
     answer = json.loads(s.subject_reports.report(dana, second, "json").content)
     assert all(held["face_crop_jpeg"] is None for held in answer["sightings"])
     assert s.audit_service.verify(env.local()).ok
+
+
+@SQLITE_ONLY
+def test_a_batch_is_compared_as_each_sighting_alone_would_be(env: Env) -> None:
+    """The comparison reads sightings a batch at a time and measures them together: each
+    sighting's nearest distance is the one measured sighting by sighting."""
+    subjects = env.services.subjects
+    tag = subjects.engine.model.tag  # as sightings are stored
+    rng = np.random.default_rng(7)
+    size = width(tag)
+    counts = rng.integers(1, 6, 200)
+    blobs = [rng.normal(0, 0.1, (n, size)).astype("<f4") for n in counts]
+    probes = subjects.point.calibration.space.of(
+        rng.normal(0, 0.1, (3, size)).astype(np.float32), tag
+    )
+    sightings = [(i, blob.tobytes()) for i, blob in enumerate(blobs)]
+    together = subjects._nearest_each(sightings, tag, probes)
+    assert together is not None
+    for (distance, described), blob in zip(together, blobs, strict=True):
+        alone = _nearest(subjects.point.calibration.space.of(blob, tag), probes)
+        assert distance == pytest.approx(alone, abs=1e-5)
+        assert described == len(blob)

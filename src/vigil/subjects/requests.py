@@ -28,6 +28,7 @@ from vigil.auth.access import Access
 from vigil.auth.names import check_text
 from vigil.auth.roles import Permission, RequestContext
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
+from vigil.faces.descriptors import width
 from vigil.faces.engine import FaceEngine
 from vigil.faces.photos import Photos
 from vigil.faces.reference import reference_face
@@ -255,14 +256,10 @@ class SubjectRequests:
         self, session: Session, probes: NDArray[np.float32]
     ) -> tuple[int, builtins.list[tuple[int, float, float]]]:
         """(sightings compared, [(sighting, distance, estimated FMR)] within the operating
-        point): every sighting that still holds a descriptor of the point's kind."""
+        point): every sighting that still holds a descriptor of the point's kind, read
+        BATCH at a time and compared a batch at once."""
         query = (
-            select(
-                SightingRow.id,
-                SightingRow.embedding,
-                SightingRow.embedding_models,
-                SightingRow.descriptors,
-            )
+            select(SightingRow.id, SightingRow.embedding, SightingRow.embedding_models)
             .where(
                 SightingRow.embedding.is_not(None),
                 described_by(self.point.embedder),
@@ -271,16 +268,43 @@ class SubjectRequests:
             .execution_options(yield_per=BATCH)
         )
         searched, found = 0, []
-        for sighting_id, blob, tag, described in session.execute(query):
-            vectors = None if blob is None else self.point.view(blob, tag)
-            if vectors is None:
-                continue
-            searched += 1
-            distance = _nearest(vectors, probes)
-            if self.point.matches(distance, self.point.embedder):
-                fmr = self.point.estimated_fmr(distance, described * len(probes))
-                found.append((sighting_id, distance, fmr))
+        for rows in session.execute(query).partitions(BATCH):
+            by_tag: dict[str, builtins.list[tuple[int, bytes]]] = {}
+            for sighting_id, blob, tag in rows:
+                if blob:  # the query asks for rows that hold one
+                    by_tag.setdefault(tag, []).append((sighting_id, blob))
+            for tag, sightings in by_tag.items():
+                nearest = self._nearest_each(sightings, tag, probes)
+                if nearest is None:
+                    continue
+                searched += len(sightings)
+                for (sighting_id, _), (distance, described) in zip(sightings, nearest, strict=True):
+                    if self.point.matches(distance, self.point.embedder):
+                        fmr = self.point.estimated_fmr(distance, described * len(probes))
+                        found.append((sighting_id, distance, fmr))
         return searched, found
+
+    def _nearest_each(
+        self, sightings: builtins.list[tuple[int, bytes]], tag: str, probes: NDArray[np.float32]
+    ) -> builtins.list[tuple[float, int]] | None:
+        """For each sighting (descriptors of ``tag``), the least distance between one of its
+        descriptors and one of the probes, and how many descriptors it holds; None when
+        ``tag`` has no view in the point's space."""
+        space = self.point.calibration.space
+        vectors = space.view(decode(b"".join(blob for _, blob in sightings)), tag)
+        if vectors is None:
+            return None
+        counts = [len(blob) // (4 * width(tag)) for _, blob in sightings]
+        ours, theirs = vectors.astype(np.float64), probes.astype(np.float64)
+        squared = (
+            np.einsum("ij,ij->i", ours, ours)[:, np.newaxis]
+            + np.einsum("ij,ij->i", theirs, theirs)[np.newaxis, :]
+            - 2.0 * ours @ theirs.T
+        )
+        closest = np.sqrt(np.maximum(squared.min(axis=1), 0.0))
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        each = np.minimum.reduceat(closest, starts)
+        return [(float(d), n) for d, n in zip(each, counts, strict=True)]
 
     def _entries(self, session: Session, probes: NDArray[np.float32]) -> builtins.list[int]:
         """The watchlist entries (of any state) one of whose reference photos is the
