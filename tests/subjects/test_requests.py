@@ -31,7 +31,6 @@ from vigil.publishing.render import YuNetBoxes
 from vigil.recording.service import TimeRange
 from vigil.store.models import AuditRow, SightingRow, SubjectRequestRow
 from vigil.subjects.report import REPORT_CONTEXT
-from vigil.subjects.requests import _nearest
 
 LFW = "lfw-dev/lfw-deepfunneled"
 HIM = ["Colin_Powell_0038", "Colin_Powell_0074"]  # his sightings
@@ -308,6 +307,7 @@ def test_a_batch_is_compared_as_each_sighting_alone_would_be(env: Env) -> None:
     together = subjects._nearest_each(sightings, tag, probes)
     assert together is not None
     for (distance, described), blob in zip(together, blobs, strict=True):
-        alone = _nearest(subjects.point.calibration.space.of(blob, tag), probes)
+        vectors = subjects.point.calibration.space.of(blob, tag)
+        alone = np.min(np.linalg.norm(vectors[:, np.newaxis] - probes[np.newaxis], axis=2))
         assert distance == pytest.approx(alone, abs=1e-5)
         assert described == len(blob)

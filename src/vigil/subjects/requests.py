@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import builtins
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from vigil.analytics.matching import OperatingPoint
@@ -269,32 +270,44 @@ class SubjectRequests:
         )
         searched, found = 0, []
         for rows in session.execute(query).partitions(BATCH):
-            by_tag: dict[str, builtins.list[tuple[int, bytes]]] = {}
-            for sighting_id, blob, tag in rows:
-                if blob:  # the query asks for rows that hold one
-                    by_tag.setdefault(tag, []).append((sighting_id, blob))
-            for tag, sightings in by_tag.items():
-                nearest = self._nearest_each(sightings, tag, probes)
-                if nearest is None:
-                    continue
-                searched += len(sightings)
-                for (sighting_id, _), (distance, described) in zip(sightings, nearest, strict=True):
-                    if self.point.matches(distance, self.point.embedder):
-                        fmr = self.point.estimated_fmr(distance, described * len(probes))
-                        found.append((sighting_id, distance, fmr))
+            measured = self._measured(rows, probes)
+            searched += len(measured)
+            for sighting_id, distance, described in measured:
+                if self.point.matches(distance, self.point.embedder):
+                    fmr = self.point.estimated_fmr(distance, described * len(probes))
+                    found.append((sighting_id, distance, fmr))
         return searched, found
 
+    def _measured(
+        self, rows: Iterable[Row[int, bytes | None, str]], probes: NDArray[np.float32]
+    ) -> builtins.list[tuple[int, float, int]]:
+        """(id, nearest distance to the probes, descriptors held) of each row (id, stored
+        descriptors, their models) that has a view in the point's space, measured together."""
+        by_tag: dict[str, builtins.list[tuple[int, bytes]]] = {}
+        for row_id, blob, tag in rows:
+            if blob:
+                by_tag.setdefault(tag, []).append((row_id, blob))
+        measured = []
+        for tag, stored in by_tag.items():
+            nearest = self._nearest_each(stored, tag, probes)
+            if nearest is not None:
+                measured += [
+                    (row_id, distance, held)
+                    for (row_id, _), (distance, held) in zip(stored, nearest, strict=True)
+                ]
+        return measured
+
     def _nearest_each(
-        self, sightings: builtins.list[tuple[int, bytes]], tag: str, probes: NDArray[np.float32]
+        self, stored: builtins.list[tuple[int, bytes]], tag: str, probes: NDArray[np.float32]
     ) -> builtins.list[tuple[float, int]] | None:
-        """For each sighting (descriptors of ``tag``), the least distance between one of its
+        """For each row (descriptors of ``tag``), the least distance between one of its
         descriptors and one of the probes, and how many descriptors it holds; None when
         ``tag`` has no view in the point's space."""
         space = self.point.calibration.space
-        vectors = space.view(decode(b"".join(blob for _, blob in sightings)), tag)
+        vectors = space.view(decode(b"".join(blob for _, blob in stored)), tag)
         if vectors is None:
             return None
-        counts = [len(blob) // (4 * width(tag)) for _, blob in sightings]
+        counts = [len(blob) // (4 * width(tag)) for _, blob in stored]
         ours, theirs = vectors.astype(np.float64), probes.astype(np.float64)
         squared = (
             np.einsum("ij,ij->i", ours, ours)[:, np.newaxis]
@@ -309,25 +322,19 @@ class SubjectRequests:
     def _entries(self, session: Session, probes: NDArray[np.float32]) -> builtins.list[int]:
         """The watchlist entries (of any state) one of whose reference photos is the
         requester's face at the operating point."""
-        named = set()
         rows = session.execute(
             select(
                 WatchlistPhoto.entry_id, WatchlistPhoto.embedding, WatchlistPhoto.embedding_models
             )
         )
-        for entry_id, blob, tag in rows:
-            vectors = self.point.view(blob, tag)
-            if vectors is not None and self.point.matches(
-                _nearest(vectors, probes), self.point.embedder
-            ):
-                named.add(entry_id)
-        return sorted(named)
-
-
-def _nearest(vectors: NDArray[np.float32], probes: NDArray[np.float32]) -> float:
-    """The least distance between any of ``vectors`` and any of ``probes``."""
-    gaps = vectors[:, np.newaxis, :] - probes[np.newaxis, :, :]
-    return float(np.sqrt(np.min(np.einsum("ijk,ijk->ij", gaps, gaps))))
+        measured = self._measured(rows, probes)
+        return sorted(
+            {
+                entry
+                for entry, distance, _ in measured
+                if self.point.matches(distance, self.point.embedder)
+            }
+        )
 
 
 def _now() -> datetime:
