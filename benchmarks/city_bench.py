@@ -11,7 +11,9 @@ someone imports is a case's evidence), in WORKERS processes at a time. Only peop
 photo in lfw-dev are used: that photo, never shown to any camera, is what the case
 searches with (and what half of the watchlist holds).
 
-Printed, against the simulator's ground truth (who was in full view of which camera when):
+Printed, against the simulator's ground truth (who was in full view of which camera when:
+an appearance to find; a sighting or alert is someone else's when its person was not in
+that camera's picture at all then, as a face cut by the frame's edge is still theirs):
 - alerts: the watched people's appearances that an alert of theirs covers, and alerts
   that cover no appearance of their entry's person (false alerts); WATCHED people are on
   the watchlist with the photo the cameras show, WATCHED others with a second photo;
@@ -19,9 +21,12 @@ Printed, against the simulator's ground truth (who was in full view of which cam
   appearances found by a result flagged ``match``, and ``match`` results that are someone
   else;
 - subject requests: REQUESTS people each ask what is held about them with their second
-  photo (taken by a DPO, approved by a supervisor, ``vigil.subjects``); the appearances their
-  answer holds, its sightings that are someone else, and faces other than the subject's
-  that YuNet (at 1x and 2x) still finds in the answer's pictures.
+  photo (taken by a DPO, approved by a supervisor, ``vigil.subjects``), and a DPO who
+  confirms everything put before them answers; the appearances their answer holds, its
+  sightings that are someone else, and faces other than the subject's that YuNet (at 1x
+  and 2x) still finds in the answer's pictures; then how many appearances were found
+  within the match point and how many only among the sightings shown as possible beyond
+  it (and of those, how many are someone else: what a DPO must reject).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -110,6 +116,41 @@ def overlaps(window: Window, camera: str, start: datetime, end: datetime) -> boo
     return window[0] == camera and start < window[2] and end > window[1]
 
 
+Hit = tuple[str, datetime, datetime]  # camera, start, end
+
+
+@dataclass(frozen=True, slots=True)
+class Truth:
+    """Each person's appearances: when fully in view (``full``: what is to be found), and
+    when in the picture at all (``present``)."""
+
+    full: dict[str, list[Window]]
+    present: dict[str, list[Window]]
+
+    @classmethod
+    def of(cls, appearances: list[dict[str, str]], until: datetime) -> Truth:
+        """From the simulator's truth; what is to be found, of those in full view before
+        ``until`` (when the footage ends)."""
+
+        def windows(start: str, end: str, rows: list[dict[str, str]]) -> dict[str, list[Window]]:
+            found: dict[str, list[Window]] = {}
+            for a in rows:
+                span = datetime.fromisoformat(a[start]), datetime.fromisoformat(a[end])
+                found.setdefault(a["person"], []).append((a["camera"], *span))
+            return found
+
+        ended = [a for a in appearances if datetime.fromisoformat(a["end"]) <= until]
+        return cls(windows("start", "end", ended), windows("enters", "leaves", appearances))
+
+    def found(self, name: str, hits: list[Hit]) -> int:
+        """The person's appearances that one of the hits overlaps."""
+        return sum(any(overlaps(w, *hit) for hit in hits) for w in self.full[name])
+
+    def someone_else(self, name: str, hits: list[Hit]) -> int:
+        """The hits at no time the person was in the camera's picture."""
+        return sum(not any(overlaps(w, *hit) for w in self.present[name]) for hit in hits)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cameras", type=int, default=8)
@@ -166,20 +207,10 @@ def run(
     services.groups.grant(local, "city", "ivy")
 
     scenario = Scenario(cameras, load_people(folder, None, rng), STARTED, seed=args.seed)
-    truth = scenario.truth(args.seconds)["appearances"]
-    truth = [
-        a
-        for a in truth
-        if datetime.fromisoformat(a["end"]) <= STARTED + timedelta(seconds=args.seconds)
-    ]
-    seen = sorted({a["person"] for a in truth})
-    windows = {
-        name: [
-            (a["camera"], datetime.fromisoformat(a["start"]), datetime.fromisoformat(a["end"]))
-            for a in truth if a["person"] == name
-        ]
-        for name in seen
-    }  # fmt: skip
+    windows = Truth.of(
+        scenario.truth(args.seconds)["appearances"], STARTED + timedelta(seconds=args.seconds)
+    )
+    seen = sorted(windows.full)
     # Half the watched people are on the watchlist with the photo the cameras show, half
     # with their second photo, which no camera shows.
     watched = rng.sample(seen, min(2 * args.watched, len(seen)))
@@ -203,7 +234,8 @@ def run(
         took = list(pool.map(lambda c: analyse(data, videos[c], c), cameras))
     print(
         f"{len(cameras)} cameras x {args.seconds:.0f} s, {len(scenario.people)} people, "
-        f"{len(truth)} appearances of {len(seen)} of them; rendered in {rendered:.0f} s, "
+        f"{sum(map(len, windows.full.values()))} appearances of {len(seen)} of them; "
+        f"rendered in {rendered:.0f} s, "
         f"analysed in {sum(took):.0f} s of worker time ({args.workers} at a time)"
     )
     alerts_report(services, windows, shown, "the photo the cameras show")
@@ -220,9 +252,7 @@ def run(
     requests_report(services, sue, folder, windows, rng.sample(seen, min(args.requests, len(seen))))
 
 
-def alerts_report(
-    services: Services, windows: dict[str, list[Window]], watched: list[str], how: str
-) -> None:
+def alerts_report(services: Services, windows: Truth, watched: list[str], how: str) -> None:
     with services.db.read() as session:
         rows = session.execute(
             select(
@@ -238,10 +268,10 @@ def alerts_report(
         alerts.setdefault(alert, []).append((label, camera, start, end))
     alerts = {a: parts for a, parts in alerts.items() if parts[0][0] in watched}
     false = sum(
-        not any(overlaps(w, c, s, e) for label, c, s, e in parts for w in windows[label])
+        windows.someone_else(parts[0][0], [(c, s, e) for _, c, s, e in parts]) == len(parts)
         for parts in alerts.values()
     )
-    due = [(name, w) for name in watched for w in windows[name]]
+    due = [(name, w) for name in watched for w in windows.full[name]]
     covered = sum(
         any(
             label == name and overlaps(w, c, s, e)
@@ -263,7 +293,7 @@ def search_report(
     sue: RequestContext,
     folder: Path,
     cameras: list[str],
-    windows: dict[str, list[Window]],
+    windows: Truth,
     searched: list[str],
 ) -> None:
     case = services.cases.open(ivy, CaseSpec(
@@ -280,10 +310,10 @@ def search_report(
         )
         weak += result.weak_probe
         hits = [(c.camera, c.start, c.end) for c in result.results if c.match]
-        appearances += len(windows[name])
-        found += sum(any(overlaps(w, *hit) for hit in hits) for w in windows[name])
+        appearances += len(windows.full[name])
+        found += windows.found(name, hits)
         matches += len(hits)
-        wrong += sum(not any(overlaps(w, *hit) for w in windows[name]) for hit in hits)
+        wrong += windows.someone_else(name, hits)
     print(
         f"search: {len(searched)} people searched with a photo no camera showed "
         f"({weak} below the quality bar); {found}/{appearances} appearances found "
@@ -296,12 +326,13 @@ def requests_report(
     services: Services,
     sue: RequestContext,
     folder: Path,
-    windows: dict[str, list[Window]],
+    windows: Truth,
     asking: list[str],
 ) -> None:
     dpo = as_user(services, "dana", Role.DPO)
     faces = YuNetBoxes()
     appearances = found = held = wrong = pictures = others = refused = 0
+    at_match = possible = possible_found = possible_wrong = 0
     for name in asking:
         try:
             taken = services.subjects.open(
@@ -315,15 +346,21 @@ def requests_report(
         # is measured is what a person is shown to judge.
         shown = services.subject_review.found(dpo, taken.id)
         services.subject_review.review(dpo, taken.id, [f.sighting for f in shown])
+        matched: list[Hit] = [(f.camera, f.start, f.end) for f in shown if f.match]
+        beyond: list[Hit] = [(f.camera, f.start, f.end) for f in shown if not f.match]
+        at_match += windows.found(name, matched)
+        possible += len(beyond)
+        possible_found += windows.found(name, matched + beyond) - windows.found(name, matched)
+        possible_wrong += windows.someone_else(name, beyond)
         answer = json.loads(services.subject_reports.report(dpo, taken.id, "json").content)
         hits = [
             (h["camera"], datetime.fromisoformat(h["start"]), datetime.fromisoformat(h["end"]))
             for h in answer["sightings"]
         ]
-        appearances += len(windows[name])
-        found += sum(any(overlaps(w, *hit) for hit in hits) for w in windows[name])
+        appearances += len(windows.full[name])
+        found += windows.found(name, hits)
         held += len(hits)
-        wrong += sum(not any(overlaps(w, *hit) for w in windows[name]) for hit in hits)
+        wrong += windows.someone_else(name, hits)
         for h in answer["sightings"]:
             if h["face_crop_jpeg"]:
                 pictures += 1
@@ -335,6 +372,12 @@ def requests_report(
         f"{found}/{appearances} appearances in their answers ({found / max(appearances, 1):.1%}); "
         f"{held} sightings, {wrong} of them someone else; {pictures} pictures, {others} "
         f"faces found in them outside the subject's place"
+    )
+    print(
+        f"  of those: {at_match}/{appearances} appearances found within the match point "
+        f"({at_match / max(appearances, 1):.1%}), {possible_found} more only among the "
+        f"{possible} sightings put before the DPO as possible ({possible_wrong} of those "
+        f"someone else, for the DPO to reject)"
     )
 
 

@@ -50,6 +50,9 @@ def test_a_person_is_in_the_frame_exactly_while_the_truth_says_so(scenario: Scen
     row = rows[0]
     assert row["photo"].endswith("Grace_Hopper_0001.jpg")
     assert datetime.fromisoformat(row["start"]) > STARTED
+    for r in rows:  # in the picture at all: from before full view until after it
+        at = [datetime.fromisoformat(r[key]) for key in ("enters", "start", "end", "leaves")]
+        assert at == sorted(set(at))
     assert renderer.frame(1.0).shape == (360, 640, 3)
 
 

@@ -29,7 +29,7 @@ from vigil.faces.reference import ReferenceFace, reference_face
 from vigil.investigations.cases import CaseSpec
 from vigil.publishing.render import YuNetBoxes
 from vigil.recording.service import TimeRange
-from vigil.store.models import AuditRow, SightingRow, SubjectRequestRow
+from vigil.store.models import AuditRow, SightingRow, SubjectMatch, SubjectRequestRow
 from vigil.subjects.report import REPORT_CONTEXT
 
 LFW = "lfw-dev/lfw-deepfunneled"
@@ -288,6 +288,52 @@ def test_erasure_keeps_what_a_hold_a_case_or_a_watchlist_needs_and_says_why(
     answer = json.loads(s.subject_reports.report(dana, second, "json").content)
     assert all(held["face_crop_jpeg"] is None for held in answer["sightings"])
     assert s.audit_service.verify(env.local()).ok
+
+
+def test_a_sighting_beyond_the_match_point_is_put_before_a_person_as_possible_only(
+    env: Env, datasets: Path
+) -> None:
+    """Alvaro Noboa asks with one photo of his; a camera holds two others of him: one
+    within the match point, one beyond it (another day, another light) but within the
+    calibration's FMR 1e-4 point. Both are put before the DPO, the second as possible with
+    its weaker false-match estimate; only what the DPO confirms is answered."""
+    s = env.services
+    gate = add_camera(env, "gate")
+    near, far = (
+        _store(env, gate, _face(datasets, name), SEEN + timedelta(minutes=i))
+        for i, name in enumerate(("Alvaro_Noboa_0003", "Alvaro_Noboa_0002"))
+    )
+    other = _store(env, gate, _face(datasets, OTHERS[0]), SEEN + timedelta(minutes=5))
+    dana, dora = env.add_user("dana", Role.DPO), env.add_user("dora", Role.DPO)
+    photo = [("mine.jpg", _photo(datasets, "Alvaro_Noboa_0001").read_bytes())]
+    request = s.subjects.open(dana, photo, reference="DPO-3", identity_checked_by="dana")
+    s.subjects.approve(dora, request.id)
+    found = {f.sighting: f for f in s.subject_review.found(dana, request.id)}
+    assert set(found) == {near, far}  # never the other man
+    assert found[near].match
+    assert not found[far].match
+    assert found[far].estimated_fmr > found[near].estimated_fmr
+    point = s.subjects.point
+    with s.db.read() as session:
+        approval = session.scalars(
+            select(AuditRow.details).where(AuditRow.action == "subject.approve")
+        ).one()
+        distances = session.execute(
+            select(SubjectMatch.sighting_id, SubjectMatch.distance).where(
+                SubjectMatch.request_id == request.id
+            )
+        ).all()
+    assert json.loads(approval)["beyond_the_match_point"] == 1
+    for sighting, distance in distances:
+        assert (distance <= point.threshold) == (sighting == near)
+        assert distance <= point.possible
+    assert other not in found
+
+    s.subject_review.review(dana, request.id, [near])  # not sure of the far one: rejected
+    answer = json.loads(s.subject_reports.report(dana, request.id, "json").content)
+    assert [held["sighting"] for held in answer["sightings"]] == [near]
+    judged = {f.sighting: f.verdict for f in s.subject_review.found(dana, request.id)}
+    assert judged == {near: "confirmed", far: "rejected"}
 
 
 @SQLITE_ONLY

@@ -395,6 +395,8 @@ def test_a_subject_request_is_taken_approved_answered_and_erased(
     dana.visit("/subjects", "subject-to-review")
     assert row.get_by_role("button", name="Answer (HTML)").count() == 0  # not before review
     review = page.get_by_role("form", name=re.compile("Review request"))
+    expect(review).to_contain_text("within the match point")  # what each face's evidence is
+    expect(review).to_contain_text("false-match estimate")
     for box in review.get_by_role("checkbox").all():  # all hers: the walker is her portrait
         box.check()
     review.get_by_role("button", name=re.compile("Review request")).click()

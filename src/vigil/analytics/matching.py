@@ -70,6 +70,13 @@ class OperatingPoint:
         ``comparisons`` descriptor pairs."""
         return self.calibration.estimated_fmr(distance, comparisons)
 
+    @property
+    def possible(self) -> float:
+        """The distance up to which a sighting beyond the match point may still be put
+        before a person to judge: the calibration's own FMR 1e-4 point on LFW's strangers
+        (the match point itself where that is no looser, as for dlib)."""
+        return max(self.threshold, self.calibration.fmr_1e4)
+
     def matches(self, distance: float, embedder: str) -> bool:
         """Whether a distance measured in ``embedder``'s space is within its operating point."""
         if embedder == self.embedder:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import typer
 
@@ -142,11 +142,15 @@ def found(
     listed = [
         f.to_dict() for f in services.subject_review.found(state.context(services), request_id)
     ]
-    columns = ("sighting", "camera", "start", "end", "estimated_fmr", "verdict")
+    columns = ("sighting", "camera", "start", "end", "match", "estimated_fmr", "verdict")
+
+    def shown(f: dict[str, Any], column: str) -> Any:  # beyond the match point: possible
+        return ("yes" if f[column] else "possible") if column == "match" else f[column]
+
     emit(
         listed,
         as_json,
-        lambda: table("Found", columns, [[f[c] for c in columns] for f in listed]),
+        lambda: table("Found", columns, [[shown(f, c) for c in columns] for f in listed]),
     )
 
 

@@ -129,7 +129,9 @@ class Scenario:
                 t += rng.expovariate(self.per_minute / 60)
 
     def truth(self, until_s: float) -> dict[str, Any]:
-        """Ground truth: who was fully in view of which camera, and when (ISO 8601, UTC)."""
+        """Ground truth: who was fully in view of which camera, and when (ISO 8601, UTC:
+        ``start``, ``end``), and when any of them was in the picture at all (``enters``,
+        ``leaves``: a face cut by the frame's edge may still be found then)."""
         sprite_w = self.sprite_size[0]
         rows = []
         for a in self.appearances_until(until_s):
@@ -143,6 +145,8 @@ class Scenario:
                     "camera": a.camera,
                     "start": _iso(self.started_at + timedelta(seconds=start)),
                     "end": _iso(self.started_at + timedelta(seconds=end)),
+                    "enters": _iso(self.started_at + timedelta(seconds=a.enter_s)),
+                    "leaves": _iso(self.started_at + timedelta(seconds=a.exit_s)),
                 }
             )
         rows.sort(key=lambda r: (r["start"], r["camera"]))

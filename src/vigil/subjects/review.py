@@ -5,7 +5,9 @@ the requester of someone else's sighting, and have it erased as theirs. So, as a
 movement report holds only the results people confirmed, the answer and the erasure hold
 only the sightings the data-protection officer confirmed as the requester (who stands
 before them with the photos): one review per request, and what is not confirmed is
-rejected. Each found sighting's face crop is shown for it with every other face blurred.
+rejected. Each found sighting's face crop is shown for it with every other face blurred,
+and whether it is within the match point or only possible (beyond it, weaker evidence:
+``requests.POSSIBLE``), with its false-match estimate.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Found:
     start: datetime
     end: datetime
     estimated_fmr: float
+    match: bool  # within the match point; else only possible, for a person to judge
     verdict: str | None
 
     def to_dict(self) -> dict[str, Any]:
@@ -43,6 +46,7 @@ class Found:
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "estimated_fmr": self.estimated_fmr,
+            "match": self.match,
             "verdict": self.verdict,
         }
 
@@ -112,7 +116,15 @@ def found_of(session: Session, request_id: int) -> builtins.list[Found]:
         .order_by(SubjectMatch.distance)
     )
     return [
-        Found(m.sighting_id, camera, start, end, m.estimated_fmr, m.verdict)
+        Found(
+            m.sighting_id,
+            camera,
+            start,
+            end,
+            m.estimated_fmr,
+            m.match,
+            m.verdict,
+        )
         for m, start, end, camera in rows
     ]
 

@@ -113,6 +113,10 @@ class FoundOut(BaseModel):
     start: datetime
     end: datetime
     estimated_fmr: float
+    match: bool = Field(
+        description="within the match point; false: beyond it, only possible (weaker "
+        "evidence), for a person to judge against the requester"
+    )
     verdict: str | None = Field(description="confirmed, rejected, or none yet")
 
 

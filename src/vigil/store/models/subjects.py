@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigil.store.models.base import Base, UTCDateTime
@@ -42,7 +52,8 @@ class SubjectRequestRow(Base):
 
 
 class SubjectMatch(Base):
-    """A sighting that a request's search found the requester in, at the operating point."""
+    """A sighting that a request's search found the requester in: within the match point
+    (``match``), or only possible beyond it, for a person to judge."""
 
     __tablename__ = "subject_matches"
 
@@ -57,6 +68,7 @@ class SubjectMatch(Base):
     )
     distance: Mapped[float] = mapped_column(Float)
     estimated_fmr: Mapped[float] = mapped_column(Float)
+    match: Mapped[bool] = mapped_column(Boolean, server_default=true())
     kept: Mapped[str | None] = mapped_column(Text, nullable=True)  # why erasure kept it
     # A person's judgement, before the answer: "confirmed" (the requester) or "rejected".
     verdict: Mapped[str | None] = mapped_column(String(16), nullable=True)
