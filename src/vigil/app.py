@@ -70,6 +70,7 @@ from vigil.recording.service import RecordingService, RemoteLive
 from vigil.search.vectors import FaissDayIndex
 from vigil.store import migrate
 from vigil.store.db import Database
+from vigil.subjects.comparing import Comparisons
 from vigil.subjects.erasure import SubjectErasure
 from vigil.subjects.report import SubjectReports
 from vigil.subjects.requests import SubjectRequests
@@ -124,6 +125,7 @@ class Services:
     subject_reports: SubjectReports
     erasure: SubjectErasure
     subject_review: SubjectReview
+    subject_comparisons: Comparisons
     times: TimeText  # how pages and reports write a time
 
     def recorder(self, on_segment: Callable[[Segment], None] | None = None) -> Recorder:
@@ -195,6 +197,12 @@ class Services:
             people_counter(self.config.counting, threads),
         )
 
+    def serve_people(self) -> None:
+        """For a process that serves people (the API): read each case approved here ahead
+        of its first search, and compare approved subject requests in the background."""
+        self.read_cases_ahead()
+        self.subject_comparisons.start()
+
     def read_cases_ahead(self) -> None:
         """For a process that serves searches (the API): each case approved here has its
         cameras' days read into the vector index at once, so that its first search need
@@ -203,6 +211,7 @@ class Services:
             self.cases.approved.append(self.read_ahead.case_approved)
 
     def close(self) -> None:
+        self.subject_comparisons.close()
         self.broadcast.close()
         self.partner_video.close()
         self.events.walls.close()
@@ -311,6 +320,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     publications = Publications(access)
     partners, metering = Partners(access), Metering(access)
     scratch = data_dir / "tmp"
+    subjects = SubjectRequests(access, engine, photos, point)
     return Services(
         data_dir=data_dir,
         config=config,
@@ -364,10 +374,11 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         metering=metering,
         events=Events(access),
         zones=NoIdZones(access),
-        subjects=SubjectRequests(access, engine, photos, point),
+        subjects=subjects,
         subject_reports=SubjectReports(access, YuNetBoxes(), key, times),
         erasure=SubjectErasure(access),
         subject_review=SubjectReview(access),
+        subject_comparisons=Comparisons(subjects),
         partner_video=PartnerVideo(
             access, partners, metering, segments, files, scratch, broadcast_settings(config), key
         ),

@@ -30,6 +30,7 @@ from vigil.investigations.cases import CaseSpec
 from vigil.publishing.render import YuNetBoxes
 from vigil.recording.service import TimeRange
 from vigil.store.models import AuditRow, SightingRow, SubjectMatch, SubjectRequestRow
+from vigil.subjects.comparing import Comparisons
 from vigil.subjects.report import REPORT_CONTEXT
 
 LFW = "lfw-dev/lfw-deepfunneled"
@@ -315,15 +316,15 @@ def test_a_sighting_beyond_the_match_point_is_put_before_a_person_as_possible_on
     assert found[far].estimated_fmr > found[near].estimated_fmr
     point = s.subjects.point
     with s.db.read() as session:
-        approval = session.scalars(
-            select(AuditRow.details).where(AuditRow.action == "subject.approve")
+        comparison = session.scalars(
+            select(AuditRow.details).where(AuditRow.action == "subject.compare")
         ).one()
         distances = session.execute(
             select(SubjectMatch.sighting_id, SubjectMatch.distance).where(
                 SubjectMatch.request_id == request.id
             )
         ).all()
-    assert json.loads(approval)["beyond_the_match_point"] == 1
+    assert json.loads(comparison)["beyond_the_match_point"] == 1
     for sighting, distance in distances:
         assert (distance <= point.threshold) == (sighting == near)
         assert distance <= point.possible
@@ -334,6 +335,44 @@ def test_a_sighting_beyond_the_match_point_is_put_before_a_person_as_possible_on
     assert [held["sighting"] for held in answer["sightings"]] == [near]
     judged = {f.sighting: f.verdict for f in s.subject_review.found(dana, request.id)}
     assert judged == {near: "confirmed", far: "rejected"}
+
+
+def test_where_people_are_served_a_request_is_compared_in_the_background(
+    env: Env, datasets: Path
+) -> None:
+    """The API's process compares an approved request in a thread of its own (the approver
+    waits for it 10 s at most: the archive may take minutes to read), and a request a
+    stopped process left being compared is compared when the next one starts."""
+    s = env.services
+    city = _city(env, datasets)
+    dana, dora = env.add_user("dana", Role.DPO), env.add_user("dora", Role.DPO)
+    photo = [("mine.jpg", _photo(datasets, HIS_REQUEST).read_bytes())]
+    first, second = (
+        s.subjects.open(dana, photo, reference=f"DPO-{n}", identity_checked_by="dana")
+        for n in (1, 2)
+    )
+    queued: list[int] = []
+    s.subjects.approved.append(queued.append)  # a process that stops before comparing
+    assert s.subjects.approve(dora, first.id).state == "comparing"
+    assert queued == [first.id]
+    assert s.subjects.comparing() == [first.id]
+    s.subjects.approved.remove(queued.append)
+
+    serving = Comparisons(s.subjects)  # the next process takes it up
+    serving.start()
+    assert s.subjects.approve(dora, second.id).state == "answered"  # a small archive: at once
+    serving.close()  # waits for the one left over, compared first
+    assert s.subjects.comparing() == []
+    with pytest.raises(Conflict):
+        s.subjects.compare(first.id)  # compared once
+    for request in (first, second):
+        found = {f.sighting for f in s.subject_review.found(dana, request.id)}
+        assert found == {*city.his, city.alerted}
+    with s.db.read() as session:
+        compared = session.scalars(
+            select(AuditRow.actor).where(AuditRow.action == "subject.compare")
+        ).all()
+    assert compared == ["system", "system"]
 
 
 @SQLITE_ONLY

@@ -52,7 +52,7 @@ def create_api(services: Services) -> FastAPI:
         title="Vigil", version=__version__, openapi_url=None, docs_url=None, redoc_url=None
     )
     app.state.services = services
-    services.read_cases_ahead()
+    services.serve_people()
     open_to_all = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     open_to_all.include_router(system.router)
     open_to_all.include_router(auth.public)

@@ -4,8 +4,10 @@ Law Enforcement Directive Art. 14), and has it erased where nothing keeps it (Ar
 A data-protection officer takes the request with the person's own photos, after checking
 their identity (the checker is named); the photos are reduced to descriptors at once and
 only their SHA-256 is kept. Another person approves it (or rejects it): only then is every
-camera's archive compared with those descriptors, and the sightings found are kept with
-the request for a person to judge (``review``) and then for its report (``report``): those
+camera's archive compared with those descriptors (``compare``: at once, or where a process
+serves people, in the background, ``comparing.py``: at 10 million sightings it reads for
+minutes), and the sightings found are kept with the request for a person to judge
+(``review``) and then for its report (``report``): those
 within the match point, and the POSSIBLE nearest beyond it up to the calibration's own FMR
 1e-4 point (``OperatingPoint.possible``), which a person judges with the requester before
 them. The match point alone missed a tenth of the held appearances of people asking with
@@ -19,7 +21,8 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,7 +35,7 @@ from sqlalchemy.orm import Session
 from vigil.analytics.matching import OperatingPoint
 from vigil.auth.access import Access
 from vigil.auth.names import check_text
-from vigil.auth.roles import Permission, RequestContext
+from vigil.auth.roles import SYSTEM, Permission, RequestContext
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
 from vigil.faces.descriptors import width
 from vigil.faces.engine import FaceEngine
@@ -114,6 +117,9 @@ class SubjectRequests:
         self.engine = engine
         self.photos = photos
         self.point = point
+        # Called with each request approved here: where one is set (the API), it compares
+        # the request in the background (``comparing.py``); else ``approve`` compares it.
+        self.approved: builtins.list[Callable[[int], None]] = []
 
     def open(
         self,
@@ -182,8 +188,9 @@ class SubjectRequests:
     def approve(
         self, ctx: RequestContext, request_id: int, *, restriction: str | None = None
     ) -> RequestInfo:
-        """Approve another person's request: every camera's sightings are compared with its
-        photos now, and what matches is kept for the requester's report alone.
+        """Approve another person's request: every camera's sightings are then compared
+        with its photos (``compare``), and what is found is kept for the requester's report
+        alone.
 
         ``restriction``: a legal restriction of the watchlist part of the answer, recorded
         (and audited) here; the report then says only that one applies."""
@@ -193,35 +200,67 @@ class SubjectRequests:
                 restriction = check_text(restriction.strip(), what="restriction", max_chars=2000)
                 if not restriction:
                     raise InvalidInput("a restriction needs its grounds", field="restriction")
-            with self.db.read() as session:  # the archive is read outside any write
-                probes = self._probes(self._deciding(session, ctx, request_id))
-                searched, matches = self._compare(session, probes)
-                entries = self._entries(session, probes)
             with self.db.write() as session:
-                row = self._deciding(session, ctx, request_id)  # not decided meanwhile
-                session.add_all(
-                    SubjectMatch(
-                        request_id=row.id, sighting_id=s, distance=d, estimated_fmr=fmr, match=m
-                    )
-                    for s, d, fmr, m in matches
-                )
-                row.state, row.decided_by, row.decided_at = "answered", ctx.principal.name, _now()
-                row.restriction, row.searched, row.descriptors = restriction, searched, None
-                row.watchlist = json.dumps(entries)
+                row = self._deciding(session, ctx, request_id)
+                row.state, row.decided_by, row.decided_at = "comparing", ctx.principal.name, _now()
+                row.restriction = restriction
                 details = {
                     "request": row.id,
                     "reference": row.reference,
                     "restriction": restriction,
-                    "sightings_searched": searched,
-                    "sightings_found": len(matches),
-                    "beyond_the_match_point": sum(not m for *_, m in matches),
-                    "watchlist_entries_found": len(entries),
                 }
                 self.access.record(session, ctx, "subject.approve", target, details)
                 if restriction is not None:  # counted apart in the transparency report
                     restricted = {"request": row.id, "restriction": restriction}
                     self.access.record(session, ctx, "subject.restrict", target, restricted)
-                return RequestInfo.of(row, len(matches), len(matches))
+        if not self.approved:
+            return self.compare(request_id)
+        for hook in self.approved:
+            hook(request_id)
+        with self.db.read() as session:  # answered by now, or still being compared
+            return RequestInfo.of(subject_request(session, request_id), *tally(session, request_id))
+
+    def compare(self, request_id: int) -> RequestInfo:
+        """Compare an approved request's photos with every sighting held and with the
+        watchlists' reference photos, keep what was found, and answer it (audited, as the
+        system): Conflict unless the request is being compared."""
+        target = f"subject:{request_id}"
+        ctx = RequestContext(SYSTEM, uuid.uuid4().hex, "subject-comparison")
+        with self.db.read() as session:  # the archive is read outside any write
+            probes = self._probes(_comparing(session, request_id))
+            searched, matches = self._compare(session, probes)
+            entries = self._entries(session, probes)
+        with self.db.write() as session:
+            row = _comparing(session, request_id)  # not compared meanwhile by another
+            session.add_all(
+                SubjectMatch(
+                    request_id=row.id, sighting_id=s, distance=d, estimated_fmr=fmr, match=m
+                )
+                for s, d, fmr, m in matches
+            )
+            row.state, row.searched, row.descriptors = "answered", searched, None
+            row.watchlist = json.dumps(entries)
+            details = {
+                "request": row.id,
+                "sightings_searched": searched,
+                "sightings_found": len(matches),
+                "beyond_the_match_point": sum(not m for *_, m in matches),
+                "watchlist_entries_found": len(entries),
+            }
+            self.access.record(session, ctx, "subject.compare", target, details)
+            return RequestInfo.of(row, len(matches), len(matches))
+
+    def comparing(self) -> builtins.list[int]:
+        """The requests approved and not compared yet (a process that compared them
+        stopped first)."""
+        with self.db.read() as session:
+            return builtins.list(
+                session.scalars(
+                    select(SubjectRequestRow.id)
+                    .where(SubjectRequestRow.state == "comparing")
+                    .order_by(SubjectRequestRow.id)
+                )
+            )
 
     def reject(self, ctx: RequestContext, request_id: int, reason: str) -> RequestInfo:
         """Reject another person's request: nothing is searched; its descriptors go."""
@@ -366,6 +405,13 @@ def _may_see(ctx: RequestContext) -> None:
             f"{ctx.principal.name} may not see subject requests "
             f"(needs {Permission.SUBJECTS_HANDLE} or {Permission.SUBJECTS_APPROVE})"
         )
+
+
+def _comparing(session: Session, request_id: int) -> SubjectRequestRow:
+    row = subject_request(session, request_id)
+    if row.state != "comparing":
+        raise Conflict(f"subject request {request_id} is {row.state}, not being compared")
+    return row
 
 
 def subject_request(session: Session, request_id: int) -> SubjectRequestRow:

@@ -27,7 +27,10 @@ class SubjectRequestOut(BaseModel):
     id: int
     reference: str
     identity_checked_by: str
-    state: str = Field(description="requested, rejected, answered or erased")
+    state: str = Field(
+        description="requested, rejected, comparing (approved: every camera's archive is "
+        "being read), answered or erased"
+    )
     requested_by: str
     requested_at: datetime
     probes: list[str] = Field(description="SHA-256 of the requester's photos")
@@ -95,7 +98,9 @@ def show_request(request_id: RequestId, ctx: Caller, services: ServicesDep) -> S
 def approve(
     request_id: RequestId, ctx: Caller, services: ServicesDep, body: ApproveIn | None = None
 ) -> SubjectRequestOut:
-    """Approve another person's request: every camera's sightings are compared now."""
+    """Approve another person's request: every camera's sightings are compared with it
+    now, in the background. Answered within 10 seconds, or returned as ``comparing``
+    (at 10 million sightings the archive takes minutes to read): ask again later."""
     restriction = None if body is None else body.restriction
     return _out(services.subjects.approve(ctx, request_id, restriction=restriction))
 

@@ -24,7 +24,8 @@ class SubjectRequestRow(Base):
     """A person's request to learn what is held about them, taken by a data-protection
     officer after an identity check and approved by another person.
 
-    ``state``: requested, rejected, answered (searched; its report can be read), erased.
+    ``state``: requested, rejected, comparing (approved, its search under way), answered
+    (searched; its report can be read), erased.
     The probe descriptors are kept only until the request is answered or rejected.
     """
 
