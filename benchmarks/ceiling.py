@@ -30,13 +30,14 @@ import av
 from vigil.analytics.analyzer import VideoAnalyzer
 from vigil.analytics.jobs import SegmentJob, analyse_job, people_counter
 from vigil.analytics.pipeline import learned_face_px
-from vigil.app import Services, analysis_settings, open_services
+from vigil.app import Services, open_services
 from vigil.auth.roles import LOCAL, RequestContext
 from vigil.cameras.registry import CameraSpec
 from vigil.config import load_config
 from vigil.datadir import initialise
 from vigil.faces.build import build_face_engine
 from vigil.recording.records import Segment
+from vigil.settings import analysis_settings
 
 # What each stage of the analysis holds (AnalysisStats' names), as the ceiling prints it.
 STAGES = {

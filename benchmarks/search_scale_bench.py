@@ -19,7 +19,7 @@ SCOPE_CAMERAS cameras (a camera group) and SCOPE_DAYS days, are searched with kn
 people's probe photos through ``SearchService.search``, as the API runs it: photo checks and
 descriptor, scope counts, the vector index, the candidates' rows, the stored search and its
 audit record. As in the API's process, an approved case's camera-days are read into the
-vector index at its approval (``read_cases_ahead``); the bench waits for that before the
+vector index at its approval (``serve_people``); the bench waits for that before the
 case's first search. Printed: the load time; the read-ahead time from approval;
 per search, end to end, and the probe and index stages alone (the rest is the store and
 the audit), p50/p95/p99, the first search of each case apart from the rest; recall of the results
@@ -281,7 +281,7 @@ def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator
     ahead: list[float] = []
     opening: list[float] = []  # each case's first search
     later: list[float] = []
-    services.read_cases_ahead()  # as the API's process does
+    services.serve_people()  # as the API's process does
     probe_s: list[float] = []
     index_s: list[float] = []
     recalls: list[float] = []

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vigil.analytics.alerts import AlertService
-from vigil.analytics.analyzer import AnalysisSettings, VideoAnalyzer
+from vigil.analytics.analyzer import VideoAnalyzer
 from vigil.analytics.expiry import expire_biometrics
 from vigil.analytics.jobs import ProcessJobQueue, people_counter
 from vigil.analytics.matching import Matcher, OperatingPoint
@@ -35,7 +35,7 @@ from vigil.cameras.vault import Vault
 from vigil.cluster.nodes import LiveRelay, NodeDirectory, SegmentFetcher
 from vigil.cluster.state import queue_state
 from vigil.cluster.worker import ClusterWorker, worker_name
-from vigil.config import NODE_PATTERN, AnalyticsConfig, Config, FacesConfig, load_config
+from vigil.config import NODE_PATTERN, Config, load_config
 from vigil.crowds.events import Events
 from vigil.crowds.zones import NoIdZones
 from vigil.errors import ConfigError, InvalidInput
@@ -43,8 +43,6 @@ from vigil.events.mqtt import AlertPublisher
 from vigil.faces.build import build_face_engine
 from vigil.faces.calibration import Calibration, load_calibration
 from vigil.faces.descriptors import EMBEDDERS
-from vigil.faces.images import ImageLimits
-from vigil.faces.photos import Photos
 from vigil.faces.service import FaceService
 from vigil.investigations.cases import CaseService
 from vigil.investigations.imports import EvidenceImports
@@ -56,7 +54,7 @@ from vigil.monitoring import Monitoring, QueueReader
 from vigil.partners.metering import Metering
 from vigil.partners.organisations import Partners
 from vigil.partners.video import PartnerVideo
-from vigil.publishing.broadcast import Broadcast, BroadcastSettings
+from vigil.publishing.broadcast import Broadcast
 from vigil.publishing.limits import ClientLimiter, ClientLimits
 from vigil.publishing.publications import Publications
 from vigil.publishing.render import YuNetBoxes
@@ -68,6 +66,7 @@ from vigil.recording.recorder import Recorder
 from vigil.recording.records import Segment
 from vigil.recording.service import RecordingService, RemoteLive
 from vigil.search.vectors import FaissDayIndex
+from vigil.settings import analysis_settings, broadcast_settings, uploaded_photos
 from vigil.store import migrate
 from vigil.store.db import Database
 from vigil.subjects.comparing import Comparisons
@@ -198,17 +197,12 @@ class Services:
         )
 
     def serve_people(self) -> None:
-        """For a process that serves people (the API): read each case approved here ahead
-        of its first search, and compare approved subject requests in the background."""
-        self.read_cases_ahead()
-        self.subject_comparisons.start()
-
-    def read_cases_ahead(self) -> None:
-        """For a process that serves searches (the API): each case approved here has its
-        cameras' days read into the vector index at once, so that its first search need
-        not wait for them."""
+        """For a process that serves people (the API): each case approved here has its
+        cameras' days read into the vector index at once, so that its first search need not
+        wait for them; approved subject requests are compared in the background."""
         if self.read_ahead.case_approved not in self.cases.approved:
             self.cases.approved.append(self.read_ahead.case_approved)
+        self.subject_comparisons.start()
 
     def close(self) -> None:
         self.subject_comparisons.close()
@@ -218,32 +212,6 @@ class Services:
         self.access.writer.close()
         self.search.close()
         self.db.dispose()
-
-
-def analysis_settings(config: AnalyticsConfig, threads: int = 0) -> AnalysisSettings:
-    """``threads``: the cores the analysing process may use (0: FFmpeg decides)."""
-    return AnalysisSettings(
-        sample_fps=config.sample_fps,
-        motion_threshold=config.motion_threshold,
-        best_per_track=config.best_per_track,
-        decode_threads=threads,
-        busy_lag_s=config.busy_lag_s,
-        lag_bound_s=config.lag_bound_s,
-        min_sample_fps=config.min_sample_fps,
-    )
-
-
-def image_limits(config: FacesConfig) -> ImageLimits:
-    return ImageLimits(max_bytes=config.max_image_bytes, max_pixels=config.max_image_pixels)
-
-
-def uploaded_photos(config: FacesConfig) -> Photos:
-    return Photos(
-        image_limits(config),
-        concurrent=config.max_concurrent,
-        wait_s=config.busy_wait_s,
-        per_minute=config.photos_per_minute,
-    )
 
 
 def segment_files(config: Config, media: MediaStore, db: Database) -> SegmentFiles:
@@ -260,11 +228,6 @@ def remote_live(config: Config, db: Database) -> RemoteLive | None:
     if not config.cluster.enabled:
         return None
     return LiveRelay(NodeDirectory(db), config.cluster.secret.get_secret_value()).open
-
-
-def broadcast_settings(config: Config) -> BroadcastSettings:
-    p = config.publishing
-    return BroadcastSettings(delay_s=p.delay_s, fps=p.fps, idle_s=p.idle_s)
 
 
 def queue_reader(config: Config) -> QueueReader | None:

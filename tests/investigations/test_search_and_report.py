@@ -278,8 +278,8 @@ def test_an_approved_case_is_read_into_the_index_ahead_and_nothing_is_searched(
     mine = her_sightings(w, portrait_path, "gate", NOON - timedelta(hours=1), n=2)
     strangers(w, "hall", NOON, 3)
     strangers(w, "yard", NOON, 4)  # outside the case's scope
-    env.services.read_cases_ahead()  # as the API's process does
-    env.services.read_cases_ahead()  # once is enough
+    env.services.serve_people()  # as the API's process does
+    env.services.serve_people()  # once is enough
     assert env.services.cases.approved == [env.services.read_ahead.case_approved]
     vectors = env.services.search.vectors
     case = approved_case(w, ["gate", "hall"])

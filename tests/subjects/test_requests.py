@@ -389,7 +389,7 @@ def test_a_batch_is_compared_as_each_sighting_alone_would_be(env: Env) -> None:
         rng.normal(0, 0.1, (3, size)).astype(np.float32), tag
     )
     sightings = [(i, blob.tobytes()) for i, blob in enumerate(blobs)]
-    together = subjects._nearest_each(sightings, tag, probes)
+    together = subjects.archive.nearest_each(sightings, tag, probes)
     assert together is not None
     for (distance, described), blob in zip(together, blobs, strict=True):
         vectors = subjects.point.calibration.space.of(blob, tag)

@@ -10,7 +10,6 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from vigil.app import image_limits
 from vigil.auth.roles import Permission
 from vigil.cli.output import JSON, console, emit, table
 from vigil.cli.state import CliState
@@ -22,6 +21,7 @@ from vigil.faces.detector_eval import evaluate_detector, read_imglab
 from vigil.faces.engine import FaceEngine
 from vigil.faces.images import load_image_file
 from vigil.faces.lfw_report import Settings, calibrate, evaluate
+from vigil.settings import image_limits
 
 app = typer.Typer(no_args_is_help=True)
 EMBEDDER = typer.Option(

@@ -6,15 +6,14 @@ their identity (the checker is named); the photos are reduced to descriptors at 
 only their SHA-256 is kept. Another person approves it (or rejects it): only then is every
 camera's archive compared with those descriptors (``compare``: at once, or where a process
 serves people, in the background, ``comparing.py``: at 10 million sightings it reads for
-minutes), and the sightings found are kept with the request for a person to judge
-(``review``) and then for its report (``report``): those
-within the match point, and the POSSIBLE nearest beyond it up to the calibration's own FMR
-1e-4 point (``OperatingPoint.possible``), which a person judges with the requester before
-them. The match point alone missed a tenth of the held appearances of people asking with
-a photo of another day (benchmarks/city_bench.py): a request that leaves those out answers
-less than the law asks and erases less than it should. The request is
-never a case search: its results go into the requester's report alone, the approver sees
-none of them, and the descriptors are deleted once it is answered or rejected.
+minutes), and the sightings found (``archive.py``: within the match point, and the nearest
+beyond it as possible) are kept with the request for a person to judge (``review``) and
+then for its report (``report``). The match point alone missed a tenth of the held
+appearances of people asking with a photo of another day (benchmarks/city_bench.py): a
+request that leaves those out answers less than the law asks and erases less than it
+should. The request is never a case search: its results go into the requester's report
+alone, the approver sees none of them, and the descriptors are deleted once it is answered
+or rejected.
 """
 
 from __future__ import annotations
@@ -22,14 +21,13 @@ from __future__ import annotations
 import builtins
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
-from sqlalchemy import Row, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vigil.analytics.matching import OperatingPoint
@@ -37,18 +35,14 @@ from vigil.auth.access import Access
 from vigil.auth.names import check_text
 from vigil.auth.roles import SYSTEM, Permission, RequestContext
 from vigil.errors import Conflict, Forbidden, InvalidInput, NotFound
-from vigil.faces.descriptors import width
 from vigil.faces.engine import FaceEngine
 from vigil.faces.photos import Photos
 from vigil.faces.reference import reference_face
-from vigil.investigations.scope import described_by
-from vigil.search.vectors import decode
-from vigil.store.models import SightingRow, SubjectMatch, SubjectRequestRow, WatchlistPhoto
+from vigil.store.models import SubjectMatch, SubjectRequestRow
+from vigil.subjects.archive import Archive
 
 MAX_PHOTOS = 5
 MAX_TEXT = 200
-BATCH = 5000  # sightings read at a time while comparing
-POSSIBLE = 50  # sightings beyond the match point put before a person, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +111,7 @@ class SubjectRequests:
         self.engine = engine
         self.photos = photos
         self.point = point
+        self.archive = Archive(point)
         # Called with each request approved here: where one is set (the API), it compares
         # the request in the background (``comparing.py``); else ``approve`` compares it.
         self.approved: builtins.list[Callable[[int], None]] = []
@@ -227,9 +222,9 @@ class SubjectRequests:
         target = f"subject:{request_id}"
         ctx = RequestContext(SYSTEM, uuid.uuid4().hex, "subject-comparison")
         with self.db.read() as session:  # the archive is read outside any write
-            probes = self._probes(_comparing(session, request_id))
-            searched, matches = self._compare(session, probes)
-            entries = self._entries(session, probes)
+            probes = self.archive.probes(_comparing(session, request_id))
+            searched, matches = self.archive.sightings(session, probes)
+            entries = self.archive.watchlist_entries(session, probes)
         with self.db.write() as session:
             row = _comparing(session, request_id)  # not compared meanwhile by another
             session.add_all(
@@ -288,107 +283,6 @@ class SubjectRequests:
         if row.state != "requested":
             raise Conflict(f"subject request {request_id} is already {row.state}")
         return row
-
-    def _probes(self, row: SubjectRequestRow) -> NDArray[np.float32]:
-        """The request's descriptors in the operating point's space."""
-        if row.descriptors is None:
-            raise Conflict(f"subject request {row.id} holds no descriptors")
-        view = self.point.calibration.space.view(decode(row.descriptors), row.embedder)
-        if view is None:
-            raise Conflict(
-                f"subject request {row.id} was described by {row.embedder}, not by the "
-                f"configured {self.point.embedder}: take the request again with the photos"
-            )
-        return view
-
-    def _compare(
-        self, session: Session, probes: NDArray[np.float32]
-    ) -> tuple[int, builtins.list[tuple[int, float, float, bool]]]:
-        """(sightings compared, [(sighting, distance, estimated FMR, within the match
-        point)] found): every sighting
-        that still holds a descriptor of the point's kind, read BATCH at a time and compared
-        a batch at once; found, those within the match point and the POSSIBLE nearest of
-        those beyond it within ``possible``."""
-        query = (
-            select(SightingRow.id, SightingRow.embedding, SightingRow.embedding_models)
-            .where(
-                SightingRow.embedding.is_not(None),
-                described_by(self.point.embedder),
-            )
-            .order_by(SightingRow.id)
-            .execution_options(yield_per=BATCH)
-        )
-        searched = 0
-        matched: builtins.list[tuple[int, float, float, bool]] = []
-        possible: builtins.list[tuple[int, float, float, bool]] = []
-        for rows in session.execute(query).partitions(BATCH):
-            measured = self._measured(rows, probes)
-            searched += len(measured)
-            for sighting_id, distance, described in measured:
-                if distance <= self.point.possible:
-                    fmr = self.point.estimated_fmr(distance, described * len(probes))
-                    match = self.point.matches(distance, self.point.embedder)
-                    (matched if match else possible).append((sighting_id, distance, fmr, match))
-            possible = sorted(possible, key=lambda found: found[1])[:POSSIBLE]
-        return searched, matched + possible
-
-    def _measured(
-        self, rows: Iterable[Row[int, bytes | None, str]], probes: NDArray[np.float32]
-    ) -> builtins.list[tuple[int, float, int]]:
-        """(id, nearest distance to the probes, descriptors held) of each row (id, stored
-        descriptors, their models) that has a view in the point's space, measured together."""
-        by_tag: dict[str, builtins.list[tuple[int, bytes]]] = {}
-        for row_id, blob, tag in rows:
-            if blob:
-                by_tag.setdefault(tag, []).append((row_id, blob))
-        measured = []
-        for tag, stored in by_tag.items():
-            nearest = self._nearest_each(stored, tag, probes)
-            if nearest is not None:
-                measured += [
-                    (row_id, distance, held)
-                    for (row_id, _), (distance, held) in zip(stored, nearest, strict=True)
-                ]
-        return measured
-
-    def _nearest_each(
-        self, stored: builtins.list[tuple[int, bytes]], tag: str, probes: NDArray[np.float32]
-    ) -> builtins.list[tuple[float, int]] | None:
-        """For each row (descriptors of ``tag``), the least distance between one of its
-        descriptors and one of the probes, and how many descriptors it holds; None when
-        ``tag`` has no view in the point's space."""
-        space = self.point.calibration.space
-        vectors = space.view(decode(b"".join(blob for _, blob in stored)), tag)
-        if vectors is None:
-            return None
-        counts = [len(blob) // (4 * width(tag)) for _, blob in stored]
-        ours, theirs = vectors.astype(np.float64), probes.astype(np.float64)
-        squared = (
-            np.einsum("ij,ij->i", ours, ours)[:, np.newaxis]
-            + np.einsum("ij,ij->i", theirs, theirs)[np.newaxis, :]
-            - 2.0 * ours @ theirs.T
-        )
-        closest = np.sqrt(np.maximum(squared.min(axis=1), 0.0))
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        each = np.minimum.reduceat(closest, starts)
-        return [(float(d), n) for d, n in zip(each, counts, strict=True)]
-
-    def _entries(self, session: Session, probes: NDArray[np.float32]) -> builtins.list[int]:
-        """The watchlist entries (of any state) one of whose reference photos is the
-        requester's face at the operating point."""
-        rows = session.execute(
-            select(
-                WatchlistPhoto.entry_id, WatchlistPhoto.embedding, WatchlistPhoto.embedding_models
-            )
-        )
-        measured = self._measured(rows, probes)
-        return sorted(
-            {
-                entry
-                for entry, distance, _ in measured
-                if self.point.matches(distance, self.point.embedder)
-            }
-        )
 
 
 def _now() -> datetime:

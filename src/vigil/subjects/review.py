@@ -7,7 +7,7 @@ only the sightings the data-protection officer confirmed as the requester (who s
 before them with the photos): one review per request, and what is not confirmed is
 rejected. Each found sighting's face crop is shown for it with every other face blurred,
 and whether it is within the match point or only possible (beyond it, weaker evidence:
-``requests.POSSIBLE``), with its false-match estimate.
+``archive.POSSIBLE``), with its false-match estimate.
 """
 
 from __future__ import annotations
