@@ -28,7 +28,8 @@ brute force in numpy on the bench's own copy); the share of the person's appeara
 scope flagged as matches, and flagged matches of anyone else; the store's size on disk and
 the index's memory. Then REQUESTS subject requests of known people (their probe photos),
 each approval comparing every stored sighting with them: its time, and the share of the
-person's appearances found (and anyone else's sightings found).
+person's appearances put before the DPO (within the match point, or beyond it as possible;
+and anyone else's sightings among them).
 """
 
 from __future__ import annotations
@@ -377,10 +378,12 @@ def requests_report(
 ) -> None:
     """Subject requests of known people, with their probe photos: an approval compares
     every stored sighting with them (the whole archive, not a case's scope)."""
+    if not asking:
+        return
     dana = as_user(services, "dana", Role.DPO)
     took: list[float] = []
     found: list[float] = []
-    others = 0
+    others = possible = 0
     for number, person in enumerate(asking):
         taken = services.subjects.open(
             dana, [("probe.jpg", person.probe)], reference=f"bench {number}",
@@ -389,12 +392,15 @@ def requests_report(
         began = time.perf_counter()
         services.subjects.approve(sue, taken.id)
         took.append(time.perf_counter() - began)
-        hits = [f.sighting - lowest_id for f in services.subject_review.found(dana, taken.id)]
+        shown = services.subject_review.found(dana, taken.id)
+        hits = [f.sighting - lowest_id for f in shown]
         found.append(sum(int(owners[h]) == number for h in hits) / APPEARANCES)
         others += sum(int(owners[h]) != number for h in hits)
+        possible += sum(not f.match for f in shown)
     print(f"subject requests, approval (every sighting compared): {percentiles(took, 'requests')}")
-    print(f"  the person's appearances found: mean {np.mean(found):.3f}; "
-          f"found sightings of someone else: {others}")  # fmt: skip
+    print(f"  the person's appearances put before the DPO: mean {np.mean(found):.3f}; "
+          f"sightings of someone else among them: {others}; {possible} shown as possible "
+          "(beyond the match point)")  # fmt: skip
 
 
 @dataclass(frozen=True)

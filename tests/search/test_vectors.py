@@ -89,6 +89,37 @@ def test_a_camera_day_is_read_when_first_searched_and_each_row_once(env: Env) ->
     )
 
 
+def test_rows_stored_since_on_days_read_before_are_read_once_and_only_for_those_days(
+    env: Env,
+) -> None:
+    """Days read before are brought up to date in one read of the rows stored since; a day
+    between them that no search asked for is not read, and a day never read is read whole."""
+    gate = add_camera(env, "gate")
+    rng = np.random.default_rng(11)
+    vectors = rng.normal(size=(40, 128)).astype(np.float32) * 0.1
+    first, middle, third, fourth = (
+        datetime.combine(DAY + timedelta(days=n), datetime.min.time(), UTC) + timedelta(hours=9)
+        for n in range(4)
+    )
+    days = [first.date(), third.date()]
+    early = [
+        store_sightings_at(env, gate, vectors[n : n + 5], at) for n, at in ((0, first), (5, third))
+    ]
+    index = FaissDayIndex(env.services.db)
+    assert len(index.search(vectors[0], days, [gate], 40)) == 10
+    late = [
+        store_sightings_at(env, gate, vectors[n : n + 5], at)
+        for n, at in ((10, first), (15, middle), (20, third), (25, fourth))
+    ]
+    hits = index.search(vectors[0], [*days, fourth.date()], [gate], 40)
+    assert sorted(h.sighting_id for h in hits) == sorted(
+        [*early[0], *early[1], *late[0], *late[2], *late[3]]
+    )
+    assert len(index.partitions) == 25  # each row once; the middle day's not at all
+    assert index.search(vectors[0], [*days, fourth.date()], [gate], 40) == hits  # nothing new
+    assert len(index.partitions) == 25
+
+
 def test_rows_of_several_descriptors_and_other_models_are_read_at_once(env: Env) -> None:
     gate, hall = add_camera(env, "gate"), add_camera(env, "hall")
     rng = np.random.default_rng(11)

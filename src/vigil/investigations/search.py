@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from vigil.analytics.matching import OperatingPoint
 from vigil.auth.access import Access
@@ -262,8 +262,8 @@ class SearchService:
                 )
                 for hit, probe in nearest
             ]
-            session.add_all(rows)
-            session.flush()
+            if rows:  # in one statement, as the rows are: no object is kept to follow
+                session.execute(insert(CaseResult), [_values(row) for row in rows])
             found = candidates(session, rows, self.point)
             self.guard.after_hours(session, ctx, case.id, started)
             details = {
@@ -375,3 +375,19 @@ class SearchService:
                 raise NotFound(f"no face crop of sighting {sighting_id} in case {case_id}")
             details["sighting"] = sighting_id
         return crop
+
+
+RESULT_COLUMNS = (
+    "search_id",
+    "case_id",
+    "sighting_id",
+    "probe",
+    "distance",
+    "similarity",
+    "estimated_fmr",
+)
+
+
+def _values(result: CaseResult) -> dict[str, Any]:
+    """A new result's columns, to insert."""
+    return {name: getattr(result, name) for name in RESULT_COLUMNS}

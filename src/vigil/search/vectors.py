@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import faiss
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from vigil.faces.descriptors import Space, single, tags_with, width
 from vigil.faces.model import DESCRIPTOR_SIZE, MAX_DESCRIPTORS
@@ -132,37 +132,59 @@ class FaissDayIndex:
         self._last_id: dict[tuple[date, int], int] = {}  # (day, camera): the newest row read
         self._lock = threading.Lock()
 
-    def _sync(self, day: date, cameras: list[int]) -> None:
-        """Read the rows of these cameras' day stored since they were last read (those
-        described by this space's models: others are never compared)."""
-        last = {camera: self._last_id.get((day, camera), 0) for camera in cameras}
-        start = datetime.combine(day, time(), UTC)
+    def _sync(self, days: list[date], cameras: list[int]) -> None:
+        """Bring these cameras' days up to date with the store, up to its newest row: a day
+        never read is read alone (its rows take memory while they are decoded); the rows
+        stored since the others were last read, in one read of them all. A day is read up
+        to the newest row of the store, not of the day, so that its next read asks for
+        later ids alone, which the primary key finds at once."""
+        if not cameras:
+            return
+        with self.db.read() as session:
+            newest = session.scalar(select(func.max(SightingRow.id))) or 0
+        behind = {day: min(self._last_id.get((day, c), 0) for c in cameras) for day in days}
+        for day in [day for day, last in behind.items() if last == 0]:
+            self._read([day], cameras, 0, newest)
+        later = [day for day, last in behind.items() if 0 < last < newest]
+        if later:
+            self._read(later, cameras, min(behind[day] for day in later), newest)
+
+    def _read(self, days: list[date], cameras: list[int], after: int, newest: int) -> None:
+        """Read the rows of these cameras' days after ``after`` up to ``newest`` that are
+        not indexed yet (those described by this space's models: others are never
+        compared)."""
+        first = datetime.combine(min(days), time(), UTC)
+        end = datetime.combine(max(days), time(), UTC) + timedelta(days=1)
         with self.db.read() as session:
             rows = session.execute(
                 select(
                     SightingRow.id,
                     SightingRow.camera_id,
+                    SightingRow.start,
                     SightingRow.embedding,
                     SightingRow.embedding_models,
                 ).where(
                     SightingRow.camera_id.in_(cameras),
-                    SightingRow.id > min(last.values(), default=0),
-                    SightingRow.start >= start,
-                    SightingRow.start < start + timedelta(days=1),
+                    SightingRow.id > after,
+                    SightingRow.id <= newest,
+                    SightingRow.start >= first,
+                    SightingRow.start < end,
                     SightingRow.embedding.is_not(None),
                     SightingRow.embedding_models.in_(tags_with(self.space.embedder)),
                 )  # in no order: an order by id could lead the planner to scan every id
             ).all()
-        fresh: dict[str, list[tuple[int, int, bytes]]] = defaultdict(list)
-        for row_id, camera_id, blob, tag in rows:
-            if blob is not None and row_id > last[camera_id]:  # else read before
-                fresh[tag].append((row_id, camera_id, blob))
-        for tag, described in fresh.items():
+        wanted = set(days)
+        fresh: dict[tuple[date, str], list[tuple[int, int, bytes]]] = defaultdict(list)
+        for row_id, camera_id, start, blob, tag in rows:
+            day = start.astimezone(UTC).date()
+            known = self._last_id.get((day, camera_id), 0)
+            if day in wanted and blob is not None and row_id > known:  # else read before
+                fresh[(day, tag)].append((row_id, camera_id, blob))
+        for (day, tag), described in fresh.items():
             self._add(day, tag, described)
-        if rows:  # every camera's rows are read up to the newest row of any
-            newest = max(row[0] for row in rows)
+        for day in days:
             for camera in cameras:
-                self._last_id[(day, camera)] = max(last[camera], newest)
+                self._last_id[(day, camera)] = max(self._last_id.get((day, camera), 0), newest)
 
     def _add(self, day: date, tag: str, rows: list[tuple[int, int, bytes]]) -> None:
         """Rows of one kind (``tag``) into their cameras' partitions, decoded at once: a
@@ -181,16 +203,13 @@ class FaissDayIndex:
     ) -> list[Hit]:
         days, cameras = list(days), sorted(set(cameras))
         with self._lock:
-            for day in days:
-                self._sync(day, cameras)
+            self._sync(days, cameras)
             keys = [(self.space.embedder, day, camera) for day in days for camera in cameras]
             return self.partitions.search(probe, keys, k)
 
     def prepare(self, days: Iterable[date], cameras: Iterable[int]) -> None:
-        cameras = sorted(set(cameras))
         with self._lock:
-            for day in days:
-                self._sync(day, cameras)
+            self._sync(list(days), sorted(set(cameras)))
 
     def forget(self, day: date) -> None:
         with self._lock:
