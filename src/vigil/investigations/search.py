@@ -248,23 +248,23 @@ class SearchService:
             search.results = len(nearest)
             search.weak_probe = weak
             search.embedder = self.embedder
-            rows = [
-                CaseResult(
-                    search_id=search.id,
-                    case_id=case.id,
-                    sighting_id=hit.sighting_id,
-                    probe=probe,
-                    distance=hit.distance,
-                    similarity=similarity(hit.distance, self.point.scale),
-                    estimated_fmr=self.point.estimated_fmr(
+            values = [
+                {
+                    "search_id": search.id,
+                    "case_id": case.id,
+                    "sighting_id": hit.sighting_id,
+                    "probe": probe,
+                    "distance": hit.distance,
+                    "similarity": similarity(hit.distance, self.point.scale),
+                    "estimated_fmr": self.point.estimated_fmr(
                         hit.distance, described.get(hit.sighting_id, 1) * len(probes)
                     ),
-                )
+                }
                 for hit, probe in nearest
             ]
-            if rows:  # in one statement, as the rows are: no object is kept to follow
-                session.execute(insert(CaseResult), [_values(row) for row in rows])
-            found = candidates(session, rows, self.point)
+            if values:  # in one statement: no ORM object is kept to follow
+                session.execute(insert(CaseResult), values)
+            found = candidates(session, [CaseResult(**v) for v in values], self.point)
             self.guard.after_hours(session, ctx, case.id, started)
             details = {
                 "case": case.id,
@@ -375,19 +375,3 @@ class SearchService:
                 raise NotFound(f"no face crop of sighting {sighting_id} in case {case_id}")
             details["sighting"] = sighting_id
         return crop
-
-
-RESULT_COLUMNS = (
-    "search_id",
-    "case_id",
-    "sighting_id",
-    "probe",
-    "distance",
-    "similarity",
-    "estimated_fmr",
-)
-
-
-def _values(result: CaseResult) -> dict[str, Any]:
-    """A new result's columns, to insert."""
-    return {name: getattr(result, name) for name in RESULT_COLUMNS}

@@ -197,6 +197,7 @@ class SubjectRequests:
                     raise InvalidInput("a restriction needs its grounds", field="restriction")
             with self.db.write() as session:
                 row = self._deciding(session, ctx, request_id)
+                self.archive.probes(row)  # comparable with the archive, or Conflict now
                 row.state, row.decided_by, row.decided_at = "comparing", ctx.principal.name, _now()
                 row.restriction = restriction
                 details = {
