@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageOps
@@ -96,3 +98,22 @@ def test_flip_averaging_keeps_descriptors_close(face_model: DlibFaceModel, portr
     averaged = FaceEngine(face_model, threshold=0.6, flip=True).main_face(image)
     gap = float(np.linalg.norm(plain.descriptor - averaged.descriptor))
     assert 0.0 < gap < 0.2
+
+
+def test_the_main_face_is_the_largest_described_as_it_is_among_the_others(
+    engine: FaceEngine, portrait: bytes
+) -> None:
+    face = Image.open(io.BytesIO(portrait)).convert("RGB")
+    canvas = Image.new("RGB", (face.width * 2, face.height), (200, 200, 200))
+    canvas.paste(face, (0, 0))
+    canvas.paste(face.resize((face.width // 2, face.height // 2)), (face.width, face.height // 4))
+    out = io.BytesIO()
+    canvas.save(out, format="PNG")
+    image = load_image(out.getvalue())
+    everyone = engine.analyse(image)
+    main = engine.main_face(image)
+    assert len(everyone) == 2
+    assert everyone[0].detection.box.width > 1.5 * everyone[1].detection.box.width
+    assert main.detection.box == everyone[0].detection.box
+    assert main.quality == everyone[0].quality
+    assert float(np.linalg.norm(main.descriptor - everyone[0].descriptor)) < 1e-4

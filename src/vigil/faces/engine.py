@@ -134,21 +134,24 @@ class FaceEngine:
 
     def analyse(self, image: LoadedImage) -> list[AnalysedFace]:
         """Every face in the image, largest first."""
+        return self._described(image.rgb, self.detect(image.rgb))
+
+    def main_face(self, image: LoadedImage, *, name: str = "image") -> AnalysedFace:
+        """The largest face, for photos that show one person (probes, references); the
+        faces behind it are not described (each costs as much as the main one)."""
         detections = self.detect(image.rgb)
-        chips = self.model.chips(image.rgb, detections)
+        if not detections:
+            raise NoFaceFound(f"no face found in {name}", image=name)
+        return self._described(image.rgb, detections[:1])[0]
+
+    def _described(self, rgb: NDArray[np.uint8], detections: list[Detection]) -> list[AnalysedFace]:
+        chips = self.model.chips(rgb, detections)
         descriptors = self.describe(chips)
         faces = []
         for detection, chip, descriptor in zip(detections, chips, descriptors, strict=True):
             quality = measure(detection, chip.face)
             faces.append(AnalysedFace(detection, quality, self.bar.passes(quality), descriptor))
         return faces
-
-    def main_face(self, image: LoadedImage, *, name: str = "image") -> AnalysedFace:
-        """The largest face, for photos that show one person (probes, references)."""
-        faces = self.analyse(image)
-        if not faces:
-            raise NoFaceFound(f"no face found in {name}", image=name)
-        return faces[0]
 
     def compare(self, a: NDArray[np.float32], b: NDArray[np.float32]) -> Comparison:
         """Two of this engine's descriptors, compared in its space."""
