@@ -326,7 +326,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         cases=cases,
         imports=EvidenceImports(access, cases, analyzer),
         search=SearchService(access, cases, engine, photos, vectors, point),
-        read_ahead=ReadAhead(db, vectors),
+        read_ahead=ReadAhead(db, vectors, engine.space.embedder),
         reports=ReportService(access, point, times),
         notices=NoticeService(access),
         publications=publications,

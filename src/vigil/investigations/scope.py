@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from vigil.crowds.zones import excluded
@@ -38,3 +38,15 @@ def outside_zones(session: Session) -> ColumnElement[bool]:
     """Not inside a no-identification zone in force: searches never reach those periods,
     even for sightings stored before the zone was marked."""
     return excluded(session, SightingRow.camera_id, SightingRow.start, SightingRow.end)
+
+
+def scope_count(
+    session: Session, case: CaseRow, cameras: list[int], embedder: str
+) -> tuple[int, int]:
+    """The sightings in scope that hold a descriptor: of any model, of ``embedder``'s."""
+    described, in_scope = session.execute(
+        select(func.count(), func.count().filter(described_by(embedder))).where(
+            *scope_filter(case, cameras), outside_zones(session)
+        )
+    ).one()
+    return int(described), int(in_scope)

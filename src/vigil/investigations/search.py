@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from vigil.analytics.matching import OperatingPoint
 from vigil.auth.access import Access
@@ -40,7 +40,7 @@ from vigil.investigations.results import (
     candidates,
     zone_erased,
 )
-from vigil.investigations.scope import described_by, outside_zones, scope_filter
+from vigil.investigations.scope import outside_zones, scope_count, scope_filter
 from vigil.search.vectors import Hit, VectorIndex, days_between
 from vigil.store.models import CaseResult, CaseRow, CaseSearch, SightingRow
 
@@ -164,15 +164,8 @@ class SearchService:
                 wait([counting])  # a refused photo leaves no read running behind it
 
     def _count(self, case: CaseRow, cameras: builtins.list[int]) -> tuple[int, int]:
-        """The sightings in scope that hold a descriptor: of any model, of the embedder's."""
         with self.db.read() as session:
-            described, in_scope = session.execute(
-                select(
-                    func.count(),
-                    func.count().filter(described_by(self.embedder)),
-                ).where(*scope_filter(case, cameras), outside_zones(session))
-            ).one()
-        return int(described), int(in_scope)
+            return scope_count(session, case, cameras, self.embedder)
 
     def _nearest(
         self,
