@@ -36,6 +36,7 @@ and anyone else's sightings among them).
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import random
 import resource
@@ -59,6 +60,7 @@ from vigil.config import parse_config, render_config
 from vigil.datadir import initialise
 from vigil.faces.descriptors import models_of, tag_of
 from vigil.faces.reference import reference_face
+from vigil.investigations import search as search_module
 from vigil.investigations.cases import CaseSpec
 
 APPEARANCES = 20  # of each known person
@@ -162,6 +164,30 @@ def percentiles(values: list[float], what: str = "searches") -> str:
     return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms ({len(values)} {what})"
 
 
+def timing(owner: object, name: str, stage: str, into: dict[str, float]) -> None:
+    """Add the time each call of ``owner.name`` takes to ``into[stage]``."""
+    original = getattr(owner, name)
+
+    def timed(*args: object, **kwargs: object) -> object:
+        began = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            into[stage] = into.get(stage, 0.0) + time.perf_counter() - began
+
+    setattr(owner, name, timed)
+
+
+def stages_report(
+    opening: list[float], later: list[float], stages: dict[tuple[bool, str], list[float]]
+) -> None:
+    for first, what, times in ((True, "first of each case", opening), (False, "the others", later)):
+        print(f"search, {what}: {percentiles(times)}")
+        for (was_first, stage), seconds in stages.items():
+            if was_first == first:
+                print(f"  {stage}: {percentiles(seconds)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sightings", type=int, default=10_000_000)
@@ -196,7 +222,18 @@ def main() -> None:
 def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator) -> None:  # noqa: PLR0915
     data = root / "data"
     data.mkdir()
-    (data / "vigil.toml").write_text(render_config(parse_config({"database": {"url": url}})))
+    (data / "vigil.toml").write_text(
+        render_config(
+            parse_config(
+                {
+                    "database": {"url": url},
+                    # one investigator makes every search, faster than a person would
+                    "cases": {"daily_search_quota": max(50, args.cases * SEARCHES_PER_CASE)},
+                    "faces": {"photos_per_minute": 10_000},
+                }
+            )
+        )
+    )
     initialise(data, admin_password=PASSWORD, request_id="bench")
     services = open_services(data)
     local = RequestContext(LOCAL, uuid.uuid4().hex)
@@ -284,21 +321,17 @@ def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator
     opening: list[float] = []  # each case's first search
     later: list[float] = []
     services.serve_people()  # as the API's process does
+    gc.freeze()  # as `vigil up` does once it has started (``vigil.cli.setup.serve``)
     probe_s: list[float] = []
-    index_s: list[float] = []
     recalls: list[float] = []
     found: list[float] = []
     others = 0
-    original_search = search.vectors.search
-
-    def timed_index(*a: object, **k: object) -> object:
-        t = time.perf_counter()
-        try:
-            return original_search(*a, **k)  # type: ignore[arg-type]
-        finally:
-            index_s.append(time.perf_counter() - t)
-
-    search.vectors.search = timed_index  # type: ignore[method-assign]
+    stage_s: dict[str, float] = {}  # the search under way's time in each stage
+    stages: dict[tuple[bool, str], list[float]] = {}  # (a first search?, stage): times
+    timing(search_module, "reference_face", "describing the probe photo", stage_s)
+    timing(search.vectors, "search", "vector index calls", stage_s)
+    timing(search, "_count", "scope count (beside the photo and the index)", stage_s)
+    timing(search, "_store", "storing the results and their audit", stage_s)
     lowest_id = row_base(services)
     for case_number, (group, begins) in enumerate(scopes):
         ends = begins + timedelta(days=args.scope_days)
@@ -331,10 +364,13 @@ def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator
             t = time.perf_counter()
             face = reference_face(search.engine, search.photos.limits, "p.jpg", person.probe)
             probe_s.append(time.perf_counter() - t)
+            stage_s.clear()
             began = time.perf_counter()
             result = search.search(ivy, case.id, [("probe.jpg", person.probe)], limit=LIMIT)
             elapsed = time.perf_counter() - began
             (later if turn else opening).append(elapsed)
+            for stage, seconds in stage_s.items():
+                stages.setdefault((turn == 0, stage), []).append(seconds)
             returned = {r.sighting_id - lowest_id for r in result.results}
             flagged = {r.sighting_id - lowest_id for r in result.results if r.match}
             probe = search.engine.view(face.descriptor).reshape(-1)
@@ -352,10 +388,8 @@ def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator
     requests_report(services, sue, people[: args.requests], owners, lowest_id)
     index_bytes = len(search.vectors.partitions) * (search.engine.space.dimension * 2 + 8)
     print(f"approval to the case's camera-days read ahead: {percentiles(ahead, 'cases')}")
-    print(f"search, first of each case: {percentiles(opening)}")
-    print(f"search, the others: {percentiles(later)}")
-    print(f"  probe photo to descriptor alone: {percentiles(probe_s)}")
-    print(f"  vector index calls: {percentiles(index_s)}")
+    stages_report(opening, later, stages)
+    print(f"probe photo to descriptor, before each search: {percentiles(probe_s)}")
     print(
         f"recall of the results against exact search in scope (the {LIMIT} nearest within "
         f"the threshold): mean {np.mean(recalls):.3f}, lowest {min(recalls):.3f}"
