@@ -209,6 +209,7 @@ class Services:
         self.broadcast.close()
         self.partner_video.close()
         self.events.walls.close()
+        self.segments.close()
         self.access.writer.close()
         self.search.close()
         self.db.dispose()

@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import text
 
-from tests.audit.commits import counted_commits
 from tests.conftest import Env
 from vigil.audit.log import AuditLog, Record
 from vigil.audit.verify import verify_log
@@ -16,7 +15,6 @@ from vigil.audit.writer import AuditWriter
 
 def test_concurrent_callers_share_commits_and_lose_nothing(env: Env) -> None:
     writer = AuditWriter(env.services.db, env.services.audit)
-    commits = counted_commits(writer)
 
     def work(n: int) -> list[int]:
         return [
@@ -28,8 +26,8 @@ def test_concurrent_callers_share_commits_and_lose_nothing(env: Env) -> None:
         seqs = [s for chunk in pool.map(work, range(16)) for s in chunk]
     writer.close()
     assert len(set(seqs)) == 400
-    assert sum(commits) == 400
-    assert len(commits) < 400  # some commits served several callers
+    assert writer.commits.items == 400
+    assert writer.commits.commits < 400  # some commits served several callers
     with env.services.db.engine.connect() as conn:
         stored = conn.execute(text("SELECT count(*) FROM audit_entries WHERE action = 'read'"))
         assert stored.scalar() == 400
@@ -42,5 +40,5 @@ def test_a_failed_commit_reaches_every_waiting_caller(env: Env) -> None:
     writer = AuditWriter(env.services.db, AuditLog(env.services.audit.key))
     with pytest.raises(Exception, match="audit_state"):
         writer.record(Record(actor="a", action="b", target="c", request_id="r"))
-    assert writer.failed_batches == 1
+    assert writer.commits.failed == 1
     writer.close()

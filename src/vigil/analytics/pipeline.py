@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from vigil.analytics.jobs import JobQueue, Outcome, SegmentJob
 from vigil.analytics.matching import Matcher
 from vigil.analytics.sightings import segment_source, store_sightings
 from vigil.crowds.events import store_counts
 from vigil.crowds.zones import covers
-from vigil.recording.index import SegmentIndex
+from vigil.recording.index import SegmentIndex, waiting_in
 from vigil.recording.media import MediaStore
 from vigil.recording.records import Segment
 from vigil.store.db import Database
@@ -115,10 +116,25 @@ class AnalysisPipeline:
     def job(self, segment: Segment, path: Path | None = None, *, redo: bool = False) -> SegmentJob:
         """The job of a segment; a worker elsewhere gives the path of its own copy."""
         with self.db.read() as session:
-            rate, face_px = session.execute(
-                select(Camera.analysis_fps, Camera.face_px).where(Camera.id == segment.camera_id)
-            ).one()
-            hidden = covers(session, segment.camera_id, segment.start, segment.end)
+            return self._job_in(session, segment, path, redo=redo)
+
+    def waiting_job(self, segment_id: int) -> tuple[Segment, SegmentJob] | None:
+        """A worker's job as it takes it, in one read: the segment if it still waits for
+        analysis (``waiting_in``) and its job, whose path the worker sets to its
+        own copy's once fetched."""
+        with self.db.read() as session:
+            segment = waiting_in(session, segment_id)
+            if segment is None:
+                return None
+            return segment, self._job_in(session, segment, None, redo=False)
+
+    def _job_in(
+        self, session: Session, segment: Segment, path: Path | None, *, redo: bool
+    ) -> SegmentJob:
+        rate, face_px = session.execute(
+            select(Camera.analysis_fps, Camera.face_px).where(Camera.id == segment.camera_id)
+        ).one()
+        hidden = covers(session, segment.camera_id, segment.start, segment.end)
         return replace(
             self._bare_job(segment, path),
             sample_fps=rate,

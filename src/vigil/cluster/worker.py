@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -179,12 +179,13 @@ class ClusterWorker:
 
     def _work(self, segment_id: int) -> list[int] | None:
         """Analyse and store; the ids of the alerts raised, None if there was nothing to do."""
-        segment = self.pipeline.index.waiting(segment_id)
-        if segment is None:
+        taken = self.pipeline.waiting_job(segment_id)
+        if taken is None:
             return None
+        segment, job = taken
         try:
             with self.files.opened(segment, self.scratch) as path:
-                job = self.pipeline.job(segment, path)
+                job = replace(job, path=path)
                 try:
                     outcome = analyse_job(self.analyzer, self.counter, job)
                 except Exception as exc:  # any failure of one segment is counted on it

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, func, select, true
+from sqlalchemy import ColumnElement, delete, exists, func, insert, select, true
 from sqlalchemy.orm import Session
 
 from vigil.recording.media import ANALYSIS, MAIN
 from vigil.recording.records import Gap, Health, Segment, Storage
 from vigil.store.db import Database
+from vigil.store.groupcommit import GroupCommit
 from vigil.store.models import (
     Camera,
     CameraHealth,
@@ -47,31 +49,50 @@ def _held(camera_id: Any, start: Any, end: Any) -> Any:
 
 class SegmentIndex:
     """The segments' index. A cluster's ingest node gives its name: it then adds segments as
-    its own, and its recovery, retention and backlog see only those (its disk's)."""
+    its own, and its recovery, retention and backlog see only those (its disk's).
+
+    Cameras' recorders add their closed segments in shared transactions (``GroupCommit``):
+    a node of many cameras writes a batch where it wrote a transaction a segment.
+    """
 
     def __init__(self, db: Database, node: str | None = None) -> None:
         self.db = db
         self.node = node
+        # A recorder waits on its segment's row as long as the database takes, as it did on
+        # its own transaction: one given up on might still commit, and its retry then clash.
+        self.commits: GroupCommit[Segment, Segment] = GroupCommit(
+            "segment-index", self._insert, wait_s=None
+        )
 
     def _mine(self) -> ColumnElement[bool]:
         return true() if self.node is None else SegmentRow.node == self.node
 
     # -- written by the recorder -------------------------------------------------------
     def add(self, segment: Segment) -> Segment:
+        """Index a closed segment; returns it with its id once committed."""
+        return self.commits.submit(segment)
+
+    def _insert(self, segments: list[Segment]) -> list[Segment]:
+        rows = [
+            {
+                "camera_id": s.camera_id,
+                "start": s.start,
+                "end": s.end,
+                "bytes": s.bytes,
+                "sha256": s.sha256,
+                "path": s.path,
+                "node": self.node,
+                "stream": s.stream,
+            }
+            for s in segments
+        ]
+        returning = insert(SegmentRow).returning(SegmentRow.id, sort_by_parameter_order=True)
         with self.db.write() as session:
-            row = SegmentRow(
-                camera_id=segment.camera_id,
-                start=segment.start,
-                end=segment.end,
-                bytes=segment.bytes,
-                sha256=segment.sha256,
-                path=segment.path,
-                node=self.node,
-                stream=segment.stream,
-            )
-            session.add(row)
-            session.flush()
-            return _segment(row)
+            ids = list(session.scalars(returning, rows))
+        return [replace(s, id=i, node=self.node) for s, i in zip(segments, ids, strict=True)]
+
+    def close(self) -> None:
+        self.commits.close()
 
     def analysed_elsewhere(self, segment_id: int) -> None:
         """A recording's segment whose faces its camera's analysis stream gives: nothing to
@@ -141,13 +162,6 @@ class SegmentIndex:
         with self.db.read() as session:
             row = session.get(SegmentRow, segment_id)
             return None if row is None else _segment(row)
-
-    def waiting(self, segment_id: int) -> Segment | None:
-        """The segment if it still waits for analysis (a job delivered again may find it
-        analysed already, or deleted by retention)."""
-        with self.db.read() as session:
-            row = session.get(SegmentRow, segment_id)
-            return None if row is None or row.analysed_at is not None else _segment(row)
 
     def paths(self) -> set[str]:
         with self.db.read() as session:
@@ -318,6 +332,13 @@ class SegmentIndex:
         with self.db.read() as session:
             total = session.scalar(select(func.sum(SegmentRow.bytes)).where(self._mine()))
             return int(total or 0)
+
+
+def waiting_in(session: Session, segment_id: int) -> Segment | None:
+    """The segment if it still waits for analysis (a job delivered again may find it
+    analysed already, or deleted by retention)."""
+    row = session.get(SegmentRow, segment_id)
+    return None if row is None or row.analysed_at is not None else _segment(row)
 
 
 def _open_gap(session: Session, camera_id: int) -> RecordingGap | None:

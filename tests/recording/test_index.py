@@ -1,0 +1,77 @@
+"""The segment index's group commit: cameras closing segments at once share transactions,
+each gets its own row back, and a bad segment fails only its own camera."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from tests.conftest import Env
+from tests.recorded import add_camera
+from vigil.recording.index import SegmentIndex
+from vigil.recording.records import Segment
+from vigil.store.groupcommit import GroupCommit
+from vigil.store.models import SegmentRow
+
+
+def _segment(camera: int, path: str, n: int) -> Segment:
+    start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=4 * n)
+    return Segment(0, camera, start, start + timedelta(seconds=4), 100 + n, "0" * 64, path)
+
+
+def test_cameras_closing_segments_at_once_share_commits_and_get_their_own_rows(
+    env: Env,
+) -> None:
+    cameras = [add_camera(env, f"c{n}") for n in range(8)]
+    index = SegmentIndex(env.services.db, "a")
+
+    def record(camera: int) -> list[Segment]:
+        return [index.add(_segment(camera, f"{camera}/{n}.mp4", n)) for n in range(25)]
+
+    with ThreadPoolExecutor(8) as pool:
+        added = [s for chunk in pool.map(record, cameras) for s in chunk]
+    index.close()
+    assert index.commits.items == 200
+    assert index.commits.commits < 200  # some transactions carried several cameras' segments
+    with env.services.db.read() as session:
+        rows = {r.id: r for r in session.scalars(select(SegmentRow))}
+    assert len(rows) == 200 == len({s.id for s in added})
+    for segment in added:  # each caller got its own row's id, not a neighbour's
+        row = rows[segment.id]
+        assert (row.path, row.camera_id, row.bytes, row.node) == (
+            segment.path,
+            segment.camera_id,
+            segment.bytes,
+            "a",
+        )
+    assert index.unanalysed(1)[0].start == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_a_segment_the_index_refuses_fails_its_own_camera_only(env: Env) -> None:
+    camera = add_camera(env, "gate")
+    index = SegmentIndex(env.services.db)
+    index.add(_segment(camera, "1/taken.mp4", 0))
+    # A long wait for callers, so that the three below share one transaction.
+    index.commits = GroupCommit("segment-index", index._insert, linger_s=0.5)
+    start = threading.Barrier(3)
+
+    def add(path: str, n: int) -> Segment:
+        start.wait()
+        return index.add(_segment(camera, path, n))
+
+    with ThreadPoolExecutor(3) as pool:
+        good = pool.submit(add, "1/a.mp4", 1)
+        taken = pool.submit(add, "1/taken.mp4", 2)
+        other = pool.submit(add, "1/b.mp4", 3)
+        assert {good.result().path, other.result().path} == {"1/a.mp4", "1/b.mp4"}
+        with pytest.raises(IntegrityError):
+            taken.result()
+    index.close()
+    assert index.commits.failed == 2  # the shared transaction, then the bad segment alone
+    assert index.commits.items == 2
+    assert index.paths() == {"1/taken.mp4", "1/a.mp4", "1/b.mp4"}
