@@ -8,9 +8,10 @@ without video.
 The servers: this machine's PostgreSQL (a fresh schema; its own fsync setting) and a NATS
 server with JetStream (file store, the binary the cluster tests start) of the bench's own.
 For each RATE (segments a second), RATE x 4 virtual cameras close a 4 s segment each every
-4 s, spread over INGEST processes. Each is an ingest node as Vigil runs one: the
-``SegmentIndex`` of its node stores each segment's row, and the analysis pipeline's hook
-hands its job to ``JetStreamJobs``, which publishes it. WORKERS processes run Vigil's
+4 s, spread over INGEST processes. Each is an ingest node as Vigil runs one, a thread a
+camera: the ``SegmentIndex`` of its node stores each segment's row (the cameras' rows
+share transactions), and the analysis pipeline's hook hands its job to ``JetStreamJobs``,
+which publishes it. WORKERS processes run Vigil's
 ``ClusterWorker`` (the JetStream consumer, its acknowledgements and dead letters) with the
 analysis itself replaced by a stored result:
 SIGHTINGS sightings a job on average (Poisson; 0.33 is the real street door's 300 an hour
@@ -19,8 +20,10 @@ sighting keeps (8; real ones average about 3), stored by the pipeline's ``store_
 (watchlist matching included) as after a real analysis.
 
 Printed for each rate, over SECONDS: segments stored and results stored a second; the lag
-(the age of the oldest segment not analysed) at the end and its largest; and the CPU each
-part spent a job: PostgreSQL (all its processes), NATS, the ingest processes, the workers.
+(the age of the oldest segment not analysed) at the end and its largest; the CPU each
+part spent a job: PostgreSQL (all its processes), NATS, the ingest processes, the workers;
+and PostgreSQL's transactions a job (the database's, the bench's own readings included).
+Each ingest node prints how many transactions its segment rows took (group commit).
 A rate is sustained when the results keep up (>= 95% of the rate) and the lag stays under
 10 s. The bench stops at the first rate not sustained.
 """
@@ -35,6 +38,7 @@ import os
 import random
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -67,6 +71,7 @@ from vigil.store.models import Camera, SegmentRow
 
 SEGMENT_S = 4.0
 SAMPLE_S = 2.0
+START_S = 5.0
 SUSTAINED_SHARE = 0.95
 LAG_BOUND_S = 10.0
 CROP = bytes(9_300)  # a face crop's size, as measured (docs/scaling.md)
@@ -94,9 +99,10 @@ def pids_named(name: str) -> list[int]:
     return found
 
 
-def ingest(data: str, node: str, cameras: list[int], rate: float, seconds: float) -> None:
-    """One ingest node: its cameras' segments at ``rate`` a second, each row stored and its
-    job published, as the recorder and the node do."""
+def ingest(data: str, node: str, cameras: list[int], seconds: float) -> None:
+    """One ingest node: each camera a thread that closes a 4 s segment every 4 s (from a
+    phase of its own), stores its row and publishes its job, as the recorder's camera
+    threads and the node do."""
     logging.basicConfig(level=logging.ERROR)  # not each connection's closing
     services = open_services(Path(data), node=node)
     jobs = JetStreamJobs(NatsLink(services.config.cluster, f"ingest-{node}"), node)
@@ -104,24 +110,33 @@ def ingest(data: str, node: str, cameras: list[int], rate: float, seconds: float
     index, pipeline = services.segments, services.analytics.pipeline
     pipeline.start(jobs)
     began = time.monotonic()
-    done = 0
-    try:
-        while (elapsed := time.monotonic() - began) < seconds:
-            due = int(elapsed * rate) + 1
-            if done >= due:
-                time.sleep(min(0.01, (done + 1) / rate - elapsed))
-                continue
-            camera = cameras[done % len(cameras)]
+
+    def camera(camera_id: int, phase: float) -> None:
+        due = began + phase
+        while due < began + seconds:
+            time.sleep(max(0.0, due - time.monotonic()))
+            due += SEGMENT_S
             end = datetime.now(UTC)
             segment = index.add(
-                Segment(0, camera, end - timedelta(seconds=SEGMENT_S), end, 500_000,
-                        "0" * 64, f"{node}/{camera}/{end.timestamp():.6f}.mp4")
+                Segment(0, camera_id, end - timedelta(seconds=SEGMENT_S), end, 500_000,
+                        "0" * 64, f"{node}/{camera_id}/{end.timestamp():.6f}.mp4")
             )  # fmt: skip
             pipeline.segment_closed(segment)  # the recorder's hook
-            done += 1
+
+    threads = [
+        threading.Thread(target=camera, args=(c, random.uniform(0, SEGMENT_S)), daemon=True)
+        for c in cameras
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         deadline = time.monotonic() + 30
         while jobs.backlog() and time.monotonic() < deadline:
             time.sleep(0.05)
+        shared = index.commits
+        print(f"  node {node}: {shared.items:,} segment rows in {shared.commits:,} transactions")
     finally:
         jobs.close()
         jobs.link.close()
@@ -134,10 +149,10 @@ class ResultOnly(ClusterWorker):
     mean_sightings = 0.33
 
     def _work(self, segment_id: int) -> list[int] | None:
-        segment = self.pipeline.index.waiting(segment_id)
-        if segment is None:
+        taken = self.pipeline.waiting_job(segment_id)
+        if taken is None:
             return None
-        job = self.pipeline.job(segment, Path(segment.path))
+        job = taken[1]
         found = np.random.default_rng(segment_id).poisson(self.mean_sightings)
         return self.pipeline.store_result(
             job, Outcome(fake_sightings(job.start, found), AnalysisStats(), [])
@@ -225,7 +240,7 @@ def step(
     nodes = [
         context.Process(
             target=ingest,
-            args=(str(data), f"n{k}", camera_sets[k], rate / args.ingest, args.seconds),
+            args=(str(data), f"n{k}", camera_sets[k], args.seconds),
         )
         for k in range(args.ingest)
     ]
@@ -235,7 +250,7 @@ def step(
     ]
     for process in workers + nodes:
         process.start()
-    time.sleep(3)  # the processes' start-up (imports, connections) left out
+    time.sleep(START_S)  # the processes' start-up (imports, connections) left out
     parts: dict[str, Callable[[], list[int]]] = {
         # Looked up at each reading: PostgreSQL starts a process for each new connection.
         "PostgreSQL": lambda: pids_named("postgres"),
@@ -244,15 +259,17 @@ def step(
         "workers": lambda: [p.pid for p in workers],
     }
     cpu_before = {part: sum(cpu_s(p) for p in pids()) for part, pids in parts.items()}
+    commits0 = commits(services)
     stored0, analysed0, _ = progress(services)
     began = time.monotonic()
     lags = []
-    while time.monotonic() - began < args.seconds - 3:
+    while time.monotonic() - began < args.seconds - 2 * START_S:  # the cameras' whole time
         time.sleep(SAMPLE_S)
         lags.append(progress(services)[2])
     elapsed = time.monotonic() - began
     stored, analysed, lag = progress(services)
     cpu = {part: sum(cpu_s(p) for p in pids()) - cpu_before[part] for part, pids in parts.items()}
+    transactions = commits(services) - commits0
     for process in nodes + workers:
         process.join(120)
     stored_rate = (stored - stored0) / elapsed
@@ -266,10 +283,19 @@ def step(
     print(
         "  CPU a job: "
         + ", ".join(f"{part} {cpu[part] / jobs * 1e6:,.0f} us" for part in parts)
-        + f" (all: {sum(cpu.values()) / elapsed:.2f} cores of {os.cpu_count()})"
+        + f" (all: {sum(cpu.values()) / elapsed:.2f} cores of {os.cpu_count()}); "
+        f"PostgreSQL transactions a job {transactions / jobs:.2f}"
     )
     settle(services)
     return analysed_rate >= SUSTAINED_SHARE * rate and lag <= LAG_BOUND_S
+
+
+def commits(services: Any) -> int:
+    """Transactions the database committed so far (all clients; the statistics lag by up
+    to PostgreSQL's stats interval, a second, against a minute's count)."""
+    with services.db.engine.connect() as conn:
+        query = "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        return int(conn.execute(text(query)).scalar_one())
 
 
 def settle(services: Any) -> None:
