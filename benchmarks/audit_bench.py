@@ -12,10 +12,15 @@ is staged in its transaction and moved into the log by the writer in shared comm
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.schemas import fresh_schema
 
 from vigil.audit.log import AuditLog, Record
 from vigil.audit.signing import SigningKey
@@ -104,12 +109,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--entries", type=int, default=1_000_000, help="log size to verify")
     parser.add_argument("--single", type=int, default=5_000, help="single-entry transactions")
-    parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
+    parser.add_argument(
+        "--database-url", default="", help="PostgreSQL (a fresh schema); default: SQLite"
+    )
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp)
-        url = args.database_url or f"sqlite:///{base / 'bench.db'}"
+    with contextlib.ExitStack() as stack:
+        base = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        url = f"sqlite:///{base / 'bench.db'}"
+        if args.database_url:  # a schema of its own: a log of another run has another key
+            url = stack.enter_context(fresh_schema(args.database_url, "vigil_audit"))
         db, log = _open(url, base)
         print(f"backend: {db.dialect} ({'temp file' if not args.database_url else url})")
 

@@ -40,6 +40,7 @@ import gc
 import io
 import random
 import resource
+import sys
 import tempfile
 import time
 import uuid
@@ -51,6 +52,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.schemas import fresh_schema
 
 from alert_latency_bench import PASSWORD, as_user
 from vigil.app import Services, open_services
@@ -204,19 +208,11 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="leave the schema behind")
     args = parser.parse_args()
     rng = np.random.default_rng(30)
-    schema = f"vigil_scale_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{args.database_url}?options=-csearch_path%3D{schema}"
-    try:
-        with tempfile.TemporaryDirectory() as root:
-            run(args, url, Path(root), rng)
-    finally:
-        if not args.keep:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with (
+        fresh_schema(args.database_url, "vigil_scale", keep=args.keep) as url,
+        tempfile.TemporaryDirectory() as root,
+    ):
+        run(args, url, Path(root), rng)
 
 
 def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator) -> None:  # noqa: PLR0915

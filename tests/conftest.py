@@ -8,13 +8,13 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from matplotlib import cbook
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
+from tests.schemas import fresh_schema
 from vigil.app import Services, build_services
 from vigil.audit.signing import SigningKey
 from vigil.auth.roles import LOCAL, Principal, RequestContext, Role
@@ -83,15 +83,8 @@ def postgres_server() -> str:
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A URL whose connections see only a fresh, empty schema, dropped afterwards."""
-    schema = f"vigil_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in postgres_server else "?"
-    yield f"{postgres_server}{sep}options={quote(f'-csearch_path={schema}')}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with fresh_schema(postgres_server, "vigil_test") as url:
+        yield url
 
 
 # For tests whose subject does not depend on the database (streams, subprocesses): they
