@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import multiprocessing as mp
 import os
@@ -42,15 +43,17 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.cluster.servers import NatsServer
+from tests.schemas import fresh_schema
 
 from alert_latency_bench import PASSWORD
 from vigil.analytics.analyzer import AnalysisStats, Sighting
@@ -231,23 +234,54 @@ def progress(services: Any) -> tuple[int, int, float]:
     return stored, stored - waiting, lag
 
 
-def step(
-    args: argparse.Namespace, data: Path, services: Any, cameras: list[int], rate: float
-) -> bool:
-    """One rate for SECONDS; whether it was sustained."""
+@dataclass
+class Region:
+    """A region's control plane: its own PostgreSQL schema (standing in for the region's
+    database) and NATS server, its cameras, ingest nodes and workers."""
+
+    name: str
+    data: Path
+    services: Any
+    cameras: list[int]
+
+
+def open_region(name: str, root: Path, url: str, nats_url: str, cameras: int) -> Region:
+    data = root / name
+    data.mkdir()
+    config = {"database": {"url": url}, "cluster": {"nats_url": nats_url, "secret": "s" * 40}}
+    (data / "vigil.toml").write_text(render_config(parse_config(config)))
+    initialise(data, admin_password=PASSWORD, request_id="bench")
+    services = open_services(data)
+    return Region(name, data, services, cameras_for(services, cameras))
+
+
+def step(args: argparse.Namespace, regions: list[Region], rate: float) -> bool:
+    """One rate for SECONDS, shared by the regions; whether it was sustained."""
     context = mp.get_context("spawn")
-    camera_sets = [cameras[k :: args.ingest] for k in range(args.ingest)]
-    nodes = [
-        context.Process(
-            target=ingest,
-            args=(str(data), f"n{k}", camera_sets[k], args.seconds),
-        )
-        for k in range(args.ingest)
-    ]
-    workers = [
-        context.Process(target=work, args=(str(data), f"w{k}", args.sightings, args.seconds + 20))
-        for k in range(args.workers)
-    ]
+    share = int(rate * SEGMENT_S / len(regions))  # each region's cameras
+    nodes, workers = [], []
+    for region in regions:
+        random.shuffle(region.cameras)
+        cameras = region.cameras[:share]
+        nodes += [
+            context.Process(
+                target=ingest,
+                args=(
+                    str(region.data),
+                    f"{region.name}n{k}",
+                    cameras[k :: args.ingest],
+                    args.seconds,
+                ),
+            )
+            for k in range(args.ingest)
+        ]
+        workers += [
+            context.Process(
+                target=work,
+                args=(str(region.data), f"{region.name}w{k}", args.sightings, args.seconds + 20),
+            )
+            for k in range(args.workers)
+        ]
     for process in workers + nodes:
         process.start()
     time.sleep(START_S)  # the processes' start-up (imports, connections) left out
@@ -259,35 +293,44 @@ def step(
         "workers": lambda: [p.pid for p in workers],
     }
     cpu_before = {part: sum(cpu_s(p) for p in pids()) for part, pids in parts.items()}
-    commits0 = commits(services)
-    stored0, analysed0, _ = progress(services)
+    database = regions[0].services  # the regions' schemas share this machine's server
+    commits0 = commits(database)
+    before = [progress(r.services) for r in regions]
     began = time.monotonic()
     lags = []
     while time.monotonic() - began < args.seconds - 2 * START_S:  # the cameras' whole time
         time.sleep(SAMPLE_S)
-        lags.append(progress(services)[2])
+        lags.append(max(progress(r.services)[2] for r in regions))
     elapsed = time.monotonic() - began
-    stored, analysed, lag = progress(services)
+    after = [progress(r.services) for r in regions]
     cpu = {part: sum(cpu_s(p) for p in pids()) - cpu_before[part] for part, pids in parts.items()}
-    transactions = commits(services) - commits0
+    transactions = commits(database) - commits0
     for process in nodes + workers:
         process.join(120)
-    stored_rate = (stored - stored0) / elapsed
-    analysed_rate = (analysed - analysed0) / elapsed
-    jobs = max(analysed - analysed0, 1)
+    stored = sum(a[0] - b[0] for a, b in zip(after, before, strict=True)) / elapsed
+    analysed = sum(a[1] - b[1] for a, b in zip(after, before, strict=True)) / elapsed
+    lag = max(a[2] for a in after)
+    jobs = max(analysed * elapsed, 1)
     print(
         f"rate {rate:,.0f}/s ({rate * SEGMENT_S:,.0f} virtual cameras): segments stored "
-        f"{stored_rate:,.0f}/s, results stored {analysed_rate:,.0f}/s; lag at the end "
+        f"{stored:,.0f}/s, results stored {analysed:,.0f}/s; lag at the end "
         f"{lag:.1f} s, largest {max(lags, default=0.0):.1f} s"
     )
+    if len(regions) > 1:
+        for region, a, b in zip(regions, after, before, strict=True):
+            print(
+                f"  region {region.name}: results stored {(a[1] - b[1]) / elapsed:,.0f}/s, "
+                f"lag at the end {a[2]:.1f} s"
+            )
     print(
         "  CPU a job: "
         + ", ".join(f"{part} {cpu[part] / jobs * 1e6:,.0f} us" for part in parts)
         + f" (all: {sum(cpu.values()) / elapsed:.2f} cores of {os.cpu_count()}); "
         f"PostgreSQL transactions a job {transactions / jobs:.2f}"
     )
-    settle(services)
-    return analysed_rate >= SUSTAINED_SHARE * rate and lag <= LAG_BOUND_S
+    for region in regions:
+        settle(region.services)
+    return analysed >= SUSTAINED_SHARE * rate and lag <= LAG_BOUND_S
 
 
 def commits(services: Any) -> int:
@@ -312,42 +355,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rates", default="50,100,150,200,400,800")
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--ingest", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--regions", type=int, default=1)
+    parser.add_argument("--ingest", type=int, default=2, help="ingest processes a region")
+    parser.add_argument("--workers", type=int, default=2, help="workers a region")
     parser.add_argument("--sightings", type=float, default=0.33, help="a job, on average")
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
-    schema = f"vigil_plane_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{args.database_url}?options=-csearch_path%3D{schema}"
-    with tempfile.TemporaryDirectory() as root:
-        nats = NatsServer(Path(root) / "nats").start()
-        try:
-            data = Path(root) / "data"
-            data.mkdir()
-            config = {
-                "database": {"url": url},
-                "cluster": {"nats_url": nats.url, "secret": "s" * 40},
-            }
-            (data / "vigil.toml").write_text(render_config(parse_config(config)))
-            initialise(data, admin_password=PASSWORD, request_id="bench")
-            services = open_services(data)
-            cameras = cameras_for(services, int(max(rates) * SEGMENT_S))
-            print(f"{len(cameras):,} cameras; PostgreSQL {pg_settings(services)}")
-            for rate in rates:
-                random.shuffle(cameras)
-                if not step(args, data, services, cameras[: int(rate * SEGMENT_S)], rate):
-                    print(f"not sustained at {rate:,.0f} segments a second: stopped")
-                    break
-            services.close()
-        finally:
-            nats.stop()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+    cameras = int(max(rates) * SEGMENT_S / args.regions)
+    with contextlib.ExitStack() as stack:
+        root = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        regions = []
+        for r in range(args.regions):
+            url = stack.enter_context(fresh_schema(args.database_url, f"vigil_plane_r{r}"))
+            nats = NatsServer(root / f"nats-r{r}").start()
+            stack.callback(nats.stop)
+            regions.append(open_region(f"r{r}", root, url, nats.url, cameras))
+            stack.callback(regions[-1].services.close)
+        print(
+            f"{len(regions)} region(s) of {cameras:,} cameras; "
+            f"PostgreSQL {pg_settings(regions[0].services)}"
+        )
+        for rate in rates:
+            if not step(args, regions, rate):
+                print(f"not sustained at {rate:,.0f} segments a second: stopped")
+                break
 
 
 def pg_settings(services: Any) -> str:
