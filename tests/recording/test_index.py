@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -75,3 +76,20 @@ def test_a_segment_the_index_refuses_fails_its_own_camera_only(env: Env) -> None
     assert index.commits.failed == 2  # the shared transaction, then the bad segment alone
     assert index.commits.items == 2
     assert index.paths() == {"1/taken.mp4", "1/a.mp4", "1/b.mp4"}
+
+
+def test_a_segment_indexed_again_is_its_row_not_a_refusal(env: Env) -> None:
+    """A commit that went through but whose answer was lost: the recorder tries the segment
+    again, and must not be refused for ever (its later segments wait behind it)."""
+    camera = add_camera(env, "gate")
+    index = SegmentIndex(env.services.db, "a")
+    first = index.add(_segment(camera, "1/again.mp4", 0))
+    again = index.add(_segment(camera, "1/again.mp4", 0))
+    assert again == first
+    assert index.commits.failed == 0  # the camera was answered with the row, not an error
+    with pytest.raises(IntegrityError):  # another segment under that name is refused
+        index.add(replace(_segment(camera, "1/again.mp4", 0), sha256="1" * 64))
+    with pytest.raises(IntegrityError):  # and so is the same one from another node
+        SegmentIndex(env.services.db, "b").add(_segment(camera, "1/again.mp4", 0))
+    index.close()
+    assert index.paths() == {"1/again.mp4"}

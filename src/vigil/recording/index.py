@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, exists, func, insert, select, true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vigil.recording.media import ANALYSIS, MAIN
@@ -87,9 +88,33 @@ class SegmentIndex:
             for s in segments
         ]
         returning = insert(SegmentRow).returning(SegmentRow.id, sort_by_parameter_order=True)
-        with self.db.write() as session:
-            ids = list(session.scalars(returning, rows))
+        try:
+            with self.db.write() as session:
+                ids = list(session.scalars(returning, rows))
+        except IntegrityError:
+            # Alone (group commit tries a failed batch's segments one by one): the same
+            # segment indexed already is that row, as when a commit went through but its
+            # answer was lost and the recorder tried again; anything else is refused.
+            indexed = self._indexed(segments[0]) if len(segments) == 1 else None
+            if indexed is None:
+                raise
+            return [indexed]
         return [replace(s, id=i, node=self.node) for s, i in zip(segments, ids, strict=True)]
+
+    def _indexed(self, segment: Segment) -> Segment | None:
+        """The row of this very segment (its file, camera, times and hash), if indexed."""
+        with self.db.read() as session:
+            row = session.scalar(select(SegmentRow).where(SegmentRow.path == segment.path))
+            if row is None:
+                return None
+            found = _segment(row)
+        same = (found.camera_id, found.sha256, found.bytes, found.stream) == (
+            segment.camera_id,
+            segment.sha256,
+            segment.bytes,
+            segment.stream,
+        )
+        return found if same and found.node == self.node else None
 
     def close(self) -> None:
         self.commits.close()
