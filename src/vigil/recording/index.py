@@ -52,15 +52,15 @@ class SegmentIndex:
     """The segments' index. A cluster's ingest node gives its name: it then adds segments as
     its own, and its recovery, retention and backlog see only those (its disk's).
 
-    Cameras' recorders add their closed segments in shared transactions (``GroupCommit``):
-    a node of many cameras writes a batch where it wrote a transaction a segment.
+    Cameras' recorders add their closed segments through ``GroupCommit``: segments that
+    close at the same moment share one transaction.
     """
 
     def __init__(self, db: Database, node: str | None = None) -> None:
         self.db = db
         self.node = node
         # A recorder waits on its segment's row as long as the database takes, as it did on
-        # its own transaction: one given up on might still commit, and its retry then clash.
+        # its own transaction (a wait given up on would leave the commit in flight).
         self.commits: GroupCommit[Segment, Segment] = GroupCommit(
             "segment-index", self._insert, wait_s=None
         )
