@@ -2,11 +2,13 @@
 without video.
 
     .venv/bin/python benchmarks/control_plane_bench.py [--rates 50,100,150,200,400,800]
-        [--seconds 60] [--ingest 2] [--workers 2] [--sightings 0.33]
+        [--seconds 60] [--regions 1] [--ingest 2] [--workers 2] [--sightings 0.33]
         [--database-url postgresql://postgres@127.0.0.1:5432/test]
 
 The servers: this machine's PostgreSQL (a fresh schema; its own fsync setting) and a NATS
 server with JetStream (file store, the binary the cluster tests start) of the bench's own.
+With REGIONS above 1, each region has its own schema and NATS server, its share of the
+cameras, and INGEST ingest processes and WORKERS workers of its own.
 For each RATE (segments a second), RATE x 4 virtual cameras close a 4 s segment each every
 4 s, spread over INGEST processes. Each is an ingest node as Vigil runs one, a thread a
 camera: the ``SegmentIndex`` of its node stores each segment's row (the cameras' rows

@@ -2,7 +2,8 @@
 commit. Each caller is answered only once its item is committed, so a caller never acts on
 a write that is not durable; a commit serves every caller that arrived while the one
 before it ran (and those arriving within a moment after), so under load one transaction
-and one fsync carry many writes, and alone a write waits no longer than it did before.
+and one fsync carry many writes, and alone a write waits only that moment (``LINGER_S``)
+and a hand-over to the writer's thread longer than in a transaction of its own.
 """
 
 from __future__ import annotations
