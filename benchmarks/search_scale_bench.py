@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/search_scale_bench.py [--sightings 10000000] [--cameras 1000]
         [--days 30] [--people 200] [--strangers 1000] [--scope-cameras 100] [--scope-days 7]
-        [--cases 10] [--requests 2] [--database-url postgresql://postgres@127.0.0.1:5432/test]
-        [--datasets ../shared/datasets]
+        [--cases 10] [--requests 2] [--search-memory-mib 2048]
+        [--database-url postgresql://postgres@127.0.0.1:5432/test] [--datasets ../shared/datasets]
 
 A fresh schema holds SIGHTINGS sightings over CAMERAS cameras and DAYS days, loaded with
 COPY. Their descriptors are those of the default embedder, in its stored form:
@@ -22,15 +22,16 @@ audit record. As in the API's process, an approved case's camera-days are read i
 vector index at its approval (``serve_people``); the bench waits for that before the
 case's first search. Printed: the load time; the read-ahead time from approval;
 per search, end to end, and the probe and index stages alone (the rest is the store and
-the audit), p50/p95/p99, the first search of each case apart from the rest; recall of the results
-against exact search over the same scope (the 200 nearest within the engine's threshold,
-brute force in numpy on the bench's own copy); the share of the person's appearances in
-scope flagged as matches, and flagged matches of anyone else; the store's size on disk and
-the index's memory. Then REQUESTS subject requests of known people (their probe photos),
-each approval comparing every stored sighting with them (in the background, as in the
-API's process): the time from the approval to the answer, and the share of the
-person's appearances put before the DPO (within the match point, or beyond it as possible;
-and anyone else's sightings among them).
+the audit), p50/p95/p99, the first search of each case apart from the rest; recall of the
+results against exact search over the same scope (the 200 nearest within the engine's
+threshold, brute force in numpy on the scope's rows, read by the bench's own query); the
+share of the person's appearances in scope flagged as matches, and flagged matches of
+anyone else; the store's size on disk; the index's memory (its budget: SEARCH_MEMORY_MIB)
+and the process's peak while approving and searching. Then REQUESTS subject requests of
+known people (their probe photos), each approval comparing every stored sighting with
+them (in the background, as in the API's process): the time from the approval to the
+answer, and the share of the person's appearances put before the DPO (within the match
+point, or beyond it as possible; and anyone else's sightings among them).
 """
 
 from __future__ import annotations
@@ -39,12 +40,10 @@ import argparse
 import gc
 import io
 import random
-import resource
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,7 +59,7 @@ from alert_latency_bench import PASSWORD, as_user
 from vigil.app import Services, open_services
 from vigil.auth.roles import LOCAL, RequestContext, Role
 from vigil.cameras.registry import CameraSpec
-from vigil.config import parse_config, render_config
+from vigil.config import CasesConfig, parse_config, render_config
 from vigil.datadir import initialise
 from vigil.faces.descriptors import models_of, tag_of
 from vigil.faces.reference import reference_face
@@ -203,6 +202,10 @@ def main() -> None:
     parser.add_argument("--scope-days", type=int, default=7)
     parser.add_argument("--cases", type=int, default=10)
     parser.add_argument("--requests", type=int, default=2, help="subject requests")
+    parser.add_argument(
+        "--search-memory-mib", type=int, default=CasesConfig().search_memory_mib,
+        help="the vector index's budget",
+    )  # fmt: skip
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
     parser.add_argument("--keep", action="store_true", help="leave the schema behind")
@@ -224,7 +227,10 @@ def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator
                 {
                     "database": {"url": url},
                     # one investigator makes every search, faster than a person would
-                    "cases": {"daily_search_quota": max(50, args.cases * SEARCHES_PER_CASE)},
+                    "cases": {
+                        "daily_search_quota": max(50, args.cases * SEARCHES_PER_CASE),
+                        "search_memory_mib": args.search_memory_mib,
+                    },
                     "faces": {"photos_per_minute": 10_000},
                 }
             )
@@ -255,23 +261,19 @@ def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator
     )
     span = args.days * 86_400.0
 
-    # Each case's scope is chosen first: the bench keeps the rows inside some scope (in
-    # the comparison space) for exact search, not the whole archive.
     scopes = [
         (n % groups, first + timedelta(days=int(rng.integers(0, args.days - args.scope_days + 1))))
         for n in range(args.cases)
     ]
-    view = search_view(services)
-    kept: list[Rows] = []
-    ids = np.array(camera_ids)
     began = time.perf_counter()
     # Sightings are stored as they happen: in time order, every camera's interleaved. The
     # known people's appearances are at random places among the strangers'.
     every_start = np.sort(first.timestamp() + rng.uniform(0, span, args.sightings))
     every_camera = rng.integers(0, args.cameras, args.sightings)
-    owners = np.full(args.sightings, -1)
+    owners = np.full(args.sightings, -1)  # by load position: the known person (-1: none)
     appearing = rng.choice(args.sightings, len(people) * APPEARANCES, replace=False)
     owners[appearing] = np.repeat(np.arange(len(people)), APPEARANCES)
+    ids = np.array(camera_ids)
     for row in range(0, args.sightings, CHUNK):
         n = min(CHUNK, args.sightings - row)
         cams, starts, who = (a[row : row + n] for a in (every_camera, every_start, owners))
@@ -282,24 +284,10 @@ def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator
                 0, NOISE_SD, photos.shape[1]
             )
         copy_rows(url, ids[cams], starts, vectors, tag)
-        inside = np.zeros(n, dtype=bool)
-        for group, begins in scopes:
-            ends = begins + timedelta(days=args.scope_days)
-            inside |= (
-                (cams % groups == group)
-                & (starts >= begins.timestamp())
-                & (starts < ends.timestamp())
-            )
-        if not inside.any():
-            continue
-        kept.append(
-            Rows(row + np.flatnonzero(inside), cams[inside], starts[inside],
-                 view(vectors[inside]).astype(np.float16), who[inside])
-        )  # fmt: skip
     loaded = time.perf_counter() - began
     print(f"{args.sightings:,} sightings loaded by COPY in {loaded:.0f} s "
           f"({args.sightings / loaded:,.0f} a second)")  # fmt: skip
-    rows = Rows.joined(kept)
+    del every_start, every_camera, vectors
     began = time.perf_counter()
     with services.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         # What autovacuum does after a bulk insert, at once: statistics, and the visibility
@@ -322,6 +310,8 @@ def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator
     recalls: list[float] = []
     found: list[float] = []
     others = 0
+    copy_bytes = 0  # the largest scope's descriptors, as the bench holds them for exact search
+    serving_peak = 0.0  # GiB, the process's most while approving and searching
     stage_s: dict[str, float] = {}  # the search under way's time in each stage
     stages: dict[tuple[bool, str], list[float]] = {}  # (a first search?, stage): times
     timing(search_module, "reference_face", "describing the probe photo", stage_s)
@@ -344,45 +334,48 @@ def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator
                 groups=[f"g{group}"],
             ),
         )
+        # The bench's exact answers first, from its own read of the scope, so that the
+        # process's peak memory below is that of approving and searching alone.
+        scope = scope_rows(services, [camera_ids[n] for n in range(group, args.cameras, groups)],
+                           begins, ends)  # fmt: skip
+        copy_bytes = max(copy_bytes, scope.vectors.nbytes)
+        present = sorted({int(o) for o in owners[scope.numbers - lowest_id] if o >= 0})
+        chosen = random.Random(case_number).sample(present, min(SEARCHES_PER_CASE, len(present)))
+        expected: list[tuple[int, set[int], set[int]]] = []  # person, exact answer, theirs
+        for number in chosen:
+            t = time.perf_counter()
+            face = reference_face(
+                search.engine, search.photos.limits, "p.jpg", people[number].probe
+            )
+            probe_s.append(time.perf_counter() - t)
+            probe = search.engine.view(face.descriptor).reshape(-1)
+            distances = np.linalg.norm(scope.vectors - probe, axis=1)
+            order = np.argsort(distances)[:LIMIT]
+            exact = set(scope.numbers[order[distances[order] <= threshold]].tolist())
+            theirs = set(scope.numbers[owners[scope.numbers - lowest_id] == number].tolist())
+            expected.append((number, exact, theirs))
+        del scope, distances
+        gc.collect()
+        reset_peak()
         began = time.perf_counter()
         services.cases.approve(sue, case.id)
         services.read_ahead.reading[case.id].join()
         ahead.append(time.perf_counter() - began)
-        in_scope = (
-            (rows.cameras % groups == group)
-            & (rows.starts >= begins.timestamp())
-            & (rows.starts < ends.timestamp())
-        )
-        present = sorted({int(o) for o in rows.owners[in_scope] if o >= 0})
-        chosen = random.Random(case_number).sample(present, min(SEARCHES_PER_CASE, len(present)))
-        for turn, number in enumerate(chosen):
-            person = people[number]
-            t = time.perf_counter()
-            face = reference_face(search.engine, search.photos.limits, "p.jpg", person.probe)
-            probe_s.append(time.perf_counter() - t)
+        for turn, (number, exact, theirs) in enumerate(expected):
             stage_s.clear()
             began = time.perf_counter()
-            result = search.search(ivy, case.id, [("probe.jpg", person.probe)], limit=LIMIT)
+            result = search.search(ivy, case.id, [("probe.jpg", people[number].probe)], limit=LIMIT)
             elapsed = time.perf_counter() - began
             (later if turn else opening).append(elapsed)
             for stage, seconds in stage_s.items():
                 stages.setdefault((turn == 0, stage), []).append(seconds)
-            returned = {r.sighting_id - lowest_id for r in result.results}
-            flagged = {r.sighting_id - lowest_id for r in result.results if r.match}
-            probe = search.engine.view(face.descriptor).reshape(-1)
-            distances = np.linalg.norm(rows.vectors[in_scope].astype(np.float32) - probe, axis=1)
-            order = np.argsort(distances)[:LIMIT]
-            close = order[distances[order] <= threshold]
-            exact = set(rows.numbers[in_scope][close].tolist())
+            returned = {r.sighting_id for r in result.results}
+            flagged = {r.sighting_id for r in result.results if r.match}
             recalls.append(len(returned & exact) / len(exact) if exact else 1.0)
-            owner = dict(zip(rows.numbers.tolist(), rows.owners.tolist(), strict=True))
-            appearances = {r for r, o in owner.items() if o == number} & set(
-                rows.numbers[in_scope].tolist()
-            )
-            found.append(len(flagged & appearances) / len(appearances))
-            others += sum(1 for r in flagged if owner.get(r, -1) != number)
+            found.append(len(flagged & theirs) / len(theirs))
+            others += sum(1 for r in flagged if owners[r - lowest_id] != number)
+        serving_peak = max(serving_peak, memory()[0])
     requests_report(services, sue, people[: args.requests], owners, lowest_id)
-    index_bytes = len(search.vectors.partitions) * (search.engine.space.dimension * 2 + 8)
     print(f"approval to the case's camera-days read ahead: {percentiles(ahead, 'cases')}")
     stages_report(opening, later, stages)
     print(f"probe photo to descriptor, before each search: {percentiles(probe_s)}")
@@ -392,11 +385,13 @@ def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator
     )
     print(f"the person's appearances in scope flagged as matches: mean {np.mean(found):.3f}; "
           f"flagged matches of someone else: {others}")  # fmt: skip
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(f"memory: the index holds {len(search.vectors.partitions):,} descriptors, "
-          f"{index_bytes / 2**30:.2f} GiB (half precision and ids); this process peaked at "
-          f"{rss:.2f} GiB, with the bench's own copy of the scopes' descriptors "
-          f"({rows.vectors.nbytes / 2**30:.2f} GiB)")  # fmt: skip
+    index = search.vectors
+    print(f"memory: the index holds {len(index.partitions):,} descriptors, "
+          f"{index.partitions.nbytes / 2**30:.2f} GiB (half precision and ids; its budget "
+          f"{index.budget / 2**30 if index.budget else 0:.2f} GiB); this process holds "
+          f"{memory()[1]:.2f} GiB, and peaked at {serving_peak:.2f} GiB while approving and "
+          f"searching (the bench's exact answers apart: a scope's descriptors, up to "
+          f"{copy_bytes / 2**30:.2f} GiB)")  # fmt: skip
     services.close()
 
 
@@ -438,27 +433,41 @@ def requests_report(
 
 
 @dataclass(frozen=True)
-class Rows:
-    """The bench's copy of stored sightings: their positions in the load order, cameras
-    (0-based), starts, descriptors in the comparison space, and known person (-1: none)."""
+class Scope:
+    """A case's stored sightings, read by the bench for exact search: their ids and
+    descriptors in the comparison space."""
 
     numbers: NDArray[np.int64]
-    cameras: NDArray[np.int64]
-    starts: NDArray[np.float64]
-    vectors: NDArray[np.float16]
-    owners: NDArray[np.int64]
-
-    @staticmethod
-    def joined(parts: list[Rows]) -> Rows:
-        return Rows(*(np.concatenate([getattr(p, f) for p in parts]) for f in FIELDS))
+    vectors: NDArray[np.float32]
 
 
-FIELDS = ("numbers", "cameras", "starts", "vectors", "owners")
+def scope_rows(services: Services, cameras: list[int], begins: datetime, ends: datetime) -> Scope:
+    """The sightings of these cameras in [begins, ends), straight from the store (one
+    descriptor each, as the bench stores them)."""
+    with services.db.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id, embedding FROM sightings WHERE camera_id = ANY(:cameras) "
+                "AND start >= :begins AND start < :ends"
+            ),
+            {"cameras": cameras, "begins": begins, "ends": ends},
+        ).all()
+    ids, blobs = zip(*rows, strict=True)
+    raw = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(ids), -1)
+    vectors = services.search.engine.view(raw).reshape(len(ids), -1)
+    return Scope(np.array(ids, dtype=np.int64), np.ascontiguousarray(vectors, dtype=np.float32))
 
 
-def search_view(services: Services) -> Callable[[NDArray[np.float32]], NDArray[np.float32]]:
-    engine = services.search.engine
-    return lambda vectors: engine.view(vectors).reshape(len(vectors), -1)
+def memory() -> tuple[float, float]:
+    """This process's peak memory since ``reset_peak`` and its memory now, GiB."""
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    peak, now = (int(status[key].split()[0]) / 2**20 for key in ("VmHWM", "VmRSS"))
+    return peak, now
+
+
+def reset_peak() -> None:
+    """The peak (VmHWM) counts from now on (Linux's clear_refs)."""
+    Path("/proc/self/clear_refs").write_text("5")
 
 
 def row_base(services: Services) -> int:

@@ -278,7 +278,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     times = TimeText.named(config.ui.time_zone)
     transparency = TransparencyService(access, audit, key)
     matcher = Matcher(access, point, timedelta(seconds=config.analytics.alert_merge_s))
-    vectors = FaissDayIndex(db, calibration.space)
+    vectors = FaissDayIndex(db, calibration.space, config.cases.search_memory_mib * 2**20)
     cases = CaseService(access, config.cases)
     analyzer = VideoAnalyzer(engine, analysis_settings(config.analytics))
     publications = Publications(access)
@@ -323,7 +323,7 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
         vectors=vectors,
         watchlists=WatchlistService(access, engine, photos),
         alerts=AlertService(access),
-        monitoring=Monitoring(access, segments, queue_reader(config)),
+        monitoring=Monitoring(access, segments, queue_reader(config), vectors),
         cases=cases,
         imports=EvidenceImports(access, cases, analyzer),
         search=SearchService(access, cases, engine, photos, vectors, point),

@@ -251,6 +251,9 @@ class CasesConfig(Section):
     urgent_approval_h: float = Field(default=48.0, gt=0, le=48.0)
     # The longest a case may run before it expires.
     max_days: int = Field(default=365, ge=1, le=3650)
+    # The memory (MiB) the search index keeps between searches; beyond it, the camera-days
+    # least recently searched are let go and read from the store again when next searched.
+    search_memory_mib: int = Field(default=2048, ge=16, le=2**22)
 
 
 class ClusterConfig(Section):

@@ -1,7 +1,9 @@
-"""Prometheus metrics: camera health, the media disk, analysis backlog and lag, alerts.
+"""Prometheus metrics: camera health, the media disk, analysis backlog and lag, alerts,
+and the search index's memory.
 
 Read from the store at scrape time, so any API process reports what every recorder and
-worker stored; nothing is kept in process-global registries.
+worker stored (the search index: this process's own, which serves its searches); nothing
+is kept in process-global registries.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from vigil.auth.roles import Permission, RequestContext
 from vigil.cluster.state import QueueState
 from vigil.errors import PeerUnavailable
 from vigil.recording.index import SegmentIndex
+from vigil.search.vectors import FaissDayIndex
 from vigil.store.db import Database
 from vigil.store.models import AlertRow, Camera, CameraHealth
 
@@ -32,11 +35,16 @@ QueueReader = Callable[[], QueueState]
 
 class VigilCollector(Collector):
     def __init__(
-        self, db: Database, segments: SegmentIndex, queue: QueueReader | None = None
+        self,
+        db: Database,
+        segments: SegmentIndex,
+        queue: QueueReader | None = None,
+        index: FaissDayIndex | None = None,
     ) -> None:
         self.db = db
         self.segments = segments
         self.queue = queue
+        self.index = index
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         waiting = backlog(self.segments)
@@ -103,6 +111,26 @@ class VigilCollector(Collector):
         yield from self._storage()
         if self.queue is not None:
             yield from self._queue(self.queue)
+        if self.index is not None:
+            yield from self._index(self.index)
+
+    def _index(self, index: FaissDayIndex) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily(
+            "vigil_search_index_bytes",
+            "Memory the search index's descriptors take in this process",
+            index.partitions.nbytes,
+        )
+        if index.budget is not None:
+            yield GaugeMetricFamily(
+                "vigil_search_index_budget_bytes",
+                "The most the search index keeps between searches ([cases] search_memory_mib)",
+                index.budget,
+            )
+        yield GaugeMetricFamily(
+            "vigil_search_index_let_go",
+            "Camera-days let go to stay within the budget since the process started",
+            index.let_go,
+        )
 
     def _queue(self, read: QueueReader) -> Iterator[GaugeMetricFamily]:
         try:
@@ -144,11 +172,15 @@ class VigilCollector(Collector):
 
 class Monitoring:
     def __init__(
-        self, access: Access, segments: SegmentIndex, queue: QueueReader | None = None
+        self,
+        access: Access,
+        segments: SegmentIndex,
+        queue: QueueReader | None = None,
+        index: FaissDayIndex | None = None,
     ) -> None:
         self.access = access
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(VigilCollector(access.db, segments, queue))
+        self.registry.register(VigilCollector(access.db, segments, queue, index))
 
     def scrape(self, ctx: RequestContext) -> bytes:
         """The metrics in Prometheus' text format; each scrape is audited like any read."""

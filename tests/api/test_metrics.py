@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.api.conftest import Api
 from tests.recorded import add_camera, record
+from tests.sightings import default_width, store_sightings_at
 from vigil.auth.roles import Role
 from vigil.recording.records import Health, Storage
 
@@ -39,6 +41,21 @@ def test_metrics_show_health_and_backlog(api: Api) -> None:
     assert timedelta(seconds=20) < timedelta(seconds=lag) < timedelta(seconds=60)
     operator = api.token_for("olga", Role.OPERATOR)
     assert api.client.get("/api/v1/metrics", headers=api.bearer(operator)).status_code == 403
+
+
+def test_metrics_show_the_search_index_memory_and_its_budget(api: Api) -> None:
+    camera = add_camera(api.env, "gate")
+    at = datetime.now(UTC) - timedelta(hours=1)
+    store_sightings_at(api.env, camera, np.full((3, default_width()), 0.05, np.float32), at)
+    index = api.env.services.vectors
+    index.search(np.full(index.space.dimension, 0.05, np.float32), [at.date()], [camera], 5)
+    auditor = api.token_for("audrey", Role.AUDITOR)
+    samples = _samples(api.client.get("/api/v1/metrics", headers=api.bearer(auditor)).text)
+    held = samples[("vigil_search_index_bytes", ())]
+    assert held == len(index.partitions) * index.partitions.row_bytes > 0
+    configured = api.env.services.config.cases.search_memory_mib
+    assert samples[("vigil_search_index_budget_bytes", ())] == configured * 2**20
+    assert samples[("vigil_search_index_let_go", ())] == 0.0
 
 
 def test_metrics_show_the_media_disk_and_a_camera_not_written(api: Api) -> None:

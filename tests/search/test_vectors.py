@@ -10,12 +10,16 @@ import pytest
 from tests.conftest import Env
 from tests.recorded import add_camera
 from tests.sightings import store_sightings_at
+from vigil.search import vectors as vectors_module
 from vigil.search.vectors import FaissDayIndex, days_between
 
 DAY = date(2026, 11, 20)
 
 
-def test_search_is_exact_and_sees_rows_stored_later(env: Env) -> None:
+def test_search_is_exact_and_sees_rows_stored_later(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vectors_module, "READ_BATCH", 64)  # the rows in several reads
     camera = add_camera(env, "gate")
     rng = np.random.default_rng(7)
     vectors = rng.normal(size=(300, 128)).astype(np.float32) * 0.1
@@ -139,3 +143,39 @@ def test_rows_of_several_descriptors_and_other_models_are_read_at_once(env: Env)
     everyone = index.search(singles[0], [DAY], [gate, hall], 50)
     assert sorted(h.sighting_id for h in everyone) == sorted(at_gate + at_hall)
     assert not set(other_model) & {h.sighting_id for h in everyone}
+
+
+def test_camera_days_beyond_the_budget_are_let_go_and_read_again_when_searched(env: Env) -> None:
+    """The least recently searched camera-days go first; a search's own scope is read whole
+    even where it alone is over the budget, and a day let go is read again, with the rows
+    stored since."""
+    gate, hall, yard = (add_camera(env, name) for name in ("gate", "hall", "yard"))
+    rng = np.random.default_rng(13)
+    vectors = rng.normal(size=(70, 128)).astype(np.float32) * 0.1
+    at = datetime.combine(DAY, datetime.min.time(), UTC) + timedelta(hours=6)
+    stored = {
+        camera: store_sightings_at(env, camera, vectors[n * 20 : n * 20 + 20], at)
+        for n, camera in enumerate((gate, hall, yard))
+    }
+    row_bytes = 2 * 128 + 8
+    index = FaissDayIndex(env.services.db, budget=45 * row_bytes)  # two camera-days fit
+
+    index.search(vectors[0], [DAY], [gate], 1)
+    index.search(vectors[20], [DAY], [hall], 1)
+    assert len(index.partitions) == 40
+    index.search(vectors[0], [DAY], [gate], 1)  # the gate is now the more recent
+    index.search(vectors[40], [DAY], [yard], 1)
+    assert len(index.partitions) == 40  # the hall went
+    assert index.partitions.nbytes <= 45 * row_bytes
+
+    later = store_sightings_at(env, hall, vectors[60:], at + timedelta(hours=1))
+    hits = index.search(vectors[25], [DAY], [hall], 30)  # read again, whole
+    assert sorted(h.sighting_id for h in hits) == sorted(stored[hall] + later)
+    assert hits[0].sighting_id == stored[hall][5]
+    assert len(index.partitions) == 30  # the hall's alone: with either other day it is over
+
+    everyone = index.search(vectors[0], [DAY], [gate, hall, yard], 100)  # over the budget
+    assert sorted(h.sighting_id for h in everyone) == sorted(
+        stored[gate] + stored[hall] + stored[yard] + later
+    )
+    assert len(index.partitions) == 70  # its own scope is kept whole while it is searched

@@ -12,7 +12,9 @@ only the partitions of its cameras and days and nothing outside them is even ran
 cost grows with the scope, not with the archive. A camera's day is read from the store
 when a case that reaches it is approved (``prepare``) or a search first needs it, and
 brought up to date before each search with the rows added since (sighting ids only grow),
-so sightings stored by any process are found. Rows whose
+so sightings stored by any process are found. The camera-days kept between searches are
+bounded by a memory budget: beyond it, those least recently searched are let go and read
+again when a search next needs them (a search's own scope is always read whole). Rows whose
 descriptor expired since, and rows of the window's first and last day outside the window,
 are dropped by the caller, which reads the hits' rows anyway (``search.py``). Retention
 drops a day whole.
@@ -21,7 +23,7 @@ drops a day whole.
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -38,6 +40,7 @@ from vigil.store.db import Database
 from vigil.store.models import SightingRow
 
 Key = tuple[str, date, int]  # (embedder, day, camera id)
+READ_BATCH = 20_000  # rows read from the store at a time (about 30 MB of fused descriptors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,20 +75,25 @@ def _partition(dimension: int) -> Any:
 
 
 class Partitions:
-    """FAISS indexes by (embedder, day, camera): the structure, without the store."""
+    """FAISS indexes by (embedder, day, camera): the structure, without the store. They are
+    kept in the order they were last added to or searched, the least recent first."""
 
     def __init__(self, dimension: int = DESCRIPTOR_SIZE) -> None:
         self.dimension = dimension
-        self._parts: dict[Key, Any] = {}
+        self.row_bytes = 2 * dimension + 8  # a half-precision descriptor and its id
+        self._parts: OrderedDict[Key, Any] = OrderedDict()
+        self._rows = 0  # in all the partitions (read without a lock: a metric reads it)
 
     def add(self, key: Key, ids: NDArray[np.int64], vectors: NDArray[np.float32]) -> None:
         part = self._parts.get(key)
         if part is None:
             part = self._parts[key] = _partition(self.dimension)
+        self._parts.move_to_end(key)
         part.add_with_ids(
             np.ascontiguousarray(vectors, dtype=np.float32),
             np.ascontiguousarray(ids, dtype=np.int64),
         )
+        self._rows += len(ids)
 
     def search(self, probe: NDArray[np.float32], keys: Iterable[Key], k: int) -> list[Hit]:
         query = np.ascontiguousarray(probe, dtype=np.float32).reshape(1, self.dimension)
@@ -97,6 +105,7 @@ class Partitions:
             part = self._parts.get(key)
             if part is None or part.ntotal == 0:
                 continue
+            self._parts.move_to_end(key)
             distances, ids = part.search(query, min(rows, part.ntotal))
             found_d.append(distances[0])
             found_i.append(ids[0])
@@ -115,19 +124,39 @@ class Partitions:
 
     def drop(self, day: date) -> None:
         for key in [key for key in self._parts if key[1] == day]:
-            del self._parts[key]
+            self._rows -= self._parts.pop(key).ntotal
+
+    def let_go(self, budget: int, keep: set[Key]) -> list[Key]:
+        """Drop the least recently used partitions, except those in ``keep``, until the rest
+        take no more than ``budget`` bytes; the keys dropped."""
+        dropped: list[Key] = []
+        for key in list(self._parts):
+            if self.nbytes <= budget:
+                break
+            if key not in keep:
+                self._rows -= self._parts.pop(key).ntotal
+                dropped.append(key)
+        return dropped
+
+    @property
+    def nbytes(self) -> int:
+        """The memory the descriptors and their ids take."""
+        return len(self) * self.row_bytes
 
     def __len__(self) -> int:
-        return sum(part.ntotal for part in self._parts.values())
+        return self._rows
 
 
 class FaissDayIndex:
     """Partitions of one embedder's space kept in step with the store, a camera-day at a
-    time: a search reads only its own cameras' days."""
+    time: a search reads only its own cameras' days. ``budget`` bounds the bytes of the
+    camera-days kept between searches (None: all are kept)."""
 
-    def __init__(self, db: Database, space: Space | None = None) -> None:
+    def __init__(self, db: Database, space: Space | None = None, budget: int | None = None) -> None:
         self.db = db
         self.space = space or single("dlib")
+        self.budget = budget
+        self.let_go = 0  # camera-days let go to stay within the budget, since the start
         self.partitions = Partitions(self.space.dimension)
         self._last_id: dict[tuple[date, int], int] = {}  # (day, camera): the newest row read
         self._lock = threading.Lock()
@@ -152,36 +181,39 @@ class FaissDayIndex:
     def _read(self, days: list[date], cameras: list[int], after: int, newest: int) -> None:
         """Read the rows of these cameras' days after ``after`` up to ``newest`` that are
         not indexed yet (those described by this space's models: others are never
-        compared)."""
+        compared), READ_BATCH at a time: a day's rows are never all in memory at once."""
         first = datetime.combine(min(days), time(), UTC)
         end = datetime.combine(max(days), time(), UTC) + timedelta(days=1)
-        with self.db.read() as session:
-            rows = session.execute(
-                select(
-                    SightingRow.id,
-                    SightingRow.camera_id,
-                    SightingRow.start,
-                    SightingRow.embedding,
-                    SightingRow.embedding_models,
-                ).where(
-                    SightingRow.camera_id.in_(cameras),
-                    SightingRow.id > after,
-                    SightingRow.id <= newest,
-                    SightingRow.start >= first,
-                    SightingRow.start < end,
-                    SightingRow.embedding.is_not(None),
-                    SightingRow.embedding_models.in_(tags_with(self.space.embedder)),
-                )  # in no order: an order by id could lead the planner to scan every id
-            ).all()
+        query = (
+            select(
+                SightingRow.id,
+                SightingRow.camera_id,
+                SightingRow.start,
+                SightingRow.embedding,
+                SightingRow.embedding_models,
+            )
+            .where(
+                SightingRow.camera_id.in_(cameras),
+                SightingRow.id > after,
+                SightingRow.id <= newest,
+                SightingRow.start >= first,
+                SightingRow.start < end,
+                SightingRow.embedding.is_not(None),
+                SightingRow.embedding_models.in_(tags_with(self.space.embedder)),
+            )  # in no order: an order by id could lead the planner to scan every id
+            .execution_options(yield_per=READ_BATCH)
+        )
         wanted = set(days)
-        fresh: dict[tuple[date, str], list[tuple[int, int, bytes]]] = defaultdict(list)
-        for row_id, camera_id, start, blob, tag in rows:
-            day = start.astimezone(UTC).date()
-            known = self._last_id.get((day, camera_id), 0)
-            if day in wanted and blob is not None and row_id > known:  # else read before
-                fresh[(day, tag)].append((row_id, camera_id, blob))
-        for (day, tag), described in fresh.items():
-            self._add(day, tag, described)
+        with self.db.read() as session:
+            for rows in session.execute(query).partitions():
+                fresh: dict[tuple[date, str], list[tuple[int, int, bytes]]] = defaultdict(list)
+                for row_id, camera_id, start, blob, tag in rows:
+                    day = start.astimezone(UTC).date()
+                    known = self._last_id.get((day, camera_id), 0)
+                    if day in wanted and blob is not None and row_id > known:  # else read before
+                        fresh[(day, tag)].append((row_id, camera_id, blob))
+                for (day, tag), described in fresh.items():
+                    self._add(day, tag, described)
         for day in days:
             for camera in cameras:
                 self._last_id[(day, camera)] = max(self._last_id.get((day, camera), 0), newest)
@@ -204,12 +236,24 @@ class FaissDayIndex:
         days, cameras = list(days), sorted(set(cameras))
         with self._lock:
             self._sync(days, cameras)
-            keys = [(self.space.embedder, day, camera) for day in days for camera in cameras]
+            keys = self._within_budget(days, cameras)
             return self.partitions.search(probe, keys, k)
 
     def prepare(self, days: Iterable[date], cameras: Iterable[int]) -> None:
+        days, cameras = list(days), sorted(set(cameras))
         with self._lock:
-            self._sync(list(days), sorted(set(cameras)))
+            self._sync(days, cameras)
+            self._within_budget(days, cameras)
+
+    def _within_budget(self, days: list[date], cameras: list[int]) -> list[Key]:
+        """Let other camera-days go while the index is over its budget: each is read whole
+        again when a search next needs it. These days' keys."""
+        keys = [(self.space.embedder, day, camera) for day in days for camera in cameras]
+        if self.budget is not None:
+            for _, day, camera in self.partitions.let_go(self.budget, set(keys)):
+                self._last_id.pop((day, camera), None)
+                self.let_go += 1
+        return keys
 
     def forget(self, day: date) -> None:
         with self._lock:
