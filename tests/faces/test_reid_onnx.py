@@ -123,3 +123,40 @@ def test_a_broken_ir_is_a_clear_error(tmp_path: Path, xml: str, message: str) ->
             [np.zeros((128, 128, 3), dtype=np.uint8)]
         )
     assert not list(tmp_path.glob("cache/*.onnx"))
+
+
+PRELU_IR = """<net><layers>
+<layer id="0" type="Parameter"><data shape="1,3,128,128" element_type="f32"/>
+  <output><port id="0"/></output></layer>
+<layer id="1" type="Const"><data element_type="f32" shape="1" offset="0" size="4"/>
+  <output><port id="0"/></output></layer>
+<layer id="2" type="Add"><input><port id="0"/><port id="1"/></input>
+  <output><port id="2"/></output></layer>
+<layer id="3" type="Const"><data element_type="f32" shape="{shape}" offset="4" size="{size}"/>
+  <output><port id="0"/></output></layer>
+<layer id="4" type="PReLU"><input><port id="0"/><port id="1"/></input>
+  <output><port id="2"/></output></layer>
+<layer id="5" type="Result"><input><port id="0"/></input></layer>
+</layers><edges>
+<edge from-layer="0" from-port="0" to-layer="2" to-port="0"/>
+<edge from-layer="1" from-port="0" to-layer="2" to-port="1"/>
+<edge from-layer="2" from-port="2" to-layer="4" to-port="0"/>
+<edge from-layer="3" from-port="0" to-layer="4" to-port="1"/>
+<edge from-layer="4" from-port="2" to-layer="5" to-port="0"/>
+</edges></net>"""
+
+
+@pytest.mark.parametrize("slopes", [[0.25], [0.25, -1.5, 3.0]])
+def test_a_prelu_of_one_slope_or_one_per_channel_is_converted_exactly(
+    tmp_path: Path, slopes: list[float]
+) -> None:
+    """One slope becomes LeakyRelu (ONNX Runtime's fast path), one per channel PRelu: both
+    the function the IR states (on the chip less 128, so that both signs occur)."""
+    weights = np.array([-128.0, *slopes], dtype=np.float32)
+    (tmp_path / "m.xml").write_text(PRELU_IR.format(shape=len(slopes), size=4 * len(slopes)))
+    (tmp_path / "m.bin").write_bytes(weights.tobytes())
+    chip = np.random.default_rng(5).integers(0, 256, (128, 128, 3), dtype=np.uint8)
+    ours = ReidEmbedder(tmp_path / "m.xml", cache=tmp_path / "cache").embed([chip])
+    x = chip[:, :, ::-1].astype(np.float64).transpose(2, 0, 1) - 128.0  # BGR, as the model's
+    expected = np.where(x >= 0, x, weights[1:].reshape(-1, 1, 1) * x).reshape(1, -1)
+    assert np.allclose(ours, expected / np.linalg.norm(expected), atol=1e-6)

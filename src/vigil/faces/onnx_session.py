@@ -61,12 +61,15 @@ def cached_conversion(
     stem: str,
     convert: Callable[[Path, Path], None],
     cache: Path | None = None,
+    revision: str = "",
 ) -> Path:
     """The ONNX model made by ``convert(sources[0], out)`` from model files of another
-    format, converted on first use and named by the SHA-256 of all ``sources``."""
+    format, converted on first use and named by the SHA-256 of all ``sources`` and of the
+    converter's ``revision`` (a changed converter writes its own file)."""
     digest = hashlib.sha256()
     for source in sources:
         digest.update(source.read_bytes())
+    digest.update(revision.encode())
     path = (cache or cache_dir()) / f"{stem}-{digest.hexdigest()[:16]}.onnx"
     if not path.is_file():
         try:
