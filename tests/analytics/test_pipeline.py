@@ -8,24 +8,27 @@ import random
 import signal
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import select, update
 
 from tests.cli_runner import vigil
 from tests.conftest import SQLITE_ONLY, Env
 from tests.recorded import add_camera
+from tests.sightings import default_width, sightings_at
 from tests.streams import h264_fragments, people_folder
 from vigil.analytics.analyzer import AnalysisStats
 from vigil.analytics.jobs import Outcome
 from vigil.analytics.pipeline import MAX_ATTEMPTS, backlog
 from vigil.auth.roles import Role
+from vigil.crowds.counting import Count
 from vigil.recording.records import Segment
 from vigil.recording.segments import SegmentWriter
 from vigil.sim.scenario import Renderer, Scenario, load_people
-from vigil.store.models import Camera, SegmentRow, SightingRow
+from vigil.store.models import Camera, PeopleCount, SegmentRow, SightingRow
 
 SECONDS = 12
 
@@ -198,6 +201,33 @@ def test_a_segment_deleted_before_its_analysis_is_skipped(env: Env) -> None:
     env.services.segments.remove([segment.id])
     pipeline.store_result(job, Outcome([], AnalysisStats(), []))
     assert _sightings(env) == []
+
+
+def test_a_zone_approved_while_a_segment_was_analysed_keeps_its_faces_out(env: Env) -> None:
+    """The job was made before the zone (its faces to be identified); its result is stored
+    after: the zone's check at storing keeps its sightings out, and its counts in."""
+    pipeline = env.services.analytics.pipeline
+    camera = add_camera(env, "square", group="plaza")
+    now = datetime.now(UTC)
+    segment = env.services.segments.add(
+        Segment(0, camera, now - timedelta(seconds=8), now - timedelta(seconds=4), 1, "0" * 64,
+                "1/z.mp4")
+    )  # fmt: skip
+    job = pipeline.job(segment)
+    assert job.identify
+    ada = env.add_user("ada", Role.ADMIN)
+    sue = env.add_user("sue", Role.SUPERVISOR, groups=("plaza",))
+    zone = env.services.zones.propose(
+        ada, "an assembly", group="plaza", start=now - timedelta(minutes=1)
+    )
+    env.services.zones.approve(sue, zone.id)
+    face = sightings_at(np.full((1, default_width()), 0.05, np.float32), segment.start)
+    counts = [Count(segment.start.timestamp(), 3)]
+    pipeline.store_result(job, Outcome(face, AnalysisStats(), counts))
+    assert _sightings(env) == []
+    with env.services.db.read() as session:
+        assert list(session.scalars(select(PeopleCount.people))) == [3]
+        assert session.get_one(SegmentRow, segment.id).analysed_at is not None
 
 
 @pytest.mark.slow

@@ -163,7 +163,8 @@ class AnalysisPipeline:
                 logger.info("segment %d was analysed already (a job run twice)", job.segment_id)
                 return []
             start = datetime.fromtimestamp(job.start, UTC)
-            if covers(session, job.camera_id, start, datetime.fromtimestamp(job.end, UTC)):
+            end = datetime.fromtimestamp(job.end, UTC)
+            if sightings and covers(session, job.camera_id, start, end):  # none: no question
                 sightings = []
             source = segment_source(job.stream)
             ids = store_sightings(
