@@ -24,8 +24,11 @@ def providers(available: list[str]) -> list[str]:
     return [CUDA, CPU] if CUDA in available else [CPU]
 
 
-def open_session(path: Path, *, threads: int, what: str) -> Any:
-    """An inference session of the model at ``path``; a clear error if it cannot load."""
+def open_session(
+    path: Path, *, threads: int, what: str, rewrite: Callable[[Path], bytes] | None = None
+) -> Any:
+    """An inference session of the model at ``path`` (or of ``rewrite(path)``, the model
+    changed in memory); a clear error if it cannot load."""
     import onnxruntime  # noqa: PLC0415 - loaded only when faces are used
     from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors  # noqa: PLC0415
 
@@ -36,7 +39,9 @@ def open_session(path: Path, *, threads: int, what: str) -> Any:
     options.inter_op_num_threads = 1
     try:
         return onnxruntime.InferenceSession(
-            str(path), options, providers=providers(onnxruntime.get_available_providers())
+            str(path) if rewrite is None else rewrite(path),
+            options,
+            providers=providers(onnxruntime.get_available_providers()),
         )
     except (  # ONNX Runtime's own errors (none of them derives from a common one but Exception)
         ort_errors.EPFail,
