@@ -3,7 +3,7 @@ without video.
 
     .venv/bin/python benchmarks/control_plane_bench.py [--rates 50,100,150,200,400,800]
         [--seconds 60] [--regions 1] [--ingest 2] [--workers 2] [--sightings 0.33]
-        [--database-url postgresql://postgres@127.0.0.1:5432/test]
+        [--index-every 0] [--database-url postgresql://postgres@127.0.0.1:5432/test]
 
 The servers: this machine's PostgreSQL (a fresh schema; its own fsync setting) and a NATS
 server with JetStream (file store, the binary the cluster tests start) of the bench's own.
@@ -11,11 +11,12 @@ With REGIONS above 1, each region has its own schema and NATS server, its share 
 cameras, and INGEST ingest processes and WORKERS workers of its own.
 For each RATE (segments a second), RATE x 4 virtual cameras close a 4 s segment each every
 4 s, spread over INGEST processes. Each is an ingest node as Vigil runs one, a thread a
-camera: the ``SegmentIndex`` of its node stores each segment's row (the cameras' rows
-share transactions), and the analysis pipeline's hook hands its job to ``JetStreamJobs``,
-which publishes it. WORKERS processes run Vigil's
-``ClusterWorker`` (the JetStream consumer, its acknowledgements and dead letters) with the
-analysis itself replaced by a stored result:
+camera: the ``SegmentIndex`` of its node stores each segment's row without the camera
+waiting (the cameras' rows share transactions: those closing together, or with
+INDEX_EVERY, ``[recording] index_every_s``, all of that many seconds), and once it is
+stored the analysis pipeline's hook hands its job to ``JetStreamJobs``, which publishes
+it. WORKERS processes run Vigil's ``ClusterWorker`` (the JetStream consumer, its
+acknowledgements and dead letters) with the analysis itself replaced by a stored result:
 SIGHTINGS sightings a job on average (Poisson; 0.33 is the real street door's 300 an hour
 at 4 s segments), each with a face crop of real size and the most fused descriptors a
 sighting keeps (8; real ones average about 3), stored by the pipeline's ``store_result``
@@ -45,6 +46,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -116,17 +118,19 @@ def ingest(data: str, node: str, cameras: list[int], seconds: float) -> None:
     pipeline.start(jobs)
     began = time.monotonic()
 
+    def stored(done: Future[Segment]) -> None:
+        pipeline.segment_closed(done.result())  # the recorder's hook, once the row is in
+
     def camera(camera_id: int, phase: float) -> None:
         due = began + phase
         while due < began + seconds:
             time.sleep(max(0.0, due - time.monotonic()))
             due += SEGMENT_S
             end = datetime.now(UTC)
-            segment = index.add(
+            index.add_later(
                 Segment(0, camera_id, end - timedelta(seconds=SEGMENT_S), end, 500_000,
                         "0" * 64, f"{node}/{camera_id}/{end.timestamp():.6f}.mp4")
-            )  # fmt: skip
-            pipeline.segment_closed(segment)  # the recorder's hook
+            ).add_done_callback(stored)  # fmt: skip
 
     threads = [
         threading.Thread(target=camera, args=(c, random.uniform(0, SEGMENT_S)), daemon=True)
@@ -137,6 +141,7 @@ def ingest(data: str, node: str, cameras: list[int], seconds: float) -> None:
             thread.start()
         for thread in threads:
             thread.join()
+        index.close()  # the rows still gathering are written and their jobs handed on
         deadline = time.monotonic() + 30
         while jobs.backlog() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -247,10 +252,16 @@ class Region:
     cameras: list[int]
 
 
-def open_region(name: str, root: Path, url: str, nats_url: str, cameras: int) -> Region:
+def open_region(
+    name: str, root: Path, url: str, nats_url: str, cameras: int, index_every_s: float
+) -> Region:
     data = root / name
     data.mkdir()
-    config = {"database": {"url": url}, "cluster": {"nats_url": nats_url, "secret": "s" * 40}}
+    config = {
+        "database": {"url": url},
+        "cluster": {"nats_url": nats_url, "secret": "s" * 40},
+        "recording": {"index_every_s": index_every_s},
+    }
     (data / "vigil.toml").write_text(render_config(parse_config(config)))
     initialise(data, admin_password=PASSWORD, request_id="bench")
     services = open_services(data)
@@ -361,6 +372,7 @@ def main() -> None:
     parser.add_argument("--ingest", type=int, default=2, help="ingest processes a region")
     parser.add_argument("--workers", type=int, default=2, help="workers a region")
     parser.add_argument("--sightings", type=float, default=0.33, help="a job, on average")
+    parser.add_argument("--index-every", type=float, default=0.0, help="recording.index_every_s")
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
@@ -372,7 +384,7 @@ def main() -> None:
             url = stack.enter_context(fresh_schema(args.database_url, f"vigil_plane_r{r}"))
             nats = NatsServer(root / f"nats-r{r}").start()
             stack.callback(nats.stop)
-            regions.append(open_region(f"r{r}", root, url, nats.url, cameras))
+            regions.append(open_region(f"r{r}", root, url, nats.url, cameras, args.index_every))
             stack.callback(regions[-1].services.close)
         print(
             f"{len(regions)} region(s) of {cameras:,} cameras; "

@@ -32,17 +32,17 @@ def record(
 ) -> list[Segment]:
     """Write `seconds` one-second fragments from epoch `start` on; returns the closed segments."""
     init, fragments = clip()
-    writer = SegmentWriter(camera_id, env.services.media, env.services.segments, segment_s)
+    closed: list[Segment] = []  # as indexed, in order
+    writer = SegmentWriter(
+        camera_id, env.services.media, env.services.segments, segment_s, closed.append
+    )
     writer.begin(init)
-    closed = []
     for i in range(seconds):
         t = start + i * GOP_S
-        done = writer.add(fragments[i % len(fragments)], t, t + GOP_S)
-        if done is not None:
-            closed.append(done)
-    last = writer.finish()
-    if last is not None:
-        closed.append(last)
+        writer.add(fragments[i % len(fragments)], t, t + GOP_S)
+    writer.finish()
+    assert writer.flush(30.0)
+    assert not writer.unindexed
     return closed
 
 

@@ -267,7 +267,11 @@ def build_services(data_dir: Path, config: Config, db: Database, key: SigningKey
     access = Access(db, audit, AuditWriter(db, audit))
     passwords = Passwords(config.auth.password_memory_kib, config.auth.password_passes)
     # A cluster's ingest node records (and later prunes) segments as its own.
-    segments = SegmentIndex(db, config.cluster.node or None if config.cluster.enabled else None)
+    segments = SegmentIndex(
+        db,
+        config.cluster.node or None if config.cluster.enabled else None,
+        config.recording.index_every_s,
+    )
     media = MediaStore(config.media_root(data_dir), min_free_bytes=config.recording.min_free_bytes)
     live = LiveHub()
     files = segment_files(config, media, db)

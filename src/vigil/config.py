@@ -134,6 +134,11 @@ class RecordingConfig(Section):
     backoff_initial_s: float = Field(default=0.5, gt=0, le=60)
     backoff_max_s: float = Field(default=2.0, gt=0, le=300)
     retention_interval_s: float = Field(default=60.0, ge=1.0)
+    # Closed segments' rows are written in one transaction this often (0: at once, sharing
+    # one only with segments closing at the same moment); recording never waits on them,
+    # their analysis starts once they are written. An ingest node of many cameras sets 1:
+    # one transaction a second whatever its camera count.
+    index_every_s: float = Field(default=0.0, ge=0.0, le=10.0)
 
 
 class UiConfig(Section):

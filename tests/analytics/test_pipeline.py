@@ -46,6 +46,8 @@ def _recorded(env: Env, camera_id: int, portrait: Path, tmp: Path) -> list[Segme
     for i, fragment in enumerate(fragments):
         writer.add(fragment, start + i, start + i + 1)
     writer.finish()
+    assert writer.flush(30.0)
+    assert not writer.unindexed
     return closed
 
 

@@ -23,16 +23,16 @@ def record_clip(
     for picture in recorded_pictures(clip, start, fps):
         fragments += encoder.encode(picture)
     fragments += encoder.close()
-    writer = SegmentWriter(camera_id, env.services.media, env.services.segments, segment_s)
+    closed: list[Segment] = []  # as indexed, in order
+    writer = SegmentWriter(
+        camera_id, env.services.media, env.services.segments, segment_s, closed.append
+    )
     assert encoder.init is not None
     writer.begin(encoder.init)
-    closed = []
     for i, (at, data) in enumerate(fragments):
         end = fragments[i + 1][0] if i + 1 < len(fragments) else at + 1.0
-        done = writer.add(data, at, end)
-        if done is not None:
-            closed.append(done)
-    last = writer.finish()
-    if last is not None:
-        closed.append(last)
+        writer.add(data, at, end)
+    writer.finish()
+    assert writer.flush(30.0)
+    assert not writer.unindexed
     return closed

@@ -123,8 +123,11 @@ class CameraSupervisor:
         self._thread.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop streaming; the last segment is closed and its row written (unless the
+        database cannot take it: then recovery indexes its file at the next start)."""
         self._stop.set()
         self._thread.join(timeout_s)
+        self.writer.flush(timeout_s)
 
     @property
     def alive(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -52,17 +53,16 @@ class SegmentIndex:
     """The segments' index. A cluster's ingest node gives its name: it then adds segments as
     its own, and its recovery, retention and backlog see only those (its disk's).
 
-    Cameras' recorders add their closed segments through ``GroupCommit``: segments that
-    close at the same moment share one transaction.
+    Cameras' recorders add their closed segments through ``GroupCommit`` without waiting:
+    segments that close at the same moment share one transaction, or, with ``every_s``, all
+    that close within that time (one transaction a second for a node of any size).
     """
 
-    def __init__(self, db: Database, node: str | None = None) -> None:
+    def __init__(self, db: Database, node: str | None = None, every_s: float = 0.0) -> None:
         self.db = db
         self.node = node
-        # A recorder waits on its segment's row as long as the database takes, as it did on
-        # its own transaction (a wait given up on would leave the commit in flight).
         self.commits: GroupCommit[Segment, Segment] = GroupCommit(
-            "segment-index", self._insert, wait_s=None
+            "segment-index", self._insert, period_s=every_s
         )
 
     def _mine(self) -> ColumnElement[bool]:
@@ -70,8 +70,13 @@ class SegmentIndex:
 
     # -- written by the recorder -------------------------------------------------------
     def add(self, segment: Segment) -> Segment:
-        """Index a closed segment; returns it with its id once committed."""
-        return self.commits.submit(segment)
+        """Index a closed segment in a transaction of its own; returns it with its id."""
+        return self._insert([segment])[0]
+
+    def add_later(self, segment: Segment) -> Future[Segment]:
+        """Index a closed segment with those closing near it, without waiting: the future
+        holds it with its id once committed (callbacks run on the index's thread)."""
+        return self.commits.submit_later(segment)
 
     def _insert(self, segments: list[Segment]) -> list[Segment]:
         rows = [

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,7 +32,12 @@ def utc(epoch_s: float) -> datetime:
 
 
 class SegmentWriter:
-    """Init segment + whole fragments per file; a file is indexed only once complete."""
+    """Init segment + whole fragments per file; a file is indexed only once complete.
+
+    A closed segment's row is handed to the index without waiting (the index writes the
+    rows of segments closing near each other in one transaction); once it is committed,
+    ``on_segment`` is told, on the index's thread. The camera's thread never waits on the
+    database."""
 
     def __init__(
         self,
@@ -58,7 +66,11 @@ class SegmentWriter:
         self._end = 0.0
         # Seconds from a segment's last fragment to its row being committed.
         self.commit_latencies: deque[float] = deque(maxlen=1000)
-        self._unindexed: deque[Segment] = deque()  # closed, not yet in the index
+        # Closed, not yet in the index, with when they closed (monotonic seconds).
+        self._unindexed: deque[tuple[Segment, float]] = deque()
+        self._sent = 0  # of those, handed to the index and not answered yet
+        self._refused = False  # the last answer was an error: they wait for the next close
+        self._answered = threading.Condition()  # guards both
         self._throttle = Throttle(logger)
 
     def begin(self, init: bytes) -> None:
@@ -103,7 +115,8 @@ class SegmentWriter:
         return self._start if self._part is not None else None
 
     def finish(self) -> Segment | None:
-        """Close the open segment (if any): fsync, rename, index."""
+        """Close the open segment (if any): fsync, rename, hand to the index; returns the
+        closed segment (not yet indexed: its id is 0)."""
         if self._part is None:
             return None
         began = time.monotonic()
@@ -125,34 +138,64 @@ class SegmentWriter:
             path=name.relative,
             stream=self.stream,
         )
-        self._unindexed.append(closed)
-        indexed = self._index_closed()
-        self.commit_latencies.append(time.monotonic() - began)
-        return indexed[-1] if indexed and indexed[-1].path == closed.path else None
+        with self._answered:
+            self._unindexed.append((closed, began))
+        self._send()
+        return closed
 
-    def _index_closed(self) -> list[Segment]:
-        """Index the closed segments in order. While the database cannot be reached they
-        wait here (recording goes on) and are indexed at the next close after it returns;
+    def _send(self) -> None:
+        """Hand the closed segments not yet indexed to the index, in order, unless some
+        are still on their way (their answer sends the rest). While the database cannot
+        be reached they wait here (recording goes on) and are sent again at the next close;
         a recorder stopped meanwhile indexes their files when it starts (recovery)."""
-        indexed = []
-        while self._unindexed:
-            try:
-                segment = self.index.add(self._unindexed[0])
-            except SQLAlchemyError as exc:
-                self._throttle.log(
-                    logging.ERROR,
-                    "index",
-                    "camera %d: %d segments wait to be indexed: %s",
-                    self.camera_id,
-                    len(self._unindexed),
-                    exc,
-                )
-                break
-            self._unindexed.popleft()
-            indexed.append(segment)
-            if self.on_segment is not None:
-                self.on_segment(segment)
-        return indexed
+        with self._answered:
+            if self._sent:
+                return
+            batch = list(self._unindexed)
+            self._sent = len(batch)
+        for closed in batch:
+            self.index.add_later(closed[0]).add_done_callback(partial(self._indexed, closed))
+
+    def _indexed(self, closed: tuple[Segment, float], done: Future[Segment]) -> None:
+        error = done.exception()
+        with self._answered:
+            self._sent -= 1
+            self._refused = error is not None
+            if error is None:
+                self._unindexed.remove(closed)
+            waiting = len(self._unindexed)
+            more = error is None and not self._sent and waiting > 0  # closed meanwhile
+            self._answered.notify_all()
+        if error is not None:
+            self._throttle.log(
+                logging.ERROR,
+                "index",
+                "camera %d: %d segments wait to be indexed: %s",
+                self.camera_id,
+                waiting,
+                error,
+                exc_info=None if isinstance(error, SQLAlchemyError) else error,
+            )
+            return
+        self.commit_latencies.append(time.monotonic() - closed[1])
+        if self.on_segment is not None:
+            self.on_segment(done.result())
+        if more:
+            self._send()
+
+    def flush(self, timeout_s: float) -> bool:
+        """Wait until the closed segments are answered: indexed, or refused and waiting for
+        the next close; False if that took longer than ``timeout_s``."""
+        with self._answered:
+            return self._answered.wait_for(
+                lambda: not self._unindexed or (not self._sent and self._refused), timeout_s
+            )
+
+    @property
+    def unindexed(self) -> int:
+        """Closed segments not yet in the index."""
+        with self._answered:
+            return len(self._unindexed)
 
     def abort(self) -> None:
         """Drop the open segment without indexing it (its data never completed)."""

@@ -4,6 +4,10 @@ a write that is not durable; a commit serves every caller that arrived while the
 before it ran (and those arriving within a moment after), so under load one transaction
 and one fsync carry many writes, and alone a write waits only that moment (``LINGER_S``)
 and a hand-over to the writer's thread longer than in a transaction of its own.
+
+A caller that need not wait (``submit_later``) is told through its item's future; with
+``period_s`` the writer gathers items for that long after the first of a batch, so that
+callers who do not wait share one transaction a period however they arrive.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Generic, TypeVar
@@ -44,6 +49,7 @@ class GroupCommit(Generic[T, R]):
         *,
         max_batch: int = MAX_BATCH,
         linger_s: float = LINGER_S,
+        period_s: float = 0.0,
         wait_s: float | None = WAIT_S,
     ) -> None:
         self._name = name
@@ -51,6 +57,7 @@ class GroupCommit(Generic[T, R]):
         self._commit = commit
         self._max_batch = max_batch
         self._linger_s = linger_s
+        self._period_s = period_s
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -62,10 +69,15 @@ class GroupCommit(Generic[T, R]):
     def submit(self, item: T) -> R:
         """Commit one item; returns its result once committed, or raises the commit's error
         (``TimeoutError`` after ``wait_s``; None waits as long as the database takes)."""
+        return self.submit_later(item).result(timeout=self._wait_s)
+
+    def submit_later(self, item: T) -> Future[R]:
+        """Commit one item without waiting: its future has the result (or the commit's
+        error) once committed; callbacks added to it run on the writer's thread."""
         done: Future[R] = Future()
         self._start()
         self._queue.put((item, done))
-        return done.result(timeout=self._wait_s)
+        return done
 
     def _start(self) -> None:
         with self._lock:
@@ -88,10 +100,13 @@ class GroupCommit(Generic[T, R]):
                 return
             batch = [first]
             # Like PostgreSQL's commit_delay: wait a moment for callers still on their way,
-            # so one commit (and one fsync) serves as many of them as possible.
+            # so one commit (and one fsync) serves as many of them as possible; or, with a
+            # period, gather what arrives within it.
+            deadline = time.monotonic() + self._period_s
             while len(batch) < self._max_batch:
+                wait = deadline - time.monotonic() if self._period_s else self._linger_s
                 try:
-                    item = self._queue.get(timeout=self._linger_s)
+                    item = self._queue.get(timeout=max(wait, 0.0))
                 except queue.Empty:
                     break
                 if item is _STOP:
