@@ -70,7 +70,7 @@ class SegmentWriter:
         self._unindexed: deque[tuple[Segment, float]] = deque()
         self._sent = 0  # of those, handed to the index and not answered yet
         self._refused = False  # the last answer was an error: they wait for the next close
-        self._answered = threading.Condition()  # guards both
+        self._answered = threading.Condition()  # guards the three above
         self._throttle = Throttle(logger)
 
     def begin(self, init: bytes) -> None:
