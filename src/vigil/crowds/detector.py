@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,7 @@ def any_size(path: Path) -> bytes:
     return bytes(model.SerializeToString())
 
 
+@cache  # a camera's frames come in a few sizes
 def _grids(height: int, width: int) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Each output row's cell (column, row) and stride, for a picture of this size."""
     cells, strides = [], []
@@ -112,7 +114,6 @@ class PersonDetector:
         self.threads = threads
         self._session: Any = None
         self._lock = threading.Lock()
-        self._grids: dict[tuple[int, int], tuple[NDArray[np.float32], NDArray[np.float32]]] = {}
 
     def _model(self) -> Any:
         with self._lock:
@@ -155,12 +156,6 @@ class PersonDetector:
         heights = (boxes[:, 3] - boxes[:, 1]) * scale
         return not len(boxes) or bool(heights.min() < SMALL_PX)
 
-    def _grid(self, height: int, width: int) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-        with self._lock:
-            if (height, width) not in self._grids:
-                self._grids[height, width] = _grids(height, width)
-            return self._grids[height, width]
-
     def _detect(
         self, patch: Image.Image, view: _View, width: int, height: int
     ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
@@ -174,7 +169,7 @@ class PersonDetector:
         hit = score >= self.settings.score
         if not hit.any():
             return np.zeros((0, 4), np.float32), np.zeros(0, np.float32)
-        cells, strides = self._grid(*canvas.shape[:2])
+        cells, strides = _grids(*canvas.shape[:2])
         rows, score = rows[hit], score[hit]
         centre = (rows[:, 0:2] + cells[hit]) * strides[hit]
         size = np.exp(rows[:, 2:4]) * strides[hit]
