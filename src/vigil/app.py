@@ -259,6 +259,7 @@ def open_database(config: Config, data_dir: Path) -> Database:
         config.database_url(data_dir),
         echo=config.database.echo,
         sqlite_synchronous=config.database.sqlite_synchronous,
+        connect_timeout_s=config.database.connect_timeout_s,
     )
 
 

@@ -28,6 +28,9 @@ class DatabaseConfig(Section):
     echo: bool = False
     # FULL makes every commit durable across power loss, audit records included.
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "FULL"
+    # PostgreSQL: seconds to wait for a server that does not answer (a hung host, a network
+    # that drops packets) before the write or read in hand fails, instead of waiting on.
+    connect_timeout_s: int = Field(default=10, ge=2, le=300)
 
 
 class ApiConfig(Section):

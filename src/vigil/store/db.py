@@ -12,7 +12,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, InvalidatePoolError
+from sqlalchemy.exc import (
+    ArgumentError,
+    InterfaceError,
+    InvalidatePoolError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.errors import ConfigError, DiskFull
@@ -23,6 +29,7 @@ _WRITE = "vigil_write"
 _THEN = "vigil_after_commit"
 _RETURNED = "vigil_returned"
 PING_IDLE_S = 1.0
+CONNECT_TIMEOUT_S = 10
 
 
 class Database:
@@ -33,7 +40,14 @@ class Database:
     the few hot rows with ``SELECT ... FOR UPDATE`` where it matters.
     """
 
-    def __init__(self, url: str, *, echo: bool = False, sqlite_synchronous: str = "FULL") -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        sqlite_synchronous: str = "FULL",
+        connect_timeout_s: int = CONNECT_TIMEOUT_S,
+    ) -> None:
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
@@ -44,6 +58,8 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo}
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        elif "connect_timeout" not in parsed.query:  # libpq would wait on a hung server
+            kwargs["connect_args"] = {"connect_timeout": connect_timeout_s}
         self.engine: Engine = create_engine(parsed, **kwargs)
         event.listen(self.engine, "handle_error", _disk_full)
         if self.dialect == "sqlite":
@@ -103,6 +119,13 @@ class Database:
 
 
 PG_DISK_FULL = "53100"
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether an error is the store's, not the transaction's: it cannot be reached or
+    answered in time (down, hung, its pool exhausted, an SQLite file locked past the busy
+    timeout) or its disk is full; any other transaction would fail the same way now."""
+    return isinstance(exc, OperationalError | InterfaceError | PoolTimeout | DiskFull)
 
 
 def _disk_full(context: Any) -> None:

@@ -21,6 +21,7 @@ from concurrent.futures import Future
 from typing import Generic, TypeVar
 
 from vigil.logthrottle import Throttle
+from vigil.store.db import unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +38,10 @@ class GroupCommit(Generic[T, R]):
     """Commits items from many threads in batches through ``commit``, which writes a batch
     in one transaction and returns each item's result in order.
 
-    When a batch fails, its items are tried again one by one: one bad item (a duplicate
-    key) fails only its own caller, and when the database is down each caller gets the
-    error it would have had alone.
+    When a batch fails, its items are tried again one by one, so one bad item (a duplicate
+    key) fails only its own caller; but when the store itself failed (``unavailable``:
+    down, hung, locked, its disk full) every caller of the batch gets that error at once,
+    as each would have alone, instead of after one more wait each.
     """
 
     def __init__(
@@ -128,8 +130,9 @@ class GroupCommit(Generic[T, R]):
                 len(batch),
                 exc_info=exc,
             )
-            if len(batch) == 1:
-                batch[0][1].set_exception(exc)
+            if len(batch) == 1 or unavailable(exc):
+                for _, done in batch:
+                    done.set_exception(exc)
             else:
                 for one in batch:
                     self._write([one])
