@@ -1,6 +1,6 @@
 """The physical limit of this machine for live analysis: what each stage alone sustains.
 
-One camera's feed (a file, as ``vigil sim render`` makes it) is cut at keyframes into
+Each camera's feed (a file, as ``vigil sim render`` makes it) is cut at keyframes into
 segments of the recorder's length and analysed segment by segment as the pipeline does
 (one thread, the camera's face size learned from segment to segment, people counted in the
 same pass), and each result stored in a fresh data directory. Each stage's seconds per
@@ -8,9 +8,11 @@ second of video is its cost; ``cores / cost`` is how many such cameras that stag
 would keep up with, and ``cores / (sum of costs)`` the ceiling of the whole chain
 (recording aside: the live run measures the recorder's CPU).
 
-``measure_busy`` runs that in one process per core at once, as the analysis workers run,
-so the costs are those of a machine whose cores are all busy (they share caches, memory
-bandwidth and clock), not one core's times the cores.
+``measure_busy`` shares the feeds among one process per core, run at once as the analysis
+workers run, so the costs are those of a machine whose cores are all busy (they share
+caches, memory bandwidth and clock), not one core's times the cores. Given every camera's
+feed of a live run, its costs are those cameras' mean: the cameras' scenes differ (one
+camera's feed had half the faces to describe of twelve cameras' mean).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ STAGES = {
 @dataclass(frozen=True, slots=True)
 class Ceiling:
     video_s: float
+    feeds: int
     cores: int
     costs: dict[str, float]  # core-seconds per second of one camera's video, by stage
     search_scale: float  # what the camera's frames were searched at in the end
@@ -67,8 +70,9 @@ class Ceiling:
     def report(self, label: str) -> str:
         lines = [f"\n## ceiling of this machine ({self.cores} cores), {label}"]
         lines.append(
-            f"{self.video_s:.0f} s of one camera's video, {self.sightings} sightings; frames "
-            f"searched at {self.search_scale:.2f} of their width in the end"
+            f"{self.video_s:.0f} s of video of {self.feeds} camera(s), {self.sightings} "
+            f"sightings; frames searched at {self.search_scale:.2f} of their width in the end "
+            f"(the last camera's)"
         )
         for stage, cost in self.costs.items():
             alone = self.alone(stage)
@@ -109,9 +113,12 @@ def split(feed: Path, folder: Path, segment_s: float) -> list[tuple[Path, float,
     return pieces
 
 
-def measure(feed: Path, root: Path, *, cores: int, data_config: dict[str, object]) -> Ceiling:
-    """The stages' costs for one camera of ``feed`` with this machine's default analysis
-    (``data_config``: faces and counting settings to use instead, e.g. the engine)."""
+def measure(
+    feeds: list[Path], root: Path, *, cores: int, data_config: dict[str, object]
+) -> Ceiling:
+    """The stages' costs for cameras of these feeds, one after another, with this machine's
+    default analysis (``data_config``: faces and counting settings to use instead, e.g. the
+    engine)."""
     data = root / "ceiling-data"
     initialise(data, admin_password=uuid.uuid4().hex, request_id="ceiling")
     config = load_config(data)
@@ -120,55 +127,69 @@ def measure(feed: Path, root: Path, *, cores: int, data_config: dict[str, object
     analyzer = VideoAnalyzer(build_face_engine(config.faces, threads=1), settings)
     counter = people_counter(config.counting, 1)
     services = open_services(data)
+    spent: dict[str, float] = defaultdict(float)
+    video_s, sightings, scale = 0.0, 0, 1.0
     try:
         local = RequestContext(LOCAL, uuid.uuid4().hex)
-        spec = CameraSpec("cam1", "rtsp://127.0.0.1:1/cam1", group="city")
-        camera_id = services.cameras.add(local, spec).id
         pipeline = services.analytics.pipeline
-        pieces = split(feed, root / "pieces", config.recording.segment_s)
         origin = datetime.now(UTC) - timedelta(hours=1)
-        spent: dict[str, float] = defaultdict(float)
-        face_px: float | None = None
-        sightings = 0
-        scale = 1.0
-        analyse_job(analyzer, counter, _job(services, camera_id, pieces[0], origin))  # warm
-        for piece in pieces:
-            job = replace(_job(services, camera_id, piece, origin), face_px=face_px)
-            outcome = analyse_job(analyzer, counter, job, now=job.end)
-            for stage, names in STAGES.items():
-                spent[stage] += sum(outcome.stats.stages.get(name, 0.0) for name in names)
-            began = time.perf_counter()
-            pipeline.store_result(job, outcome)
-            spent["store"] += time.perf_counter() - began
-            if outcome.stats.smallest_face is not None:
-                face_px = learned_face_px(face_px, outcome.stats.smallest_face)
-            sightings += len(outcome.sightings)
-            scale = outcome.stats.search_scale
+        for n, feed in enumerate(feeds):
+            spec = CameraSpec(f"cam{n}", f"rtsp://127.0.0.1:1/cam{n}", group="city")
+            camera_id = services.cameras.add(local, spec).id
+            pieces = split(feed, root / f"pieces{n}", config.recording.segment_s)
+            if n == 0:  # models loaded, caches warm
+                analyse_job(analyzer, counter, _job(services, camera_id, pieces[0], origin))
+            face_px: float | None = None
+            for piece in pieces:
+                job = replace(_job(services, camera_id, piece, origin), face_px=face_px)
+                outcome = analyse_job(analyzer, counter, job, now=job.end)
+                for stage, names in STAGES.items():
+                    spent[stage] += sum(outcome.stats.stages.get(name, 0.0) for name in names)
+                began = time.perf_counter()
+                pipeline.store_result(job, outcome)
+                spent["store"] += time.perf_counter() - began
+                if outcome.stats.smallest_face is not None:
+                    face_px = learned_face_px(face_px, outcome.stats.smallest_face)
+                sightings += len(outcome.sightings)
+                scale = outcome.stats.search_scale
+            video_s += pieces[-1][2] - pieces[0][1]
     finally:
         services.close()
-    video_s = pieces[-1][2] - pieces[0][1]
     costs = {stage: seconds / video_s for stage, seconds in spent.items()}
-    return Ceiling(video_s, cores, costs, scale, sightings)
+    return Ceiling(video_s, len(feeds), cores, costs, scale, sightings)
 
 
-def measure_busy(feed: Path, root: Path, *, cores: int, data_config: dict[str, object]) -> Ceiling:
-    """``measure`` in ``cores`` processes at once (each on its own data directory); the
-    stages' costs are their means."""
+def measure_busy(
+    feeds: list[Path], root: Path, *, cores: int, data_config: dict[str, object]
+) -> Ceiling:
+    """``measure`` of the feeds shared among ``cores`` processes run at once (each on its
+    own data directory); the costs are those of all the feeds' video together."""
+    shares = [feeds[n::cores] for n in range(cores) if feeds[n::cores]]
     context = get_context("spawn")
-    with ProcessPoolExecutor(cores, mp_context=context) as pool:
+    with ProcessPoolExecutor(len(shares), mp_context=context) as pool:
         runs = list(
             pool.map(
                 _measure_in,
-                [(feed, root / f"core{n}", cores, data_config) for n in range(cores)],
+                [(share, root / f"core{n}", cores, data_config) for n, share in enumerate(shares)],
             )
         )
-    costs = {stage: sum(run.costs[stage] for run in runs) / cores for stage in runs[0].costs}
-    return replace(runs[0], costs=costs)
+    video_s = sum(run.video_s for run in runs)
+    costs = {
+        stage: sum(run.costs[stage] * run.video_s for run in runs) / video_s
+        for stage in runs[0].costs
+    }
+    return replace(
+        runs[-1],
+        video_s=video_s,
+        feeds=len(feeds),
+        costs=costs,
+        sightings=sum(run.sightings for run in runs),
+    )
 
 
-def _measure_in(task: tuple[Path, Path, int, dict[str, object]]) -> Ceiling:
-    feed, root, cores, data_config = task
-    return measure(feed, root, cores=cores, data_config=data_config)
+def _measure_in(task: tuple[list[Path], Path, int, dict[str, object]]) -> Ceiling:
+    feeds, root, cores, data_config = task
+    return measure(feeds, root, cores=cores, data_config=data_config)
 
 
 def _job(

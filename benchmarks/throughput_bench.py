@@ -13,8 +13,9 @@ drawn and encoded once beforehand by ``vigil sim render`` into --feeds (kept, re
 ``--analysis-size`` gives each camera an analysis stream of that size (the same scenes,
 rendered smaller): the 720p stream is recorded, the small one analysed. ``--ceiling``
 first measures what each stage alone could sustain on this machine (``ceiling.py``, on
-the analysed feed): in one process, and in one process per core at once (the ceiling:
-the workers share the machine) and prints each run's camera count as a share of the latter.
+the analysed feeds): cam1's in one process, and every camera's of the largest run shared
+among one process per core at once (the ceiling: the workers share the machine, and the
+cameras' scenes differ), and prints each run's camera count as a share of the latter.
 
 Every 10 s the analysis backlog and its lag (the age of the oldest segment waiting) are
 read as ``vigil status`` reads them. Printed per N: lag over time, lag p50/p95, the seconds
@@ -269,13 +270,15 @@ def main() -> None:
             base = load_config(initialise_empty(Path(root) / "config"))
             analysed = args.feeds if args.analysis_size is None else sub_feeds(args)
             cores, config = os.cpu_count() or 1, overrides(base, args)
-            feed = analysed / "cam1.mp4"
-            alone = measure(feed, Path(root) / "alone", cores=cores, data_config=config)
-            ceiling = measure_busy(feed, Path(root) / "busy", cores=cores, data_config=config)
+            # Every camera of the largest run: their scenes differ.
+            rendered = 1 if args.live_sim else max(counts)
+            every = [analysed / f"cam{k}.mp4" for k in range(1, rendered + 1)]
+            alone = measure(every[:1], Path(root) / "alone", cores=cores, data_config=config)
+            ceiling = measure_busy(every, Path(root) / "busy", cores=cores, data_config=config)
         label = f"engine {args.engine}, counting {'off' if args.no_counting else 'on'}" + (
             "" if args.analysis_size is None else ", the analysis stream's feed"
         )
-        print(alone.report(label + ", one process alone"), flush=True)
+        print(alone.report(label + ", cam1 in one process alone"), flush=True)
         print(ceiling.report(label + ", every core busy"), flush=True)
         args.ceiling_of = ceiling
     largest = 0
