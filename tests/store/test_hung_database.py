@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from vigil.app import open_database
@@ -20,7 +21,7 @@ from vigil.audit.log import AuditLog, Record
 from vigil.audit.signing import SigningKey
 from vigil.audit.writer import AuditWriter
 from vigil.config import Config
-from vigil.store.db import unavailable
+from vigil.store.db import Database, unavailable
 
 TIMEOUT_S = 2
 WRITERS = 8
@@ -63,3 +64,21 @@ def test_records_waiting_on_a_hung_database_all_fail_within_one_timeout(
     assert writer.commits.failed <= 2
     assert waited < 2 * TIMEOUT_S + 2
     assert writer.commits.commits == 0
+
+
+@pytest.mark.postgres
+def test_a_deadlock_or_serialization_failure_is_the_transactions_not_the_stores(
+    postgres_url: str,
+) -> None:
+    """A batch that PostgreSQL rolled back for its own sake is tried again item by item."""
+    db = Database(postgres_url)
+    try:
+        for code in ("40001", "40P01"):
+            with pytest.raises(OperationalError) as raised, db.write_core() as conn:
+                conn.execute(text(f"DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '{code}'; END $$"))
+            assert not unavailable(raised.value)
+        with pytest.raises(OperationalError) as refused:  # nobody listens there
+            Database("postgresql+psycopg://vigil@127.0.0.1:1/vigil").engine.connect()
+        assert unavailable(refused.value)
+    finally:
+        db.dispose()

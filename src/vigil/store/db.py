@@ -119,13 +119,19 @@ class Database:
 
 
 PG_DISK_FULL = "53100"
+PG_ROLLED_BACK = "40"  # SQLSTATE class: transaction rollback (deadlock, serialization)
 
 
 def unavailable(exc: BaseException) -> bool:
     """Whether an error is the store's, not the transaction's: it cannot be reached or
     answered in time (down, hung, its pool exhausted, an SQLite file locked past the busy
-    timeout) or its disk is full; any other transaction would fail the same way now."""
-    return isinstance(exc, OperationalError | InterfaceError | PoolTimeout | DiskFull)
+    timeout) or its disk is full; any other transaction would fail the same way now. A
+    PostgreSQL deadlock or serialization failure (SQLSTATE class 40) is the transaction's:
+    the same work alone may go through."""
+    if isinstance(exc, OperationalError):
+        sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+        return not sqlstate.startswith(PG_ROLLED_BACK)
+    return isinstance(exc, InterfaceError | PoolTimeout | DiskFull)
 
 
 def _disk_full(context: Any) -> None:
