@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import Env
 from tests.recorded import add_camera
-from tests.sightings import store_sightings_at
+from tests.sightings import sightings_at, store_sightings_at
+from vigil.analytics.sightings import store_sightings
 from vigil.search import vectors as vectors_module
 from vigil.search.vectors import FaissDayIndex, days_between
 
@@ -179,3 +180,30 @@ def test_camera_days_beyond_the_budget_are_let_go_and_read_again_when_searched(e
         stored[gate] + stored[hall] + stored[yard] + later
     )
     assert len(index.partitions) == 70  # its own scope is kept whole while it is searched
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_sighting_committed_after_a_later_one_is_found_once_committed(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers store results at once: the one that took its id first commits last (its
+    matching still ran). A search between the two commits must not count that id as read."""
+    monkeypatch.setattr(vectors_module, "SETTLE_WAIT_S", 0.05)
+    camera = add_camera(env, "gate")
+    vectors = np.random.default_rng(11).normal(size=(2, 128)).astype(np.float32) * 0.1
+    noon = datetime.combine(DAY, datetime.min.time(), UTC) + timedelta(hours=12)
+    db = env.services.db
+    index = FaissDayIndex(db)
+    with db.write() as slow:
+        (early,) = store_sightings(slow, camera, sightings_at(vectors[:1], noon), source="test")
+        (late,) = store_sightings_at(env, camera, vectors[1:], noon + timedelta(hours=1))
+        assert late > early
+        assert [h.sighting_id for h in index.search(vectors[0], [DAY], [camera], 5)] == [late]
+        assert index.in_flight.settled < late  # the early id was still in flight
+    hits = index.search(vectors[0], [DAY], [camera], 5)
+    assert [h.sighting_id for h in hits] == [early, late]
+    assert index.in_flight.settled == late
+    assert index.search(vectors[1], [DAY], [camera], 5)[0].sighting_id == late
+    assert len(index.partitions) == 2  # each row indexed once

@@ -11,8 +11,12 @@ A case's scope is cameras and a time window, so a search scans
 only the partitions of its cameras and days and nothing outside them is even ranked; its
 cost grows with the scope, not with the archive. A camera's day is read from the store
 when a case that reaches it is approved (``prepare``) or a search first needs it, and
-brought up to date before each search with the rows added since (sighting ids only grow),
-so sightings stored by any process are found. The camera-days kept between searches are
+brought up to date before each search with the rows added since, so sightings stored by
+any process are found. Ids grow, but on PostgreSQL concurrent writers commit out of their
+ids' order (a worker's result waits on its matching while another's commits): a read
+counts a camera-day complete only up to the ids no transaction still held when it read
+(``InFlight``), and reads past that point again until they are. The camera-days kept
+between searches are
 bounded by a memory budget: beyond it, those least recently searched are let go and read
 again when a search next needs them (a search's own scope is always read whole). Rows whose
 descriptor expired since, and rows of the window's first and last day outside the window,
@@ -27,12 +31,14 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic, sleep
 from typing import Any, Protocol
 
 import faiss
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from vigil.faces.descriptors import Space, single, tags_with, width
 from vigil.faces.model import DESCRIPTOR_SIZE, MAX_DESCRIPTORS
@@ -147,6 +153,55 @@ class Partitions:
         return self._rows
 
 
+# One statement, so one snapshot: the newest id, the oldest transaction still in progress,
+# and the newest one in progress then (xid8: 64 bits, no wraparound).
+_NEWEST_PG = text(
+    "SELECT (SELECT max(id) FROM sightings), "
+    "pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
+    "(SELECT max(x)::text::bigint FROM pg_snapshot_xip(pg_current_snapshot()) AS x)"
+)
+_OLDEST_PG = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+SETTLE_WAIT_S = 0.25  # a search waits this long at most for the transactions in progress
+SETTLE_POLL_S = 0.005
+
+
+class InFlight:
+    """Which sighting ids are settled: no transaction that could still commit a row with
+    such an id was running. On SQLite writers commit one at a time in their ids' order,
+    so every id read is settled. On PostgreSQL a read's newest id is settled once every
+    transaction in progress at that read has ended (they took their ids before it; a
+    transaction that has written nothing else yet takes its id and its transaction id in
+    the same statement): the read waits up to SETTLE_WAIT_S for them (they are short),
+    else a later read finds them ended."""
+
+    def __init__(self) -> None:
+        self.settled = 0
+        self._waiting: list[tuple[int, int]] = []  # (newest id, newest xid in progress)
+
+    def newest(self, session: Session) -> int:
+        """The store's newest sighting id now; ``settled`` brought up to date."""
+        if session.get_bind().dialect.name != "postgresql":
+            newest = session.scalar(select(func.max(SightingRow.id))) or 0
+            self.settled = max(self.settled, newest)
+            return newest
+        newest, oldest, latest = session.execute(_NEWEST_PG).one()
+        newest = newest or 0
+        deadline = monotonic() + SETTLE_WAIT_S
+        while latest is not None and oldest <= latest and monotonic() < deadline:
+            sleep(SETTLE_POLL_S)
+            oldest = session.scalar(_OLDEST_PG)  # a statement, a snapshot of its own
+        for read, running in self._waiting:
+            if running < oldest:  # all of them have ended since
+                self.settled = max(self.settled, read)
+        self._waiting = [(read, running) for read, running in self._waiting if running >= oldest]
+        if latest is None or oldest > latest:  # no id up to the newest is still to commit
+            self.settled = max(self.settled, newest)
+            self._waiting.clear()
+        else:
+            self._waiting.append((newest, latest))
+        return newest
+
+
 class FaissDayIndex:
     """Partitions of one embedder's space kept in step with the store, a camera-day at a
     time: a search reads only its own cameras' days. ``budget`` bounds the bytes of the
@@ -158,23 +213,26 @@ class FaissDayIndex:
         self.budget = budget
         self.let_go = 0  # camera-days let go to stay within the budget, since the start
         self.partitions = Partitions(self.space.dimension)
-        self._last_id: dict[tuple[date, int], int] = {}  # (day, camera): the newest row read
+        self.in_flight = InFlight()
+        # (day, camera): every row up to this id is indexed; and those indexed past it.
+        self._complete: dict[tuple[date, int], int] = {}
+        self._past: dict[tuple[date, int], set[int]] = defaultdict(set)
         self._lock = threading.Lock()
 
     def _sync(self, days: list[date], cameras: list[int]) -> None:
         """Bring these cameras' days up to date with the store, up to its newest row: a day
         never read is read alone (its rows take memory while they are decoded); the rows
-        stored since the others were last read, in one read of them all. A day is read up
+        stored since the others were complete, in one read of them all. A day is read up
         to the newest row of the store, not of the day, so that its next read asks for
         later ids alone, which the primary key finds at once."""
         if not cameras:
             return
         with self.db.read() as session:
-            newest = session.scalar(select(func.max(SightingRow.id))) or 0
-        behind = {day: min(self._last_id.get((day, c), 0) for c in cameras) for day in days}
-        for day in [day for day, last in behind.items() if last == 0]:
+            newest = self.in_flight.newest(session)
+        behind = {day: min(self._complete.get((day, c), -1) for c in cameras) for day in days}
+        for day in [day for day, complete in behind.items() if complete < 0]:
             self._read([day], cameras, 0, newest)
-        later = [day for day, last in behind.items() if 0 < last < newest]
+        later = [day for day, complete in behind.items() if 0 <= complete < newest]
         if later:
             self._read(later, cameras, min(behind[day] for day in later), newest)
 
@@ -204,19 +262,31 @@ class FaissDayIndex:
             .execution_options(yield_per=READ_BATCH)
         )
         wanted = set(days)
+        settled = min(self.in_flight.settled, newest)
         with self.db.read() as session:
             for rows in session.execute(query).partitions():
                 fresh: dict[tuple[date, str], list[tuple[int, int, bytes]]] = defaultdict(list)
                 for row_id, camera_id, start, blob, tag in rows:
                     day = start.astimezone(UTC).date()
-                    known = self._last_id.get((day, camera_id), 0)
-                    if day in wanted and blob is not None and row_id > known:  # else read before
-                        fresh[(day, tag)].append((row_id, camera_id, blob))
+                    if day not in wanted or blob is None or self._indexed(day, camera_id, row_id):
+                        continue
+                    fresh[(day, tag)].append((row_id, camera_id, blob))
+                    if row_id > settled:  # read again until settled: remembered
+                        self._past[(day, camera_id)].add(row_id)
                 for (day, tag), described in fresh.items():
                     self._add(day, tag, described)
         for day in days:
             for camera in cameras:
-                self._last_id[(day, camera)] = max(self._last_id.get((day, camera), 0), newest)
+                key = (day, camera)
+                self._complete[key] = max(self._complete.get(key, 0), settled)
+                past = self._past.pop(key, set())
+                if past := {i for i in past if i > self._complete[key]}:
+                    self._past[key] = past
+
+    def _indexed(self, day: date, camera: int, row_id: int) -> bool:
+        return row_id <= self._complete.get((day, camera), 0) or row_id in self._past.get(
+            (day, camera), ()
+        )
 
     def _add(self, day: date, tag: str, rows: list[tuple[int, int, bytes]]) -> None:
         """Rows of one kind (``tag``) into their cameras' partitions, decoded at once: a
@@ -251,15 +321,17 @@ class FaissDayIndex:
         keys = [(self.space.embedder, day, camera) for day in days for camera in cameras]
         if self.budget is not None:
             for _, day, camera in self.partitions.let_go(self.budget, set(keys)):
-                self._last_id.pop((day, camera), None)
+                self._complete.pop((day, camera), None)
+                self._past.pop((day, camera), None)
                 self.let_go += 1
         return keys
 
     def forget(self, day: date) -> None:
         with self._lock:
             self.partitions.drop(day)
-            for key in [key for key in self._last_id if key[0] == day]:
-                del self._last_id[key]
+            for key in [key for key in self._complete if key[0] == day]:
+                del self._complete[key]
+                self._past.pop(key, None)
 
 
 def days_between(start: datetime, end: datetime) -> list[date]:
