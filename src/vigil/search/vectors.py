@@ -161,7 +161,7 @@ _NEWEST_PG = text(
     "(SELECT max(x)::text::bigint FROM pg_snapshot_xip(pg_current_snapshot()) AS x)"
 )
 _OLDEST_PG = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-SETTLE_WAIT_S = 0.25  # a search waits this long at most for the transactions in progress
+SETTLE_WAIT_S = 0.1  # a search waits this long at most for the transactions in progress
 SETTLE_POLL_S = 0.005
 
 
