@@ -9,14 +9,13 @@ sighting has a few descriptors (different faces of its track), each indexed unde
 sighting's id; a sighting's distance is that of its nearest one.
 A case's scope is cameras and a time window, so a search scans
 only the partitions of its cameras and days and nothing outside them is even ranked; its
-cost grows with the scope, not with the archive. A camera's day is read from the store
-when a case that reaches it is approved (``prepare``) or a search first needs it, and
-brought up to date before each search with the rows added since, so sightings stored by
-any process are found. Ids grow, but on PostgreSQL concurrent writers commit out of their
-ids' order (a worker's result waits on its matching while another's commits): a read
-counts a camera-day complete only up to the ids no transaction still held when it read
-(``InFlight``), and reads past that point again until they are. The camera-days kept
-between searches are
+cost grows with the scope, not with the archive. A camera's day is read from the store when
+a case that reaches it is approved (``prepare``) or a search first needs it, and brought up
+to date before each search with the rows added since, so sightings stored by any process
+are found. Ids grow, but on PostgreSQL concurrent writers commit out of their ids' order (a
+worker's result waits on its matching while another's commits): a read counts a camera-day
+complete only up to the ids no transaction still held when it read (``InFlight``), and
+reads past that point again until they are. The camera-days kept between searches are
 bounded by a memory budget: beyond it, those least recently searched are let go and read
 again when a search next needs them (a search's own scope is always read whole). Rows whose
 descriptor expired since, and rows of the window's first and last day outside the window,
