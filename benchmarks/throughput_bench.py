@@ -261,7 +261,8 @@ def main() -> None:
     args = parser.parse_args()
     args.faces = (args.datasets / "lfw-dev" / "lfw-deepfunneled").resolve()
     counts = [int(n) for n in args.cameras.split(",")]
-    feeds(args.feeds, args, 1 if args.live_sim else max(counts), (1280, 720))
+    rendered = 1 if args.live_sim else max(counts)  # the live simulator draws the rest
+    feeds(args.feeds, args, rendered, (1280, 720))
     if args.analysis_size is not None:
         feeds(sub_feeds(args), args, max(counts), args.analysis_size)
     args.ceiling_of = None
@@ -271,7 +272,6 @@ def main() -> None:
             analysed = args.feeds if args.analysis_size is None else sub_feeds(args)
             cores, config = os.cpu_count() or 1, overrides(base, args)
             # Every camera of the largest run: their scenes differ.
-            rendered = 1 if args.live_sim else max(counts)
             every = [analysed / f"cam{k}.mp4" for k in range(1, rendered + 1)]
             alone = measure(every[:1], Path(root) / "alone", cores=cores, data_config=config)
             ceiling = measure_busy(every, Path(root) / "busy", cores=cores, data_config=config)

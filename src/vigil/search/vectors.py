@@ -277,15 +277,13 @@ class FaissDayIndex:
         for day in days:
             for camera in cameras:
                 key = (day, camera)
-                self._complete[key] = max(self._complete.get(key, 0), settled)
-                past = self._past.pop(key, set())
-                if past := {i for i in past if i > self._complete[key]}:
+                complete = self._complete[key] = max(self._complete.get(key, 0), settled)
+                if past := {i for i in self._past.pop(key, ()) if i > complete}:
                     self._past[key] = past
 
     def _indexed(self, day: date, camera: int, row_id: int) -> bool:
-        return row_id <= self._complete.get((day, camera), 0) or row_id in self._past.get(
-            (day, camera), ()
-        )
+        key = (day, camera)
+        return row_id <= self._complete.get(key, 0) or row_id in self._past.get(key, ())
 
     def _add(self, day: date, tag: str, rows: list[tuple[int, int, bytes]]) -> None:
         """Rows of one kind (``tag``) into their cameras' partitions, decoded at once: a
