@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/search_scale_bench.py [--sightings 10000000] [--cameras 1000]
         [--days 30] [--people 200] [--strangers 1000] [--scope-cameras 100] [--scope-days 7]
-        [--cases 10] [--requests 2] [--search-memory-mib 2048]
+        [--cases 10] [--requests 2] [--regions 1] [--search-memory-mib 2048]
         [--database-url postgresql://postgres@127.0.0.1:5432/test] [--datasets ../shared/datasets]
 
 A fresh schema holds SIGHTINGS sightings over CAMERAS cameras and DAYS days, loaded with
@@ -32,6 +32,18 @@ known people (their probe photos), each approval comparing every stored sighting
 them (in the background, as in the API's process): the time from the approval to the
 answer, and the share of the person's appearances put before the DPO (within the match
 point, or beyond it as possible; and anyone else's sightings among them).
+
+``--regions N`` checks the regional design of ``docs/scaling.md`` by simulation: the
+cameras are shared among N stores (a schema each on the one PostgreSQL server, in place of
+a region's own server), each with its own Vigil services and vector index, a block of
+cameras each, so every case's scope (every tenth camera) lies in all of them. A case is
+opened and approved in each (cases are central in the design, copied here), and each
+search asks every region at once, as a central API node would, and merges their
+candidates by distance, the nearest LIMIT kept. Its time is end to end, the merge
+included; a stage's time is the slowest region's. Each region describes the probe photo
+itself (the central node would describe it once and send the descriptor), and the regions
+share this machine's two cores and one PostgreSQL, so the figure is an upper bound for
+regions on servers of their own. Subject requests are not run across regions.
 """
 
 from __future__ import annotations
@@ -42,9 +54,13 @@ import io
 import random
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -65,6 +81,7 @@ from vigil.faces.descriptors import models_of, tag_of
 from vigil.faces.reference import reference_face
 from vigil.investigations import search as search_module
 from vigil.investigations.cases import CaseSpec
+from vigil.investigations.results import Candidate
 
 APPEARANCES = 20  # of each known person
 NOISE_SD = 0.01  # added to a known person's photo descriptor for each appearance
@@ -167,8 +184,8 @@ def percentiles(values: list[float], what: str = "searches") -> str:
     return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms ({len(values)} {what})"
 
 
-def timing(owner: object, name: str, stage: str, into: dict[str, float]) -> None:
-    """Add the time each call of ``owner.name`` takes to ``into[stage]``."""
+def timing(owner: object, name: str, stage: str, into: Callable[[], dict[str, float]]) -> None:
+    """Add the time each call of ``owner.name`` takes to ``into()[stage]``."""
     original = getattr(owner, name)
 
     def timed(*args: object, **kwargs: object) -> object:
@@ -176,7 +193,8 @@ def timing(owner: object, name: str, stage: str, into: dict[str, float]) -> None
         try:
             return original(*args, **kwargs)
         finally:
-            into[stage] = into.get(stage, 0.0) + time.perf_counter() - began
+            spent = into()
+            spent[stage] = spent.get(stage, 0.0) + time.perf_counter() - began
 
     setattr(owner, name, timed)
 
@@ -203,6 +221,10 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=10)
     parser.add_argument("--requests", type=int, default=2, help="subject requests")
     parser.add_argument(
+        "--regions", type=int, default=1,
+        help="stores the cameras are shared among (a schema each); searches fan out to all",
+    )  # fmt: skip
+    parser.add_argument(
         "--search-memory-mib", type=int, default=CasesConfig().search_memory_mib,
         help="the vector index's budget",
     )  # fmt: skip
@@ -210,16 +232,43 @@ def main() -> None:
     parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
     parser.add_argument("--keep", action="store_true", help="leave the schema behind")
     args = parser.parse_args()
+    if args.regions < 1 or args.cameras % args.regions:
+        parser.error("--regions must be 1 or more and divide --cameras")
+    if args.regions > 1 and args.requests:
+        print("subject requests are not run across regions (--requests ignored)")
+        args.requests = 0
     rng = np.random.default_rng(30)
-    with (
-        fresh_schema(args.database_url, "vigil_scale", keep=args.keep) as url,
-        tempfile.TemporaryDirectory() as root,
-    ):
-        run(args, url, Path(root), rng)
+    prefix = "vigil_scale" if args.regions == 1 else "vigil_scale_region"
+    with ExitStack() as stack:
+        urls = [
+            stack.enter_context(fresh_schema(args.database_url, prefix, keep=args.keep))
+            for _ in range(args.regions)
+        ]
+        root = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        run(args, urls, root, rng)
 
 
-def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator) -> None:  # noqa: PLR0915
-    data = root / "data"
+@dataclass
+class Region:
+    """One region's store (a schema in place of its own PostgreSQL server), its Vigil
+    services and users; the whole city's cameras are registered in each (cameras and cases
+    are central in the design), its own cameras' sightings stored in it alone."""
+
+    url: str
+    services: Services
+    ivy: RequestContext
+    sue: RequestContext
+    camera_ids: list[int]
+    owners: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    lowest_id: int = 0  # ids follow the load order in each store
+    stage_s: dict[str, float] = field(default_factory=dict)  # the search under way's stages
+
+    def owner(self, sighting_id: int) -> int:
+        """The known person a stored sighting shows (-1: somebody else)."""
+        return int(self.owners[sighting_id - self.lowest_id])
+
+
+def open_region(args: argparse.Namespace, url: str, data: Path) -> Region:
     data.mkdir()
     (data / "vigil.toml").write_text(
         render_config(
@@ -249,62 +298,92 @@ def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator
     for group in range(groups):
         for name in ("ivy", "sue"):
             services.groups.grant(local, f"g{group}", name)
+    return Region(url, services, ivy, sue, camera_ids)
+
+
+def load(
+    args: argparse.Namespace,
+    regions: list[Region],
+    people: list[Known],
+    pool: NDArray[np.float32],
+    first: datetime,
+    rng: np.random.Generator,
+) -> None:
+    """Store the sightings by COPY, each in its camera's region, then VACUUM ANALYZE."""
+    tag = tag_of(models_of(regions[0].services.search.embedder))
+    span = args.days * 86_400.0
+    began = time.perf_counter()
+    # Sightings are stored as they happen: in time order, every camera's interleaved. The
+    # known people's appearances are at random places among the strangers'. A region holds
+    # a block of cameras; a case's group (every tenth camera) lies in every region.
+    every_start = np.sort(first.timestamp() + rng.uniform(0, span, args.sightings))
+    every_camera = rng.integers(0, args.cameras, args.sightings)
+    owners = np.full(args.sightings, -1)  # by load position: the known person (-1: none)
+    appearing = rng.choice(args.sightings, len(people) * APPEARANCES, replace=False)
+    owners[appearing] = np.repeat(np.arange(len(people)), APPEARANCES)
+    region_of = every_camera * len(regions) // args.cameras
+    for number, region in enumerate(regions):
+        region.owners = owners[region_of == number]
+    # The same sightings whatever the number of regions: drawn in load order, each stored
+    # in its camera's region.
+    for row in range(0, args.sightings, CHUNK):
+        at = np.arange(row, min(row + CHUNK, args.sightings))
+        vectors = strangers(rng, pool, len(at))
+        for k in np.flatnonzero(owners[at] >= 0):
+            photos = people[owners[at[k]]].vectors
+            vectors[k] = photos[rng.integers(0, len(photos))] + rng.normal(
+                0, NOISE_SD, photos.shape[1]
+            )
+        for number, region in enumerate(regions):
+            mine = region_of[at] == number
+            cameras = np.array(region.camera_ids)[every_camera[at][mine]]
+            copy_rows(region.url, cameras, every_start[at][mine], vectors[mine], tag)
+    loaded = time.perf_counter() - began
+    print(f"{args.sightings:,} sightings loaded by COPY into {len(regions)} store(s) in "
+          f"{loaded:.0f} s ({args.sightings / loaded:,.0f} a second)")  # fmt: skip
+    del every_start, every_camera, owners
+    began = time.perf_counter()
+    size = 0
+    for region in regions:
+        with region.services.db.engine.connect().execution_options(
+            isolation_level="AUTOCOMMIT"
+        ) as conn:
+            # What autovacuum does after a bulk insert, at once: statistics, and the
+            # visibility map that lets a count read the index alone.
+            conn.execute(text("VACUUM ANALYZE sightings"))
+            size += conn.execute(text("SELECT pg_total_relation_size('sightings')")).scalar_one()
+            buffers = conn.execute(text("SHOW shared_buffers")).scalar_one()
+        region.lowest_id = row_base(region.services)
+    print(f"VACUUM ANALYZE in {time.perf_counter() - began:.0f} s")
+    print(f"store: sightings tables with their indexes {size / 2**30:.2f} GiB on disk "
+          f"(PostgreSQL's shared_buffers: {buffers})")  # fmt: skip
+
+
+def run(args: argparse.Namespace, urls: list[str], root: Path, rng: np.random.Generator) -> None:  # noqa: PLR0915
+    regions = [open_region(args, url, root / f"data{n}") for n, url in enumerate(urls)]
+    services = regions[0].services  # describes the people (the same engine in every region)
+    groups = args.cameras // args.scope_cameras
     began = time.perf_counter()
     people = known_people(services, args.datasets / "lfw-dev" / "lfw-deepfunneled", args.people)
     print(f"{len(people)} known people described in {time.perf_counter() - began:.0f} s")
     lfw = args.datasets / "lfw-dev" / "lfw-deepfunneled"
     pool = stranger_pool(services, lfw, people, args.strangers)
     print(f"{len(pool)} other people described in {time.perf_counter() - began:.0f} s")
-    tag = tag_of(models_of(services.search.embedder))
     first = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
         days=args.days + 1
     )
-    span = args.days * 86_400.0
-
     scopes = [
         (n % groups, first + timedelta(days=int(rng.integers(0, args.days - args.scope_days + 1))))
         for n in range(args.cases)
     ]
-    began = time.perf_counter()
-    # Sightings are stored as they happen: in time order, every camera's interleaved. The
-    # known people's appearances are at random places among the strangers'.
-    every_start = np.sort(first.timestamp() + rng.uniform(0, span, args.sightings))
-    every_camera = rng.integers(0, args.cameras, args.sightings)
-    owners = np.full(args.sightings, -1)  # by load position: the known person (-1: none)
-    appearing = rng.choice(args.sightings, len(people) * APPEARANCES, replace=False)
-    owners[appearing] = np.repeat(np.arange(len(people)), APPEARANCES)
-    ids = np.array(camera_ids)
-    for row in range(0, args.sightings, CHUNK):
-        n = min(CHUNK, args.sightings - row)
-        cams, starts, who = (a[row : row + n] for a in (every_camera, every_start, owners))
-        vectors = strangers(rng, pool, n)
-        for at in np.flatnonzero(who >= 0):
-            photos = people[who[at]].vectors
-            vectors[at] = photos[rng.integers(0, len(photos))] + rng.normal(
-                0, NOISE_SD, photos.shape[1]
-            )
-        copy_rows(url, ids[cams], starts, vectors, tag)
-    loaded = time.perf_counter() - began
-    print(f"{args.sightings:,} sightings loaded by COPY in {loaded:.0f} s "
-          f"({args.sightings / loaded:,.0f} a second)")  # fmt: skip
-    del every_start, every_camera, vectors
-    began = time.perf_counter()
-    with services.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        # What autovacuum does after a bulk insert, at once: statistics, and the visibility
-        # map that lets a count read the index alone.
-        conn.execute(text("VACUUM ANALYZE sightings"))
-        size = conn.execute(text("SELECT pg_total_relation_size('sightings')")).scalar_one()
-        buffers = conn.execute(text("SHOW shared_buffers")).scalar_one()
-    print(f"VACUUM ANALYZE in {time.perf_counter() - began:.0f} s")
-    print(f"store: sightings table with its indexes {size / 2**30:.2f} GiB on disk "
-          f"(PostgreSQL's shared_buffers: {buffers})")  # fmt: skip
+    load(args, regions, people, pool, first, rng)
 
-    search = services.search
-    threshold = search.engine.threshold
+    threshold = services.search.engine.threshold
     ahead: list[float] = []
     opening: list[float] = []  # each case's first search
     later: list[float] = []
-    services.serve_people()  # as the API's process does
+    for region in regions:
+        region.services.serve_people()  # as the API's process does
     gc.freeze()  # as `vigil up` does once it has started (``vigil.cli.setup.serve``)
     probe_s: list[float] = []
     recalls: list[float] = []
@@ -312,71 +391,93 @@ def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator
     others = 0
     copy_bytes = 0  # the largest scope's descriptors, as the bench holds them for exact search
     serving_peak = 0.0  # GiB, the process's most while approving and searching
-    stage_s: dict[str, float] = {}  # the search under way's time in each stage
     stages: dict[tuple[bool, str], list[float]] = {}  # (a first search?, stage): times
-    timing(search_module, "reference_face", "describing the probe photo", stage_s)
-    timing(search.vectors, "search", "vector index calls", stage_s)
-    timing(search, "_count", "scope count (beside the photo and the index)", stage_s)
-    timing(search, "_store", "storing the results and their audit", stage_s)
-    lowest_id = row_base(services)
+    searching = threading.local()  # the region whose search this thread runs
+    timing(search_module, "reference_face", "describing the probe photo",
+           lambda: regions[searching.region].stage_s)  # fmt: skip
+    for region in regions:
+        search, into = region.services.search, region.stage_s
+        timing(search.vectors, "search", "vector index calls", lambda into=into: into)
+        timing(search, "_count", "scope count (beside the photo and the index)",
+               lambda into=into: into)  # fmt: skip
+        timing(search, "_store", "storing the results and their audit", lambda into=into: into)
+
+    def search_in(number: int, case_id: int, photo: bytes) -> list[Candidate]:
+        searching.region = number
+        region = regions[number]
+        photos = [("probe.jpg", photo)]
+        return region.services.search.search(region.ivy, case_id, photos, limit=LIMIT).results
+
+    fan_out = ThreadPoolExecutor(len(regions), thread_name_prefix="bench-region")
     for case_number, (group, begins) in enumerate(scopes):
         ends = begins + timedelta(days=args.scope_days)
-        case = services.cases.open(
-            ivy,
-            CaseSpec(
-                subject=f"bench case {case_number}",
-                legal_basis="StPO 163",
-                reference=f"AZ {case_number}/26",
-                purpose="measure search at city scale",
-                start=begins,
-                end=ends,
-                expires=datetime.now(UTC) + timedelta(days=30),
-                groups=[f"g{group}"],
-            ),
+        spec = CaseSpec(
+            subject=f"bench case {case_number}",
+            legal_basis="StPO 163",
+            reference=f"AZ {case_number}/26",
+            purpose="measure search at city scale",
+            start=begins,
+            end=ends,
+            expires=datetime.now(UTC) + timedelta(days=30),
+            groups=[f"g{group}"],
         )
+        cases = [r.services.cases.open(r.ivy, spec).id for r in regions]
         # The bench's exact answers first, from its own read of the scope, so that the
         # process's peak memory below is that of approving and searching alone.
-        scope = scope_rows(services, [camera_ids[n] for n in range(group, args.cameras, groups)],
-                           begins, ends)  # fmt: skip
+        scope = scope_rows(regions, range(group, args.cameras, groups), begins, ends)
         copy_bytes = max(copy_bytes, scope.vectors.nbytes)
-        present = sorted({int(o) for o in owners[scope.numbers - lowest_id] if o >= 0})
+        present = sorted({o for o in scope.owners if o >= 0})
         chosen = random.Random(case_number).sample(present, min(SEARCHES_PER_CASE, len(present)))
-        expected: list[tuple[int, set[int], set[int]]] = []  # person, exact answer, theirs
+        expected: list[tuple[int, set[tuple[int, int]], set[tuple[int, int]]]] = []
         for number in chosen:
             t = time.perf_counter()
             face = reference_face(
-                search.engine, search.photos.limits, "p.jpg", people[number].probe
+                services.search.engine, services.search.photos.limits, "p.jpg", people[number].probe
             )
             probe_s.append(time.perf_counter() - t)
-            probe = search.engine.view(face.descriptor).reshape(-1)
+            probe = services.search.engine.view(face.descriptor).reshape(-1)
             distances = np.linalg.norm(scope.vectors - probe, axis=1)
             order = np.argsort(distances)[:LIMIT]
-            exact = set(scope.numbers[order[distances[order] <= threshold]].tolist())
-            theirs = set(scope.numbers[owners[scope.numbers - lowest_id] == number].tolist())
+            exact = {scope.keys[k] for k in order[distances[order] <= threshold]}
+            theirs = {key for key, o in zip(scope.keys, scope.owners, strict=True) if o == number}
             expected.append((number, exact, theirs))
         del scope, distances
         gc.collect()
         reset_peak()
         began = time.perf_counter()
-        services.cases.approve(sue, case.id)
-        services.read_ahead.reading[case.id].join()
+        for region, case_id in zip(regions, cases, strict=True):
+            region.services.cases.approve(region.sue, case_id)
+        for region, case_id in zip(regions, cases, strict=True):
+            region.services.read_ahead.reading[case_id].join()
         ahead.append(time.perf_counter() - began)
         for turn, (number, exact, theirs) in enumerate(expected):
-            stage_s.clear()
+            for region in regions:
+                region.stage_s.clear()
             began = time.perf_counter()
-            result = search.search(ivy, case.id, [("probe.jpg", people[number].probe)], limit=LIMIT)
+            answers = fan_out.map(search_in, range(len(regions)), cases,
+                                  [people[number].probe] * len(regions))  # fmt: skip
+            # The merge: every region's candidates by distance, the nearest LIMIT kept.
+            merged = sorted(
+                ((n, c) for n, results in enumerate(answers) for c in results),
+                key=lambda pair: pair[1].distance,
+            )[:LIMIT]
             elapsed = time.perf_counter() - began
             (later if turn else opening).append(elapsed)
-            for stage, seconds in stage_s.items():
-                stages.setdefault((turn == 0, stage), []).append(seconds)
-            returned = {r.sighting_id for r in result.results}
-            flagged = {r.sighting_id for r in result.results if r.match}
+            for stage in {s for r in regions for s in r.stage_s}:  # the slowest region's
+                took = max(r.stage_s.get(stage, 0.0) for r in regions)
+                stages.setdefault((turn == 0, stage), []).append(took)
+            returned = {(n, c.sighting_id) for n, c in merged}
+            flagged = {(n, c.sighting_id) for n, c in merged if c.match}
             recalls.append(len(returned & exact) / len(exact) if exact else 1.0)
             found.append(len(flagged & theirs) / len(theirs))
-            others += sum(1 for r in flagged if owners[r - lowest_id] != number)
+            others += sum(1 for n, s in flagged if regions[n].owner(s) != number)
         serving_peak = max(serving_peak, memory()[0])
-    requests_report(services, sue, people[: args.requests], owners, lowest_id)
+    fan_out.shutdown()
+    requests_report(services, regions[0].sue, people[: args.requests], regions[0])
     print(f"approval to the case's camera-days read ahead: {percentiles(ahead, 'cases')}")
+    if len(regions) > 1:
+        print(f"each search asked {len(regions)} regions at once and merged their candidates; "
+              "a stage's time is the slowest region's")  # fmt: skip
     stages_report(opening, later, stages)
     print(f"probe photo to descriptor, before each search: {percentiles(probe_s)}")
     print(
@@ -385,22 +486,24 @@ def run(args: argparse.Namespace, url: str, root: Path, rng: np.random.Generator
     )
     print(f"the person's appearances in scope flagged as matches: mean {np.mean(found):.3f}; "
           f"flagged matches of someone else: {others}")  # fmt: skip
-    index = search.vectors
-    print(f"memory: the index holds {len(index.partitions):,} descriptors, "
-          f"{index.partitions.nbytes / 2**30:.2f} GiB (half precision and ids; its budget "
-          f"{index.budget / 2**30 if index.budget else 0:.2f} GiB); this process holds "
+    indexes = [r.services.search.vectors for r in regions]
+    held = sum(len(index.partitions) for index in indexes)
+    nbytes = sum(index.partitions.nbytes for index in indexes)
+    budget = sum(index.budget or 0 for index in indexes)
+    print(f"memory: the index(es) hold {held:,} descriptors, {nbytes / 2**30:.2f} GiB (half "
+          f"precision and ids; budget {budget / 2**30:.2f} GiB); this process holds "
           f"{memory()[1]:.2f} GiB, and peaked at {serving_peak:.2f} GiB while approving and "
           f"searching (the bench's exact answers apart: a scope's descriptors, up to "
           f"{copy_bytes / 2**30:.2f} GiB)")  # fmt: skip
-    services.close()
+    for region in regions:
+        region.services.close()
 
 
 def requests_report(
     services: Services,
     sue: RequestContext,
     asking: list[Known],
-    owners: NDArray[np.int64],
-    lowest_id: int,
+    region: Region,
 ) -> None:
     """Subject requests of known people, with their probe photos: an approval compares
     every stored sighting with them (the whole archive, not a case's scope)."""
@@ -422,9 +525,9 @@ def requests_report(
             state = services.subjects.show(dana, taken.id).state
         took.append(time.perf_counter() - began)
         shown = services.subject_review.found(dana, taken.id)
-        hits = [f.sighting - lowest_id for f in shown]
-        found.append(sum(int(owners[h]) == number for h in hits) / APPEARANCES)
-        others += sum(int(owners[h]) != number for h in hits)
+        hits = [region.owner(f.sighting) for f in shown]
+        found.append(sum(h == number for h in hits) / APPEARANCES)
+        others += sum(h != number for h in hits)
         possible += sum(not f.match for f in shown)
     print(f"subject requests, approval (every sighting compared): {percentiles(took, 'requests')}")
     print(f"  the person's appearances put before the DPO: mean {np.mean(found):.3f}; "
@@ -434,28 +537,36 @@ def requests_report(
 
 @dataclass(frozen=True)
 class Scope:
-    """A case's stored sightings, read by the bench for exact search: their ids and
-    descriptors in the comparison space."""
+    """A case's stored sightings, read by the bench for exact search: their (region, id),
+    the known person each shows (-1: somebody else) and their descriptors in the
+    comparison space."""
 
-    numbers: NDArray[np.int64]
+    keys: list[tuple[int, int]]
+    owners: list[int]
     vectors: NDArray[np.float32]
 
 
-def scope_rows(services: Services, cameras: list[int], begins: datetime, ends: datetime) -> Scope:
-    """The sightings of these cameras in [begins, ends), straight from the store (one
-    descriptor each, as the bench stores them)."""
-    with services.db.engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT id, embedding FROM sightings WHERE camera_id = ANY(:cameras) "
-                "AND start >= :begins AND start < :ends"
-            ),
-            {"cameras": cameras, "begins": begins, "ends": ends},
-        ).all()
-    ids, blobs = zip(*rows, strict=True)
-    raw = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(ids), -1)
-    vectors = services.search.engine.view(raw).reshape(len(ids), -1)
-    return Scope(np.array(ids, dtype=np.int64), np.ascontiguousarray(vectors, dtype=np.float32))
+def scope_rows(regions: list[Region], cameras: range, begins: datetime, ends: datetime) -> Scope:
+    """The sightings of these cameras (by number) in [begins, ends), straight from each
+    region's store (one descriptor each, as the bench stores them)."""
+    keys: list[tuple[int, int]] = []
+    blobs: list[bytes] = []
+    for number, region in enumerate(regions):
+        with region.services.db.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT id, embedding FROM sightings WHERE camera_id = ANY(:cameras) "
+                    "AND start >= :begins AND start < :ends"
+                ),
+                {"cameras": [region.camera_ids[n] for n in cameras], "begins": begins,
+                 "ends": ends},
+            ).all()  # fmt: skip
+        keys += [(number, row.id) for row in rows]
+        blobs += [row.embedding for row in rows]
+    raw = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(keys), -1)
+    vectors = regions[0].services.search.engine.view(raw).reshape(len(keys), -1)
+    owners = [regions[n].owner(sighting) for n, sighting in keys]
+    return Scope(keys, owners, np.ascontiguousarray(vectors, dtype=np.float32))
 
 
 def memory() -> tuple[float, float]:
