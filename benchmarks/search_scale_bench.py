@@ -322,6 +322,7 @@ def load(
     appearing = rng.choice(args.sightings, len(people) * APPEARANCES, replace=False)
     owners[appearing] = np.repeat(np.arange(len(people)), APPEARANCES)
     region_of = every_camera * len(regions) // args.cameras
+    cameras = [np.array(region.camera_ids) for region in regions]
     for number, region in enumerate(regions):
         region.owners = owners[region_of == number]
     # The same sightings whatever the number of regions: drawn in load order, each stored
@@ -336,8 +337,8 @@ def load(
             )
         for number, region in enumerate(regions):
             mine = region_of[at] == number
-            cameras = np.array(region.camera_ids)[every_camera[at][mine]]
-            copy_rows(region.url, cameras, every_start[at][mine], vectors[mine], tag)
+            ids = cameras[number][every_camera[at][mine]]
+            copy_rows(region.url, ids, every_start[at][mine], vectors[mine], tag)
     loaded = time.perf_counter() - began
     print(f"{args.sightings:,} sightings loaded by COPY into {len(regions)} store(s) in "
           f"{loaded:.0f} s ({args.sightings / loaded:,.0f} a second)")  # fmt: skip
@@ -463,7 +464,7 @@ def run(args: argparse.Namespace, urls: list[str], root: Path, rng: np.random.Ge
             )[:LIMIT]
             elapsed = time.perf_counter() - began
             (later if turn else opening).append(elapsed)
-            for stage in {s for r in regions for s in r.stage_s}:  # the slowest region's
+            for stage in dict.fromkeys(s for r in regions for s in r.stage_s):  # the slowest's
                 took = max(r.stage_s.get(stage, 0.0) for r in regions)
                 stages.setdefault((turn == 0, stage), []).append(took)
             returned = {(n, c.sighting_id) for n, c in merged}
